@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+// Maps arbitrary int64 ids (customers, orders, items) to dense indices 0..n-1 in id order.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace crmine {
+
+/// A dense numbering of the distinct ids in a column, in ascending id order.
+///
+/// Dense ids let per-entity state live in flat arrays. When the ids span a range not much wider
+/// than the column (the usual case: database keys, or codes from factorising strings) the lookup
+/// is one array read; otherwise an open-addressing hash table is used.
+class IdIndex {
+ public:
+  IdIndex() = default;
+
+  /// Numbers the distinct values of `ids`. Parallel over `n_jobs` threads (0 = all).
+  static IdIndex build(std::span<const std::int64_t> ids, int n_jobs = 0);
+
+  /// Builds an index over ids that are already sorted and unique (e.g. a previous result).
+  static IdIndex from_sorted_unique(std::vector<std::int64_t> sorted_ids);
+
+  /// The dense index of `id`, or -1 when the id was not seen.
+  std::int64_t find(std::int64_t id) const {
+    if (direct_) {
+      const std::uint64_t off = static_cast<std::uint64_t>(id) - static_cast<std::uint64_t>(min_);
+      return off < table_.size() ? table_[off] : -1;
+    }
+    return find_hashed(id);
+  }
+
+  /// A compact, cache-friendly key for `id` in [0, n_positions()), or -1 when the id was not
+  /// seen. Positions preserve id order, so a range of positions is a range of customers.
+  std::int64_t position(std::int64_t id) const {
+    if (direct_) {
+      const std::uint64_t off = static_cast<std::uint64_t>(id) - static_cast<std::uint64_t>(min_);
+      return off < table_.size() && table_[off] >= 0 ? static_cast<std::int64_t>(off) : -1;
+    }
+    return find_hashed(id);
+  }
+  /// The dense index at a position returned by `position`.
+  std::int64_t index_at_position(std::uint64_t pos) const { return direct_ ? table_[pos] : static_cast<std::int64_t>(pos); }
+  /// One past the largest position.
+  std::uint64_t n_positions() const { return direct_ ? table_.size() : ids_.size(); }
+
+  /// The distinct ids in ascending order; position = dense index.
+  const std::vector<std::int64_t>& ids() const { return ids_; }
+  std::size_t size() const { return ids_.size(); }
+  bool is_direct() const { return direct_; }
+
+ private:
+  std::int64_t find_hashed(std::int64_t id) const;
+  void build_hash();
+
+  std::vector<std::int64_t> ids_;
+  bool direct_ = false;
+  std::int64_t min_ = 0;
+  std::vector<std::int32_t> table_;   // direct: table_[id - min_] = index or -1
+  std::vector<std::int64_t> keys_;    // hashed: open addressing, power-of-two capacity
+  std::vector<std::int32_t> values_;  // hashed: index per slot, -1 = empty
+};
+
+}  // namespace crmine

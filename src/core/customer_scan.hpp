@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: Apache-2.0
+// Visits a transaction log customer by customer, each customer's rows in order, cache-friendly.
+//
+// Per-customer aggregation over a log whose customers arrive in random order is a random scatter
+// into state arrays far larger than the caches. Instead, rows are radix-partitioned chunk by chunk
+// into blocks of neighbouring customers, and each block is handed to the visitor while its state
+// is hot in cache. The partition is stable and chunks are visited in order, so every customer's
+// rows still arrive in log order: visitors may rely on that, and results do not depend on the
+// thread count. For visitors that need each customer's rows sorted by a key (e.g. to count
+// distinct orders in one pass) `visit_sorted` regroups the log in bounded-memory slices.
+#pragma once
+
+#include <crmine/core/id_index.hpp>
+#include <crmine/core/parallel.hpp>
+#include <crmine/core/transactions.hpp>
+
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace crmine::detail {
+
+/// One row of the log, as a visitor sees it.
+struct ScanEntry {
+  std::int64_t key;      ///< the ordering key: order id or day (caller's choice)
+  double amount;
+  double cost;           ///< 0 when the log has no cost column
+  std::uint32_t pos;     ///< customer position in the IdIndex
+  std::int32_t day;      ///< day number of the row
+};
+
+class CustomerScan {
+ public:
+  /// `key` = nullptr uses the day as the key. Rows with a negative amount are skipped when
+  /// `drop_returns`; the caller has validated the log.
+  /// `block_bits` caps the number of blocks at 2^block_bits, for visitors with per-block state.
+  CustomerScan(const TransactionLog& log, const IdIndex& index, const std::int64_t* key, bool drop_returns,
+               int threads, int block_bits = kMaxBlockBits)
+      : log_(log), index_(index), key_(key), drop_returns_(drop_returns), threads_(threads) {
+    const std::uint64_t n_pos = index.n_positions();
+    const int width = n_pos > 1 ? static_cast<int>(std::bit_width(n_pos - 1)) : 1;
+    block_bits = std::clamp(block_bits, 0, kMaxBlockBits);
+    shift_ = width > block_bits ? width - block_bits : 0;
+    n_blocks_ = static_cast<std::size_t>(((n_pos == 0 ? 1 : n_pos - 1) >> shift_) + 1);
+  }
+
+  std::size_t n_blocks() const { return n_blocks_; }
+  /// The block a position belongs to; blocks are ranges of positions, i.e. of customers.
+  std::size_t block_of(std::uint64_t pos) const { return static_cast<std::size_t>(pos >> shift_); }
+
+  /// Calls `visit(block, entries)` for each chunk of the log and each non-empty block; calls for
+  /// one block never overlap, and for a given customer come in log order. `visit` returns false
+  /// when it saw rows out of the order it needs; the result is false if any call did.
+  template <typename Visit>
+  bool visit_in_log_order(Visit&& visit) const {
+    const std::int64_t n = static_cast<std::int64_t>(log_.size());
+    const std::int64_t chunk = std::min<std::int64_t>(n, kChunkRows);
+    std::vector<std::uint32_t> pos(static_cast<std::size_t>(chunk));
+    std::vector<ScanEntry> entries(static_cast<std::size_t>(chunk));
+    std::vector<std::int64_t> counts(n_blocks_ * static_cast<std::size_t>(threads_));
+    std::vector<std::int64_t> block_begin(n_blocks_ + 1);
+    bool ok = true;
+    ExceptionCollector errors;
+    for (std::int64_t begin = 0; begin < n; begin += chunk) {
+      const std::int64_t end = std::min(n, begin + chunk);
+      std::fill(counts.begin(), counts.end(), 0);
+      // Pass 1: position of each row and per-thread block histograms over contiguous row ranges.
+#pragma omp parallel num_threads(threads_)
+      {
+        const int t = thread_id();
+        std::int64_t* hist = counts.data() + static_cast<std::size_t>(t) * n_blocks_;
+        const auto [lo, hi] = thread_range(begin, end, t);
+        for (std::int64_t i = lo; i < hi; ++i) {
+          const std::uint32_t p = row_position(i);
+          pos[static_cast<std::size_t>(i - begin)] = p;
+          if (p != kSkip) ++hist[p >> shift_];
+        }
+      }
+      // Offsets ordered (block, thread): thread t's rows of a block follow thread t-1's, so the
+      // scatter is stable.
+      std::int64_t offset = 0;
+      for (std::size_t b = 0; b < n_blocks_; ++b) {
+        block_begin[b] = offset;
+        for (int t = 0; t < threads_; ++t) {
+          std::int64_t& c = counts[static_cast<std::size_t>(t) * n_blocks_ + b];
+          const std::int64_t size = c;
+          c = offset;
+          offset += size;
+        }
+      }
+      block_begin[n_blocks_] = offset;
+#pragma omp parallel num_threads(threads_)
+      {
+        const int t = thread_id();
+        std::int64_t* next = counts.data() + static_cast<std::size_t>(t) * n_blocks_;
+        const auto [lo, hi] = thread_range(begin, end, t);
+        for (std::int64_t i = lo; i < hi; ++i) {
+          const std::uint32_t p = pos[static_cast<std::size_t>(i - begin)];
+          if (p == kSkip) continue;
+          entries[static_cast<std::size_t>(next[p >> shift_]++)] = make_entry(i, p);
+        }
+      }
+      bool chunk_ok = true;
+      const auto blocks = static_cast<std::int64_t>(n_blocks_);
+#pragma omp parallel for num_threads(threads_) schedule(dynamic, 4) reduction(&& : chunk_ok)
+      for (std::int64_t b = 0; b < blocks; ++b) {
+        const std::int64_t lo = block_begin[static_cast<std::size_t>(b)];
+        const std::int64_t hi = block_begin[static_cast<std::size_t>(b) + 1];
+        if (lo == hi) continue;
+        errors.run([&] {
+          chunk_ok = visit(static_cast<std::size_t>(b),
+                           std::span<const ScanEntry>(entries.data() + lo, static_cast<std::size_t>(hi - lo))) &&
+                     chunk_ok;
+        });
+      }
+      errors.rethrow();
+      ok = ok && chunk_ok;
+    }
+    return ok;
+  }
+
+  /// Calls `visit(block, entries)` with every customer's rows sorted by (key, log order), in
+  /// slices of whole customers that bound the memory used to about kSliceRows entries.
+  template <typename Visit>
+  void visit_sorted(Visit&& visit) const {
+    const std::int64_t n = static_cast<std::int64_t>(log_.size());
+    const std::int64_t n_slices = std::max<std::int64_t>(1, (n + kSliceRows - 1) / kSliceRows);
+    const std::uint64_t n_pos = index_.n_positions();
+    ExceptionCollector errors;
+    for (std::int64_t s = 0; s < n_slices; ++s) {
+      // Slices are ranges of blocks so that a block is never split between slices.
+      const std::size_t b_lo = n_blocks_ * static_cast<std::size_t>(s) / static_cast<std::size_t>(n_slices);
+      const std::size_t b_hi = n_blocks_ * static_cast<std::size_t>(s + 1) / static_cast<std::size_t>(n_slices);
+      const std::uint64_t p_lo = static_cast<std::uint64_t>(b_lo) << shift_;
+      const std::uint64_t p_hi = std::min<std::uint64_t>(n_pos, static_cast<std::uint64_t>(b_hi) << shift_);
+      if (p_lo >= p_hi) continue;
+      std::vector<std::vector<ScanEntry>> per_thread(static_cast<std::size_t>(threads_));
+#pragma omp parallel num_threads(threads_)
+      {
+        const int t = thread_id();
+        const auto [lo, hi] = thread_range(0, n, t);
+        auto& mine = per_thread[static_cast<std::size_t>(t)];
+        for (std::int64_t i = lo; i < hi; ++i) {
+          const std::uint32_t p = row_position(i);
+          if (p != kSkip && p >= p_lo && p < p_hi) mine.push_back(make_entry(i, p));
+        }
+      }
+      std::vector<ScanEntry> entries;
+      for (auto& part : per_thread) entries.insert(entries.end(), part.begin(), part.end());
+      per_thread.clear();
+      // Stable: equal (customer, key) rows keep log order, so sums are reproducible.
+      std::stable_sort(entries.begin(), entries.end(), [](const ScanEntry& a, const ScanEntry& b) {
+        return a.pos != b.pos ? a.pos < b.pos : a.key < b.key;
+      });
+      std::vector<std::int64_t> bounds(b_hi - b_lo + 1);
+      for (std::size_t b = b_lo; b <= b_hi; ++b)
+        bounds[b - b_lo] = std::lower_bound(entries.begin(), entries.end(), static_cast<std::uint64_t>(b) << shift_,
+                                            [](const ScanEntry& e, std::uint64_t p) { return e.pos < p; }) -
+                           entries.begin();
+      const auto blocks = static_cast<std::int64_t>(b_hi - b_lo);
+#pragma omp parallel for num_threads(threads_) schedule(dynamic, 4)
+      for (std::int64_t b = 0; b < blocks; ++b) {
+        const std::int64_t lo = bounds[static_cast<std::size_t>(b)];
+        const std::int64_t hi = bounds[static_cast<std::size_t>(b) + 1];
+        if (lo == hi) continue;
+        errors.run([&] {
+          visit(b_lo + static_cast<std::size_t>(b),
+                std::span<const ScanEntry>(entries.data() + lo, static_cast<std::size_t>(hi - lo)));
+        });
+      }
+      errors.rethrow();
+    }
+  }
+
+ public:
+  static constexpr int kMaxBlockBits = 10;  // at most 1024 blocks
+
+ private:
+  static constexpr std::int64_t kChunkRows = 1 << 22;  // 4M rows: a 128 MiB entry buffer
+  static constexpr std::int64_t kSliceRows = 1 << 24;  // 16M rows: a 512 MiB sort buffer
+  static constexpr std::uint32_t kSkip = 0xFFFFFFFFu;
+
+  std::pair<std::int64_t, std::int64_t> thread_range(std::int64_t begin, std::int64_t end, int t) const {
+    const std::int64_t len = end - begin;
+    return {begin + len * t / threads_, begin + len * (t + 1) / threads_};
+  }
+
+  std::uint32_t row_position(std::int64_t i) const {
+    if (drop_returns_ && log_.amount[static_cast<std::size_t>(i)] < 0.0) return kSkip;
+    return static_cast<std::uint32_t>(index_.position(log_.customer[static_cast<std::size_t>(i)]));
+  }
+
+  ScanEntry make_entry(std::int64_t i, std::uint32_t p) const {
+    const auto r = static_cast<std::size_t>(i);
+    const auto day = static_cast<std::int32_t>(day_of(log_.time[r], log_.ticks_per_day));
+    return ScanEntry{key_ ? key_[r] : day, log_.amount[r], log_.has_cost() ? log_.cost[r] : 0.0, p, day};
+  }
+
+  const TransactionLog& log_;
+  const IdIndex& index_;
+  const std::int64_t* key_;
+  bool drop_returns_;
+  int threads_;
+  int shift_ = 0;
+  std::size_t n_blocks_ = 1;
+};
+
+}  // namespace crmine::detail

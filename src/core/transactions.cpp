@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+// Validation of transaction logs, shared by every analysis that reads one.
+#include <crmine/core/errors.hpp>
+#include <crmine/core/parallel.hpp>
+#include <crmine/core/transactions.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace crmine {
+namespace {
+
+/// Index of the first row where `bad(row)` holds, or n. Parallel, yet always the *first* row,
+/// so the error message does not depend on the thread count.
+template <typename Pred>
+std::int64_t first_bad_row(std::int64_t n, int n_jobs, Pred bad) {
+  std::int64_t first = n;
+  const int threads = detail::resolve_threads(n_jobs);
+#pragma omp parallel for num_threads(threads) reduction(min : first) schedule(static)
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (i < first && bad(i)) first = i;
+  }
+  return first;
+}
+
+}  // namespace
+
+void validate(const TransactionLog& log, const char* caller, ReturnPolicy returns, int n_jobs) {
+  const std::size_t n = log.customer.size();
+  if (n == 0) detail::throw_invalid(caller, "customer", "the transaction log is empty");
+  auto check_length = [&](std::size_t got, const char* column) {
+    if (got != n)
+      detail::throw_invalid(caller, column, "has ", got, " rows but customer has ", n);
+  };
+  check_length(log.time.size(), "time");
+  check_length(log.amount.size(), "amount");
+  if (log.has_order()) check_length(log.order.size(), "order");
+  if (log.has_cost()) check_length(log.cost.size(), "cost");
+  if (log.has_item()) check_length(log.item.size(), "item");
+  if (log.ticks_per_day <= 0)
+    detail::throw_invalid(caller, "ticks_per_day", "must be positive, got ", log.ticks_per_day);
+
+  const auto rows = static_cast<std::int64_t>(n);
+  const double* amount = log.amount.data();
+  if (auto r = first_bad_row(rows, n_jobs, [&](std::int64_t i) { return !std::isfinite(amount[i]); });
+      r < rows)
+    detail::throw_invalid(caller, "amount", "row ", r, " is not finite (", amount[r], ")");
+  if (returns == ReturnPolicy::error) {
+    if (auto r = first_bad_row(rows, n_jobs, [&](std::int64_t i) { return amount[i] < 0.0; }); r < rows)
+      detail::throw_invalid(caller, "amount", "row ", r, " is negative (", amount[r],
+                            "), a return or cancellation; choose returns='net' or 'drop' to accept them");
+  }
+  if (log.has_cost()) {
+    const double* cost = log.cost.data();
+    if (auto r = first_bad_row(rows, n_jobs, [&](std::int64_t i) { return !std::isfinite(cost[i]); });
+        r < rows)
+      detail::throw_invalid(caller, "cost", "row ", r, " is not finite (", cost[r], ")");
+  }
+  const std::int64_t tpd = log.ticks_per_day;
+  const std::int64_t* time = log.time.data();
+  constexpr std::int64_t lo = std::numeric_limits<std::int32_t>::min() + 1;
+  constexpr std::int64_t hi = std::numeric_limits<std::int32_t>::max() - 1;
+  if (auto r = first_bad_row(rows, n_jobs,
+                             [&](std::int64_t i) {
+                               const std::int64_t d = day_of(time[i], tpd);
+                               return d < lo || d > hi;
+                             });
+      r < rows)
+    detail::throw_invalid(caller, "time", "row ", r, " is out of the supported range (", time[r],
+                          " ticks, ", tpd, " ticks per day); missing dates (NaT) are not allowed");
+}
+
+}  // namespace crmine
