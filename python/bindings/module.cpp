@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: Apache-2.0
+// The compiled core of the crmine Python package: one bind_<area> call per area.
+#include "common.hpp"
+
+#include <crmine/version.hpp>
+
+namespace crmine::python {
+void bind_core(py::module_& m);
+void bind_value(py::module_& m);
+}  // namespace crmine::python
+
+PYBIND11_MODULE(_core, m) {
+  namespace py = pybind11;
+  m.doc() = "crmine's compiled core; use the crmine package, not this module";
+  m.attr("__version__") = crmine::kVersion;
+  crmine::python::bind_core(m);
+  crmine::python::bind_value(m);
+}
