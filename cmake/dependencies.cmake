@@ -2,4 +2,4 @@
 # Every dependency comes from the system (Debian packages) or PyPI: nothing is downloaded here.
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 find_package(OpenMP REQUIRED COMPONENTS CXX)
-find_package(Boost 1.74 REQUIRED)  # Boost.Graph is header-only; used by the rules area
+find_package(Boost 1.74 REQUIRED CONFIG COMPONENTS graph)  # header-only use; for the rules area

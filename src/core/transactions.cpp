@@ -57,18 +57,27 @@ void validate(const TransactionLog& log, const char* caller, ReturnPolicy return
         r < rows)
       detail::throw_invalid(caller, "cost", "row ", r, " is not finite (", cost[r], ")");
   }
+  // Days must fit 32 bits; checking the extremes suffices and avoids a division per row.
   const std::int64_t tpd = log.ticks_per_day;
   const std::int64_t* time = log.time.data();
+  std::int64_t t_min = time[0], t_max = time[0];
+  const int threads = detail::resolve_threads(n_jobs);
+#pragma omp parallel for num_threads(threads) reduction(min : t_min) reduction(max : t_max) schedule(static)
+  for (std::int64_t i = 0; i < rows; ++i) {
+    t_min = std::min(t_min, time[i]);
+    t_max = std::max(t_max, time[i]);
+  }
   constexpr std::int64_t lo = std::numeric_limits<std::int32_t>::min() + 1;
   constexpr std::int64_t hi = std::numeric_limits<std::int32_t>::max() - 1;
-  if (auto r = first_bad_row(rows, n_jobs,
-                             [&](std::int64_t i) {
-                               const std::int64_t d = day_of(time[i], tpd);
-                               return d < lo || d > hi;
-                             });
-      r < rows)
+  auto out_of_range = [&](std::int64_t t) {
+    const std::int64_t d = day_of(t, tpd);
+    return d < lo || d > hi;
+  };
+  if (out_of_range(t_min) || out_of_range(t_max)) {
+    const auto r = first_bad_row(rows, n_jobs, [&](std::int64_t i) { return out_of_range(time[i]); });
     detail::throw_invalid(caller, "time", "row ", r, " is out of the supported range (", time[r],
                           " ticks, ", tpd, " ticks per day); missing dates (NaT) are not allowed");
+  }
 }
 
 }  // namespace crmine

@@ -45,4 +45,29 @@ inline std::int64_t day_of(std::int64_t ticks, std::int64_t ticks_per_day) {
   return (ticks % ticks_per_day != 0 && ticks < 0) ? q - 1 : q;
 }
 
+namespace detail {
+
+/// Exact floor(t / ticks_per_day) without a hardware division per row: a floating-point
+/// estimate corrected by at most a step or two. Division is the dominant cost of a pass over
+/// nanosecond timestamps otherwise.
+class DayDivider {
+ public:
+  explicit DayDivider(std::int64_t ticks_per_day)
+      : d_(ticks_per_day), inverse_(1.0 / static_cast<double>(ticks_per_day)) {}
+  std::int64_t operator()(std::int64_t t) const {
+    if (d_ == 1) return t;
+    auto q = static_cast<std::int64_t>(static_cast<double>(t) * inverse_);
+    // Fix the estimate so that q * d <= t < (q + 1) * d; the products cannot overflow because
+    // |q| <= |t| / d + 2.
+    while (q * d_ > t) --q;
+    while ((q + 1) * d_ <= t) ++q;
+    return q;
+  }
+
+ private:
+  std::int64_t d_;
+  double inverse_;
+};
+
+}  // namespace detail
 }  // namespace crmine

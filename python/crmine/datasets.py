@@ -1,0 +1,640 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Seeded generator of realistic CRM transaction logs with planted, documented structure."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["SEGMENTS", "SampleData", "load_sample", "make_transactions"]
+
+#: Planted behavioural segments. Time is measured in weeks: ``lambda ~ Gamma(r, rate=alpha)`` is
+#: the weekly purchase rate, ``p ~ Beta(a, b)`` the dropout probability after each repeat purchase
+#: (BG/NBD). Spend follows Gamma-Gamma: ``nu ~ Gamma(q, rate=gamma)`` and each order's value
+#: ``~ Gamma(p, rate=nu)``, so a customer's true mean order value is ``p / nu`` and the segment's
+#: mean is ``p * gamma / (q - 1)``. ``discount_prob`` is the chance an order line is bought on
+#: promotion and ``return_weight`` scales the segment's return propensity relative to the others.
+SEGMENTS: dict[str, dict[str, float]] = {
+    "loyal high-value": dict(share=0.12, r=4.0, alpha=8.0, a=1.0, b=20.0, p=6.0, q=4.0, gamma=75.0,
+                             discount_prob=0.05, return_weight=0.8),
+    "regular": dict(share=0.28, r=2.0, alpha=10.0, a=1.2, b=8.0, p=4.0, q=5.0, gamma=60.0,
+                    discount_prob=0.10, return_weight=1.0),
+    "bargain hunter": dict(share=0.20, r=1.5, alpha=5.0, a=2.0, b=10.0, p=3.0, q=6.0, gamma=42.0,
+                           discount_prob=0.60, return_weight=2.0),
+    "occasional": dict(share=0.25, r=0.8, alpha=12.0, a=1.5, b=4.0, p=3.0, q=4.0, gamma=50.0,
+                       discount_prob=0.10, return_weight=0.8),
+    "one-off": dict(share=0.15, r=0.3, alpha=40.0, a=4.0, b=2.0, p=2.5, q=4.0, gamma=48.0,
+                    discount_prob=0.15, return_weight=1.5),
+}
+
+# Preferred-channel mix (web, store, app) and mean age per segment, in SEGMENTS order.
+_CHANNELS = ("web", "store", "app")
+_SEGMENT_CHANNEL_MIX = np.array([[0.30, 0.20, 0.50],
+                                 [0.40, 0.35, 0.25],
+                                 [0.65, 0.20, 0.15],
+                                 [0.25, 0.60, 0.15],
+                                 [0.50, 0.35, 0.15]])
+_SEGMENT_MEAN_AGE = np.array([47.0, 42.0, 34.0, 52.0, 38.0])
+_REGIONS = ("north", "south", "east", "west", "central")
+_REGION_SHARE = np.array([0.28, 0.24, 0.20, 0.16, 0.12])
+# Category name -> median shelf price; lognormal spread around it gives realistic price ladders.
+_CATEGORIES = {"grocery": 4.0, "household": 8.0, "beauty": 15.0, "toys": 20.0, "apparel": 30.0,
+               "home": 35.0, "sports": 40.0, "electronics": 60.0}
+_ANOMALY_KINDS = ("spend_spike", "return_burst", "silence")
+
+_MAX_LINES = 5
+_BUNDLE_ORDER_SHARE = 0.08      # fraction of orders that contain one planted bundle
+_SEQUENCE_TRIGGER_SHARE = 0.12  # fraction of eligible orders that plant an A -> B sequence
+_SEQUENCE_WINDOW_DAYS = 30
+_RETURN_WINDOW_DAYS = 30
+_RETURN_COST_RECOVERY = 0.7     # share of a returned line's cost of goods that is recovered
+_ANOMALY_WINDOW = 0.10          # anomalies happen in this final fraction of the period
+_ORDER_ID_BASE = 100_000
+
+
+@dataclass(frozen=True)
+class SampleData:
+    """A generated CRM data set and the structure planted in it.
+
+    Attributes
+    ----------
+    transactions : pandas.DataFrame
+        One row per order line, sorted by ``date`` then ``order_id``. Columns ``customer_id``,
+        ``order_id``, ``date``, ``item``, ``category``, ``quantity``, ``unit_price``, ``amount``,
+        ``cost`` and ``channel``. Return rows have negative ``quantity``, ``amount`` and ``cost``
+        and an order id of their own.
+    customers : pandas.DataFrame
+        One row per customer, indexed by ``customer_id``, with observable attributes (``region``,
+        ``channel``, ``signup_date``, ``age``) and the true latent values (``segment``,
+        ``purchase_rate``, ``dropout_prob``, ``alive``, ``mean_spend``, ``is_anomalous``).
+    products : pandas.DataFrame
+        One row per product, indexed by ``item``: ``category``, ``base_price``, ``cost_ratio``,
+        ``unit_cost`` and the planted ``popularity`` weight (sums to 1).
+    truth : dict
+        Everything that was planted; see :func:`make_transactions`.
+    """
+
+    transactions: pd.DataFrame
+    customers: pd.DataFrame
+    products: pd.DataFrame
+    truth: dict
+
+
+def load_sample(seed: int = 0) -> SampleData:
+    """Return the default sample: 5,000 customers over 2023-2024.
+
+    This is what ``crmine report --sample`` analyses.
+
+    Parameters
+    ----------
+    seed : int, default 0
+        Seed of the random generator; the same seed always gives identical frames.
+
+    Returns
+    -------
+    SampleData
+        Same as ``make_transactions(seed=seed)``.
+    """
+    return make_transactions(seed=seed)
+
+
+def make_transactions(n_customers: int = 5000, *, start: str = "2023-01-01",
+                      end: str = "2024-12-31", n_products: int = 80, return_rate: float = 0.02,
+                      anomaly_rate: float = 0.005, seed: int = 0) -> SampleData:
+    """Generate a transaction log with known customer behaviour, affinities and anomalies.
+
+    Parameters
+    ----------
+    n_customers : int, default 5000
+        Number of customers; every one of them places at least one order.
+    start, end : str or datetime-like, default "2023-01-01", "2024-12-31"
+        First and last day of the observation period (both inclusive, time of day ignored).
+    n_products : int, default 80
+        Catalogue size, at least 10.
+    return_rate : float, default 0.02
+        Approximate fraction of purchase lines that are later returned, in [0, 0.5].
+    anomaly_rate : float, default 0.005
+        Fraction of customers given a planted deviation in the last 10% of the period, in
+        [0, 0.5]. At least one customer is anomalous when ``n_customers >= 200`` and the rate
+        is positive.
+    seed : int, default 0
+        Seed for :func:`numpy.random.default_rng`.
+
+    Returns
+    -------
+    SampleData
+        ``truth`` holds:
+
+        - ``"segments"``: dict segment name -> parameters (``share``, BG/NBD ``r``, ``alpha``,
+          ``a``, ``b`` per week, Gamma-Gamma ``p``, ``q``, ``gamma``, ``discount_prob``,
+          ``return_weight``).
+        - ``"bundles"``: list of lists of item ids bought together in the same order.
+        - ``"sequences"``: list of ``(A, B)`` item pairs: buying A is followed by buying B within
+          ``"sequence_window_days"`` (30) days.
+        - ``"anomalies"``: DataFrame indexed by ``customer_id`` with ``kind`` (``"spend_spike"``,
+          ``"return_burst"`` or ``"silence"``) and ``onset`` (first anomalous day).
+        - ``"anomaly_window"``: ``(first, last)`` Timestamps of the final 10% of the period.
+        - ``"return_cost_recovery"``: share of a returned line's cost of goods that is recovered.
+        - ``"params"``: the arguments used.
+
+    Raises
+    ------
+    TypeError
+        If ``seed``, ``n_customers`` or ``n_products`` is not an integer, or a rate not a number.
+    ValueError
+        If an argument is out of range; the message names the argument.
+    """
+    n_customers = _check_int("n_customers", n_customers, 1)
+    n_products = _check_int("n_products", n_products, 10)
+    return_rate = _check_rate("return_rate", return_rate)
+    anomaly_rate = _check_rate("anomaly_rate", anomaly_rate)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"seed must be non-negative, got {seed}")
+    t0, t1 = _check_period(start, end)
+
+    rng = np.random.default_rng(int(seed))
+    last_day = (t1 - t0).days  # day numbers run 0..last_day inclusive
+    seg_names = list(SEGMENTS)
+    seg = {k: np.array([SEGMENTS[s][k] for s in seg_names]) for k in SEGMENTS[seg_names[0]]}
+
+    products, price, unit_cost, popularity = _make_products(rng, n_products)
+    cust = _make_customers(rng, n_customers, last_day, seg)
+    bundles, sequences = _choose_planted_items(rng, popularity)
+
+    o_cust, o_day, cust["alive"] = _bgnbd_orders(rng, cust["acq"], cust["lam"], cust["p"],
+                                                 last_day)
+    orders, anomalies = _plant_anomalies(rng, cust, o_cust, o_day, last_day, anomaly_rate)
+
+    # Order values are drawn after the anomalies so that planted orders follow the same spend law.
+    o_cust, o_day = orders["cust"], orders["day"]
+    value = rng.standard_gamma(seg["p"][cust["seg"]][o_cust])
+    value /= cust["nu"][o_cust]
+    value *= orders["mult"]
+    tie = rng.random(o_cust.size)
+    order = np.argsort(o_day + tie)  # keys are distinct, so no stable sort needed
+    o_cust, o_day, value, tie = o_cust[order], o_day[order], value[order], tie[order]
+    return_all = orders["return_all"][order]
+    del orders, order
+    o_channel = cust["channel"][o_cust]
+    switch = np.flatnonzero(rng.random(o_cust.size) < 0.2)
+    o_channel[switch] = rng.integers(0, 3, switch.size)
+
+    l_order, l_item, l_qty = _make_lines(rng, o_cust, o_day, tie, value, last_day, bundles,
+                                         sequences, popularity, price)
+    l_cust = o_cust[l_order]
+    # Promotions cut the shelf price but not the cost of goods, so discount-driven customers with
+    # low-margin baskets can end up unprofitable.
+    on_promo = rng.random(l_order.size, dtype=np.float32) < \
+        seg["discount_prob"].astype(np.float32)[cust["seg"]][l_cust]
+    promo = np.flatnonzero(on_promo)
+    del on_promo
+    l_price = price[l_item]
+    l_price[promo] *= 1.0 - rng.integers(1, 6, promo.size) / 10.0
+    np.round(l_price, 2, out=l_price)
+    np.maximum(l_price, 0.01, out=l_price)
+    # Whole units only, so a line's amount is close to, not exactly, its share of the order value.
+    l_qty /= l_price
+    np.rint(l_qty, out=l_qty)
+    np.maximum(l_qty, 1.0, out=l_qty)
+    l_qty = l_qty.astype(np.int64)
+
+    r_line, r_qty, r_day, r_forced = _make_returns(
+        rng, l_order, l_cust, l_qty, o_day, return_all, last_day,
+        seg["return_weight"][cust["seg"]], return_rate)
+
+    # Purchase orders and return rows share one order-id sequence ordered by date.
+    event_key = np.concatenate([o_day + tie, r_day + rng.random(r_line.size)])
+    event_id = np.empty(event_key.size, np.int64)
+    event_id[np.argsort(event_key)] = np.arange(_ORDER_ID_BASE + 1,
+                                                _ORDER_ID_BASE + 1 + event_key.size)
+    del event_key
+    ret_id = event_id[o_cust.size:]
+    ret_sorted = np.argsort(ret_id)
+    r_line, r_qty, r_day, r_forced, ret_id = (r_line[ret_sorted], r_qty[ret_sorted],
+                                              r_day[ret_sorted], r_forced[ret_sorted],
+                                              ret_id[ret_sorted])
+    # Purchase lines already run in order-id order; slot the return rows in among them.
+    line_id = event_id[l_order]
+    ret_pos = np.searchsorted(line_id, ret_id) + np.arange(r_line.size)
+    line_pos = np.searchsorted(ret_id, line_id)
+    line_pos += np.arange(l_order.size)
+
+    def merged(line_values, return_values):
+        out = np.empty(line_pos.size + ret_pos.size, np.result_type(line_values, return_values))
+        out[line_pos] = line_values
+        out[ret_pos] = return_values
+        return out
+
+    t_order = merged(line_id, ret_id)
+    del line_id
+    t_line = merged(np.arange(l_order.size, dtype=np.int64), r_line)
+    t_qty = merged(l_qty, -r_qty)
+    date = merged(o_day[l_order], r_day).astype(np.int64, copy=False)
+    date *= 86_400 * 10**9
+    date += pd.Timestamp(t0).value
+    t_item = l_item[t_line]
+    t_price = l_price[t_line]
+    t_cost = unit_cost[t_item]
+    t_cost *= t_qty
+    t_cost[ret_pos] *= _RETURN_COST_RECOVERY
+    amount = t_price * t_qty
+
+    base_day = np.datetime64(t0.date(), "D")
+    ids = _prefixed_ids("C", n_customers)
+    items = products.index.to_numpy(dtype=object)
+    categories = products["category"].to_numpy(dtype=object)
+    channels = np.array(_CHANNELS, dtype=object)
+    transactions = pd.DataFrame({
+        "customer_id": _obj(ids[l_cust[t_line]]),
+        "order_id": t_order,
+        "date": date.view("datetime64[ns]"),
+        "item": _obj(items[t_item]),
+        "category": _obj(categories[t_item]),
+        "quantity": t_qty,
+        "unit_price": t_price,
+        "amount": amount,
+        "cost": t_cost,
+        "channel": _obj(channels[o_channel[l_order[t_line]]]),
+    }, copy=False)
+
+    cust_index = pd.Index(ids, name="customer_id", dtype=object)
+    customers = pd.DataFrame({
+        "region": _obj(np.array(_REGIONS, dtype=object)[cust["region"]], cust_index),
+        "channel": _obj(channels[cust["channel"]], cust_index),
+        "signup_date": (base_day + cust["acq"]).astype("datetime64[ns]"),
+        "segment": _obj(np.array(seg_names, dtype=object)[cust["seg"]], cust_index),
+        "purchase_rate": cust["lam"],
+        "dropout_prob": cust["p"],
+        "alive": cust["alive"],
+        "mean_spend": seg["p"][cust["seg"]] / cust["nu"],
+        "age": cust["age"],
+        "is_anomalous": cust["anomalous"],
+    }, index=cust_index, copy=False)
+
+    # A return burst starts with its first return, known only now.
+    burst = anomalies["kind"] == 1
+    if burst.any():
+        first_return = np.full(n_customers, last_day, np.int64)
+        np.minimum.at(first_return, l_cust[r_line[r_forced]], r_day[r_forced])
+        anomalies["onset"][burst] = first_return[anomalies["cust"][burst]]
+    anomaly_index = pd.Index(ids[anomalies["cust"]], name="customer_id", dtype=object)
+    anomaly_frame = pd.DataFrame({
+        "kind": _obj(np.array(_ANOMALY_KINDS, dtype=object)[anomalies["kind"]], anomaly_index),
+        "onset": (base_day + anomalies["onset"]).astype("datetime64[ns]"),
+    }, index=anomaly_index).sort_index()
+
+    window_start = int(math.ceil((1.0 - _ANOMALY_WINDOW) * last_day))
+    truth = {
+        "segments": {name: dict(SEGMENTS[name]) for name in seg_names},
+        "bundles": [[str(items[i]) for i in b] for b in bundles],
+        "sequences": [(str(items[a]), str(items[b])) for a, b in sequences],
+        "sequence_window_days": _SEQUENCE_WINDOW_DAYS,
+        "anomalies": anomaly_frame,
+        "anomaly_window": (t0 + pd.Timedelta(days=window_start), t1),
+        "return_cost_recovery": _RETURN_COST_RECOVERY,
+        "params": dict(n_customers=n_customers, start=t0, end=t1, n_products=n_products,
+                       return_rate=return_rate, anomaly_rate=anomaly_rate, seed=int(seed)),
+    }
+    return SampleData(transactions=transactions, customers=customers, products=products,
+                      truth=truth)
+
+
+# --------------------------------------------------------------------------- argument checks
+
+def _check_int(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
+def _check_rate(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    value = float(value)
+    if not 0.0 <= value <= 0.5:  # also rejects NaN
+        raise ValueError(f"{name} must be in [0, 0.5], got {value}")
+    return value
+
+
+def _check_period(start, end):
+    stamps = []
+    for name, value in (("start", start), ("end", end)):
+        try:
+            ts = pd.Timestamp(value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} is not a date: {value!r}") from exc
+        if pd.isna(ts):
+            raise ValueError(f"{name} is not a date: {value!r}")
+        if ts.tzinfo is not None:
+            ts = ts.tz_localize(None)
+        stamps.append(ts.normalize())
+    if stamps[1] <= stamps[0]:
+        raise ValueError(f"end must be after start, got start={stamps[0].date()} "
+                         f"end={stamps[1].date()}")
+    return stamps[0], stamps[1]
+
+
+# --------------------------------------------------------------------------- building blocks
+
+def _obj(values, index=None):
+    # pandas 3 infers its own string dtype from object arrays; the contract is plain object columns.
+    return pd.Series(values, index=index, dtype=object, copy=False)
+
+
+def _prefixed_ids(prefix, n, start=1):
+    width = max(6 if prefix == "C" else 3, len(str(n + start - 1)))
+    digits = np.strings.zfill(np.arange(start, n + start).astype(str), width)
+    return np.strings.add(prefix, digits).astype(object)
+
+
+def _group_position(counts):
+    """Position of each element within its group, for groups laid out back to back."""
+    offsets = np.cumsum(counts) - counts
+    return np.arange(int(counts.sum())) - np.repeat(offsets, counts)
+
+
+def _make_products(rng, n_products):
+    names = list(_CATEGORIES)
+    category = rng.integers(0, len(names), n_products)
+    median = np.array([_CATEGORIES[c] for c in names])[category]
+    base_price = np.maximum(np.round(median * rng.lognormal(0.0, 0.45, n_products)), 1.0) - 0.01
+    cost_ratio = np.round(rng.uniform(0.4, 0.8, n_products), 3)
+    unit_cost = np.round(base_price * cost_ratio, 2)
+    # Zipf-like popularity over a random ranking, so item numbers carry no popularity signal.
+    rank = rng.permutation(n_products) + 1
+    popularity = 1.0 / rank ** 1.1
+    popularity /= popularity.sum()
+    index = pd.Index(_prefixed_ids("P", n_products, start=0), name="item", dtype=object)
+    products = pd.DataFrame({
+        "category": _obj(np.array(names, dtype=object)[category], index),
+        "base_price": base_price,
+        "cost_ratio": cost_ratio,
+        "unit_cost": unit_cost,
+        "popularity": popularity,
+    }, index=index)
+    return products, base_price, unit_cost, popularity
+
+
+def _make_customers(rng, n, last_day, seg):
+    s = rng.choice(seg["share"].size, n, p=seg["share"] / seg["share"].sum())
+    # Acquisitions cover the first 75% of the period so that every cohort has some history.
+    acq = np.floor(rng.random(n) * 0.75 * last_day).astype(np.int32)
+    lam = rng.gamma(seg["r"][s], 1.0 / seg["alpha"][s])
+    p = np.clip(rng.beta(seg["a"][s], seg["b"][s]), 1e-12, 1.0)
+    nu = rng.gamma(seg["q"][s], 1.0 / seg["gamma"][s])
+    cum = np.cumsum(_SEGMENT_CHANNEL_MIX, axis=1)[s]
+    channel = (rng.random(n)[:, None] > cum).sum(axis=1).clip(0, 2)
+    region = rng.choice(len(_REGIONS), n, p=_REGION_SHARE)
+    age = np.clip(np.rint(rng.normal(_SEGMENT_MEAN_AGE[s], 13.0)), 18, 85).astype(np.int64)
+    return dict(seg=s, acq=acq, lam=lam, p=p, nu=nu, channel=channel, region=region, age=age,
+                anomalous=np.zeros(n, bool))
+
+
+def _choose_planted_items(rng, popularity):
+    n = popularity.size
+    # The most popular items co-occur with everything, which would mask the planted lift, and the
+    # rarest make the cleanest sequence antecedents and consequents.
+    by_rank = np.argsort(-popularity, kind="stable")[max(2, n // 10):]
+    if by_rank.size >= 18:
+        sizes, n_seq = rng.integers(2, 4, 4), 3
+    else:
+        sizes, n_seq = np.array([2, 2]), 1
+    seq_pool = rng.permutation(by_rank[-2 * n_seq:])
+    pool = rng.permutation(by_rank[:-2 * n_seq])
+    bundles, k = [], 0
+    for size in sizes:
+        bundles.append(np.sort(pool[k:k + size]))
+        k += size
+    sequences = [(int(seq_pool[2 * i]), int(seq_pool[2 * i + 1])) for i in range(n_seq)]
+    return bundles, sequences
+
+
+def _bgnbd_orders(rng, acq, lam, p, last_day):
+    """First order at acquisition plus BG/NBD repeat orders until dropout or period end."""
+    n = acq.size
+    horizon = (last_day + 1 - acq) / 7.0  # weeks of observation; floor(7 t) stays <= last_day
+    arrivals = rng.poisson(lam * horizon)           # repeats if the customer never dropped out
+    lifetime = rng.geometric(p)                     # dropout comes right after this repeat
+    alive = arrivals < lifetime
+    n_rep = np.minimum(arrivals, lifetime)
+    # A dead customer's last repeat is the lifetime-th of `arrivals` uniform arrival times, i.e.
+    # a Beta order statistic; the earlier repeats are uniform before it.
+    dead = ~alive
+    upper = horizon.copy()
+    upper[dead] = horizon[dead] * rng.beta(lifetime[dead], arrivals[dead] - lifetime[dead] + 1)
+    rep_cust = np.repeat(np.arange(n, dtype=np.int32), n_rep)
+    t = rng.random(rep_cust.size)
+    t *= upper[rep_cust]
+    ends = dead & (n_rep > 0)
+    t[(np.cumsum(n_rep) - n_rep)[ends]] = upper[ends]
+    t *= 7.0
+    np.floor(t, out=t)
+    rep_day = t.astype(np.int32)
+    del t
+    rep_day += acq[rep_cust]
+    np.minimum(rep_day, last_day, out=rep_day)
+    o_cust = np.concatenate([np.arange(n, dtype=np.int32), rep_cust])
+    o_day = np.concatenate([acq, rep_day])
+    return o_cust, o_day, alive
+
+
+def _plant_anomalies(rng, cust, o_cust, o_day, last_day, rate):
+    n = cust["acq"].size
+    w0 = int(math.ceil((1.0 - _ANOMALY_WINDOW) * last_day))
+    n_anom = int(round(rate * n))
+    if rate > 0 and n >= 200:
+        n_anom = max(n_anom, 1)
+    kind = rng.permutation(np.resize(np.arange(3), max(n_anom, 3)))[:n_anom]
+
+    history = np.bincount(o_cust[o_day < w0], minlength=n) >= 3
+    eligible = [history, history, history & (cust["acq"] <= w0 - 56)]
+    chosen = np.zeros(n, bool)
+    picked = np.empty(n_anom, np.int32)
+    for k in range(3):
+        need = int((kind == k).sum())
+        pool = np.flatnonzero(eligible[k] & ~chosen)
+        if pool.size < need:  # short periods or tiny samples: take anyone not yet chosen
+            pool = np.flatnonzero(~chosen)
+        sel = rng.choice(pool, need, replace=False)
+        picked[kind == k] = sel
+        chosen[sel] = True
+    cust["anomalous"] = chosen
+    spike = picked[kind == 0]
+    burst = picked[kind == 1]
+    silent = picked[kind == 2]
+    is_spike = np.zeros(n, bool)
+    is_spike[spike] = True
+    is_burst = np.zeros(n, bool)
+    is_burst[burst] = True
+    is_silent = np.zeros(n, bool)
+    is_silent[silent] = True
+
+    # Spend spike: every order in the window is worth 5-10x usual, plus 1-2 extra such orders so
+    # the spike shows even for customers who would have been quiet.
+    factor = np.ones(n)
+    factor[spike] = rng.uniform(5.0, 10.0, spike.size)
+    n_extra = rng.integers(1, 3, spike.size)
+    sp_cust = np.repeat(spike, n_extra)
+    sp_day = rng.integers(min(w0, last_day), last_day + 1, sp_cust.size)
+
+    # Return burst: 2-4 extra orders shortly before or in the window; everything these customers
+    # bought from 30 days before the window on is returned inside the window.
+    n_burst = rng.integers(2, 5, burst.size)
+    bu_cust = np.repeat(burst, n_burst)
+    lo = np.minimum(np.maximum(w0 - 20, cust["acq"][bu_cust]), last_day - 1)
+    bu_day = lo + np.floor(rng.random(bu_cust.size) * (last_day - lo)).astype(np.int64)
+
+    # Silence: a metronome-like history every `gap` days that stops just before the window.
+    gap = rng.integers(7, 15, silent.size)
+    start = cust["acq"][silent]
+    n_reg = np.maximum((w0 - 1 - start) // gap + 1, 1)
+    si_cust = np.repeat(silent, n_reg)
+    step = _group_position(n_reg)
+    jitter = np.where(step > 0, rng.integers(-1, 2, si_cust.size), 0)
+    si_day = np.clip(np.repeat(start, n_reg) + step * np.repeat(gap, n_reg) + jitter,
+                     np.repeat(start, n_reg), max(w0 - 1, 0))
+    si_day = np.maximum(si_day, np.repeat(start, n_reg))
+    cust["lam"][silent] = 7.0 / gap
+    cust["alive"][silent] = False
+
+    keep = ~is_silent[o_cust]
+    o_cust, o_day = o_cust[keep], o_day[keep]
+    mult = np.where(o_day >= w0, factor[o_cust], 1.0)
+    cat_cust = np.concatenate([o_cust, sp_cust, bu_cust, si_cust], dtype=np.int32,
+                              casting="same_kind")
+    cat_day = np.concatenate([o_day, sp_day, bu_day, si_day], dtype=np.int32, casting="same_kind")
+    cat_mult = np.concatenate([mult, factor[sp_cust], np.ones(bu_cust.size + si_cust.size)])
+    return_all = is_burst[cat_cust] & (cat_day >= w0 - _RETURN_WINDOW_DAYS) & (cat_day < last_day)
+
+    onset = np.empty(n_anom, np.int64)
+    if n_anom:
+        first_spike = np.full(n, last_day + 1)
+        hit = is_spike[cat_cust] & (cat_day >= w0)
+        np.minimum.at(first_spike, cat_cust[hit], cat_day[hit])
+        onset[kind == 0] = first_spike[spike]
+        onset[kind == 1] = last_day  # replaced by the first planted return once drawn
+        last_reg = np.zeros(n, np.int64)
+        np.maximum.at(last_reg, si_cust, si_day)
+        onset[kind == 2] = np.minimum(last_reg[silent] + gap, last_day)
+    orders = dict(cust=cat_cust, day=cat_day, mult=cat_mult, return_all=return_all)
+    return orders, dict(cust=picked, kind=kind, onset=onset)
+
+
+def _make_lines(rng, o_cust, o_day, tie, value, last_day, bundles, sequences, popularity, price):
+    n_orders = o_cust.size
+    n_lines = 1 + rng.binomial(_MAX_LINES - 1, 0.12 + 0.45 * value / (value + 120.0))
+
+    # Bundles: a planted group fills the leading columns of some orders that can afford it.
+    bundle_price = np.array([price[b].sum() for b in bundles])
+    bundle = rng.integers(0, len(bundles), n_orders)
+    bundle[(rng.random(n_orders) >= _BUNDLE_ORDER_SHARE) | (value < bundle_price[bundle])] = -1
+    sizes = np.array([b.size for b in bundles])
+    n_fixed = np.where(bundle >= 0, sizes[np.maximum(bundle, 0)], 0)
+    items = np.full((n_orders, _MAX_LINES), -1, np.int32)
+    for b, members in enumerate(bundles):
+        items[np.flatnonzero(bundle == b), :members.size] = members
+
+    # Sequences: an order followed by the same customer's next order 1-30 days later gets item A,
+    # that next order gets B. Planting on existing orders keeps the BG/NBD counts untouched.
+    by_cust = np.argsort(o_cust * (last_day + 2.0) + o_day + tie)
+    prev, nxt = by_cust[:-1], by_cust[1:]
+    gap = o_day[nxt] - o_day[prev]
+    ok = (o_cust[nxt] == o_cust[prev]) & (gap >= 1) & (gap <= _SEQUENCE_WINDOW_DAYS)
+    follower = np.full(n_orders, -1)
+    follower[prev[ok]] = nxt[ok]
+    trigger = np.flatnonzero((follower >= 0) & (rng.random(n_orders) < _SEQUENCE_TRIGGER_SHARE))
+    is_target = np.zeros(n_orders, bool)
+    is_target[follower[trigger]] = True
+    trigger = trigger[~is_target[trigger]]  # an order carries at most one planted sequence item
+    pair = rng.integers(0, len(sequences), trigger.size)
+    seq_rows = np.concatenate([trigger, follower[trigger]])
+    seq_items = np.concatenate([np.array([a for a, _ in sequences])[pair],
+                                np.array([b for _, b in sequences])[pair]])
+    items[seq_rows, n_fixed[seq_rows]] = seq_items
+    n_fixed[seq_rows] += 1
+    n_lines = np.maximum(n_lines, n_fixed)
+
+    # Split each order's value over its lines with Dirichlet(1) weights.
+    first_line = np.cumsum(n_lines) - n_lines
+    l_order = np.repeat(np.arange(n_orders, dtype=np.int32), n_lines)
+    target = rng.standard_exponential(l_order.size)
+    target /= np.bincount(l_order, target, n_orders)[l_order]
+    target *= value[l_order]
+
+    # Free lines follow the Zipf popularity among items priced at most 1.5x the line's value:
+    # small baskets hold cheap items, and whole-unit quantities then track the planted spend.
+    by_price = np.argsort(price, kind="stable")
+    affordable_cdf = np.cumsum(popularity[by_price])
+    full_cdf = np.cumsum(popularity)
+    full_cdf[-1] = 1.0
+
+    def draw(line_value, restricted):
+        if not restricted:
+            return np.minimum(np.searchsorted(full_cdf, rng.random(line_value.size), "right"),
+                              price.size - 1)
+        n_ok = np.maximum(np.searchsorted(price[by_price], 1.5 * line_value, "right"), 1)
+        u = rng.random(line_value.size) * affordable_cdf[n_ok - 1]
+        return by_price[np.minimum(np.searchsorted(affordable_cdf, u, "right"), n_ok - 1)]
+
+    for k in range(_MAX_LINES):
+        rows = np.flatnonzero((k >= n_fixed) & (k < n_lines))
+        line_value = target[first_line[rows] + k]
+        cand = draw(line_value, True)
+        pending = np.arange(rows.size)
+        rounds = 0
+        while pending.size and k:
+            taken = rows[pending]
+            clash = items[taken, 0] == cand[pending]
+            for j in range(1, k):
+                clash |= items[taken, j] == cand[pending]
+            pending = pending[clash]
+            rounds += 1
+            # Few affordable items can make a clash-free restricted draw impossible.
+            cand[pending] = draw(line_value[pending], rounds < 10)
+        items[rows, k] = cand
+
+    col = np.arange(l_order.size, dtype=np.int64)
+    col -= first_line[l_order]
+    col += l_order * np.int64(_MAX_LINES)
+    return l_order, items.ravel()[col], target
+
+
+def _make_returns(rng, l_order, l_cust, l_qty, o_day, return_all, last_day, cust_weight, rate):
+    """Pick returned lines; returns line index, quantity, day and whether it is a planted burst."""
+    l_day = o_day[l_order]
+    forced = return_all[l_order]
+    eligible = l_day < last_day
+    eligible &= ~forced
+    if rate > 0 and eligible.any():
+        # Scale the segment weights so that the expected share of returned lines is `rate`.
+        lines_per_cust = np.bincount(l_cust[eligible], minlength=cust_weight.size)
+        prob = rate * cust_weight * lines_per_cust.sum() / (cust_weight @ lines_per_cust)
+        chosen = rng.random(l_order.size, dtype=np.float32) < \
+            np.minimum(prob, 1.0).astype(np.float32)[l_cust]
+        chosen &= eligible
+    else:
+        chosen = np.zeros(l_order.size, bool)
+    del eligible
+    line = np.flatnonzero(chosen)
+    del chosen
+    partial = rng.random(line.size) < 0.25
+    qty = np.where(partial, rng.integers(1, l_qty[line] + 1), l_qty[line])
+    horizon = np.minimum(_RETURN_WINDOW_DAYS, last_day - l_day[line])
+    day = l_day[line] + rng.integers(1, horizon + 1)
+
+    burst = np.flatnonzero(forced)
+    w0 = int(math.ceil((1.0 - _ANOMALY_WINDOW) * last_day))
+    lo = np.maximum(l_day[burst] + 1, w0)
+    hi = np.minimum(l_day[burst] + _RETURN_WINDOW_DAYS, last_day)
+    b_day = lo + np.floor(rng.random(burst.size) * (hi - lo + 1)).astype(lo.dtype)
+    return (np.concatenate([line, burst]), np.concatenate([qty, l_qty[burst]]),
+            np.concatenate([day, b_day]),
+            np.concatenate([np.zeros(line.size, bool), np.ones(burst.size, bool)]))
