@@ -2,6 +2,7 @@
 // Umbrella header: every public area of crmine.
 #pragma once
 
+#include <crmine/clv.hpp>
 #include <crmine/core/calendar.hpp>
 #include <crmine/core/errors.hpp>
 #include <crmine/core/id_index.hpp>

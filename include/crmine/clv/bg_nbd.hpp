@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+// BG/NBD (Fader, Hardie & Lee 2005) and MBG/NBD (Batislam, Denizel & Filiztekin 2007) models of
+// repeat purchasing with a beta-geometric dropout after each purchase.
+#pragma once
+
+#include <crmine/clv/model.hpp>
+
+namespace crmine {
+
+/// BG/NBD: purchases are Poisson(lambda) while alive, lambda ~ Gamma(r, alpha); after every
+/// repeat purchase the customer drops out with probability p ~ Beta(a, b).
+///
+/// Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). "Counting your customers" the easy way:
+/// an alternative to the Pareto/NBD model. Marketing Science 24(2), 275-284.
+/// Parameters: r, alpha, a, b.
+class BetaGeo final : public TransactionModel {
+ public:
+  explicit BetaGeo(ClvFitOptions options = {}) : TransactionModel(std::move(options)) {}
+  BetaGeo& fit(const ClvData& data) override;
+  double log_likelihood(const ClvData& data, Eigen::VectorXd* gradient = nullptr) const override;
+  std::vector<double> conditional_probability_alive(const ClvData& customers) const override;
+  std::vector<double> conditional_expected_number_of_purchases_up_to_time(double t,
+                                                                          const ClvData& customers) const override;
+  double expected_number_of_purchases_up_to_time(double t) const override;
+  std::vector<std::string> param_names() const override { return {"r", "alpha", "a", "b"}; }
+};
+
+/// MBG/NBD: as BG/NBD, but a customer may also drop out right after the first purchase, so
+/// customers without repeat purchases can be dead too.
+///
+/// Batislam, E. P., Denizel, M. & Filiztekin, A. (2007). Empirical validation and comparison of
+/// models for customer base analysis. International Journal of Research in Marketing 24(3),
+/// 201-209. Parameters: r, alpha, a, b.
+class ModifiedBetaGeo final : public TransactionModel {
+ public:
+  explicit ModifiedBetaGeo(ClvFitOptions options = {}) : TransactionModel(std::move(options)) {}
+  ModifiedBetaGeo& fit(const ClvData& data) override;
+  double log_likelihood(const ClvData& data, Eigen::VectorXd* gradient = nullptr) const override;
+  std::vector<double> conditional_probability_alive(const ClvData& customers) const override;
+  std::vector<double> conditional_expected_number_of_purchases_up_to_time(double t,
+                                                                          const ClvData& customers) const override;
+  double expected_number_of_purchases_up_to_time(double t) const override;
+  std::vector<std::string> param_names() const override { return {"r", "alpha", "a", "b"}; }
+};
+
+}  // namespace crmine

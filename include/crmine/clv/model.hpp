@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: Apache-2.0
+// What every CLV purchase model shares: the per-customer input, fit options, the fit report and
+// the abstract TransactionModel interface that CLV and the Python layer program against.
+#pragma once
+
+#include <Eigen/Core>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace crmine {
+
+/// Repeat-purchase statistics per customer (or per group of identical customers), in model time
+/// units (e.g. weeks). For BG/BB all three are whole numbers of discrete purchase opportunities.
+struct ClvData {
+  std::span<const double> frequency;  ///< x: repeat purchases (purchase occasions after the first); whole, >= 0
+  std::span<const double> recency;    ///< t_x: time of the last purchase since the first; 0 when x = 0
+  std::span<const double> T;          ///< age: time from the first purchase to the end of calibration; > 0
+  std::span<const double> weights;    ///< optional customers per row (grouped data); empty = all 1
+
+  std::size_t size() const { return frequency.size(); }
+};
+
+/// Options of every maximum-likelihood CLV fit.
+struct ClvFitOptions {
+  double penalizer_coef = 0.0;  ///< L2 penalty: adds penalizer_coef * sum(params^2) to the mean negative
+                                ///< log-likelihood (lifetimes' convention); >= 0
+  int max_iter = 1000;          ///< quasi-Newton iterations before giving up; >= 1
+  double tol = 1e-8;            ///< converged when the largest gradient component of the mean objective
+                                ///< with respect to log-parameters is below tol (or below sqrt(tol)
+                                ///< once no step decreases the objective in double precision); > 0
+  std::vector<double> initial_params;  ///< starting point in the papers' order; empty = model default
+  int n_jobs = 0;               ///< threads for the likelihood; 0 = all cores. Results do not depend on it.
+};
+
+/// How a fit went. Non-convergence is reported here, never thrown.
+struct ClvFitReport {
+  int n_iter = 0;                 ///< quasi-Newton iterations
+  int n_evaluations = 0;          ///< likelihood + gradient evaluations
+  bool converged = false;         ///< gradient criterion met
+  double gradient_norm = 0.0;     ///< max |d objective / d log-param| at the solution
+  double log_likelihood = 0.0;    ///< total log-likelihood at the solution (weights applied, no penalty)
+  std::size_t n_rows = 0;         ///< distinct (x, t_x, T) patterns the likelihood was evaluated on
+  double n_customers = 0.0;       ///< sum of weights
+  std::string message;            ///< why the optimiser stopped
+};
+
+/// Options of `customer_lifetime_value`: a discounted sum of expected purchases per period.
+struct ClvOptions {
+  int n_periods = 12;            ///< number of periods in the horizon; >= 1
+  double period_length = 1.0;    ///< one period in model time units (e.g. 4.345 weeks per month); > 0
+  double discount_rate = 0.01;   ///< per period; period i (1-based) is divided by (1 + rate)^i; > -1
+  double margin = 1.0;           ///< share of spend kept as profit; multiplies the result
+};
+
+/// A model of repeat purchases (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB): fit by maximum likelihood,
+/// then predict per customer. Parameters are in the papers' order and names (`param_names`).
+class TransactionModel {
+ public:
+  virtual ~TransactionModel() = default;
+
+  /// Fits by maximum likelihood on identical rows collapsed with weights; returns *this.
+  virtual TransactionModel& fit(const ClvData& data) = 0;
+  /// Total log-likelihood of `data` at the current parameters; with `gradient`, also its
+  /// gradient with respect to the (natural) parameters.
+  virtual double log_likelihood(const ClvData& data, Eigen::VectorXd* gradient = nullptr) const = 0;
+  /// P(customer still alive at the end of calibration | x, t_x, T).
+  virtual std::vector<double> conditional_probability_alive(const ClvData& customers) const = 0;
+  /// E[purchases in (T, T + t] | x, t_x, T].
+  virtual std::vector<double> conditional_expected_number_of_purchases_up_to_time(
+      double t, const ClvData& customers) const = 0;
+  /// E[purchases in (0, t]] of a customer just acquired.
+  virtual double expected_number_of_purchases_up_to_time(double t) const = 0;
+  /// The parameters' names in the papers' notation, in `params()` order.
+  virtual std::vector<std::string> param_names() const = 0;
+
+  bool is_fitted() const { return fitted_; }
+  /// Fitted (or set) parameters; throws NotFittedError before fit/set_params.
+  const Eigen::VectorXd& params() const;
+  /// Standard errors from the inverse Hessian of the negative log-likelihood (NaN when singular).
+  const Eigen::VectorXd& standard_errors() const;
+  const ClvFitReport& report() const;
+  const ClvFitOptions& options() const { return options_; }
+  /// Sets the parameters directly (all > 0), e.g. to predict with published values.
+  void set_params(const Eigen::VectorXd& params);
+
+ protected:
+  explicit TransactionModel(ClvFitOptions options) : options_(std::move(options)) {}
+  void check_fitted(const char* caller) const;
+
+  ClvFitOptions options_;
+  Eigen::VectorXd params_;
+  Eigen::VectorXd standard_errors_;
+  ClvFitReport report_;
+  bool fitted_ = false;
+};
+
+/// CLV per customer: sum over periods i = 1..n of margin * spend * (E[Y(i*len)] - E[Y((i-1)*len)])
+/// / (1 + discount_rate)^i, with E[Y] the model's conditional expected purchases and `spend` the
+/// expected spend per purchase (e.g. GammaGamma::conditional_expected_average_profit).
+std::vector<double> customer_lifetime_value(const TransactionModel& model, const ClvData& customers,
+                                            std::span<const double> spend, const ClvOptions& options = {});
+
+}  // namespace crmine

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: Apache-2.0
+// Input checks, collapsing, BFGS and Hessian-based standard errors shared by the CLV models.
+#include "engine.hpp"
+
+#include <crmine/core/errors.hpp>
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+namespace crmine::detail {
+
+void check_customers(const ClvData& data, const char* caller, DataKind kind, bool weights_allowed) {
+  const std::size_t n = data.frequency.size();
+  if (n == 0) throw_invalid(caller, "frequency", "is empty");
+  if (data.recency.size() != n)
+    throw_invalid(caller, "recency", "has ", data.recency.size(), " entries, frequency has ", n);
+  if (data.T.size() != n) throw_invalid(caller, "T", "has ", data.T.size(), " entries, frequency has ", n);
+  if (!data.weights.empty()) {
+    if (!weights_allowed) throw_invalid(caller, "weights", "are not used here");
+    if (data.weights.size() != n)
+      throw_invalid(caller, "weights", "has ", data.weights.size(), " entries, frequency has ", n);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const double x = data.frequency[i], tx = data.recency[i], T = data.T[i];
+    if (!std::isfinite(x) || x < 0.0 || x != std::floor(x))
+      throw_invalid(caller, "frequency", "row ", i, " is ", x, "; must be a whole number >= 0");
+    if (!std::isfinite(tx) || tx < 0.0) throw_invalid(caller, "recency", "row ", i, " is ", tx, "; must be >= 0");
+    if (!std::isfinite(T) || T <= 0.0) throw_invalid(caller, "T", "row ", i, " is ", T, "; must be > 0");
+    if (tx > T) throw_invalid(caller, "recency", "row ", i, " is ", tx, ", greater than T = ", T);
+    if (kind == DataKind::discrete) {
+      if (tx != std::floor(tx)) throw_invalid(caller, "recency", "row ", i, " is ", tx, "; must be a whole number");
+      if (T != std::floor(T)) throw_invalid(caller, "T", "row ", i, " is ", T, "; must be a whole number");
+      if (x > tx) throw_invalid(caller, "frequency", "row ", i, " is ", x, ", more than recency = ", tx);
+    }
+    if (!data.weights.empty()) {
+      const double w = data.weights[i];
+      if (!std::isfinite(w) || w < 0.0) throw_invalid(caller, "weights", "row ", i, " is ", w, "; must be >= 0");
+    }
+  }
+}
+
+Collapsed collapse(const ClvData& data, const char* caller, DataKind kind) {
+  check_customers(data, caller, kind, true);
+  const std::size_t n = data.size();
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  auto key = [&](std::size_t i) { return std::array<double, 3>{data.frequency[i], data.recency[i], data.T[i]}; };
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
+  Collapsed c;
+  double repeat_weight = 0.0;
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = order[k];
+    const double w = data.weights.empty() ? 1.0 : data.weights[i];
+    if (w == 0.0) continue;
+    c.total_weight += w;
+    if (data.frequency[i] > 0.0) repeat_weight += w;
+    if (!c.x.empty() && c.x.back() == data.frequency[i] && c.tx.back() == data.recency[i] && c.T.back() == data.T[i]) {
+      c.w.back() += w;
+    } else {
+      c.x.push_back(data.frequency[i]);
+      c.tx.push_back(data.recency[i]);
+      c.T.push_back(data.T[i]);
+      c.w.push_back(w);
+    }
+    // Sorted by x first, so distinct x arrive in runs.
+    if (!c.ux.empty() && c.ux.back() == data.frequency[i]) {
+      c.uw.back() += w;
+    } else {
+      c.ux.push_back(data.frequency[i]);
+      c.uw.push_back(w);
+    }
+  }
+  if (c.total_weight <= 0.0) throw_invalid(caller, "weights", "sum to 0");
+  if (repeat_weight <= 0.0)
+    throw_invalid(caller, "frequency", "is 0 for every customer; the model needs repeat buyers to be identified");
+  return c;
+}
+
+void check_horizon(double t, const char* caller) {
+  if (!std::isfinite(t) || t < 0.0) throw_invalid(caller, "t", "is ", t, "; must be finite and >= 0");
+}
+
+Collapsed as_rows(const ClvData& data, const char* caller, DataKind kind) {
+  check_customers(data, caller, kind, true);
+  Collapsed d;
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const double w = data.weights.empty() ? 1.0 : data.weights[i];
+    d.x.push_back(data.frequency[i]);
+    d.tx.push_back(data.recency[i]);
+    d.T.push_back(data.T[i]);
+    d.w.push_back(w);
+    d.ux.push_back(data.frequency[i]);
+    d.uw.push_back(w);
+    d.total_weight += w;
+  }
+  return d;
+}
+
+void check_options(const ClvFitOptions& options, std::size_t n_params, const char* caller) {
+  if (!std::isfinite(options.penalizer_coef) || options.penalizer_coef < 0.0)
+    throw_invalid(caller, "penalizer_coef", "is ", options.penalizer_coef, "; must be finite and >= 0");
+  if (options.max_iter < 1) throw_invalid(caller, "max_iter", "is ", options.max_iter, "; must be >= 1");
+  if (!(options.tol > 0.0)) throw_invalid(caller, "tol", "is ", options.tol, "; must be > 0");
+  if (!options.initial_params.empty()) {
+    if (options.initial_params.size() != n_params)
+      throw_invalid(caller, "initial_params", "has ", options.initial_params.size(), " values, the model has ",
+                    n_params);
+    for (double v : options.initial_params)
+      if (!std::isfinite(v) || v <= 0.0) throw_invalid(caller, "initial_params", "value ", v, " must be > 0");
+  }
+}
+
+Eigen::VectorXd initial_point(const ClvFitOptions& options, const Eigen::VectorXd& fallback) {
+  if (options.initial_params.empty()) return fallback;
+  return Eigen::Map<const Eigen::VectorXd>(options.initial_params.data(),
+                                           static_cast<Eigen::Index>(options.initial_params.size()));
+}
+
+void check_params(const Eigen::VectorXd& params, std::size_t n, const char* caller) {
+  if (static_cast<std::size_t>(params.size()) != n)
+    throw_invalid(caller, "params", "has ", params.size(), " values, expected ", n);
+  for (Eigen::Index i = 0; i < params.size(); ++i)
+    if (!std::isfinite(params[i]) || params[i] <= 0.0)
+      throw_invalid(caller, "params", "value ", i, " is ", params[i], "; must be finite and > 0");
+}
+
+namespace {
+
+/// The minimised objective: mean negative log-likelihood plus the L2 penalty, in log-parameters.
+struct Objective {
+  const LogLikelihood& ll;
+  double total_weight, penalty;
+  int evaluations = 0;
+  double operator()(const Eigen::VectorXd& theta, Eigen::VectorXd& grad) {
+    ++evaluations;
+    Eigen::VectorXd g(theta.size());
+    const double value = ll(theta, g);
+    const Eigen::VectorXd p = theta.array().exp().matrix();
+    grad = -g / total_weight + penalty * 2.0 * p.cwiseProduct(p);
+    const double f = -value / total_weight + penalty * p.squaredNorm();
+    if (!std::isfinite(f) || !grad.allFinite()) return std::numeric_limits<double>::infinity();
+    return f;
+  }
+};
+
+}  // namespace
+
+FitOutcome maximize(const LogLikelihood& ll, const Eigen::VectorXd& initial, const ClvFitOptions& options,
+                    double total_weight, std::size_t n_rows, const char* caller) {
+  const Eigen::Index n = initial.size();
+  Objective objective{ll, total_weight, options.penalizer_coef};
+  Eigen::VectorXd theta = initial.array().log().matrix(), grad(n), grad_new(n);
+  double f = objective(theta, grad);
+  if (!std::isfinite(f))
+    throw_invalid(caller, "initial_params", "the log-likelihood is not finite at the starting point");
+
+  FitOutcome out;
+  ClvFitReport& rep = out.report;
+  Eigen::MatrixXd H = Eigen::MatrixXd::Identity(n, n);  // inverse Hessian approximation
+  bool scaled = false;
+  int stalled = 0;
+  int it = 0;
+  rep.message = "maximum number of iterations reached";
+  for (; it < options.max_iter; ++it) {
+    if (grad.cwiseAbs().maxCoeff() < options.tol) {
+      rep.converged = true;
+      rep.message = "gradient below tol";
+      break;
+    }
+    Eigen::VectorXd dir = -H * grad;
+    double slope = grad.dot(dir);
+    if (!(slope < 0.0)) {
+      H.setIdentity();
+      dir = -grad;
+      slope = grad.dot(dir);
+    }
+    // A step of more than a factor e^3 in any parameter is never taken at once.
+    const double longest = dir.cwiseAbs().maxCoeff();
+    if (longest > 3.0) {
+      dir *= 3.0 / longest;
+      slope *= 3.0 / longest;
+    }
+    double step = 1.0, f_new = f;
+    Eigen::VectorXd theta_new;
+    bool accepted = false;
+    for (int ls = 0; ls < 60; ++ls) {
+      theta_new = theta + step * dir;
+      f_new = objective(theta_new, grad_new);
+      if (std::isfinite(f_new) && f_new <= f + 1e-4 * step * slope) {
+        accepted = true;
+        break;
+      }
+      step *= 0.5;
+    }
+    if (!accepted) {
+      // No decrease is representable along a descent direction: we are at the optimum to
+      // machine precision unless the gradient says otherwise.
+      rep.converged = grad.cwiseAbs().maxCoeff() < std::sqrt(options.tol);
+      rep.message = rep.converged ? "converged to machine precision (no further decrease possible)"
+                                  : "line search failed";
+      break;
+    }
+    // Steps that no longer change the objective in double precision: the optimum is reached to
+    // machine precision, which for a flat objective can leave the gradient slightly above tol.
+    stalled = f - f_new <= 4.0 * std::numeric_limits<double>::epsilon() * std::abs(f) ? stalled + 1 : 0;
+    if (stalled >= 5) {
+      theta = theta_new;
+      f = f_new;
+      grad = grad_new;
+      rep.converged = grad.cwiseAbs().maxCoeff() < std::sqrt(options.tol);
+      rep.message = rep.converged ? "converged to machine precision (objective no longer decreases)"
+                                  : "stalled: objective no longer decreases but the gradient is large";
+      ++it;
+      break;
+    }
+    const Eigen::VectorXd s = theta_new - theta, y = grad_new - grad;
+    const double sy = s.dot(y);
+    if (sy > 1e-12 * s.norm() * y.norm()) {
+      if (!scaled) {
+        H = Eigen::MatrixXd::Identity(n, n) * (sy / y.squaredNorm());
+        scaled = true;
+      }
+      const double rho = 1.0 / sy;
+      const Eigen::MatrixXd I = Eigen::MatrixXd::Identity(n, n);
+      H = (I - rho * s * y.transpose()) * H * (I - rho * y * s.transpose()) + rho * s * s.transpose();
+    }
+    theta = theta_new;
+    f = f_new;
+    grad = grad_new;
+  }
+  rep.n_iter = it;
+  rep.gradient_norm = grad.cwiseAbs().maxCoeff();
+  out.params = theta.array().exp().matrix();
+  Eigen::VectorXd g_unused(n);
+  rep.log_likelihood = ll(theta, g_unused);
+  rep.n_evaluations = objective.evaluations;
+  rep.n_rows = n_rows;
+  rep.n_customers = total_weight;
+
+  // Hessian of the negative log-likelihood in natural parameters, by central differences of the
+  // exact gradient (d/dp = d/dlog p / p).
+  auto natural_gradient = [&](const Eigen::VectorXd& p) {
+    Eigen::VectorXd g(n);
+    ll(p.array().log().matrix(), g);
+    return Eigen::VectorXd(-g.cwiseQuotient(p));
+  };
+  Eigen::MatrixXd hess(n, n);
+  for (Eigen::Index j = 0; j < n; ++j) {
+    const double h = 1e-5 * out.params[j];
+    Eigen::VectorXd up = out.params, down = out.params;
+    up[j] += h;
+    down[j] -= h;
+    hess.col(j) = (natural_gradient(up) - natural_gradient(down)) / (2.0 * h);
+  }
+  hess = 0.5 * (hess + hess.transpose()).eval();
+  out.standard_errors = Eigen::VectorXd::Constant(n, std::numeric_limits<double>::quiet_NaN());
+  Eigen::LDLT<Eigen::MatrixXd> ldlt(hess);
+  if (ldlt.info() == Eigen::Success && ldlt.isPositive() && hess.allFinite()) {
+    const Eigen::MatrixXd cov = ldlt.solve(Eigen::MatrixXd::Identity(n, n));
+    for (Eigen::Index j = 0; j < n; ++j)
+      if (cov(j, j) > 0.0) out.standard_errors[j] = std::sqrt(cov(j, j));
+  }
+  return out;
+}
+
+}  // namespace crmine::detail

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: Apache-2.0
+// Gamma-Gamma spend model: full-density likelihood, fit and conditional expected spend.
+#include <crmine/clv/gamma_gamma.hpp>
+#include <crmine/core/errors.hpp>
+
+#include "engine.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace crmine {
+namespace {
+
+using detail::Dual;
+using detail::log_gamma;
+
+constexpr const char* kName = "GammaGamma";
+
+/// Spend rows (x, zbar) with weights; identical rows merged when `collapse_rows`.
+struct SpendRows {
+  std::vector<double> x, m, w;
+  double total_weight = 0.0;
+};
+
+SpendRows spend_rows(std::span<const double> frequency, std::span<const double> monetary_value,
+                     std::span<const double> weights, bool collapse_rows, const char* caller) {
+  const std::size_t n = frequency.size();
+  if (n == 0) detail::throw_invalid(caller, "frequency", "is empty");
+  if (monetary_value.size() != n)
+    detail::throw_invalid(caller, "monetary_value", "has ", monetary_value.size(), " entries, frequency has ", n);
+  if (!weights.empty() && weights.size() != n)
+    detail::throw_invalid(caller, "weights", "has ", weights.size(), " entries, frequency has ", n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double x = frequency[i], m = monetary_value[i];
+    if (!std::isfinite(x) || x < 1.0 || x != std::floor(x))
+      detail::throw_invalid(caller, "frequency", "row ", i, " is ", x,
+                            "; the spend model is fitted on repeat customers: whole numbers >= 1");
+    if (!std::isfinite(m) || m <= 0.0)
+      detail::throw_invalid(caller, "monetary_value", "row ", i, " is ", m, "; must be finite and > 0");
+    if (!weights.empty() && (!std::isfinite(weights[i]) || weights[i] < 0.0))
+      detail::throw_invalid(caller, "weights", "row ", i, " is ", weights[i], "; must be >= 0");
+  }
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  if (collapse_rows)
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return std::pair(frequency[a], monetary_value[a]) < std::pair(frequency[b], monetary_value[b]);
+    });
+  SpendRows rows;
+  for (std::size_t i : order) {
+    const double w = weights.empty() ? 1.0 : weights[i];
+    rows.total_weight += w;
+    if (collapse_rows && !rows.x.empty() && rows.x.back() == frequency[i] && rows.m.back() == monetary_value[i]) {
+      rows.w.back() += w;
+    } else {
+      rows.x.push_back(frequency[i]);
+      rows.m.push_back(monetary_value[i]);
+      rows.w.push_back(w);
+    }
+  }
+  if (rows.total_weight <= 0.0) detail::throw_invalid(caller, "weights", "sum to 0");
+  return rows;
+}
+
+/// Every term of ln f(zbar | p, q, gamma, x), so the value matches published log-likelihoods.
+template <typename S>
+S total(const SpendRows& rows, const std::array<S, 3>& prm) {
+  using std::log;
+  const S &p = prm[0], &q = prm[1], &gamma = prm[2];
+  const S per_row = -log_gamma(q) + q * log(gamma);
+  S acc(0.0);
+  for (std::size_t i = 0; i < rows.x.size(); ++i) {
+    const double x = rows.x[i], m = rows.m[i];
+    const S px = p * x;
+    acc += (log_gamma(px + q) - log_gamma(px) + px * std::log(x) + (px - 1.0) * std::log(m) -
+            (px + q) * log(gamma + x * m) + per_row) * rows.w[i];
+  }
+  return acc;
+}
+
+}  // namespace
+
+void GammaGamma::check_fitted(const char* caller) const {
+  if (!fitted_) throw NotFittedError(detail::concat(caller, ": the model is not fitted; call fit or set_params"));
+}
+
+const Eigen::VectorXd& GammaGamma::params() const {
+  check_fitted("GammaGamma::params");
+  return params_;
+}
+
+const Eigen::VectorXd& GammaGamma::standard_errors() const {
+  check_fitted("GammaGamma::standard_errors");
+  return standard_errors_;
+}
+
+const ClvFitReport& GammaGamma::report() const {
+  check_fitted("GammaGamma::report");
+  return report_;
+}
+
+void GammaGamma::set_params(const Eigen::VectorXd& params) {
+  detail::check_params(params, 3, "GammaGamma::set_params");
+  params_ = params;
+  standard_errors_ = Eigen::VectorXd::Constant(3, std::numeric_limits<double>::quiet_NaN());
+  report_ = {};
+  report_.message = "parameters set, not fitted";
+  fitted_ = true;
+}
+
+GammaGamma& GammaGamma::fit(std::span<const double> frequency, std::span<const double> monetary_value,
+                            std::span<const double> weights) {
+  detail::check_options(options_, 3, kName);
+  const SpendRows rows = spend_rows(frequency, monetary_value, weights, true, kName);
+  const detail::LogLikelihood ll = [&](const Eigen::VectorXd& theta, Eigen::VectorXd& grad) {
+    const auto p = detail::log_seeded<3>(theta.array().exp().matrix());
+    const Dual<3> v = total(rows, p);
+    for (int i = 0; i < 3; ++i) grad[i] = v.d[static_cast<std::size_t>(i)];
+    return v.v;
+  };
+  detail::FitOutcome out = detail::maximize(ll, detail::initial_point(options_, Eigen::Vector3d(1.0, 1.0, 1.0)),
+                                            options_, rows.total_weight, rows.x.size(), kName);
+  params_ = std::move(out.params);
+  standard_errors_ = std::move(out.standard_errors);
+  report_ = std::move(out.report);
+  fitted_ = true;
+  return *this;
+}
+
+double GammaGamma::log_likelihood(std::span<const double> frequency, std::span<const double> monetary_value,
+                                  std::span<const double> weights, Eigen::VectorXd* gradient) const {
+  check_fitted("GammaGamma::log_likelihood");
+  const SpendRows rows = spend_rows(frequency, monetary_value, weights, false, kName);
+  if (gradient == nullptr) return total(rows, std::array<double, 3>{params_[0], params_[1], params_[2]});
+  std::array<Dual<3>, 3> p;
+  for (int i = 0; i < 3; ++i) p[static_cast<std::size_t>(i)] = Dual<3>::variable(params_[i], i);
+  const Dual<3> v = total(rows, p);
+  gradient->resize(3);
+  for (int i = 0; i < 3; ++i) (*gradient)[i] = v.d[static_cast<std::size_t>(i)];
+  return v.v;
+}
+
+std::vector<double> GammaGamma::conditional_expected_average_profit(std::span<const double> frequency,
+                                                                    std::span<const double> monetary_value) const {
+  const char* caller = "GammaGamma::conditional_expected_average_profit";
+  check_fitted(caller);
+  const double p = params_[0], q = params_[1], gamma = params_[2];
+  if (!(q > 1.0)) detail::throw_invalid(caller, "q", "is ", q, "; the expected spend exists only for q > 1");
+  if (monetary_value.size() != frequency.size())
+    detail::throw_invalid(caller, "monetary_value", "has ", monetary_value.size(), " entries, frequency has ",
+                          frequency.size());
+  std::vector<double> out(frequency.size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const double x = frequency[i], m = monetary_value[i];
+    if (!std::isfinite(x) || x < 0.0 || x != std::floor(x))
+      detail::throw_invalid(caller, "frequency", "row ", i, " is ", x, "; must be a whole number >= 0");
+    if (!std::isfinite(m) || m < 0.0 || (x > 0.0 && m == 0.0))
+      detail::throw_invalid(caller, "monetary_value", "row ", i, " is ", m, "; must be > 0 for repeat customers");
+    out[i] = p * (gamma + x * m) / (p * x + q - 1.0);
+  }
+  return out;
+}
+
+}  // namespace crmine

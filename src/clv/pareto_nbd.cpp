@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0
+// Pareto/NBD: likelihood with a log-space hypergeometric function, fit and predictions.
+#include <crmine/clv/detail/hyp2f1.hpp>
+#include <crmine/clv/pareto_nbd.hpp>
+#include <crmine/core/errors.hpp>
+
+#include "engine.hpp"
+
+#include <cmath>
+#include <limits>
+
+namespace crmine {
+namespace {
+
+using detail::Dual;
+using detail::log_gamma;
+
+constexpr const char* kName = "ParetoNBD";
+
+template <typename S>
+S x_term(const std::array<S, 4>& p, double x) {
+  using std::log;
+  const S &r = p[0], &alpha = p[1], &s = p[2], &beta = p[3];
+  return log_gamma(r + x) - log_gamma(r) + r * log(alpha) + s * log(beta);
+}
+
+/// ln of (alpha+T)^(r+x) (beta+T)^s times the probability density of dying in (t_x, T] relative
+/// to staying alive, i.e. ln[(s/(r+s+x)) (alpha+T)^(r+x) (beta+T)^s A_0]; -inf when t_x = T.
+///
+/// A_0 = F(t_x) - F(T) with F(t) = 2F1(r+s+x, b2; r+s+x+1; |alpha-beta| / (m+t)) / (m+t)^(r+s+x),
+/// m = max(alpha, beta), b2 = s+1 if alpha >= beta else r+x (Fader & Hardie's note, eq. 22-23):
+/// choosing the larger of alpha, beta keeps the argument in [0, 1).
+template <typename S>
+S log_death_odds(const std::array<S, 4>& p, double x, double tx, double T, bool& defined) {
+  using std::log;
+  const S &r = p[0], &alpha = p[1], &s = p[2], &beta = p[3];
+  defined = false;
+  if (!(tx < T)) return S(-std::numeric_limits<double>::infinity());
+  const bool alpha_larger = detail::value_of(alpha) >= detail::value_of(beta);
+  const S m = alpha_larger ? alpha : beta;
+  const S diff = alpha_larger ? alpha - beta : beta - alpha;
+  const S b2 = alpha_larger ? s + 1.0 : r + x;
+  const S rsx = r + s + x;
+  auto log_f = [&](double t) {
+    return detail::log_hyp2f1_positive(rsx, b2, rsx + 1.0, diff / (m + t)) - rsx * log(m + t);
+  };
+  const S lf_tx = log_f(tx), lf_T = log_f(T);
+  const S gap = lf_T - lf_tx;
+  if (!(detail::value_of(gap) < 0.0)) return S(-std::numeric_limits<double>::infinity());
+  defined = true;
+  using std::expm1;
+  return log(s) - log(rsx) + (r + x) * log(alpha + T) + s * log(beta + T) + lf_tx + log(-expm1(gap));
+}
+
+template <typename S>
+S row_term(const std::array<S, 4>& p, double x, double tx, double T) {
+  using std::log;
+  const S &r = p[0], &alpha = p[1], &s = p[2], &beta = p[3];
+  const S alive = -(r + x) * log(alpha + T) - s * log(beta + T);
+  bool defined = false;
+  const S odds = log_death_odds(p, x, tx, T, defined);
+  return defined ? alive + detail::softplus(odds) : alive;
+}
+
+template <typename S>
+S total(const detail::Collapsed& d, const std::array<S, 4>& p, int n_jobs) {
+  return detail::sum_log_likelihood<S>(
+      d, [&](double x) { return x_term(p, x); }, [&](double x, double tx, double T) { return row_term(p, x, tx, T); },
+      n_jobs);
+}
+
+std::array<double, 4> values(const Eigen::VectorXd& params) { return {params[0], params[1], params[2], params[3]}; }
+
+double p_alive(const std::array<double, 4>& p, double x, double tx, double T) {
+  bool defined = false;
+  const double odds = log_death_odds(p, x, tx, T, defined);
+  return defined ? std::exp(-detail::softplus(odds)) : 1.0;
+}
+
+/// [1 - q^e] / e with ln q given; its limit -ln q at e = 0.
+double one_minus_pow_over(double e, double log_q) {
+  if (std::abs(e) < 1e-12) return -log_q;
+  return -std::expm1(e * log_q) / e;
+}
+
+}  // namespace
+
+ParetoNBD& ParetoNBD::fit(const ClvData& data) {
+  detail::check_options(options_, 4, kName);
+  const detail::Collapsed d = detail::collapse(data, kName, detail::DataKind::continuous);
+  const detail::LogLikelihood ll = [&](const Eigen::VectorXd& theta, Eigen::VectorXd& grad) {
+    const auto p = detail::log_seeded<4>(theta.array().exp().matrix());
+    const Dual<4> v = total(d, p, options_.n_jobs);
+    for (int i = 0; i < 4; ++i) grad[i] = v.d[static_cast<std::size_t>(i)];
+    return v.v;
+  };
+  detail::FitOutcome out = detail::maximize(ll, detail::initial_point(options_, Eigen::Vector4d(1.0, 1.0, 1.0, 1.0)),
+                                            options_, d.total_weight, d.size(), kName);
+  params_ = std::move(out.params);
+  standard_errors_ = std::move(out.standard_errors);
+  report_ = std::move(out.report);
+  fitted_ = true;
+  return *this;
+}
+
+double ParetoNBD::log_likelihood(const ClvData& data, Eigen::VectorXd* gradient) const {
+  check_fitted("ParetoNBD::log_likelihood");
+  const detail::Collapsed d = detail::as_rows(data, kName, detail::DataKind::continuous);
+  if (gradient == nullptr) return total(d, values(params_), options_.n_jobs);
+  std::array<Dual<4>, 4> p;
+  for (int i = 0; i < 4; ++i) p[static_cast<std::size_t>(i)] = Dual<4>::variable(params_[i], i);
+  const Dual<4> v = total(d, p, options_.n_jobs);
+  gradient->resize(4);
+  for (int i = 0; i < 4; ++i) (*gradient)[i] = v.d[static_cast<std::size_t>(i)];
+  return v.v;
+}
+
+std::vector<double> ParetoNBD::conditional_probability_alive(const ClvData& customers) const {
+  check_fitted("ParetoNBD::conditional_probability_alive");
+  const auto p = values(params_);
+  return detail::per_customer(customers, "ParetoNBD::conditional_probability_alive", detail::DataKind::continuous, options_.n_jobs,
+                      [&](double x, double tx, double T) { return p_alive(p, x, tx, T); });
+}
+
+std::vector<double> ParetoNBD::conditional_expected_number_of_purchases_up_to_time(double t,
+                                                                                   const ClvData& customers) const {
+  const char* caller = "ParetoNBD::conditional_expected_number_of_purchases_up_to_time";
+  check_fitted(caller);
+  detail::check_horizon(t, caller);
+  const auto p = values(params_);
+  const double r = p[0], alpha = p[1], s = p[2], beta = p[3];
+  return detail::per_customer(customers, caller, detail::DataKind::continuous, options_.n_jobs, [&](double x, double tx, double T) {
+    // E[Y(t) | alive] = (r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)].
+    const double rate = (r + x) / (alpha + T) * (beta + T);
+    return rate * one_minus_pow_over(s - 1.0, -std::log1p(t / (beta + T))) * p_alive(p, x, tx, T);
+  });
+}
+
+double ParetoNBD::expected_number_of_purchases_up_to_time(double t) const {
+  const char* caller = "ParetoNBD::expected_number_of_purchases_up_to_time";
+  check_fitted(caller);
+  detail::check_horizon(t, caller);
+  const double r = params_[0], alpha = params_[1], s = params_[2], beta = params_[3];
+  return r * beta / alpha * one_minus_pow_over(s - 1.0, -std::log1p(t / beta));
+}
+
+}  // namespace crmine
