@@ -43,6 +43,10 @@ class IdIndex {
   }
   /// The dense index at a position returned by `position`.
   std::int64_t index_at_position(std::uint64_t pos) const { return direct_ ? table_[pos] : static_cast<std::int64_t>(pos); }
+  /// The id at a position (any position in [0, n_positions()), present or not, for range bounds).
+  std::int64_t id_at_position(std::uint64_t pos) const {
+    return direct_ ? static_cast<std::int64_t>(static_cast<std::uint64_t>(min_) + pos) : ids_[pos];
+  }
   /// One past the largest position.
   std::uint64_t n_positions() const { return direct_ ? table_.size() : ids_.size(); }
 
