@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0
+// Cross-sell mining: baskets, frequent itemsets, association rules, recommendations,
+// sequential patterns and the product affinity graph.
+#pragma once
+
+#include <crmine/rules/apriori.hpp>
+#include <crmine/rules/baskets.hpp>
+#include <crmine/rules/eclat.hpp>
+#include <crmine/rules/fp_growth.hpp>
+#include <crmine/rules/itemsets.hpp>

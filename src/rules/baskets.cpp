@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+// Validation of basket views and grouping of a transaction log's rows into baskets.
+#include <crmine/core/errors.hpp>
+#include <crmine/core/id_index.hpp>
+#include <crmine/core/parallel.hpp>
+#include <crmine/rules/baskets.hpp>
+
+#include <algorithm>
+#include <numeric>
+
+namespace crmine {
+
+void validate(const BasketView& b, const char* caller) {
+  if (b.indptr.size() < 2) detail::throw_invalid(caller, "baskets", "there are no baskets");
+  if (b.n_items < 0) detail::throw_invalid(caller, "n_items", "must be >= 0, got ", b.n_items);
+  if (b.indptr.front() != 0) detail::throw_invalid(caller, "indptr", "must start at 0, got ", b.indptr.front());
+  const std::int64_t n = b.size();
+  for (std::int64_t i = 0; i < n; ++i)
+    if (b.indptr[static_cast<std::size_t>(i) + 1] < b.indptr[static_cast<std::size_t>(i)])
+      detail::throw_invalid(caller, "indptr", "decreases at basket ", i);
+  if (b.indptr.back() != static_cast<std::int64_t>(b.indices.size()))
+    detail::throw_invalid(caller, "indptr", "ends at ", b.indptr.back(), " but there are ", b.indices.size(), " indices");
+  if (b.indices.empty()) detail::throw_invalid(caller, "baskets", "all ", n, " baskets are empty");
+  const auto [lo, hi] = std::minmax_element(b.indices.begin(), b.indices.end());
+  if (*lo < 0 || *hi >= b.n_items) {
+    const std::int32_t bad = *lo < 0 ? *lo : *hi;
+    const auto at = std::find(b.indices.begin(), b.indices.end(), bad) - b.indices.begin();
+    detail::throw_invalid(caller, "indices", "item id ", bad, " at position ", at, " is outside [0, n_items=", b.n_items,
+                          ")");
+  }
+}
+
+Baskets make_baskets(const TransactionLog& log, const BasketOptions& options) {
+  constexpr const char* kCaller = "make_baskets";
+  const std::size_t n = log.size();
+  if (n == 0) detail::throw_invalid(kCaller, "customer", "the transaction log is empty");
+  if (!log.has_item()) detail::throw_invalid(kCaller, "item", "the log has no item column");
+  if (log.item.size() != n) detail::throw_invalid(kCaller, "item", "has ", log.item.size(), " rows but customer has ", n);
+  if (options.by == BasketKey::order) {
+    if (!log.has_order()) detail::throw_invalid(kCaller, "order", "by='order' needs an order column");
+    if (log.order.size() != n) detail::throw_invalid(kCaller, "order", "has ", log.order.size(), " rows but customer has ", n);
+  }
+  if (options.by == BasketKey::customer_day) {
+    if (log.time.size() != n) detail::throw_invalid(kCaller, "time", "has ", log.time.size(), " rows but customer has ", n);
+    if (log.ticks_per_day <= 0)
+      detail::throw_invalid(kCaller, "ticks_per_day", "must be positive, got ", log.ticks_per_day);
+  }
+  const IdIndex items = IdIndex::build(log.item, options.n_threads);
+  if (items.size() > static_cast<std::size_t>(INT32_MAX))
+    detail::throw_invalid(kCaller, "item", "more than 2^31-1 distinct items");
+
+  std::vector<std::int64_t> key(n), day(options.by == BasketKey::customer_day ? n : 0);
+  const detail::DayDivider divide(log.ticks_per_day);
+  for (std::size_t r = 0; r < n; ++r) {
+    key[r] = options.by == BasketKey::order ? log.order[r] : log.customer[r];
+    if (!day.empty()) day[r] = divide(log.time[r]);
+  }
+  std::vector<std::int64_t> rows(n);
+  std::iota(rows.begin(), rows.end(), 0);
+  std::sort(rows.begin(), rows.end(), [&](std::int64_t a, std::int64_t b) {
+    const auto ua = static_cast<std::size_t>(a), ub = static_cast<std::size_t>(b);
+    if (key[ua] != key[ub]) return key[ua] < key[ub];
+    if (!day.empty() && day[ua] != day[ub]) return day[ua] < day[ub];
+    return a < b;
+  });
+
+  Baskets out;
+  out.item_ids = items.ids();
+  out.indices.reserve(n);
+  std::size_t start = 0;
+  while (start < n) {
+    std::size_t end = start + 1;
+    const auto first = static_cast<std::size_t>(rows[start]);
+    while (end < n) {
+      const auto r = static_cast<std::size_t>(rows[end]);
+      if (key[r] != key[first] || (!day.empty() && day[r] != day[first])) break;
+      ++end;
+    }
+    const std::size_t from = out.indices.size();
+    for (std::size_t k = start; k < end; ++k)
+      out.indices.push_back(static_cast<std::int32_t>(items.find(log.item[static_cast<std::size_t>(rows[k])])));
+    std::sort(out.indices.begin() + static_cast<std::ptrdiff_t>(from), out.indices.end());
+    out.indices.erase(std::unique(out.indices.begin() + static_cast<std::ptrdiff_t>(from), out.indices.end()),
+                      out.indices.end());
+    out.indptr.push_back(static_cast<std::int64_t>(out.indices.size()));
+    out.keys.push_back(key[first]);
+    if (!day.empty()) out.days.push_back(day[first]);
+    start = end;
+  }
+  return out;
+}
+
+}  // namespace crmine

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: Apache-2.0
+// FP-Growth on array FP-trees: parent links, per-item node chains, a (parent, item) hash for
+// child lookup and a fast path that reuses the previous insertion's prefix.
+#include "mining.hpp"
+
+#include <crmine/core/parallel.hpp>
+#include <crmine/rules/fp_growth.hpp>
+
+#include <algorithm>
+#include <memory>
+
+namespace crmine {
+namespace {
+
+using detail::Budget;
+using detail::Sink;
+constexpr const char* kCaller = "fp_growth";
+constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
+
+/// An FP-tree in flat arrays; node 0 is the root. Items are local ids 0..n_items-1 whose order
+/// is the global rank order, so every root-to-leaf path is ascending.
+struct FpTree {
+  std::vector<std::int32_t> item, parent, next;
+  std::vector<std::int64_t> count;
+  std::vector<std::int32_t> head;     // local item -> most recent node of that item, or -1
+  std::vector<std::int64_t> support;  // local item -> total count
+  std::vector<std::int32_t> label;    // local item -> global rank
+  std::int32_t n_items = 0;
+
+  std::vector<std::uint64_t> keys;  // child lookup: (parent << 32 | item) -> vals
+  std::vector<std::int32_t> vals;
+  std::uint64_t mask = 0;
+  std::vector<std::int32_t> prev_items, prev_nodes;
+  std::size_t prev_len = 0;
+
+  void reset(std::int32_t items, std::size_t node_bound) {
+    n_items = items;
+    item.assign(1, -1);
+    parent.assign(1, -1);
+    next.assign(1, -1);
+    count.assign(1, 0);
+    head.assign(static_cast<std::size_t>(items), -1);
+    support.resize(static_cast<std::size_t>(items));
+    label.resize(static_cast<std::size_t>(items));
+    std::uint64_t cap = 16;
+    while (cap < 2 * node_bound) cap <<= 1;
+    keys.assign(cap, kEmpty);
+    vals.resize(cap);
+    mask = cap - 1;
+    prev_len = 0;
+    if (prev_items.size() < static_cast<std::size_t>(items)) {
+      prev_items.resize(static_cast<std::size_t>(items));
+      prev_nodes.resize(static_cast<std::size_t>(items));
+    }
+  }
+
+  std::int32_t child(std::int32_t at, std::int32_t it) {
+    const std::uint64_t key = (static_cast<std::uint64_t>(at) << 32) | static_cast<std::uint32_t>(it);
+    std::uint64_t h = ((key * 0x9E3779B97F4A7C15ull) >> 20) & mask;
+    while (keys[h] != kEmpty) {
+      if (keys[h] == key) return vals[h];
+      h = (h + 1) & mask;
+    }
+    const auto node = static_cast<std::int32_t>(item.size());
+    keys[h] = key;
+    vals[h] = node;
+    item.push_back(it);
+    parent.push_back(at);
+    count.push_back(0);
+    next.push_back(head[static_cast<std::size_t>(it)]);
+    head[static_cast<std::size_t>(it)] = node;
+    return node;
+  }
+
+  /// Adds a path (ascending local items) with weight w.
+  void insert(const std::int32_t* path, std::size_t len, std::int64_t w) {
+    std::size_t common = 0;
+    while (common < len && common < prev_len && prev_items[common] == path[common]) {
+      count[static_cast<std::size_t>(prev_nodes[common])] += w;
+      ++common;
+    }
+    std::int32_t at = common ? prev_nodes[common - 1] : 0;
+    for (std::size_t j = common; j < len; ++j) {
+      at = child(at, path[j]);
+      count[static_cast<std::size_t>(at)] += w;
+      prev_items[j] = path[j];
+      prev_nodes[j] = at;
+    }
+    prev_len = len;
+  }
+
+  std::size_t n_nodes() const { return item.size() - 1; }
+  bool is_chain() const {
+    for (std::size_t k = 1; k < item.size(); ++k)
+      if (parent[k] != static_cast<std::int32_t>(k) - 1) return false;
+    return true;
+  }
+  std::int64_t bytes() const {
+    return static_cast<std::int64_t>(item.capacity() * 12 + count.capacity() * 8 + keys.capacity() * 12 +
+                                     head.capacity() * 16 + label.capacity() * 4);
+  }
+};
+
+/// Per-thread state: one tree per recursion depth (reused), scratch arrays, the prefix.
+struct Workspace {
+  std::vector<std::unique_ptr<FpTree>> levels;
+  std::vector<std::int64_t> cnt;
+  std::vector<std::int32_t> newid, path, prefix;
+  std::int64_t min_count = 1;
+  std::int32_t max_len = 0;
+  Budget* budget = nullptr;
+  std::int64_t charged = 0;
+
+  FpTree& level(std::size_t d) {
+    while (levels.size() <= d) levels.push_back(std::make_unique<FpTree>());
+    return *levels[d];
+  }
+  /// Charges growth of this thread's working memory to the budget.
+  void account() {
+    std::int64_t bytes = static_cast<std::int64_t>(cnt.capacity() * 8 + newid.capacity() * 4 + path.capacity() * 4);
+    for (const auto& l : levels) bytes += l->bytes();
+    if (bytes > charged) {
+      budget->charge(0, bytes - charged, kCaller);
+      charged = bytes;
+    }
+  }
+};
+
+/// Builds the conditional tree of local item y of `t` into `c`; false when it would be empty.
+bool build_conditional(const FpTree& t, std::int32_t y, FpTree& c, Workspace& ws) {
+  const auto uy = static_cast<std::size_t>(y);
+  if (ws.cnt.size() < uy) ws.cnt.resize(uy);
+  std::fill(ws.cnt.begin(), ws.cnt.begin() + y, 0);
+  std::size_t total = 0;
+  for (std::int32_t n = t.head[uy]; n >= 0; n = t.next[static_cast<std::size_t>(n)]) {
+    const std::int64_t w = t.count[static_cast<std::size_t>(n)];
+    for (std::int32_t p = t.parent[static_cast<std::size_t>(n)]; p > 0; p = t.parent[static_cast<std::size_t>(p)]) {
+      ws.cnt[static_cast<std::size_t>(t.item[static_cast<std::size_t>(p)])] += w;
+      ++total;
+    }
+  }
+  if (ws.newid.size() < uy) ws.newid.resize(uy);
+  std::int32_t k = 0;
+  for (std::int32_t j = 0; j < y; ++j) ws.newid[static_cast<std::size_t>(j)] = ws.cnt[static_cast<std::size_t>(j)] >= ws.min_count ? k++ : -1;
+  if (k == 0) return false;
+  c.reset(k, total + 1);
+  for (std::int32_t j = 0; j < y; ++j) {
+    const std::int32_t id = ws.newid[static_cast<std::size_t>(j)];
+    if (id >= 0) {
+      c.label[static_cast<std::size_t>(id)] = t.label[static_cast<std::size_t>(j)];
+      c.support[static_cast<std::size_t>(id)] = ws.cnt[static_cast<std::size_t>(j)];
+    }
+  }
+  if (ws.path.size() < static_cast<std::size_t>(k)) ws.path.resize(static_cast<std::size_t>(k));
+  for (std::int32_t n = t.head[uy]; n >= 0; n = t.next[static_cast<std::size_t>(n)]) {
+    std::size_t len = 0;
+    for (std::int32_t p = t.parent[static_cast<std::size_t>(n)]; p > 0; p = t.parent[static_cast<std::size_t>(p)]) {
+      const std::int32_t id = ws.newid[static_cast<std::size_t>(t.item[static_cast<std::size_t>(p)])];
+      if (id >= 0) ws.path[len++] = id;
+    }
+    if (len == 0) continue;
+    std::reverse(ws.path.begin(), ws.path.begin() + static_cast<std::ptrdiff_t>(len));
+    c.insert(ws.path.data(), len, t.count[static_cast<std::size_t>(n)]);
+  }
+  return true;
+}
+
+/// Emits every non-empty subset of a single-path tree's nodes (first..) appended to the prefix.
+void emit_chain(const FpTree& t, std::size_t first, std::size_t depth, Workspace& ws, Sink& sink) {
+  for (std::size_t k = first; k < t.item.size(); ++k) {
+    ws.prefix[depth] = t.label[static_cast<std::size_t>(t.item[k])];
+    sink.emit(ws.prefix.data(), static_cast<std::int32_t>(depth + 1), t.count[k]);
+    if (ws.max_len == 0 || static_cast<std::int32_t>(depth + 1) < ws.max_len) emit_chain(t, k + 1, depth + 1, ws, sink);
+  }
+}
+
+/// Mines tree `t` at recursion depth `depth` (prefix[0..depth) is the conditioning itemset).
+void mine(const FpTree& t, std::size_t depth, Workspace& ws, Sink& sink) {
+  if (t.is_chain()) {
+    emit_chain(t, 1, depth, ws, sink);
+    return;
+  }
+  for (std::int32_t y = t.n_items - 1; y >= 0; --y) {
+    ws.prefix[depth] = t.label[static_cast<std::size_t>(y)];
+    sink.emit(ws.prefix.data(), static_cast<std::int32_t>(depth + 1), t.support[static_cast<std::size_t>(y)]);
+    if (ws.max_len != 0 && static_cast<std::int32_t>(depth + 1) >= ws.max_len) continue;
+    FpTree& c = ws.level(depth + 1);
+    if (build_conditional(t, y, c, ws)) mine(c, depth + 1, ws, sink);
+  }
+}
+
+}  // namespace
+
+Itemsets fp_growth(const BasketView& baskets, const ItemsetOptions& options) {
+  const detail::Prepared prep = detail::prepare(baskets, options, kCaller);
+  const std::int32_t n_freq = prep.n_frequent();
+  Budget budget(options, prep.bytes());
+  std::vector<Sink> sinks(static_cast<std::size_t>(n_freq));
+  for (auto& s : sinks) s.bind(&budget, kCaller);
+
+  // The global tree: transactions are sorted, so the prefix fast path does nearly all the work.
+  FpTree global;
+  global.reset(n_freq, prep.items.size() + 1);
+  for (std::int32_t r = 0; r < n_freq; ++r) {
+    global.label[static_cast<std::size_t>(r)] = r;
+    global.support[static_cast<std::size_t>(r)] = prep.support[static_cast<std::size_t>(r)];
+  }
+  for (std::int64_t t = 0; t < prep.n_transactions(); ++t) {
+    const auto b = static_cast<std::size_t>(prep.indptr[static_cast<std::size_t>(t)]);
+    const auto e = static_cast<std::size_t>(prep.indptr[static_cast<std::size_t>(t) + 1]);
+    global.insert(prep.items.data() + b, e - b, prep.weight[static_cast<std::size_t>(t)]);
+  }
+  global.keys = {};  // the lookup is not needed for mining
+  global.vals = {};
+  budget.charge(0, global.bytes(), kCaller);
+
+  const int threads = detail::resolve_threads(options.n_threads);
+  detail::ExceptionCollector errors;
+#pragma omp parallel num_threads(threads)
+  {
+    Workspace ws;
+    ws.min_count = prep.min_count;
+    ws.max_len = options.max_len;
+    ws.budget = &budget;
+    ws.prefix.resize(static_cast<std::size_t>(n_freq) + 1);
+    // Least frequent items first: their conditional trees hold the most items, so the large
+    // tasks start early and the small ones fill the gaps at the end.
+#pragma omp for schedule(dynamic, 1)
+    for (std::int32_t i = 0; i < n_freq; ++i) {
+      const std::int32_t y = n_freq - 1 - i;
+      if (budget.stopped()) continue;
+      errors.run([&] {
+        Sink& sink = sinks[static_cast<std::size_t>(y)];
+        ws.prefix[0] = y;
+        sink.emit(ws.prefix.data(), 1, prep.support[static_cast<std::size_t>(y)]);
+        if (options.max_len != 1) {
+          FpTree& c = ws.level(1);
+          if (build_conditional(global, y, c, ws)) mine(c, 1, ws, sink);
+        }
+        sink.flush();
+        ws.account();
+      });
+    }
+    budget.release(ws.charged);
+  }
+  errors.rethrow();
+  Itemsets out = detail::collect(sinks, prep);
+  out.peak_memory = budget.peak();
+  return out;
+}
+
+}  // namespace crmine

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: Apache-2.0
+// Shared itemset-mining internals: preparation of transactions, budget, sinks, lookup table.
+#include "mining.hpp"
+
+#include <crmine/core/parallel.hpp>
+
+#include <algorithm>
+#include <numeric>
+
+namespace crmine::detail {
+
+Prepared prepare(const BasketView& baskets, const ItemsetOptions& options, const char* caller) {
+  validate(baskets, caller);
+  const std::int64_t n = baskets.size();
+  validate(options, n, caller);
+  Prepared out;
+  out.n_baskets = n;
+  out.min_count = options.min_count > 0 ? options.min_count : min_count_for(options.min_support, n);
+  const int threads = resolve_threads(options.n_threads);
+  const std::int32_t n_items = baskets.n_items;
+  const std::int64_t* indptr = baskets.indptr.data();
+  const std::int32_t* indices = baskets.indices.data();
+
+  // Item counts, each basket counting an item once: per-thread arrays reduced in a fixed order.
+  std::vector<std::vector<std::int64_t>> partial(static_cast<std::size_t>(threads));
+#pragma omp parallel num_threads(threads)
+  {
+    auto& counts = partial[static_cast<std::size_t>(thread_id())];
+    counts.assign(static_cast<std::size_t>(n_items), 0);
+    std::vector<std::int64_t> seen(static_cast<std::size_t>(n_items), -1);
+#pragma omp for schedule(static)
+    for (std::int64_t b = 0; b < n; ++b) {
+      for (std::int64_t k = indptr[b]; k < indptr[b + 1]; ++k) {
+        const auto it = static_cast<std::size_t>(indices[k]);
+        if (seen[it] != b) {
+          seen[it] = b;
+          ++counts[it];
+        }
+      }
+    }
+  }
+  std::vector<std::int64_t> counts(static_cast<std::size_t>(n_items), 0);
+  for (const auto& p : partial)
+    for (std::size_t i = 0; i < counts.size(); ++i) counts[i] += p[i];
+  partial.clear();
+
+  for (std::int32_t i = 0; i < n_items; ++i)
+    if (counts[static_cast<std::size_t>(i)] >= out.min_count) out.rank_to_item.push_back(i);
+  std::stable_sort(out.rank_to_item.begin(), out.rank_to_item.end(), [&](std::int32_t a, std::int32_t b) {
+    return counts[static_cast<std::size_t>(a)] > counts[static_cast<std::size_t>(b)];
+  });
+  std::vector<std::int32_t> rank(static_cast<std::size_t>(n_items), -1);
+  out.support.resize(out.rank_to_item.size());
+  for (std::size_t r = 0; r < out.rank_to_item.size(); ++r) {
+    rank[static_cast<std::size_t>(out.rank_to_item[r])] = static_cast<std::int32_t>(r);
+    out.support[r] = counts[static_cast<std::size_t>(out.rank_to_item[r])];
+  }
+
+  // Recode: lengths first, then fill and sort each transaction by rank (duplicates removed).
+  std::vector<std::int64_t> len(static_cast<std::size_t>(n) + 1, 0);
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<std::int64_t> seen(static_cast<std::size_t>(n_items), -1);
+#pragma omp for schedule(static)
+    for (std::int64_t b = 0; b < n; ++b) {
+      std::int64_t c = 0;
+      for (std::int64_t k = indptr[b]; k < indptr[b + 1]; ++k) {
+        const auto it = static_cast<std::size_t>(indices[k]);
+        if (rank[it] >= 0 && seen[it] != b) {
+          seen[it] = b;
+          ++c;
+        }
+      }
+      len[static_cast<std::size_t>(b) + 1] = c;
+    }
+  }
+  std::partial_sum(len.begin(), len.end(), len.begin());
+  std::vector<std::int32_t> flat(static_cast<std::size_t>(len.back()));
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<std::int64_t> seen(static_cast<std::size_t>(n_items), -1);
+#pragma omp for schedule(static)
+    for (std::int64_t b = 0; b < n; ++b) {
+      std::int64_t pos = len[static_cast<std::size_t>(b)];
+      for (std::int64_t k = indptr[b]; k < indptr[b + 1]; ++k) {
+        const auto it = static_cast<std::size_t>(indices[k]);
+        if (rank[it] >= 0 && seen[it] != b) {
+          seen[it] = b;
+          flat[static_cast<std::size_t>(pos++)] = rank[it];
+        }
+      }
+      std::sort(flat.begin() + len[static_cast<std::size_t>(b)], flat.begin() + pos);
+    }
+  }
+
+  // Sort transactions lexicographically and merge equal ones; empty ones carry no information.
+  std::vector<std::int64_t> order;
+  order.reserve(static_cast<std::size_t>(n));
+  for (std::int64_t b = 0; b < n; ++b)
+    if (len[static_cast<std::size_t>(b) + 1] > len[static_cast<std::size_t>(b)]) order.push_back(b);
+  auto span_of = [&](std::int64_t b) {
+    return std::span<const std::int32_t>(flat.data() + len[static_cast<std::size_t>(b)],
+                                         static_cast<std::size_t>(len[static_cast<std::size_t>(b) + 1] - len[static_cast<std::size_t>(b)]));
+  };
+  std::sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) {
+    const auto x = span_of(a), y = span_of(b);
+    return std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end());
+  });
+  out.items.reserve(flat.size());
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const auto t = span_of(order[k]);
+    if (k > 0) {
+      const auto prev = span_of(order[k - 1]);
+      if (std::equal(t.begin(), t.end(), prev.begin(), prev.end())) {
+        ++out.weight.back();
+        continue;
+      }
+    }
+    out.items.insert(out.items.end(), t.begin(), t.end());
+    out.indptr.push_back(static_cast<std::int64_t>(out.items.size()));
+    out.weight.push_back(1);
+  }
+  return out;
+}
+
+void Budget::charge(std::int64_t itemsets, std::int64_t bytes, const char* caller) {
+  const std::int64_t total = itemsets_.fetch_add(itemsets, std::memory_order_relaxed) + itemsets;
+  const std::int64_t used = bytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  std::int64_t peak = peak_.load(std::memory_order_relaxed);
+  while (used > peak && !peak_.compare_exchange_weak(peak, used, std::memory_order_relaxed)) {
+  }
+  if (max_itemsets_ > 0 && total > max_itemsets_) {
+    stop_.store(true);
+    throw LimitExceeded(concat(caller, ": max_itemsets: more than ", max_itemsets_,
+                               " frequent itemsets; raise min_support, lower max_len or raise the limit"));
+  }
+  if (max_memory_ > 0 && used > max_memory_) {
+    stop_.store(true);
+    throw LimitExceeded(concat(caller, ": max_memory: mining needs more than ", max_memory_,
+                               " bytes; raise min_support, lower max_len or raise the limit"));
+  }
+  if (stop_.load(std::memory_order_relaxed)) throw LimitExceeded(concat(caller, ": stopped by another thread"));
+}
+
+void Sink::flush() {
+  const std::int64_t n_items = static_cast<std::int64_t>(items_.size()) - pending_items_;
+  const std::int64_t bytes = pending_ * 16 + n_items * 4;
+  const std::int64_t count = pending_;
+  pending_ = 0;
+  pending_items_ = static_cast<std::int64_t>(items_.size());
+  if (budget_ != nullptr && count > 0) budget_->charge(count, bytes, caller_);
+}
+
+Itemsets collect(std::vector<Sink>& sinks, const Prepared& prepared) {
+  Itemsets out;
+  out.n_baskets = prepared.n_baskets;
+  out.min_count = prepared.min_count;
+  std::size_t total = 0, total_items = 0;
+  for (const auto& s : sinks) {
+    total += s.counts_.size();
+    total_items += s.items_.size();
+  }
+  out.indptr.reserve(total + 1);
+  out.items.reserve(total_items);
+  out.count.reserve(total);
+  for (auto& s : sinks) {
+    std::size_t pos = 0;
+    for (std::size_t k = 0; k < s.counts_.size(); ++k) {
+      const std::size_t start = out.items.size();
+      for (std::int32_t j = 0; j < s.lens_[k]; ++j)
+        out.items.push_back(prepared.rank_to_item[static_cast<std::size_t>(s.items_[pos++])]);
+      std::sort(out.items.begin() + static_cast<std::ptrdiff_t>(start), out.items.end());
+      out.indptr.push_back(static_cast<std::int64_t>(out.items.size()));
+      out.count.push_back(s.counts_[k]);
+    }
+    s = Sink{};  // release as we go to keep the peak low
+  }
+  return out;
+}
+
+ItemsetTable::ItemsetTable(const Itemsets& itemsets) : itemsets_(&itemsets) {
+  std::uint64_t cap = 16;
+  while (cap < static_cast<std::uint64_t>(itemsets.size()) * 2) cap <<= 1;
+  mask_ = cap - 1;
+  slots_.assign(cap, -1);
+  for (std::int64_t s = 0; s < itemsets.size(); ++s) {
+    std::uint64_t h = hash(itemsets.itemset(s)) & mask_;
+    while (slots_[h] >= 0) h = (h + 1) & mask_;
+    slots_[h] = s;
+  }
+}
+
+std::int64_t ItemsetTable::find(std::span<const std::int32_t> items) const {
+  std::uint64_t h = hash(items) & mask_;
+  while (true) {
+    const std::int64_t s = slots_[h];
+    if (s < 0) return -1;
+    const auto cand = itemsets_->itemset(s);
+    if (std::equal(cand.begin(), cand.end(), items.begin(), items.end())) return s;
+    h = (h + 1) & mask_;
+  }
+}
+
+}  // namespace crmine::detail

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+// Internals shared by the itemset miners: recoded transactions, output sinks and the budget.
+#pragma once
+
+#include <crmine/core/errors.hpp>
+#include <crmine/rules/itemsets.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace crmine::detail {
+
+/// Baskets reduced to their frequent items, recoded by descending support (rank 0 = most
+/// frequent), each sorted ascending by rank; identical transactions merged into one with a weight.
+struct Prepared {
+  std::int64_t n_baskets = 0;
+  std::int64_t min_count = 0;
+  std::vector<std::int32_t> rank_to_item;  ///< rank -> dense item id
+  std::vector<std::int64_t> support;       ///< rank -> basket count
+  std::vector<std::int64_t> indptr{0};     ///< transactions (distinct, lexicographically sorted)
+  std::vector<std::int32_t> items;
+  std::vector<std::int64_t> weight;        ///< number of baskets with exactly this transaction
+
+  std::int32_t n_frequent() const { return static_cast<std::int32_t>(support.size()); }
+  std::int64_t n_transactions() const { return static_cast<std::int64_t>(weight.size()); }
+  std::int64_t bytes() const {
+    return static_cast<std::int64_t>(indptr.size() * 8 + items.size() * 4 + weight.size() * 8 + support.size() * 12);
+  }
+};
+
+/// Validates and prepares: counts items once per basket, keeps those with count >= min_count.
+Prepared prepare(const BasketView& baskets, const ItemsetOptions& options, const char* caller);
+
+/// Shared limits on itemsets and memory; sinks report to it in batches.
+class Budget {
+ public:
+  Budget(const ItemsetOptions& options, std::int64_t base_bytes)
+      : max_itemsets_(options.max_itemsets), max_memory_(options.max_memory), bytes_(base_bytes), peak_(base_bytes) {}
+
+  /// Adds to the running totals; throws LimitExceeded when a limit is passed.
+  void charge(std::int64_t itemsets, std::int64_t bytes, const char* caller);
+  /// Working memory that is released again (e.g. a thread's scratch at the end of a task).
+  void release(std::int64_t bytes) { bytes_.fetch_sub(bytes, std::memory_order_relaxed); }
+  bool stopped() const { return stop_.load(std::memory_order_relaxed); }
+  std::int64_t peak() const { return peak_.load(); }
+
+ private:
+  std::int64_t max_itemsets_, max_memory_;
+  std::atomic<std::int64_t> itemsets_{0}, bytes_{0}, peak_{0};
+  std::atomic<bool> stop_{false};
+};
+
+/// Itemsets found by one task, as ranks, appended without per-itemset allocation.
+class Sink {
+ public:
+  Sink() = default;
+  void bind(Budget* budget, const char* caller) { budget_ = budget; caller_ = caller; }
+  void emit(const std::int32_t* ranks, std::int32_t len, std::int64_t count) {
+    items_.insert(items_.end(), ranks, ranks + len);
+    lens_.push_back(len);
+    counts_.push_back(count);
+    if (++pending_ >= 4096) flush();
+  }
+  /// Reports pending itemsets to the budget (throws LimitExceeded when over).
+  void flush();
+  std::int64_t size() const { return static_cast<std::int64_t>(counts_.size()); }
+
+  std::vector<std::int32_t> items_;
+  std::vector<std::int32_t> lens_;
+  std::vector<std::int64_t> counts_;
+
+ private:
+  Budget* budget_ = nullptr;
+  const char* caller_ = "";
+  std::int64_t pending_ = 0;
+  std::int64_t pending_items_ = 0;
+};
+
+/// Concatenates sinks in their order, maps ranks to dense items sorted within each itemset.
+Itemsets collect(std::vector<Sink>& sinks, const Prepared& prepared);
+
+/// Open-addressing lookup of itemsets (sorted spans) in an Itemsets result.
+class ItemsetTable {
+ public:
+  explicit ItemsetTable(const Itemsets& itemsets);
+  /// Index of the itemset equal to `items` (sorted ascending), or -1.
+  std::int64_t find(std::span<const std::int32_t> items) const;
+  static std::uint64_t hash(std::span<const std::int32_t> items) {
+    std::uint64_t h = 0x9E3779B97F4A7C15ull ^ items.size();
+    for (const std::int32_t v : items) {
+      h ^= static_cast<std::uint64_t>(static_cast<std::uint32_t>(v)) + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+      h *= 0xBF58476D1CE4E5B9ull;
+    }
+    return h ^ (h >> 31);
+  }
+
+ private:
+  const Itemsets* itemsets_;
+  std::vector<std::int64_t> slots_;
+  std::uint64_t mask_ = 0;
+};
+
+}  // namespace crmine::detail

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0
+// Frequent itemsets: published counts on retail.dat and Groceries, agreement of the three
+// miners, thread-count independence, closed/maximal sets, limits and bad input.
+#include "rules_test_util.hpp"
+
+#include <crmine/core/errors.hpp>
+#include <crmine/rules.hpp>
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace crmine {
+namespace {
+
+using test::random_baskets;
+
+std::map<std::size_t, std::int64_t> by_length(const Itemsets& s) {
+  std::map<std::size_t, std::int64_t> out;
+  for (std::int64_t k = 0; k < s.size(); ++k) ++out[s.itemset(k).size()];
+  return out;
+}
+
+std::int64_t count_of(const Itemsets& s, std::vector<std::int32_t> items) {
+  for (std::int64_t k = 0; k < s.size(); ++k) {
+    const auto x = s.itemset(k);
+    if (std::equal(x.begin(), x.end(), items.begin(), items.end())) return s.count[static_cast<std::size_t>(k)];
+  }
+  return -1;
+}
+
+void expect_same(Itemsets a, Itemsets b) {
+  a.sort();
+  b.sort();
+  EXPECT_EQ(a.indptr, b.indptr);
+  EXPECT_EQ(a.items, b.items);
+  EXPECT_EQ(a.count, b.count);
+}
+
+const Baskets& retail() {
+  static const Baskets b = test::read_fimi(test::read_shared("retail_fimi/retail.dat"));
+  return b;
+}
+
+const Baskets& groceries() {
+  static std::vector<std::string> names;
+  static const Baskets b = test::read_csv_baskets(test::read_shared("groceries/groceries.csv"), &names);
+  return b;
+}
+
+constexpr ItemsetAlgorithm kAlgorithms[] = {ItemsetAlgorithm::fp_growth, ItemsetAlgorithm::eclat, ItemsetAlgorithm::apriori};
+
+TEST(FrequentItemsets, RetailReferenceCounts) {
+  if (retail().size() == 0) GTEST_SKIP() << "retail.dat not available";
+  ASSERT_EQ(retail().size(), 88162);
+  for (const auto algorithm : kAlgorithms) {
+    ItemsetOptions o;
+    o.algorithm = algorithm;
+    o.min_support = 0.01;
+    Itemsets s = frequent_itemsets(retail().view(), o);
+    EXPECT_EQ(s.min_count, 882);
+    EXPECT_EQ(s.size(), 159);
+    EXPECT_EQ(by_length(s), (std::map<std::size_t, std::int64_t>{{1, 70}, {2, 58}, {3, 25}, {4, 6}}));
+    EXPECT_EQ(count_of(s, {39}), 50675);
+    EXPECT_EQ(count_of(s, {48}), 42135);
+    EXPECT_EQ(count_of(s, {39, 48}), 29142);
+    o.min_support = 0.005;
+    s = frequent_itemsets(retail().view(), o);
+    EXPECT_EQ(s.min_count, 441);
+    EXPECT_EQ(s.size(), 580);
+    EXPECT_EQ(by_length(s), (std::map<std::size_t, std::int64_t>{{1, 221}, {2, 237}, {3, 102}, {4, 19}, {5, 1}}));
+  }
+}
+
+TEST(FrequentItemsets, GroceriesReferenceCounts) {
+  if (groceries().size() == 0) GTEST_SKIP() << "groceries.csv not available";
+  ASSERT_EQ(groceries().size(), 9835);
+  for (const auto algorithm : kAlgorithms) {
+    ItemsetOptions o;
+    o.algorithm = algorithm;
+    o.min_support = 0.01;
+    const Itemsets s = frequent_itemsets(groceries().view(), o);
+    EXPECT_EQ(s.min_count, 99);
+    EXPECT_EQ(s.size(), 333);
+    EXPECT_EQ(by_length(s), (std::map<std::size_t, std::int64_t>{{1, 88}, {2, 213}, {3, 32}}));
+  }
+}
+
+TEST(FrequentItemsets, AlgorithmsAgreeOnRandomBaskets) {
+  for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+    const Baskets b = random_baskets(seed, 300 + 50 * static_cast<std::int64_t>(seed), 40, 12);
+    ItemsetOptions o;
+    o.min_count = 2 + static_cast<std::int64_t>(seed % 5);
+    o.max_len = seed % 3 == 0 ? 3 : 0;
+    o.algorithm = ItemsetAlgorithm::fp_growth;
+    const Itemsets fp = frequent_itemsets(b.view(), o);
+    o.algorithm = ItemsetAlgorithm::eclat;
+    const Itemsets ec = frequent_itemsets(b.view(), o);
+    o.algorithm = ItemsetAlgorithm::apriori;
+    const Itemsets ap = frequent_itemsets(b.view(), o);
+    EXPECT_GT(fp.size(), 40) << "seed " << seed;
+    expect_same(fp, ec);
+    expect_same(fp, ap);
+    // Brute-force check of a sample of counts: each basket counted once.
+    for (std::int64_t k = 0; k < fp.size(); k += 7) {
+      const auto x = fp.itemset(k);
+      std::int64_t c = 0;
+      for (std::int64_t t = 0; t < b.size(); ++t) {
+        std::vector<std::int32_t> basket(b.indices.begin() + b.indptr[static_cast<std::size_t>(t)],
+                                         b.indices.begin() + b.indptr[static_cast<std::size_t>(t) + 1]);
+        std::sort(basket.begin(), basket.end());
+        c += std::includes(basket.begin(), basket.end(), x.begin(), x.end());
+      }
+      EXPECT_EQ(c, fp.count[static_cast<std::size_t>(k)]);
+    }
+  }
+}
+
+TEST(FrequentItemsets, ThreadCountDoesNotChangeTheResult) {
+  const Baskets b = random_baskets(99, 2000, 60, 15);
+  for (const auto algorithm : kAlgorithms) {
+    ItemsetOptions o;
+    o.algorithm = algorithm;
+    o.min_count = 6;
+    o.n_threads = 1;
+    const Itemsets one = frequent_itemsets(b.view(), o);
+    o.n_threads = 4;
+    const Itemsets four = frequent_itemsets(b.view(), o);
+    EXPECT_EQ(one.indptr, four.indptr);
+    EXPECT_EQ(one.items, four.items);
+    EXPECT_EQ(one.count, four.count);
+  }
+}
+
+TEST(FrequentItemsets, ClosedAndMaximal) {
+  // Baskets {0,1,2} x3, {0,1} x1, {3} x2: closed = {0,1,2}:3, {0,1}:4, {3}:2; maximal = {0,1,2}, {3}.
+  Baskets b;
+  for (auto basket : std::vector<std::vector<std::int32_t>>{{0, 1, 2}, {0, 1, 2}, {2, 1, 0}, {0, 1}, {3}, {3, 3}}) {
+    b.indices.insert(b.indices.end(), basket.begin(), basket.end());
+    b.indptr.push_back(static_cast<std::int64_t>(b.indices.size()));
+  }
+  b.item_ids = {0, 1, 2, 3};
+  ItemsetOptions o;
+  o.min_count = 2;
+  o.kind = ItemsetKind::closed;
+  Itemsets closed = frequent_itemsets(b.view(), o);
+  closed.sort();
+  EXPECT_EQ(closed.items, (std::vector<std::int32_t>{3, 0, 1, 0, 1, 2}));
+  EXPECT_EQ(closed.count, (std::vector<std::int64_t>{2, 4, 3}));
+  o.kind = ItemsetKind::maximal;
+  Itemsets maximal = frequent_itemsets(b.view(), o);
+  maximal.sort();
+  EXPECT_EQ(maximal.items, (std::vector<std::int32_t>{3, 0, 1, 2}));
+}
+
+TEST(FrequentItemsets, LimitsStopWithLimitExceeded) {
+  const Baskets b = random_baskets(5, 3000, 50, 20);
+  for (const auto algorithm : kAlgorithms) {
+    ItemsetOptions o;
+    o.algorithm = algorithm;
+    o.min_count = 3;
+    o.max_itemsets = 100;
+    EXPECT_THROW(frequent_itemsets(b.view(), o), LimitExceeded);
+    o.max_itemsets = 0;
+    o.max_memory = 1000;
+    EXPECT_THROW(frequent_itemsets(b.view(), o), LimitExceeded);
+  }
+}
+
+TEST(FrequentItemsets, BadInputThrows) {
+  const Baskets b = random_baskets(3, 100, 10, 5);
+  ItemsetOptions o;
+  o.min_support = 0.0;
+  EXPECT_THROW(frequent_itemsets(b.view(), o), InvalidArgument);
+  o.min_support = 1.5;
+  EXPECT_THROW(frequent_itemsets(b.view(), o), InvalidArgument);
+  o.min_support = 0.1;
+  o.max_len = -1;
+  EXPECT_THROW(frequent_itemsets(b.view(), o), InvalidArgument);
+  o.max_len = 0;
+  o.min_count = 101;
+  EXPECT_THROW(frequent_itemsets(b.view(), o), InvalidArgument);
+  o.min_count = 0;
+  BasketView bad = b.view();
+  bad.n_items = 3;  // items 3..9 become unknown ids
+  EXPECT_THROW(frequent_itemsets(bad, o), InvalidArgument);
+  const std::vector<std::int64_t> no_baskets{0};
+  EXPECT_THROW(frequent_itemsets(BasketView{no_baskets, {}, 5}, o), InvalidArgument);
+  const std::vector<std::int64_t> empties{0, 0, 0};
+  EXPECT_THROW(frequent_itemsets(BasketView{empties, {}, 5}, o), InvalidArgument);
+  const std::vector<std::int64_t> decreasing{0, 2, 1};
+  const std::vector<std::int32_t> idx{0, 1};
+  EXPECT_THROW(frequent_itemsets(BasketView{decreasing, idx, 5}, o), InvalidArgument);
+}
+
+TEST(FrequentItemsets, MinCountForIsExactCeiling) {
+  EXPECT_EQ(min_count_for(0.01, 88162), 882);
+  EXPECT_EQ(min_count_for(0.005, 88162), 441);
+  EXPECT_EQ(min_count_for(0.1, 30), 3);  // 0.1 * 30 is 3.0000000000000004 in doubles
+  EXPECT_EQ(min_count_for(1.0, 7), 7);
+  EXPECT_THROW(min_count_for(0.0, 7), InvalidArgument);
+}
+
+TEST(MakeBaskets, GroupsByOrderAndByCustomerDay) {
+  const std::vector<std::int64_t> customer{1, 1, 2, 1, 2};
+  const std::vector<std::int64_t> time{10, 10, 10, 11, 10};
+  const std::vector<double> amount{1, 1, 1, 1, 1};
+  const std::vector<std::int64_t> order{7, 7, 8, 9, 8};
+  const std::vector<std::int64_t> item{500, 300, 500, 300, 500};
+  TransactionLog log;
+  log.customer = customer;
+  log.time = time;
+  log.amount = amount;
+  log.order = order;
+  log.item = item;
+  Baskets by_order = make_baskets(log);
+  EXPECT_EQ(by_order.item_ids, (std::vector<std::int64_t>{300, 500}));
+  EXPECT_EQ(by_order.indptr, (std::vector<std::int64_t>{0, 2, 3, 4}));
+  EXPECT_EQ(by_order.indices, (std::vector<std::int32_t>{0, 1, 1, 0}));  // order 8's duplicate counted once
+  EXPECT_EQ(by_order.keys, (std::vector<std::int64_t>{7, 8, 9}));
+  Baskets by_day = make_baskets(log, {BasketKey::customer_day, 0});
+  EXPECT_EQ(by_day.indptr, (std::vector<std::int64_t>{0, 2, 3, 4}));
+  EXPECT_EQ(by_day.keys, (std::vector<std::int64_t>{1, 1, 2}));
+  EXPECT_EQ(by_day.days, (std::vector<std::int64_t>{10, 11, 10}));
+  log.item = {};
+  EXPECT_THROW(make_baskets(log), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace crmine
