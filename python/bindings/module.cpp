@@ -7,6 +7,7 @@
 namespace crmine::python {
 void bind_core(py::module_& m);
 void bind_value(py::module_& m);
+void bind_clv(py::module_& m);
 }  // namespace crmine::python
 
 PYBIND11_MODULE(_core, m) {
@@ -15,4 +16,5 @@ PYBIND11_MODULE(_core, m) {
   m.attr("__version__") = crmine::kVersion;
   crmine::python::bind_core(m);
   crmine::python::bind_value(m);
+  crmine::python::bind_clv(m);
 }

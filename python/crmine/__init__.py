@@ -14,9 +14,9 @@ from .exceptions import LimitExceededError, ModelFormatError, NotFittedError
 
 _core._register_exceptions(NotFittedError, ModelFormatError, LimitExceededError)
 
-from . import datasets, plot, report, value  # noqa: E402
+from . import clv, datasets, plot, report, value  # noqa: E402
 from .transactions import TransactionLog  # noqa: E402
 
 __version__ = _core.__version__
-__all__ = ["TransactionLog", "datasets", "plot", "report", "value", "NotFittedError", "ModelFormatError", "LimitExceededError",
+__all__ = ["TransactionLog", "clv", "datasets", "plot", "report", "value", "NotFittedError", "ModelFormatError", "LimitExceededError",
            "__version__"]

@@ -1,0 +1,199 @@
+# SPDX-License-Identifier: Apache-2.0
+"""crmine.clv: published CDNOW/donations fits, agreement with lifetimes, summary, bad input."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import crmine as cm
+
+DATA = Path(os.environ.get("CRMINE_SHARED_DATA", Path(__file__).resolve().parents[2].parent / "shared" / "data"))
+CDNOW = DATA / "cdnow"
+pytestmark = pytest.mark.skipif(not CDNOW.exists(), reason="shared CDNOW data not available")
+
+
+@pytest.fixture(scope="module")
+def cdnow() -> pd.DataFrame:
+    return pd.read_csv(CDNOW / "cdnow_customers_summary.csv", index_col="ID")
+
+
+@pytest.fixture(scope="module")
+def cdnow_spend() -> pd.DataFrame:
+    frame = pd.read_csv(CDNOW / "cdnow_customers_summary_with_transactions.csv", index_col="ID")
+    return frame[frame["x"] > 0]
+
+
+def assert_3_digits(params: dict, expected: dict) -> None:
+    for name, value in expected.items():
+        assert params[name] == pytest.approx(value, rel=1.5e-3), name
+
+
+def test_beta_geo_matches_published_fit(cdnow):
+    m = cm.clv.BetaGeo().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    assert_3_digits(m.params_, {"r": 0.2426, "alpha": 4.4135, "a": 0.7929, "b": 2.4258})
+    assert m.log_likelihood_ == pytest.approx(-9582.43, abs=0.01)
+    assert m.converged_
+    assert all(se > 0 for se in m.standard_errors_.values())
+
+
+def test_pareto_nbd_matches_published_fit(cdnow):
+    m = cm.clv.ParetoNBD().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    assert_3_digits(m.params_, {"r": 0.5533, "alpha": 10.5776, "s": 0.6062, "beta": 11.6678})
+    assert m.log_likelihood_ == pytest.approx(-9594.97, abs=0.01)
+
+
+def test_modified_beta_geo_matches_btydplus_fit(cdnow):
+    m = cm.clv.ModifiedBetaGeo().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    assert_3_digits(m.params_, {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614})
+
+
+def test_gamma_gamma_matches_published_fit(cdnow_spend):
+    m = cm.clv.GammaGamma().fit(cdnow_spend["x"], cdnow_spend["zbar"])
+    assert_3_digits(m.params_, {"p": 6.2488, "q": 3.7446, "gamma": 15.4478})
+    assert m.log_likelihood_ == pytest.approx(-4055.92, abs=0.01)
+
+
+def test_bg_bb_matches_published_fit():
+    d = pd.read_csv(CDNOW / "donations.csv")
+    m = cm.clv.BetaGeoBetaBinom().fit(d["frequency"], d["recency"], d["periods"], weights=d["weights"])
+    assert_3_digits(m.params_, {"alpha": 1.2035, "beta": 0.7497, "gamma": 0.6567, "delta": 2.7834})
+    assert m.log_likelihood_ == pytest.approx(-33225.58, abs=0.01)
+
+
+def test_summary_of_cdnow_sample_reproduces_published_summary(cdnow):
+    raw = pd.read_csv(CDNOW / "CDNOW_sample.txt", sep=r"\s+", header=None,
+                      names=["master", "customer_id", "date", "cds", "amount"])
+    raw["date"] = pd.to_datetime(raw["date"].astype(str), format="%Y%m%d")
+    s = cm.clv.summary(raw, customer="customer_id", time="date", amount="amount", freq="W",
+                       calibration_end="1997-09-30", observation_end="1998-06-30")
+    s = s.reindex(cdnow.index)
+    np.testing.assert_array_equal(s["frequency"].to_numpy(), cdnow["frequency"].to_numpy())
+    np.testing.assert_allclose(s["recency"].to_numpy(), cdnow["recency"].to_numpy(), atol=0.006)
+    np.testing.assert_allclose(s["T"].to_numpy(), cdnow["T"].to_numpy(), atol=0.006)
+    assert {"frequency_holdout", "monetary_value_holdout", "duration_holdout"} <= set(s.columns)
+    assert s["duration_holdout"].iloc[0] == pytest.approx(273 / 7)
+    m = cm.clv.BetaGeo().fit(s["frequency"], s["recency"], s["T"])
+    table = cm.clv.calibration_holdout_table(m, s)
+    assert list(table.columns) == ["n_customers", "actual", "predicted"]
+    assert table["n_customers"].sum() == len(s)
+    # The BG/NBD paper's figure 4: conditional expectations track the holdout within ~0.3/customer.
+    assert np.all(np.abs(table["actual"] - table["predicted"]) < 0.6)
+
+
+# --- agreement with lifetimes at identical parameters -------------------------------------------
+
+@pytest.fixture(scope="module")
+def lifetimes():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pytest.importorskip("lifetimes")
+
+
+def _lt(fitter_class, params):
+    f = fitter_class()
+    f.params_ = pd.Series(params)
+    return f
+
+
+@pytest.mark.parametrize("ours, theirs", [("BetaGeo", "BetaGeoFitter"), ("ModifiedBetaGeo", "ModifiedBetaGeoFitter"),
+                                          ("ParetoNBD", "ParetoNBDFitter")])
+def test_predictions_equal_lifetimes(cdnow, lifetimes, ours, theirs):
+    m = getattr(cm.clv, ours)().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    ref = _lt(getattr(lifetimes, theirs), m.params_)
+    x, tx, T = cdnow["frequency"], cdnow["recency"], cdnow["T"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        alive_ref = np.asarray(ref.conditional_probability_alive(x, tx, T), dtype=float)
+        cond_ref = np.asarray(ref.conditional_expected_number_of_purchases_up_to_time(39, x, tx, T), dtype=float)
+        new_ref = np.asarray(ref.expected_number_of_purchases_up_to_time(np.array([1.0, 39.0, 78.0])), dtype=float)
+    np.testing.assert_allclose(m.conditional_probability_alive(x, tx, T), alive_ref, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(m.conditional_expected_number_of_purchases_up_to_time(39, x, tx, T), cond_ref,
+                               rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(m.expected_number_of_purchases_up_to_time(np.array([1.0, 39.0, 78.0])), new_ref,
+                               rtol=1e-8)
+
+
+def test_gamma_gamma_and_clv_equal_lifetimes(cdnow, cdnow_spend, lifetimes):
+    gg = cm.clv.GammaGamma().fit(cdnow_spend["x"], cdnow_spend["zbar"])
+    bg = cm.clv.BetaGeo().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    # lifetimes calls the scale parameter gamma "v".
+    ref_gg = _lt(lifetimes.GammaGammaFitter, {"p": gg.params_["p"], "q": gg.params_["q"], "v": gg.params_["gamma"]})
+    ref_bg = _lt(lifetimes.BetaGeoFitter, bg.params_)
+    ref_bg.predict = ref_bg.conditional_expected_number_of_purchases_up_to_time  # lifetimes sets it in fit
+    x, m = cdnow_spend["x"], cdnow_spend["zbar"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_allclose(gg.conditional_expected_average_profit(x, m),
+                                   ref_gg.conditional_expected_average_profit(x, m), rtol=1e-10)
+        sub = cdnow.loc[cdnow_spend.index]
+        clv_ref = ref_gg.customer_lifetime_value(ref_bg, sub["frequency"], sub["recency"], sub["T"], m, time=12,
+                                                 discount_rate=0.01, freq="W")
+    clv = gg.customer_lifetime_value(bg, sub["frequency"], sub["recency"], sub["T"], m, time=12, discount_rate=0.01,
+                                     freq="W")
+    np.testing.assert_allclose(np.asarray(clv), np.asarray(clv_ref, dtype=float), rtol=1e-7)
+
+
+def test_bg_bb_predictions_equal_lifetimes(lifetimes):
+    d = pd.read_csv(CDNOW / "donations.csv")
+    m = cm.clv.BetaGeoBetaBinom().fit(d["frequency"], d["recency"], d["periods"], weights=d["weights"])
+    ref = _lt(lifetimes.BetaGeoBetaBinomFitter, m.params_)
+    ref.data = d  # lifetimes reads the observed x values (0..6, all present) from the fitted data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        alive_ref = np.asarray(ref.conditional_probability_alive(1, d["frequency"], d["recency"], d["periods"]))
+        cond_ref = np.asarray(ref.conditional_expected_number_of_purchases_up_to_time(
+            5, d["frequency"], d["recency"], d["periods"]))
+        new_ref = float(ref.expected_number_of_transactions_in_first_n_periods(6).pipe(
+            lambda t: (t.index * t["model"]).sum() / t["model"].sum()))
+    np.testing.assert_allclose(m.conditional_probability_alive(d["frequency"], d["recency"], d["periods"]),
+                               alive_ref, rtol=1e-8)
+    np.testing.assert_allclose(
+        m.conditional_expected_number_of_purchases_up_to_time(5, d["frequency"], d["recency"], d["periods"]),
+        cond_ref, rtol=1e-8)
+    assert m.expected_number_of_purchases_up_to_time(6) == pytest.approx(new_ref, rel=1e-8)
+
+
+# --- robustness and bad input ---------------------------------------------------------------------
+
+def test_no_nan_for_huge_frequency_and_long_age():
+    x = np.array([300.0, 1000.0, 5000.0, 0.0])
+    tx = np.array([250.0, 1999.0, 9999.0, 0.0])
+    T = np.array([500.0, 2000.0, 1e5, 1e6])
+    for model in (cm.clv.BetaGeo.from_params({"r": 0.2426, "alpha": 4.4135, "a": 0.7929, "b": 2.4258}),
+                  cm.clv.ParetoNBD.from_params({"r": 0.5533, "alpha": 10.5776, "s": 0.6062, "beta": 11.6678})):
+        alive = model.conditional_probability_alive(x, tx, T)
+        assert np.all(np.isfinite(alive)) and np.all((alive >= 0) & (alive <= 1))
+        assert np.all(np.isfinite(model.conditional_expected_number_of_purchases_up_to_time(52, x, tx, T)))
+
+
+@pytest.mark.parametrize("x, tx, T, name", [
+    ([-1, 1], [0, 1], [2, 2], "frequency"),
+    ([1.5, 1], [1, 1], [2, 2], "frequency"),
+    ([1, 1], [3, 1], [2, 2], "recency"),
+    ([1, 1], [1, 1], [0, 2], "T"),
+    ([], [], [], "frequency"),
+    ([0, 0], [0, 0], [2, 2], "frequency"),
+    ([1, np.nan], [1, 1], [2, 2], "frequency"),
+    ([1, 1], [1, 1], [2, np.nan], "T"),
+])
+def test_bad_input_raises_value_error_naming_argument(x, tx, T, name):
+    for cls in (cm.clv.BetaGeo, cm.clv.ParetoNBD, cm.clv.ModifiedBetaGeo):
+        with pytest.raises(ValueError, match=name):
+            cls().fit(np.array(x, dtype=float), np.array(tx, dtype=float), np.array(T, dtype=float))
+
+
+def test_gamma_gamma_bad_input_and_not_fitted():
+    with pytest.raises(ValueError, match="frequency"):
+        cm.clv.GammaGamma().fit([0, 1], [0.0, 3.0])
+    with pytest.raises(ValueError, match="monetary_value"):
+        cm.clv.GammaGamma().fit([1, 1], [np.nan, 3.0])
+    with pytest.raises(cm.NotFittedError):
+        cm.clv.BetaGeo().conditional_probability_alive([1], [1], [2])
+    with pytest.raises(ValueError, match="freq"):
+        cm.clv.summary(pd.DataFrame({"customer_id": [1], "date": ["2020-01-01"], "amount": [1.0]}), freq="Q")
