@@ -8,3 +8,5 @@
 #include <crmine/rules/eclat.hpp>
 #include <crmine/rules/fp_growth.hpp>
 #include <crmine/rules/itemsets.hpp>
+#include <crmine/rules/association_rules.hpp>
+#include <crmine/rules/recommend.hpp>

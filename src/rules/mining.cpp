@@ -178,13 +178,15 @@ Itemsets collect(std::vector<Sink>& sinks, const Prepared& prepared) {
   return out;
 }
 
-ItemsetTable::ItemsetTable(const Itemsets& itemsets) : itemsets_(&itemsets) {
+ItemsetTable::ItemsetTable(std::span<const std::int64_t> indptr, std::span<const std::int32_t> items)
+    : indptr_(indptr), items_(items) {
+  const std::int64_t n = static_cast<std::int64_t>(indptr.size()) - 1;
   std::uint64_t cap = 16;
-  while (cap < static_cast<std::uint64_t>(itemsets.size()) * 2) cap <<= 1;
+  while (cap < static_cast<std::uint64_t>(n) * 2) cap <<= 1;
   mask_ = cap - 1;
   slots_.assign(cap, -1);
-  for (std::int64_t s = 0; s < itemsets.size(); ++s) {
-    std::uint64_t h = hash(itemsets.itemset(s)) & mask_;
+  for (std::int64_t s = 0; s < n; ++s) {
+    std::uint64_t h = hash(get(s)) & mask_;
     while (slots_[h] >= 0) h = (h + 1) & mask_;
     slots_[h] = s;
   }
@@ -195,7 +197,7 @@ std::int64_t ItemsetTable::find(std::span<const std::int32_t> items) const {
   while (true) {
     const std::int64_t s = slots_[h];
     if (s < 0) return -1;
-    const auto cand = itemsets_->itemset(s);
+    const auto cand = get(s);
     if (std::equal(cand.begin(), cand.end(), items.begin(), items.end())) return s;
     h = (h + 1) & mask_;
   }

@@ -84,7 +84,8 @@ Itemsets collect(std::vector<Sink>& sinks, const Prepared& prepared);
 /// Open-addressing lookup of itemsets (sorted spans) in an Itemsets result.
 class ItemsetTable {
  public:
-  explicit ItemsetTable(const Itemsets& itemsets);
+  explicit ItemsetTable(const Itemsets& itemsets) : ItemsetTable(itemsets.indptr, itemsets.items) {}
+  ItemsetTable(std::span<const std::int64_t> indptr, std::span<const std::int32_t> items);
   /// Index of the itemset equal to `items` (sorted ascending), or -1.
   std::int64_t find(std::span<const std::int32_t> items) const;
   static std::uint64_t hash(std::span<const std::int32_t> items) {
@@ -97,7 +98,12 @@ class ItemsetTable {
   }
 
  private:
-  const Itemsets* itemsets_;
+  std::span<const std::int32_t> get(std::int64_t s) const {
+    return items_.subspan(static_cast<std::size_t>(indptr_[static_cast<std::size_t>(s)]),
+                          static_cast<std::size_t>(indptr_[static_cast<std::size_t>(s) + 1] - indptr_[static_cast<std::size_t>(s)]));
+  }
+  std::span<const std::int64_t> indptr_;
+  std::span<const std::int32_t> items_;
   std::vector<std::int64_t> slots_;
   std::uint64_t mask_ = 0;
 };

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+// Recommendations: rules indexed by their smallest antecedent item, so a basket touches only
+// the rules that can fire for it.
+#include <crmine/core/errors.hpp>
+#include <crmine/core/parallel.hpp>
+#include <crmine/rules/recommend.hpp>
+
+#include <algorithm>
+
+namespace crmine {
+
+Recommender::Recommender(Rules rules, std::int32_t n_items, RuleMetric metric)
+    : rules_(std::move(rules)), n_items_(n_items), metric_(metric) {
+  if (n_items < 0) detail::throw_invalid("Recommender", "n_items", "must be >= 0, got ", n_items);
+  by_item_indptr_.assign(static_cast<std::size_t>(n_items) + 1, 0);
+  for (std::int64_t r = 0; r < rules_.size(); ++r) {
+    for (const std::int32_t x : rules_.antecedent(r))
+      if (x < 0 || x >= n_items) detail::throw_invalid("Recommender", "rules", "rule ", r, " uses item ", x, " outside [0, ", n_items, ")");
+    for (const std::int32_t x : rules_.consequent(r))
+      if (x < 0 || x >= n_items) detail::throw_invalid("Recommender", "rules", "rule ", r, " uses item ", x, " outside [0, ", n_items, ")");
+    if (rules_.antecedent(r).empty()) detail::throw_invalid("Recommender", "rules", "rule ", r, " has an empty antecedent");
+    ++by_item_indptr_[static_cast<std::size_t>(*std::min_element(rules_.antecedent(r).begin(), rules_.antecedent(r).end())) + 1];
+  }
+  for (std::size_t i = 0; i < static_cast<std::size_t>(n_items); ++i) by_item_indptr_[i + 1] += by_item_indptr_[i];
+  by_item_rules_.resize(static_cast<std::size_t>(rules_.size()));
+  std::vector<std::int64_t> fill(by_item_indptr_.begin(), by_item_indptr_.end() - 1);
+  for (std::int64_t r = 0; r < rules_.size(); ++r) {
+    const auto first = *std::min_element(rules_.antecedent(r).begin(), rules_.antecedent(r).end());
+    by_item_rules_[static_cast<std::size_t>(fill[static_cast<std::size_t>(first)]++)] = r;
+  }
+}
+
+Recommendations Recommender::recommend(const BasketView& queries, int k, int n_threads) const {
+  constexpr const char* kCaller = "Recommender::recommend";
+  if (k < 1) detail::throw_invalid(kCaller, "k", "must be >= 1, got ", k);
+  if (queries.indptr.empty()) detail::throw_invalid(kCaller, "baskets", "there are no baskets");
+  if (queries.indptr.front() != 0 || queries.indptr.back() != static_cast<std::int64_t>(queries.indices.size()))
+    detail::throw_invalid(kCaller, "indptr", "must run from 0 to the number of indices");
+  for (std::size_t j = 0; j < queries.indices.size(); ++j)
+    if (queries.indices[j] < 0 || queries.indices[j] >= n_items_)
+      detail::throw_invalid(kCaller, "indices", "item ", queries.indices[j], " at position ", j, " is not a known item (n_items=", n_items_, ")");
+  const std::int64_t nq = queries.size();
+  Recommendations out;
+  out.n_queries = nq;
+  out.k = k;
+  out.item.assign(static_cast<std::size_t>(nq * k), -1);
+  out.score.assign(static_cast<std::size_t>(nq * k), 0.0);
+  out.rule.assign(static_cast<std::size_t>(nq * k), -1);
+  const std::vector<double>& score = rules_.values(metric_);
+  const int threads = detail::resolve_threads(n_threads);
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<std::int64_t> owned(static_cast<std::size_t>(n_items_), -1), best_rule(static_cast<std::size_t>(n_items_), -1);
+    std::vector<std::int32_t> touched;
+#pragma omp for schedule(dynamic, 64)
+    for (std::int64_t q = 0; q < nq; ++q) {
+      const auto b = static_cast<std::size_t>(queries.indptr[static_cast<std::size_t>(q)]);
+      const auto e = static_cast<std::size_t>(queries.indptr[static_cast<std::size_t>(q) + 1]);
+      for (std::size_t j = b; j < e; ++j) owned[static_cast<std::size_t>(queries.indices[j])] = q;
+      touched.clear();
+      for (std::size_t j = b; j < e; ++j) {
+        const auto x = static_cast<std::size_t>(queries.indices[j]);
+        if (j > b && std::find(queries.indices.begin() + static_cast<std::ptrdiff_t>(b), queries.indices.begin() + static_cast<std::ptrdiff_t>(j), queries.indices[j]) !=
+                         queries.indices.begin() + static_cast<std::ptrdiff_t>(j))
+          continue;  // a repeated item fires its rules once
+        for (std::int64_t p = by_item_indptr_[x]; p < by_item_indptr_[x + 1]; ++p) {
+          const std::int64_t r = by_item_rules_[static_cast<std::size_t>(p)];
+          const auto ante = rules_.antecedent(r);
+          if (!std::all_of(ante.begin(), ante.end(), [&](std::int32_t a) { return owned[static_cast<std::size_t>(a)] == q; })) continue;
+          for (const std::int32_t c : rules_.consequent(r)) {
+            const auto uc = static_cast<std::size_t>(c);
+            if (owned[uc] == q) continue;
+            std::int64_t& cur = best_rule[uc];
+            if (cur < 0) {
+              touched.push_back(c);
+              cur = r;
+            } else if (score[static_cast<std::size_t>(r)] > score[static_cast<std::size_t>(cur)] ||
+                       (score[static_cast<std::size_t>(r)] == score[static_cast<std::size_t>(cur)] && r < cur)) {
+              cur = r;
+            }
+          }
+        }
+      }
+      const auto rank = [&](std::int32_t x, std::int32_t y) {
+        const std::int64_t rx = best_rule[static_cast<std::size_t>(x)], ry = best_rule[static_cast<std::size_t>(y)];
+        if (score[static_cast<std::size_t>(rx)] != score[static_cast<std::size_t>(ry)]) return score[static_cast<std::size_t>(rx)] > score[static_cast<std::size_t>(ry)];
+        if (rx != ry) return rx < ry;
+        return x < y;
+      };
+      const std::size_t take = std::min(touched.size(), static_cast<std::size_t>(k));
+      std::partial_sort(touched.begin(), touched.begin() + static_cast<std::ptrdiff_t>(take), touched.end(), rank);
+      for (std::size_t j = 0; j < take; ++j) {
+        const auto slot = static_cast<std::size_t>(q * k) + j;
+        out.item[slot] = touched[j];
+        out.rule[slot] = best_rule[static_cast<std::size_t>(touched[j])];
+        out.score[slot] = score[static_cast<std::size_t>(out.rule[slot])];
+      }
+      for (const std::int32_t x : touched) best_rule[static_cast<std::size_t>(x)] = -1;
+    }
+  }
+  return out;
+}
+
+}  // namespace crmine
