@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+// Input checks and weight handling shared by the classifiers (one message style for all models).
+#pragma once
+
+#include <crmine/core/errors.hpp>
+#include <crmine/core/matrix.hpp>
+
+#include <array>
+#include <string>
+#include <vector>
+
+namespace crmine {
+
+/// Read-only view of integer labels (0/1 for the binary classifiers).
+using LabelRef = Eigen::Ref<const Eigen::VectorXi>;
+
+namespace detail {
+
+/// Rows of a batch processed together; fixed so that reductions never depend on the thread count.
+inline constexpr Eigen::Index kRowChunk = 2048;
+
+/// Checks X (non-empty; finite, or finite-or-NaN when `allow_nan`), that y has one 0/1 label per
+/// row with both classes present, and that `sample_weight` is empty or one finite non-negative
+/// weight per row with a positive sum. Throws InvalidArgument naming `where` and the problem.
+void check_binary_fit(const char* where, MatrixRef X, LabelRef y, VectorRef sample_weight, bool allow_nan);
+
+/// Checks X and y for a regressor: finite targets, one per row, weights as above.
+void check_regression_fit(const char* where, MatrixRef X, VectorRef y, VectorRef sample_weight, bool allow_nan);
+
+/// Checks X at predict time: `n_features` columns, finite (or NaN when `allow_nan`).
+void check_predict(const char* where, MatrixRef X, Eigen::Index n_features, bool allow_nan);
+
+/// Per-row weights: sample_weight (or ones) times class_weight[y].
+Eigen::VectorXd combined_weights(LabelRef y, VectorRef sample_weight, const std::array<double, 2>& class_weight);
+
+/// Throws InvalidArgument unless both class weights are finite and positive.
+void check_class_weight(const char* where, const std::array<double, 2>& class_weight);
+
+/// Feature names are optional metadata: empty, or one per feature.
+void check_feature_names(const char* where, const std::vector<std::string>& names, Eigen::Index n_features);
+
+/// Two columns (P(y=0), P(y=1)) from P(y=1).
+RowMatrix two_column_proba(const Eigen::VectorXd& p1);
+
+}  // namespace detail
+}  // namespace crmine

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+// Input checks shared by the classifiers.
+#include <crmine/classify/detail/checks.hpp>
+
+#include <cmath>
+
+namespace crmine::detail {
+namespace {
+
+void check_matrix(const char* where, MatrixRef X, bool allow_nan) {
+  if (X.rows() == 0) throw_invalid(where, "X", "has no rows");
+  if (X.cols() == 0) throw_invalid(where, "X", "has no columns");
+  for (Eigen::Index i = 0; i < X.rows(); ++i)
+    for (Eigen::Index j = 0; j < X.cols(); ++j) {
+      const double v = X(i, j);
+      if (std::isfinite(v)) continue;
+      if (std::isnan(v)) {
+        if (allow_nan) continue;
+        throw_invalid(where, "X", "NaN at row ", i, ", column ", j, "; this model does not accept missing values "
+                      "(impute them, or use DecisionTree, NaiveBayes or GradientBoosting)");
+      }
+      throw_invalid(where, "X", "infinite value at row ", i, ", column ", j);
+    }
+}
+
+void check_weights(const char* where, VectorRef w, Eigen::Index n) {
+  if (w.size() == 0) return;
+  if (w.size() != n) throw_invalid(where, "sample_weight", "has ", w.size(), " entries, X has ", n, " rows");
+  double total = 0.0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (!std::isfinite(w[i]) || w[i] < 0) throw_invalid(where, "sample_weight", "entry ", i, " is ", w[i], "; weights must be finite and >= 0");
+    total += w[i];
+  }
+  if (!(total > 0)) throw_invalid(where, "sample_weight", "weights sum to zero");
+}
+
+}  // namespace
+
+void check_binary_fit(const char* where, MatrixRef X, LabelRef y, VectorRef sample_weight, bool allow_nan) {
+  check_matrix(where, X, allow_nan);
+  if (y.size() != X.rows()) throw_invalid(where, "y", "has ", y.size(), " labels, X has ", X.rows(), " rows");
+  Eigen::Index count[2] = {0, 0};
+  for (Eigen::Index i = 0; i < y.size(); ++i) {
+    if (y[i] != 0 && y[i] != 1) throw_invalid(where, "y", "label ", y[i], " at row ", i, "; labels must be 0 or 1 (binary classification)");
+    ++count[y[i]];
+  }
+  if (count[0] == 0 || count[1] == 0)
+    throw_invalid(where, "y", "only one class (", count[0] == 0 ? 1 : 0, ") is present; a classifier needs both 0 and 1");
+  check_weights(where, sample_weight, X.rows());
+}
+
+void check_regression_fit(const char* where, MatrixRef X, VectorRef y, VectorRef sample_weight, bool allow_nan) {
+  check_matrix(where, X, allow_nan);
+  if (y.size() != X.rows()) throw_invalid(where, "y", "has ", y.size(), " targets, X has ", X.rows(), " rows");
+  for (Eigen::Index i = 0; i < y.size(); ++i)
+    if (!std::isfinite(y[i])) throw_invalid(where, "y", "target at row ", i, " is ", y[i], "; targets must be finite");
+  check_weights(where, sample_weight, X.rows());
+}
+
+void check_predict(const char* where, MatrixRef X, Eigen::Index n_features, bool allow_nan) {
+  if (X.cols() != n_features) throw_invalid(where, "X", "has ", X.cols(), " features, the model was fitted with ", n_features);
+  if (X.rows() == 0) return;
+  check_matrix(where, X, allow_nan);
+}
+
+Eigen::VectorXd combined_weights(LabelRef y, VectorRef sample_weight, const std::array<double, 2>& class_weight) {
+  Eigen::VectorXd w(y.size());
+  for (Eigen::Index i = 0; i < y.size(); ++i)
+    w[i] = (sample_weight.size() ? sample_weight[i] : 1.0) * class_weight[static_cast<std::size_t>(y[i])];
+  return w;
+}
+
+void check_class_weight(const char* where, const std::array<double, 2>& class_weight) {
+  for (std::size_t k = 0; k < 2; ++k)
+    if (!std::isfinite(class_weight[k]) || !(class_weight[k] > 0))
+      throw_invalid(where, "class_weight", "weight of class ", k, " is ", class_weight[k], "; must be finite and > 0");
+}
+
+void check_feature_names(const char* where, const std::vector<std::string>& names, Eigen::Index n_features) {
+  if (!names.empty() && static_cast<Eigen::Index>(names.size()) != n_features)
+    throw_invalid(where, "feature_names", names.size(), " names for ", n_features, " features");
+}
+
+RowMatrix two_column_proba(const Eigen::VectorXd& p1) {
+  RowMatrix out(p1.size(), 2);
+  out.col(1) = p1;
+  out.col(0) = (1.0 - p1.array()).matrix();
+  return out;
+}
+
+}  // namespace crmine::detail

@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: Apache-2.0
+// Proximal Newton logistic regression and least-squares linear regression.
+#include <crmine/classify/logistic.hpp>
+#include <crmine/core/parallel.hpp>
+
+#include "io.hpp"
+
+#include <Eigen/Cholesky>
+#include <Eigen/QR>
+
+#include <algorithm>
+#include <cmath>
+#include <istream>
+#include <ostream>
+
+namespace crmine {
+namespace {
+
+constexpr ModelTag kLogisticTag = model_tag("LOGR");
+constexpr ModelTag kLinearTag = model_tag("LINR");
+constexpr std::uint32_t kSchema = 1;
+
+/// log(1 + exp(z)) without overflow.
+inline double softplus(double z) { return z > 0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z)); }
+inline double sigmoid(double z) {
+  if (z >= 0) return 1.0 / (1.0 + std::exp(-z));
+  const double e = std::exp(z);
+  return e / (1.0 + e);
+}
+
+/// The data term of the fit in standardised coordinates: column j of the design is
+/// (x_j - mean_j) / scale_j, plus a constant column for the intercept when there is one.
+struct Design {
+  MatrixRef X;
+  const Eigen::VectorXd& mean;
+  const Eigen::VectorXd& scale;
+  const Eigen::VectorXd& weight;
+  const LabelRef& y;
+  bool intercept;
+  int n_threads;
+
+  Eigen::Index n_chunks() const { return (X.rows() + detail::kRowChunk - 1) / detail::kRowChunk; }
+  Eigen::Index dim() const { return X.cols() + (intercept ? 1 : 0); }
+
+  /// Rows [begin, begin + rows) in standardised coordinates with the intercept column appended.
+  RowMatrix block(Eigen::Index begin, Eigen::Index rows) const {
+    const Eigen::Index p = X.cols();
+    RowMatrix Z(rows, dim());
+    Z.leftCols(p) = ((X.middleRows(begin, rows).rowwise() - mean.transpose()).array().rowwise() / scale.transpose().array()).matrix();
+    if (intercept) Z.col(p).setOnes();
+    return Z;
+  }
+
+  /// Weighted log-loss sum at beta.
+  double loss(const Eigen::VectorXd& beta) const {
+    const Eigen::Index nc = n_chunks();
+    std::vector<double> part(static_cast<std::size_t>(nc), 0.0);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(detail::resolve_threads(n_threads))
+    for (Eigen::Index c = 0; c < nc; ++c) {
+      const Eigen::Index begin = c * detail::kRowChunk, rows = std::min(detail::kRowChunk, X.rows() - begin);
+      const Eigen::VectorXd eta = block(begin, rows) * beta;
+      double s = 0.0;
+      for (Eigen::Index i = 0; i < rows; ++i) s += weight[begin + i] * (softplus(eta[i]) - y[begin + i] * eta[i]);
+      part[static_cast<std::size_t>(c)] = s;
+    }
+    double total = 0.0;
+    for (double s : part) total += s;
+    return total;
+  }
+
+  /// Loss, gradient and Hessian of the weighted log-loss sum at beta.
+  double second_order(const Eigen::VectorXd& beta, Eigen::VectorXd& grad, Eigen::MatrixXd& hess) const {
+    const Eigen::Index nc = n_chunks(), d = dim();
+    std::vector<double> loss_part(static_cast<std::size_t>(nc), 0.0);
+    std::vector<Eigen::VectorXd> grad_part(static_cast<std::size_t>(nc));
+    std::vector<Eigen::MatrixXd> hess_part(static_cast<std::size_t>(nc));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(detail::resolve_threads(n_threads))
+    for (Eigen::Index c = 0; c < nc; ++c) {
+      const Eigen::Index begin = c * detail::kRowChunk, rows = std::min(detail::kRowChunk, X.rows() - begin);
+      RowMatrix Z = block(begin, rows);
+      const Eigen::VectorXd eta = Z * beta;
+      Eigen::VectorXd r(rows), sq(rows);
+      double s = 0.0;
+      for (Eigen::Index i = 0; i < rows; ++i) {
+        const double w = weight[begin + i], p = sigmoid(eta[i]);
+        s += w * (softplus(eta[i]) - y[begin + i] * eta[i]);
+        r[i] = w * (p - y[begin + i]);
+        sq[i] = std::sqrt(w * p * (1.0 - p));
+      }
+      const auto k = static_cast<std::size_t>(c);
+      loss_part[k] = s;
+      grad_part[k] = Z.transpose() * r;
+      Z.array().colwise() *= sq.array();
+      hess_part[k] = Eigen::MatrixXd::Zero(d, d);
+      hess_part[k].selfadjointView<Eigen::Lower>().rankUpdate(Z.transpose());
+    }
+    grad = Eigen::VectorXd::Zero(d);
+    hess = Eigen::MatrixXd::Zero(d, d);
+    double total = 0.0;
+    for (std::size_t k = 0; k < loss_part.size(); ++k) {
+      total += loss_part[k];
+      grad += grad_part[k];
+      hess += hess_part[k];
+    }
+    const Eigen::MatrixXd full = hess.selfadjointView<Eigen::Lower>();
+    hess = full;
+    return total;
+  }
+};
+
+}  // namespace
+
+void validate(const LogisticRegressionOptions& o) {
+  constexpr const char* where = "LogisticRegressionOptions";
+  if (!(o.C > 0)) detail::throw_invalid(where, "C", "is ", o.C, "; must be > 0 (use +inf for no penalty)");
+  if (!(o.l1_ratio >= 0 && o.l1_ratio <= 1)) detail::throw_invalid(where, "l1_ratio", "is ", o.l1_ratio, "; must be in [0, 1]");
+  if (o.max_iter < 1) detail::throw_invalid(where, "max_iter", "is ", o.max_iter, "; must be >= 1");
+  if (!(o.tol > 0)) detail::throw_invalid(where, "tol", "is ", o.tol, "; must be > 0");
+  detail::check_class_weight(where, o.class_weight);
+}
+
+LogisticRegression::LogisticRegression(LogisticRegressionOptions options) : options_(options) {}
+
+LogisticRegression& LogisticRegression::fit(MatrixRef X, const Eigen::Ref<const Eigen::VectorXi>& y) {
+  return fit(X, y, Eigen::VectorXd());
+}
+
+LogisticRegression& LogisticRegression::fit(MatrixRef X, LabelRef y, VectorRef sample_weight) {
+  validate(options_);
+  detail::check_binary_fit("LogisticRegression::fit", X, y, sample_weight, false);
+  const Eigen::Index n = X.rows(), p = X.cols();
+  const Eigen::VectorXd weight = detail::combined_weights(y, sample_weight, options_.class_weight);
+
+  // Unweighted moments, as a StandardScaler in front of the model would compute them.
+  Eigen::VectorXd mean = Eigen::VectorXd::Zero(p), scale = Eigen::VectorXd::Ones(p);
+  if (options_.standardize) {
+    Eigen::VectorXd sum = Eigen::VectorXd::Zero(p), sumsq = Eigen::VectorXd::Zero(p);
+    const Eigen::VectorXd shift = X.row(0).transpose();  // shifted sums keep the variance accurate
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const Eigen::VectorXd d = X.row(i).transpose() - shift;
+      sum += d;
+      sumsq += d.cwiseAbs2();
+    }
+    const double dn = static_cast<double>(n);
+    for (Eigen::Index j = 0; j < p; ++j) {
+      const double m = sum[j] / dn, var = std::max(0.0, sumsq[j] / dn - m * m);
+      if (options_.fit_intercept) mean[j] = shift[j] + m;
+      const double sd = std::sqrt(var);
+      scale[j] = sd > 1e-12 * std::max(1.0, std::abs(shift[j] + m)) ? sd : 1.0;
+    }
+  }
+
+  const Design design{X, mean, scale, weight, y, options_.fit_intercept, options_.n_threads};
+  const Eigen::Index d = design.dim();
+  const double alpha = std::isinf(options_.C) ? 0.0 : 1.0 / options_.C;
+  const double lam1 = alpha * options_.l1_ratio, lam2 = alpha * (1.0 - options_.l1_ratio);
+  auto penalty = [&](const Eigen::VectorXd& b) {
+    const auto w = b.head(p);
+    return lam1 * w.lpNorm<1>() + 0.5 * lam2 * w.squaredNorm();
+  };
+
+  Eigen::VectorXd beta = Eigen::VectorXd::Zero(d);
+  if (options_.fit_intercept) {  // start from the weighted base rate
+    const double pos = (weight.array() * y.cast<double>().array()).sum(), tot = weight.sum();
+    beta[p] = std::log(pos / (tot - pos));
+  }
+  Eigen::VectorXd grad;
+  Eigen::MatrixXd hess;
+  report_ = FitReport{};
+  double objective = 0.0;
+  for (int iter = 1; iter <= options_.max_iter; ++iter) {
+    const double loss = design.second_order(beta, grad, hess);
+    objective = loss + penalty(beta);
+    for (Eigen::Index j = 0; j < p; ++j) {
+      grad[j] += lam2 * beta[j];
+      hess(j, j) += lam2;
+    }
+    // A tiny ridge keeps the unpenalised, collinear (e.g. full one-hot) case solvable.
+    const double jitter = 1e-12 * std::max(1.0, hess.diagonal().maxCoeff());
+    Eigen::VectorXd step(d);
+    if (lam1 == 0.0) {
+      Eigen::MatrixXd h = hess;
+      h.diagonal().array() += jitter;
+      step = -h.ldlt().solve(grad);
+    } else {
+      // Coordinate descent on  g'd + d'Hd/2 + lam1 |w + d|_1  (the intercept has no L1 term).
+      step.setZero();
+      Eigen::VectorXd hd = Eigen::VectorXd::Zero(d);
+      for (int sweep = 0; sweep < 1000; ++sweep) {
+        double largest = 0.0;
+        for (Eigen::Index j = 0; j < d; ++j) {
+          const double a = hess(j, j) + jitter;
+          const double c = grad[j] + hd[j] - hess(j, j) * step[j];
+          const double z = beta[j] - c / a;
+          double u = z;
+          if (j < p) u = std::copysign(std::max(std::abs(z) - lam1 / a, 0.0), z);
+          const double delta = (u - beta[j]) - step[j];
+          if (delta != 0.0) {
+            step[j] += delta;
+            hd += hess.col(j) * delta;
+            largest = std::max(largest, std::abs(delta));
+          }
+        }
+        if (largest <= 1e-13 * (1.0 + beta.cwiseAbs().maxCoeff())) break;
+      }
+    }
+    // Armijo backtracking on the penalised objective.
+    const double l1_now = lam1 * beta.head(p).lpNorm<1>();
+    const double predicted = grad.dot(step) + lam1 * (beta.head(p) + step.head(p)).lpNorm<1>() - l1_now;
+    double t = 1.0;
+    Eigen::VectorXd candidate = beta + step;
+    double cand_obj = design.loss(candidate) + penalty(candidate);
+    // Near the optimum the predicted decrease drops below the rounding noise of the objective;
+    // there the quadratic model is exact enough to take the full step without a test.
+    const bool tiny = -predicted <= 1e-11 * (1.0 + std::abs(objective));
+    if (tiny) cand_obj = std::min(cand_obj, objective);
+    while (!tiny && cand_obj > objective + 1e-4 * t * predicted && t > 1e-10) {
+      t *= 0.5;
+      candidate = beta + t * step;
+      cand_obj = design.loss(candidate) + penalty(candidate);
+    }
+    const double moved = (t * step).cwiseAbs().maxCoeff();
+    report_.n_iter = iter;
+    if (tiny || cand_obj <= objective) {
+      beta = candidate;
+      objective = cand_obj;
+    }
+    if (moved <= options_.tol * (1.0 + beta.cwiseAbs().maxCoeff()) || t <= 1e-10) {
+      report_.converged = moved <= options_.tol * (1.0 + beta.cwiseAbs().maxCoeff()) || predicted > -1e-14 * (1.0 + std::abs(objective));
+      break;
+    }
+  }
+  report_.objective = objective;
+
+  coef_std_ = beta.head(p);
+  coef_ = (coef_std_.array() / scale.array()).matrix();
+  intercept_ = options_.fit_intercept ? beta[p] - coef_.dot(mean) : 0.0;
+  feature_names_.clear();
+  fitted_ = true;
+  return *this;
+}
+
+Eigen::VectorXd LogisticRegression::decision_function(MatrixRef X) const {
+  detail::require_fitted(fitted_, "LogisticRegression::decision_function");
+  detail::check_predict("LogisticRegression::decision_function", X, coef_.size(), false);
+  return (X * coef_).array() + intercept_;
+}
+
+RowMatrix LogisticRegression::predict_proba(MatrixRef X) const {
+  detail::require_fitted(fitted_, "LogisticRegression::predict_proba");
+  Eigen::VectorXd eta = decision_function(X);
+  for (Eigen::Index i = 0; i < eta.size(); ++i) eta[i] = sigmoid(eta[i]);
+  return detail::two_column_proba(eta);
+}
+
+Eigen::VectorXi LogisticRegression::predict(MatrixRef X) const {
+  detail::require_fitted(fitted_, "LogisticRegression::predict");
+  return (decision_function(X).array() > 0).cast<int>();
+}
+
+const Eigen::VectorXd& LogisticRegression::coef() const {
+  detail::require_fitted(fitted_, "LogisticRegression::coef");
+  return coef_;
+}
+const Eigen::VectorXd& LogisticRegression::coef_standardized() const {
+  detail::require_fitted(fitted_, "LogisticRegression::coef_standardized");
+  return coef_std_;
+}
+double LogisticRegression::intercept() const {
+  detail::require_fitted(fitted_, "LogisticRegression::intercept");
+  return intercept_;
+}
+const FitReport& LogisticRegression::report() const {
+  detail::require_fitted(fitted_, "LogisticRegression::report");
+  return report_;
+}
+
+void LogisticRegression::set_feature_names(std::vector<std::string> names) {
+  detail::require_fitted(fitted_, "LogisticRegression::set_feature_names");
+  detail::check_feature_names("LogisticRegression::set_feature_names", names, coef_.size());
+  feature_names_ = std::move(names);
+}
+
+void LogisticRegression::save(std::ostream& out) const {
+  detail::require_fitted(fitted_, "LogisticRegression::save");
+  ModelWriter w(kLogisticTag, kSchema);
+  w.f64(options_.C);
+  w.f64(options_.l1_ratio);
+  w.boolean(options_.fit_intercept);
+  w.boolean(options_.standardize);
+  w.f64(options_.class_weight[0]);
+  w.f64(options_.class_weight[1]);
+  w.i32(options_.max_iter);
+  w.f64(options_.tol);
+  w.i32(options_.n_threads);
+  detail::write_vector(w, coef_);
+  detail::write_vector(w, coef_std_);
+  w.f64(intercept_);
+  w.i32(report_.n_iter);
+  w.boolean(report_.converged);
+  w.f64(report_.objective);
+  detail::write_strings(w, feature_names_);
+  w.finish(out);
+}
+
+LogisticRegression LogisticRegression::load(std::istream& in) {
+  ModelReader r(in, kLogisticTag, kSchema);
+  LogisticRegressionOptions o;
+  o.C = r.f64("C");
+  o.l1_ratio = r.f64("l1_ratio");
+  o.fit_intercept = r.boolean("fit_intercept");
+  o.standardize = r.boolean("standardize");
+  o.class_weight[0] = r.f64("class_weight");
+  o.class_weight[1] = r.f64("class_weight");
+  o.max_iter = r.i32("max_iter");
+  o.tol = r.f64("tol");
+  o.n_threads = r.i32("n_threads");
+  LogisticRegression m(o);
+  m.coef_ = detail::read_vector(r, "coef");
+  m.coef_std_ = detail::read_vector(r, "coef_standardized");
+  m.intercept_ = r.f64("intercept");
+  m.report_.n_iter = r.i32("n_iter");
+  m.report_.converged = r.boolean("converged");
+  m.report_.objective = r.f64("objective");
+  m.feature_names_ = detail::read_strings(r, "feature_names");
+  r.expect_end();
+  if (m.coef_.size() == 0 || m.coef_std_.size() != m.coef_.size()) r.fail("coef", "inconsistent coefficient counts");
+  if (!m.feature_names_.empty() && static_cast<Eigen::Index>(m.feature_names_.size()) != m.coef_.size())
+    r.fail("feature_names", "one name per feature expected");
+  m.fitted_ = true;
+  return m;
+}
+
+// ---------------------------------------------------------------- LinearRegression
+
+void validate(const LinearRegressionOptions& o) {
+  if (!(o.alpha >= 0) || std::isinf(o.alpha)) detail::throw_invalid("LinearRegressionOptions", "alpha", "is ", o.alpha, "; must be finite and >= 0");
+}
+
+LinearRegression::LinearRegression(LinearRegressionOptions options) : options_(options) {}
+
+LinearRegression& LinearRegression::fit(MatrixRef X, VectorRef y) { return fit(X, y, Eigen::VectorXd()); }
+
+LinearRegression& LinearRegression::fit(MatrixRef X, VectorRef y, VectorRef sample_weight) {
+  validate(options_);
+  detail::check_regression_fit("LinearRegression::fit", X, y, sample_weight, false);
+  const Eigen::Index n = X.rows(), p = X.cols();
+  const Eigen::VectorXd w = sample_weight.size() ? Eigen::VectorXd(sample_weight) : Eigen::VectorXd::Ones(n);
+  const double total = w.sum();
+  Eigen::VectorXd xmean = Eigen::VectorXd::Zero(p);
+  double ymean = 0.0;
+  if (options_.fit_intercept) {
+    xmean = (X.transpose() * w) / total;
+    ymean = w.dot(y) / total;
+  }
+  const Eigen::VectorXd sw = w.cwiseSqrt();
+  RowMatrix Xc = ((X.rowwise() - xmean.transpose()).array().colwise() * sw.array()).matrix();
+  const Eigen::VectorXd yc = ((y.array() - ymean) * sw.array()).matrix();
+  if (options_.alpha > 0) {
+    Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(p, p);
+    gram.selfadjointView<Eigen::Lower>().rankUpdate(Xc.transpose());
+    gram.diagonal().array() += options_.alpha;
+    coef_ = gram.selfadjointView<Eigen::Lower>().llt().solve(Xc.transpose() * yc);
+    rank_ = p;
+  } else {
+    Eigen::CompleteOrthogonalDecomposition<Eigen::MatrixXd> cod(Eigen::MatrixXd(std::move(Xc)));
+    coef_ = cod.solve(yc);
+    rank_ = cod.rank();
+  }
+  intercept_ = options_.fit_intercept ? ymean - xmean.dot(coef_) : 0.0;
+  feature_names_.clear();
+  fitted_ = true;
+  return *this;
+}
+
+Eigen::VectorXd LinearRegression::predict(MatrixRef X) const {
+  detail::require_fitted(fitted_, "LinearRegression::predict");
+  detail::check_predict("LinearRegression::predict", X, coef_.size(), false);
+  return (X * coef_).array() + intercept_;
+}
+
+const Eigen::VectorXd& LinearRegression::coef() const {
+  detail::require_fitted(fitted_, "LinearRegression::coef");
+  return coef_;
+}
+double LinearRegression::intercept() const {
+  detail::require_fitted(fitted_, "LinearRegression::intercept");
+  return intercept_;
+}
+void LinearRegression::set_feature_names(std::vector<std::string> names) {
+  detail::require_fitted(fitted_, "LinearRegression::set_feature_names");
+  detail::check_feature_names("LinearRegression::set_feature_names", names, coef_.size());
+  feature_names_ = std::move(names);
+}
+
+void LinearRegression::save(std::ostream& out) const {
+  detail::require_fitted(fitted_, "LinearRegression::save");
+  ModelWriter w(kLinearTag, kSchema);
+  w.f64(options_.alpha);
+  w.boolean(options_.fit_intercept);
+  detail::write_vector(w, coef_);
+  w.f64(intercept_);
+  w.i64(rank_);
+  detail::write_strings(w, feature_names_);
+  w.finish(out);
+}
+
+LinearRegression LinearRegression::load(std::istream& in) {
+  ModelReader r(in, kLinearTag, kSchema);
+  LinearRegressionOptions o;
+  o.alpha = r.f64("alpha");
+  o.fit_intercept = r.boolean("fit_intercept");
+  LinearRegression m(o);
+  m.coef_ = detail::read_vector(r, "coef");
+  m.intercept_ = r.f64("intercept");
+  m.rank_ = r.i64("rank");
+  m.feature_names_ = detail::read_strings(r, "feature_names");
+  r.expect_end();
+  if (m.coef_.size() == 0) r.fail("coef", "no coefficients");
+  if (!m.feature_names_.empty() && static_cast<Eigen::Index>(m.feature_names_.size()) != m.coef_.size())
+    r.fail("feature_names", "one name per feature expected");
+  m.fitted_ = true;
+  return m;
+}
+
+}  // namespace crmine
