@@ -10,3 +10,5 @@
 #include <crmine/rules/itemsets.hpp>
 #include <crmine/rules/association_rules.hpp>
 #include <crmine/rules/recommend.hpp>
+#include <crmine/rules/affinity_graph.hpp>
+#include <crmine/rules/sequences.hpp>
