@@ -11,9 +11,27 @@
 namespace crmine {
 namespace {
 
-using detail::Dual;
 using detail::log_gamma;
 using detail::softplus;
+
+/// A log-likelihood value with its gradient in the four natural parameters.
+struct Gradient {
+  double v = 0.0;
+  std::array<double, 4> g{};
+  Gradient() = default;
+  explicit Gradient(double value) : v(value) {}
+  Gradient& operator+=(const Gradient& o) {
+    v += o.v;
+    for (std::size_t i = 0; i < 4; ++i) g[i] += o.g[i];
+    return *this;
+  }
+  Gradient operator*(double w) const {
+    Gradient out = *this;
+    out.v *= w;
+    for (double& x : out.g) x *= w;
+    return out;
+  }
+};
 
 /// The two models differ only in whether a customer can drop out at the first purchase; `shift`
 /// is 0 for BG/NBD and 1 for MBG/NBD (Batislam et al.'s b + x + 1 and a / (b + x)).
@@ -21,37 +39,48 @@ template <int Shift>
 struct BetaGeoFamily {
   static constexpr const char* kName = Shift == 0 ? "BetaGeo" : "ModifiedBetaGeo";
 
-  /// Terms of ln L that depend on x only (summed once per distinct x).
-  template <typename S>
-  static S x_term(const std::array<S, 4>& p, double x) {
-    using std::log;
-    const S &r = p[0], &alpha = p[1], &a = p[2], &b = p[3];
-    return log_gamma(r + x) - log_gamma(r) + r * log(alpha) + log_gamma(b + (x + Shift)) + log_gamma(a + b) -
-           log_gamma(a + b + (x + Shift)) - log_gamma(b);
+  /// ln L and its gradient in (r, alpha, a, b), summed over the collapsed rows. Hand-derived
+  /// rather than dual numbers: this is the hot loop of fits on millions of customers.
+  ///
+  /// ln L_i = ln Gamma(r+x) - ln Gamma(r) + r ln alpha + ln B(a, b+x+s) - ln B(a, b)
+  ///          - (r+x) ln(alpha+T) + softplus(u),  u = ln a - ln(b+x+s-1) + (r+x) ln((alpha+T)/(alpha+t_x)),
+  /// with s = Shift and the softplus term only for x > 0 when s = 0.
+  static Gradient total(const detail::Collapsed& d, const std::array<double, 4>& p, int n_jobs) {
+    const double r = p[0], alpha = p[1], a = p[2], b = p[3];
+    auto x_term = [&](double x) {
+      Gradient g;
+      g.v = log_gamma(r + x) - log_gamma(r) + r * std::log(alpha) + log_gamma(b + x + Shift) + log_gamma(a + b) -
+            log_gamma(a + b + x + Shift) - log_gamma(b);
+      const double common = detail::digamma(a + b) - detail::digamma(a + b + x + Shift);
+      g.g = {detail::digamma(r + x) - detail::digamma(r) + std::log(alpha), r / alpha, common,
+             common + detail::digamma(b + x + Shift) - detail::digamma(b)};
+      return g;
+    };
+    const double log_a = std::log(a);
+    auto row_term = [&](double x, double tx, double T) {
+      Gradient g;
+      const double l1 = std::log(alpha + T), rx = r + x;
+      g.v = -rx * l1;
+      g.g = {-l1, -rx / (alpha + T), 0.0, 0.0};
+      if (Shift == 1 || x > 0.0) {
+        const double l2 = std::log(alpha + tx), bx = b + x + (Shift - 1.0);
+        const double u = log_a - std::log(bx) + rx * (l1 - l2);
+        const double sigma = 1.0 / (1.0 + std::exp(-u));  // d softplus / du
+        g.v += softplus(u);
+        g.g[0] += sigma * (l1 - l2);
+        g.g[1] += sigma * rx * (1.0 / (alpha + T) - 1.0 / (alpha + tx));
+        g.g[2] += sigma / a;
+        g.g[3] -= sigma / bx;
+      }
+      return g;
+    };
+    return detail::sum_log_likelihood<Gradient>(d, x_term, row_term, n_jobs);
   }
 
-  /// The dropout-odds exponent u: ln L has + softplus(u); P(alive) = 1 / (1 + e^u).
-  template <typename S>
-  static S log_odds_dead(const std::array<S, 4>& p, double x, double tx, double T) {
-    using std::log;
-    const S &r = p[0], &alpha = p[1], &a = p[2], &b = p[3];
-    return log(a) - log(b + (x + Shift - 1.0)) + (r + x) * (log(alpha + T) - log(alpha + tx));
-  }
-
-  template <typename S>
-  static S row_term(const std::array<S, 4>& p, double x, double tx, double T) {
-    using std::log;
-    const S &r = p[0], &alpha = p[1];
-    S ll = -(r + x) * log(alpha + T);
-    if (Shift == 1 || x > 0.0) ll += softplus(log_odds_dead(p, x, tx, T));
-    return ll;
-  }
-
-  template <typename S>
-  static S total(const detail::Collapsed& d, const std::array<S, 4>& p, int n_jobs) {
-    return detail::sum_log_likelihood<S>(
-        d, [&](double x) { return x_term(p, x); }, [&](double x, double tx, double T) { return row_term(p, x, tx, T); },
-        n_jobs);
+  /// The dropout-odds exponent u above; P(alive) = 1 / (1 + e^u) (1 for BG/NBD when x = 0).
+  static double log_odds_dead(const std::array<double, 4>& p, double x, double tx, double T) {
+    const double r = p[0], alpha = p[1], a = p[2], b = p[3];
+    return std::log(a) - std::log(b + (x + Shift - 1.0)) + (r + x) * (std::log(alpha + T) - std::log(alpha + tx));
   }
 
   static std::array<double, 4> values(const Eigen::VectorXd& params) {
@@ -85,9 +114,9 @@ detail::FitOutcome fit_family(const ClvData& data, const ClvFitOptions& options)
   detail::check_options(options, 4, Family::kName);
   const detail::Collapsed d = detail::collapse(data, Family::kName, detail::DataKind::continuous);
   const detail::LogLikelihood ll = [&](const Eigen::VectorXd& theta, Eigen::VectorXd& grad) {
-    const auto p = detail::log_seeded<4>(theta.array().exp().matrix());
-    const Dual<4> v = Family::total(d, p, options.n_jobs);
-    for (int i = 0; i < 4; ++i) grad[i] = v.d[static_cast<std::size_t>(i)];
+    const std::array<double, 4> p{std::exp(theta[0]), std::exp(theta[1]), std::exp(theta[2]), std::exp(theta[3])};
+    const Gradient v = Family::total(d, p, options.n_jobs);
+    for (std::size_t i = 0; i < 4; ++i) grad[static_cast<Eigen::Index>(i)] = v.g[i] * p[i];  // d/d log p
     return v.v;
   };
   return detail::maximize(ll, detail::initial_point(options, Eigen::Vector4d(1.0, 1.0, 1.0, 1.0)), options,
@@ -98,12 +127,11 @@ template <typename Family>
 double family_log_likelihood(const Eigen::VectorXd& params, const ClvData& data, Eigen::VectorXd* gradient,
                              int n_jobs) {
   const detail::Collapsed d = detail::as_rows(data, Family::kName, detail::DataKind::continuous);
-  if (gradient == nullptr) return Family::total(d, Family::values(params), n_jobs);
-  std::array<Dual<4>, 4> p;
-  for (int i = 0; i < 4; ++i) p[static_cast<std::size_t>(i)] = Dual<4>::variable(params[i], i);
-  const Dual<4> v = Family::total(d, p, n_jobs);
-  gradient->resize(4);
-  for (int i = 0; i < 4; ++i) (*gradient)[i] = v.d[static_cast<std::size_t>(i)];
+  const Gradient v = Family::total(d, Family::values(params), n_jobs);
+  if (gradient != nullptr) {
+    gradient->resize(4);
+    for (std::size_t i = 0; i < 4; ++i) (*gradient)[static_cast<Eigen::Index>(i)] = v.g[i];
+  }
   return v.v;
 }
 
