@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Side-by-side clustering benchmark: crmine vs scikit-learn (KMeans lloyd/elkan, GaussianMixture)
+and vs the kmodes package (KPrototypes), on the same synthetic data in one run.
+
+Each pair runs on identical arrays with the same k, n_init and thread count; the script prints
+wall times, the time ratio (peer / crmine) and the objective each reached, so speed is only read
+next to quality.
+
+    python bench/python/bench_cluster.py                       # the sizes of issue 5
+    python bench/python/bench_cluster.py --kmeans-rows 200000 --kprototypes-rows 20000 --gmm-rows 200000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import numpy as np
+import pandas as pd
+
+
+def blobs(n: int, d: int, k: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(-5, 5, size=(k, d))
+    return np.ascontiguousarray(centres[rng.integers(0, k, n)] + rng.standard_normal((n, d)))
+
+
+def timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+def row(name: str, ours: float, theirs: float, ours_obj: float, theirs_obj: float, peer: str, obj: str) -> dict:
+    return {"benchmark": name, "crmine s": round(ours, 2), f"{peer} s": round(theirs, 2),
+            "ratio (peer / crmine)": round(theirs / ours, 2), f"crmine {obj}": ours_obj, f"{peer} {obj}": theirs_obj,
+            "objective diff %": round(100 * (ours_obj - theirs_obj) / abs(theirs_obj), 3)}
+
+
+def bench_kmeans(rows: int, ks: list[int], n_init: int, threads: int) -> list[dict]:
+    from sklearn.cluster import KMeans as SkKMeans
+    import crmine.cluster as cc
+
+    X = blobs(rows, 20, 32, seed=1)
+    out = []
+    for k in ks:
+        t_ours, ours = timed(lambda: cc.KMeans(k, n_init=n_init, random_state=0, n_threads=threads).fit(X))
+        for algorithm in ("lloyd", "elkan"):
+            t_sk, sk = timed(lambda: SkKMeans(k, n_init=n_init, algorithm=algorithm, random_state=0).fit(X))
+            out.append(row(f"KMeans {rows:,} x 20, k={k} vs sklearn {algorithm}", t_ours, t_sk, ours.inertia_,
+                           sk.inertia_, "peer", "inertia"))
+        print(f"  KMeans k={k}: crmine {t_ours:.2f}s, {ours.n_iter_} iterations", flush=True)
+    return out
+
+
+def bench_minibatch(rows: int, threads: int) -> list[dict]:
+    import crmine.cluster as cc
+
+    X = blobs(rows, 20, 8, seed=2)
+    t, model = timed(lambda: cc.MiniBatchKMeans(8, random_state=0, n_threads=threads, max_iter=1).fit(X))
+    return [{"benchmark": f"MiniBatchKMeans {rows:,} x 20, k=8 (one pass)", "crmine s": round(t, 2),
+             "crmine inertia": model.inertia_}]
+
+
+def bench_kprototypes(rows: int, threads: int) -> list[dict]:
+    from kmodes.kprototypes import KPrototypes as KmKPrototypes
+    import crmine.cluster as cc
+
+    rng = np.random.default_rng(3)
+    num = blobs(rows, 4, 6, seed=3)
+    frame = pd.DataFrame(num, columns=[f"x{i}" for i in range(4)])
+    for j in range(4):
+        frame[f"c{j}"] = pd.Categorical(rng.choice(list("abcde"), rows))
+    t_ours, ours = timed(lambda: cc.KPrototypes(6, n_init=1, random_state=0, n_threads=threads).fit(frame))
+    data = frame.to_numpy(dtype=object)
+    t_km, km = timed(lambda: KmKPrototypes(n_clusters=6, init="Cao", n_init=1, random_state=0,
+                                           n_jobs=threads).fit(data, categorical=[4, 5, 6, 7]))
+    return [row(f"KPrototypes {rows:,} rows (4 numeric + 4 categorical), k=6 vs kmodes", t_ours, t_km,
+                ours.cost_, km.cost_, "peer", "cost")]
+
+
+def bench_gmm(rows: int, threads: int) -> list[dict]:
+    from sklearn.mixture import GaussianMixture as SkGaussianMixture
+    import crmine.cluster as cc
+
+    X = blobs(rows, 10, 8, seed=4)
+    out = []
+    for cov in ("full", "diag"):
+        t_ours, ours = timed(lambda: cc.GaussianMixture(8, covariance_type=cov, random_state=0,
+                                                        n_threads=threads).fit(X))
+        t_sk, sk = timed(lambda: SkGaussianMixture(8, covariance_type=cov, random_state=0).fit(X))
+        out.append(row(f"GaussianMixture {rows:,} x 10, k=8, {cov} vs sklearn", t_ours, t_sk, ours.score(X),
+                       sk.score(X), "peer", "mean log-lik"))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--kmeans-rows", type=float, default=1e6)
+    parser.add_argument("--ks", type=int, nargs="+", default=[8, 64])
+    parser.add_argument("--n-init", type=int, default=1)
+    parser.add_argument("--minibatch-rows", type=float, default=2e7)
+    parser.add_argument("--kprototypes-rows", type=float, default=1e5)
+    parser.add_argument("--gmm-rows", type=float, default=1e6)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--skip", nargs="*", default=[], choices=["kmeans", "minibatch", "kprototypes", "gmm"])
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, threads {args.threads}", flush=True)
+    rows: list[dict] = []
+    if "kmeans" not in args.skip:
+        rows += bench_kmeans(int(args.kmeans_rows), args.ks, args.n_init, args.threads)
+    if "minibatch" not in args.skip:
+        rows += bench_minibatch(int(args.minibatch_rows), args.threads)
+    if "kprototypes" not in args.skip:
+        rows += bench_kprototypes(int(args.kprototypes_rows), args.threads)
+    if "gmm" not in args.skip:
+        rows += bench_gmm(int(args.gmm_rows), args.threads)
+    table = pd.DataFrame(rows)
+    with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_colwidth", 80):
+        print(table.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
