@@ -12,5 +12,6 @@
 #include <crmine/core/random.hpp>
 #include <crmine/core/serialize.hpp>
 #include <crmine/core/transactions.hpp>
+#include <crmine/rules.hpp>
 #include <crmine/value.hpp>
 #include <crmine/version.hpp>

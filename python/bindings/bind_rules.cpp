@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: Apache-2.0
+// Bindings of the cross-sell area: baskets, frequent itemsets, rules, recommendations,
+// sequential patterns and the affinity graph. Thin: the DataFrame shaping lives in rules.py.
+#include "common.hpp"
+
+#include <crmine/rules.hpp>
+
+#include <pybind11/stl.h>
+
+#include <sstream>
+
+namespace crmine::python {
+namespace {
+
+ItemsetAlgorithm parse_algorithm(const std::string& s) {
+  if (s == "fpgrowth" || s == "fp_growth") return ItemsetAlgorithm::fp_growth;
+  if (s == "eclat") return ItemsetAlgorithm::eclat;
+  if (s == "apriori") return ItemsetAlgorithm::apriori;
+  throw InvalidArgument("algorithm: must be 'fpgrowth', 'eclat' or 'apriori', got '" + s + "'");
+}
+
+ItemsetKind parse_kind(const std::string& s) {
+  if (s == "all") return ItemsetKind::all;
+  if (s == "closed") return ItemsetKind::closed;
+  if (s == "maximal") return ItemsetKind::maximal;
+  throw InvalidArgument("kind: must be 'all', 'closed' or 'maximal', got '" + s + "'");
+}
+
+BasketKey parse_key(const std::string& s) {
+  if (s == "order") return BasketKey::order;
+  if (s == "customer_day") return BasketKey::customer_day;
+  if (s == "customer") return BasketKey::customer;
+  throw InvalidArgument("by: must be 'order', 'customer_day' or 'customer', got '" + s + "'");
+}
+
+template <typename T>
+py::array_t<T> copy_out(std::vector<T> v) {
+  return to_numpy(std::move(v));
+}
+
+template <typename Class, typename Owner, typename T>
+void array_property(Class& cls, const char* name, std::vector<T> Owner::*member) {
+  cls.def_property_readonly(name, [member](py::object self) { return view_of(self.cast<const Owner&>().*member, self); });
+}
+
+}  // namespace
+
+void bind_rules(py::module_& m) {
+  m.def(
+      "rules_make_baskets",
+      [](py::object customer, py::object time, std::int64_t ticks_per_day, py::object order, py::object item,
+         const std::string& by, int n_threads) {
+        TransactionLog log;
+        log.customer = span_of<std::int64_t>(customer, "customer");
+        log.time = span_of<std::int64_t>(time, "time");
+        log.ticks_per_day = ticks_per_day;
+        log.order = span_of<std::int64_t>(order, "order");
+        log.item = span_of<std::int64_t>(item, "item");
+        const BasketOptions options{parse_key(by), n_threads};
+        Baskets b;
+        {
+          py::gil_scoped_release release;
+          b = make_baskets(log, options);
+        }
+        return py::make_tuple(copy_out(std::move(b.indptr)), copy_out(std::move(b.indices)), copy_out(std::move(b.item_ids)),
+                              copy_out(std::move(b.keys)), copy_out(std::move(b.days)));
+      },
+      py::arg("customer"), py::arg("time"), py::arg("ticks_per_day"), py::arg("order"), py::arg("item"), py::arg("by"),
+      py::arg("n_threads") = 0);
+
+  m.def(
+      "rules_frequent_itemsets",
+      [](py::object indptr, py::object indices, std::int32_t n_items, double min_support, std::int64_t min_count, int max_len,
+         const std::string& algorithm, const std::string& kind, std::int64_t max_itemsets, std::int64_t max_memory,
+         int n_threads) {
+        const BasketView view{span_of<std::int64_t>(indptr, "indptr"), span_of<std::int32_t>(indices, "indices"), n_items};
+        ItemsetOptions o;
+        o.min_support = min_support;
+        o.min_count = min_count;
+        o.max_len = max_len;
+        o.algorithm = parse_algorithm(algorithm);
+        o.kind = parse_kind(kind);
+        o.max_itemsets = max_itemsets;
+        o.max_memory = max_memory;
+        o.n_threads = n_threads;
+        Itemsets s;
+        {
+          py::gil_scoped_release release;
+          s = frequent_itemsets(view, o);
+        }
+        return py::make_tuple(copy_out(std::move(s.indptr)), copy_out(std::move(s.items)), copy_out(std::move(s.count)),
+                              s.n_baskets, s.min_count, s.peak_memory);
+      },
+      py::arg("indptr"), py::arg("indices"), py::arg("n_items"), py::arg("min_support"), py::arg("min_count"),
+      py::arg("max_len"), py::arg("algorithm"), py::arg("kind"), py::arg("max_itemsets"), py::arg("max_memory"),
+      py::arg("n_threads"));
+
+  py::class_<Rules> rules(m, "Rules");
+  array_property(rules, "antecedent_indptr", &Rules::antecedent_indptr);
+  array_property(rules, "antecedent_items", &Rules::antecedent_items);
+  array_property(rules, "consequent_indptr", &Rules::consequent_indptr);
+  array_property(rules, "consequent_items", &Rules::consequent_items);
+  array_property(rules, "antecedent_support", &Rules::antecedent_support);
+  array_property(rules, "consequent_support", &Rules::consequent_support);
+  array_property(rules, "support", &Rules::support);
+  array_property(rules, "confidence", &Rules::confidence);
+  array_property(rules, "lift", &Rules::lift);
+  array_property(rules, "leverage", &Rules::leverage);
+  array_property(rules, "conviction", &Rules::conviction);
+  array_property(rules, "zhangs_metric", &Rules::zhangs_metric);
+  array_property(rules, "jaccard", &Rules::jaccard);
+  rules.def("__len__", &Rules::size);
+
+  m.def(
+      "rules_association_rules",
+      [](py::object indptr, py::object items, py::object support, const std::string& metric, double min_threshold,
+         std::int64_t top_k, std::vector<std::int32_t> consequent_items, std::vector<std::int32_t> antecedent_items,
+         int max_antecedent_len, int max_consequent_len, std::int64_t max_rules, int n_threads) {
+        const ItemsetSupportView view{span_of<std::int64_t>(indptr, "indptr"), span_of<std::int32_t>(items, "items"),
+                                      span_of<double>(support, "support")};
+        RuleOptions o;
+        o.metric = parse_rule_metric(metric);
+        o.min_threshold = min_threshold;
+        o.top_k = top_k;
+        o.consequent_items = std::move(consequent_items);
+        o.antecedent_items = std::move(antecedent_items);
+        o.max_antecedent_len = max_antecedent_len;
+        o.max_consequent_len = max_consequent_len;
+        o.max_rules = max_rules;
+        o.n_threads = n_threads;
+        py::gil_scoped_release release;
+        return association_rules(view, o);
+      },
+      py::arg("indptr"), py::arg("items"), py::arg("support"), py::arg("metric"), py::arg("min_threshold"), py::arg("top_k"),
+      py::arg("consequent_items"), py::arg("antecedent_items"), py::arg("max_antecedent_len"),
+      py::arg("max_consequent_len"), py::arg("max_rules"), py::arg("n_threads"));
+
+  py::class_<Recommender>(m, "Recommender")
+      .def(py::init([](const Rules& r, std::int32_t n_items, const std::string& metric) {
+             return Recommender(r, n_items, parse_rule_metric(metric));
+           }),
+           py::arg("rules"), py::arg("n_items"), py::arg("metric"))
+      .def(
+          "recommend",
+          [](const Recommender& self, py::object indptr, py::object indices, int k, int n_threads) {
+            const BasketView view{span_of<std::int64_t>(indptr, "indptr"), span_of<std::int32_t>(indices, "indices"), self.n_items()};
+            Recommendations out;
+            {
+              py::gil_scoped_release release;
+              out = self.recommend(view, k, n_threads);
+            }
+            return py::make_tuple(copy_out(std::move(out.item)), copy_out(std::move(out.score)), copy_out(std::move(out.rule)));
+          },
+          py::arg("indptr"), py::arg("indices"), py::arg("k"), py::arg("n_threads") = 0)
+      .def_property_readonly("n_items", &Recommender::n_items);
+
+  m.def(
+      "rules_sequential_patterns",
+      [](py::object customer, py::object time, std::int64_t ticks_per_day, py::object item, double min_support,
+         std::int64_t min_count, int max_len, std::int64_t max_gap, std::int64_t max_patterns, int n_threads) {
+        TransactionLog log;
+        log.customer = span_of<std::int64_t>(customer, "customer");
+        log.time = span_of<std::int64_t>(time, "time");
+        log.ticks_per_day = ticks_per_day;
+        log.item = span_of<std::int64_t>(item, "item");
+        SequenceOptions o;
+        o.min_support = min_support;
+        o.min_count = min_count;
+        o.max_len = max_len;
+        o.max_gap = max_gap;
+        o.max_patterns = max_patterns;
+        o.n_threads = n_threads;
+        SequentialPatterns p;
+        std::vector<std::int64_t> item_ids;
+        {
+          py::gil_scoped_release release;
+          SequenceDatabase db = make_sequences(log, n_threads);
+          p = sequential_patterns(db, o);
+          item_ids = std::move(db.item_ids);
+        }
+        return py::make_tuple(copy_out(std::move(p.indptr)), copy_out(std::move(p.items)), copy_out(std::move(p.count)),
+                              p.n_sequences, copy_out(std::move(item_ids)));
+      },
+      py::arg("customer"), py::arg("time"), py::arg("ticks_per_day"), py::arg("item"), py::arg("min_support"),
+      py::arg("min_count"), py::arg("max_len"), py::arg("max_gap"), py::arg("max_patterns"), py::arg("n_threads"));
+
+  py::class_<AffinityGraph> graph(m, "AffinityGraph");
+  array_property(graph, "vertex_item", &AffinityGraph::vertex_item);
+  array_property(graph, "source", &AffinityGraph::source);
+  array_property(graph, "target", &AffinityGraph::target);
+  array_property(graph, "lift", &AffinityGraph::lift);
+  array_property(graph, "support", &AffinityGraph::support);
+  array_property(graph, "component", &AffinityGraph::component);
+  array_property(graph, "pagerank", &AffinityGraph::pagerank);
+  array_property(graph, "betweenness", &AffinityGraph::betweenness);
+  graph.def_readonly("n_components", &AffinityGraph::n_components)
+      .def("edge_list",
+           [](const AffinityGraph& g, const std::vector<std::string>& labels) {
+             std::ostringstream out;
+             g.write_edge_list(out, labels);
+             return out.str();
+           })
+      .def("graphml", [](const AffinityGraph& g, const std::vector<std::string>& labels) {
+        std::ostringstream out;
+        g.write_graphml(out, labels);
+        return out.str();
+      });
+
+  m.def(
+      "rules_affinity_graph",
+      [](py::object a, py::object b, py::object lift, py::object support, double min_lift, double damping, int max_iter,
+         double tol) {
+        AffinityOptions o;
+        o.min_lift = min_lift;
+        o.damping = damping;
+        o.max_iter = max_iter;
+        o.tol = tol;
+        const auto sa = span_of<std::int32_t>(a, "a"), sb = span_of<std::int32_t>(b, "b");
+        const auto sl = span_of<double>(lift, "lift"), ss = span_of<double>(support, "support");
+        py::gil_scoped_release release;
+        return affinity_graph(sa, sb, sl, ss, o);
+      },
+      py::arg("a"), py::arg("b"), py::arg("lift"), py::arg("support"), py::arg("min_lift"), py::arg("damping"),
+      py::arg("max_iter"), py::arg("tol"));
+}
+
+}  // namespace crmine::python

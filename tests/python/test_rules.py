@@ -1,0 +1,252 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Cross-sell mining: itemsets and rules equal mlxtend's (and pyfim's) on Groceries, published
+counts on FIMI retail.dat, every basket input form, recommendations, sequences, the graph."""
+
+import lzma
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import crmine as cm
+from crmine import rules
+
+from conftest import shared_path
+
+
+@pytest.fixture(scope="module")
+def groceries() -> list[list[str]]:
+    path = shared_path("groceries/groceries.csv")
+    with open(path) as f:
+        return [line.rstrip("\n").split(",") for line in f]
+
+
+@pytest.fixture(scope="module")
+def retail() -> list[list[int]]:
+    path = shared_path("retail_fimi/retail.dat")
+    opener = open(path) if path.exists() else lzma.open(path.with_suffix(".dat.xz"), "rt")
+    with opener as f:
+        return [[int(x) for x in line.split()] for line in f]
+
+
+def _by_size(frame: pd.DataFrame) -> dict[int, int]:
+    return frame["itemsets"].map(len).value_counts().sort_index().to_dict()
+
+
+def _as_dict(frame: pd.DataFrame) -> dict[frozenset, float]:
+    return dict(zip(frame["itemsets"], frame["support"]))
+
+
+@pytest.mark.parametrize("algorithm", ["fpgrowth", "eclat", "apriori"])
+def test_groceries_reference_counts(groceries, algorithm):
+    found = rules.frequent_itemsets(groceries, min_support=0.01, algorithm=algorithm)
+    assert len(found) == 333
+    assert _by_size(found) == {1: 88, 2: 213, 3: 32}
+    assert found.attrs["n_baskets"] == 9835 and found.attrs["min_count"] == 99
+    whole_milk = found[found["itemsets"] == frozenset({"whole milk"})]
+    assert whole_milk["count"].item() == 2513
+
+
+def test_retail_reference_counts(retail):
+    found = rules.frequent_itemsets(retail, min_support=0.01)
+    assert len(found) == 159 and _by_size(found) == {1: 70, 2: 58, 3: 25, 4: 6}
+    counts = dict(zip(found["itemsets"], found["count"]))
+    assert counts[frozenset({39})] == 50_675 and counts[frozenset({39, 48})] == 29_142
+    found = rules.frequent_itemsets(retail, min_support=0.005, algorithm="eclat")
+    assert len(found) == 580 and _by_size(found) == {1: 221, 2: 237, 3: 102, 4: 19, 5: 1}
+
+
+@pytest.mark.parametrize("min_support", [0.02, 0.01, 0.005])
+def test_itemsets_equal_mlxtend_on_groceries(groceries, min_support):
+    mlxtend = pytest.importorskip("mlxtend.frequent_patterns")
+    from mlxtend.preprocessing import TransactionEncoder
+    encoder = TransactionEncoder()
+    onehot = pd.DataFrame(encoder.fit(groceries).transform(groceries), columns=encoder.columns_)
+    theirs = mlxtend.fpgrowth(onehot, min_support=min_support, use_colnames=True)
+    ours = rules.frequent_itemsets(groceries, min_support=min_support)
+    assert _as_dict(ours) == _as_dict(theirs)  # supports bit-for-bit equal
+    # The one-hot frame mlxtend takes gives the same result.
+    assert _as_dict(rules.frequent_itemsets(onehot, min_support=min_support)) == _as_dict(theirs)
+
+
+def test_itemsets_equal_pyfim_on_groceries(groceries):
+    fim = pytest.importorskip("fim")
+    theirs = {frozenset(s): c for s, c in fim.fpgrowth(groceries, supp=-50, zmin=1, report="a")}
+    ours = rules.frequent_itemsets(groceries, min_support=50)
+    assert dict(zip(ours["itemsets"], ours["count"])) == theirs
+
+
+@pytest.mark.parametrize("metric,threshold", [("support", 0.0), ("lift", 1.5), ("zhangs_metric", 0.3)])
+def test_rule_metrics_equal_mlxtend(groceries, metric, threshold):
+    mlxtend = pytest.importorskip("mlxtend.frequent_patterns")
+    itemsets = rules.frequent_itemsets(groceries, min_support=0.005)
+    theirs = mlxtend.association_rules(itemsets[["support", "itemsets"]], num_itemsets=9835, metric=metric,
+                                       min_threshold=threshold)
+    ours = rules.association_rules(itemsets, metric=metric, min_threshold=threshold)
+    assert len(ours) == len(theirs) > 100
+    columns = ["antecedent support", "consequent support", "support", "confidence", "lift", "leverage", "conviction",
+               "zhangs_metric", "jaccard"]
+    a = ours.set_index(["antecedents", "consequents"])[columns]
+    b = theirs.set_index(["antecedents", "consequents"])[columns]
+    assert set(a.index) == set(b.index) and a.index.is_unique
+    b = b.loc[a.index]
+    finite = np.isfinite(b.to_numpy())
+    assert np.array_equal(finite, np.isfinite(a.to_numpy()))
+    np.testing.assert_allclose(a.to_numpy()[finite], b.to_numpy()[finite], rtol=0, atol=1e-9)
+
+
+def test_arules_published_rule_counts(groceries):
+    itemsets = rules.frequent_itemsets(groceries, min_support=0.001, max_len=10)
+    one = dict(max_consequent_len=1)
+    assert len(rules.association_rules(itemsets, "confidence", 0.5, **one)) == 5668
+    assert len(rules.association_rules(itemsets, "confidence", 0.8, **one)) == 410
+    itemsets = rules.frequent_itemsets(groceries, min_support=0.005, max_len=10)
+    assert len(rules.association_rules(itemsets, "confidence", 0.5, **one)) == 120
+
+
+def test_top_k_and_consequent_constraint(groceries):
+    itemsets = rules.frequent_itemsets(groceries, min_support=0.005)
+    every = rules.association_rules(itemsets, "lift", 0.0)
+    top = rules.association_rules(itemsets, "lift", 0.0, top_k=15)
+    assert list(top["lift"]) == sorted(every["lift"], reverse=True)[:15]
+    milk = rules.association_rules(itemsets, "confidence", 0.3, consequent_items=["whole milk"])
+    assert len(milk) > 10 and all("whole milk" in c for c in milk["consequents"])
+    with pytest.raises(ValueError, match="consequent_items"):
+        rules.association_rules(itemsets, consequent_items=["caviar"])
+
+
+def test_every_basket_form_gives_the_same_itemsets(rng):
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    n_baskets, n_items = 400, 15
+    dense = rng.random((n_baskets, n_items)) < np.linspace(0.05, 0.5, n_items)
+    dense[~dense.any(axis=1), 0] = True  # the long forms cannot express empty baskets
+    lists = [list(np.flatnonzero(row)) for row in dense]
+    expected = _as_dict(rules.frequent_itemsets(lists, min_support=0.05, use_colnames=False))
+    assert len(expected) > 30
+    csr = scipy_sparse.csr_matrix(dense)
+    assert _as_dict(rules.frequent_itemsets(csr, min_support=0.05, use_colnames=False)) == expected
+    assert _as_dict(rules.frequent_itemsets((csr.indptr, csr.indices), min_support=0.05)) == expected
+    onehot = pd.DataFrame(dense, columns=range(n_items))
+    assert _as_dict(rules.frequent_itemsets(onehot, min_support=0.05)) == expected
+    rows, cols = np.nonzero(dense)
+    long = pd.DataFrame({"order_id": rows * 7 + 1000, "item": cols})
+    long = pd.concat([long, long.iloc[:50]])  # repeated lines in an order count once
+    assert _as_dict(rules.frequent_itemsets(long, min_support=0.05)) == expected
+    log = cm.TransactionLog(customer=rows % 13, time=np.zeros(rows.size, dtype=np.int64), amount=np.ones(rows.size),
+                            order=rows, item=cols, time_unit="D")
+    assert _as_dict(rules.frequent_itemsets(log, min_support=0.05)) == expected
+    for algorithm in ("eclat", "apriori"):
+        assert _as_dict(rules.frequent_itemsets(lists, min_support=0.05, algorithm=algorithm,
+                                                use_colnames=False)) == expected
+
+
+def test_closed_maximal_and_limits():
+    baskets = [["a", "b", "c"]] * 3 + [["a", "b"], ["d"], ["d", "d"]]
+    closed = rules.frequent_itemsets(baskets, min_support=2, kind="closed")
+    assert _as_dict(closed) == {frozenset("d"): 2 / 6, frozenset("ab"): 4 / 6, frozenset("abc"): 3 / 6}
+    maximal = rules.frequent_itemsets(baskets, min_support=2, kind="maximal")
+    assert set(maximal["itemsets"]) == {frozenset("d"), frozenset("abc")}
+    with pytest.raises(cm.LimitExceededError, match="max_itemsets"):
+        rules.frequent_itemsets(baskets, min_support=2, max_itemsets=3)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"min_support": 0.0}, "min_support"),
+    ({"min_support": 1.5}, "min_support"),
+    ({"min_support": 100}, "above the number of baskets"),
+    ({"max_len": 0}, "max_len"),
+    ({"algorithm": "magic"}, "algorithm"),
+    ({"kind": "open"}, "kind"),
+])
+def test_bad_options_are_value_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        rules.frequent_itemsets([["a", "b"], ["a"]], **kwargs)
+
+
+def test_bad_baskets_are_value_errors():
+    with pytest.raises(ValueError, match="no baskets"):
+        rules.frequent_itemsets([], min_support=0.5)
+    with pytest.raises(ValueError, match="empty"):
+        rules.frequent_itemsets([[], []], min_support=0.5)
+    with pytest.raises(ValueError, match="n_items"):
+        rules.frequent_itemsets((np.array([0, 2]), np.array([0, 5])), min_support=0.5, n_items=3)
+    with pytest.raises(ValueError, match="negative"):
+        rules.frequent_itemsets((np.array([0, 2]), np.array([0, -1])), min_support=0.5)
+    with pytest.raises(ValueError, match="metric"):
+        rules.association_rules(rules.frequent_itemsets([["a", "b"]], min_support=1.0), metric="surprise")
+    with pytest.raises(ValueError, match="missing"):
+        maximal = rules.frequent_itemsets([["a", "b"], ["a", "b"]], min_support=1.0, kind="maximal")
+        rules.association_rules(maximal, min_threshold=0.0)
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return cm.datasets.load_sample()
+
+
+def test_recommender_recovers_planted_bundles(sample):
+    tx = sample.transactions[sample.transactions["quantity"] > 0]
+    model = rules.Recommender(min_support=0.002, metric="lift", min_threshold=1.5).fit(tx)
+    bundle = sample.truth["bundles"][0]
+    recs = model.recommend(bundle[:1], k=5)
+    assert set(bundle[1:]) & set(recs["item"]), (bundle, recs)
+    assert bundle[0] not in set(recs["item"])
+    assert all(bundle[0] in a for a in recs["antecedents"])
+    with pytest.raises(ValueError, match="not seen"):
+        model.recommend(["no such product"])
+    result = rules.Recommender(min_support=0.002, metric="confidence", min_threshold=0.05).evaluate(tx, k=10)
+    assert result["customers"] > 1000
+    popular = tx.groupby("item")["order_id"].nunique().nlargest(10).index
+    last = tx.sort_values(["date", "order_id"]).groupby("customer_id").tail(1)
+    assert 0.0 < result["hit_rate"] <= 1.0
+    assert len(popular) == 10 and not last.empty
+
+
+def test_recommender_not_fitted():
+    with pytest.raises(cm.NotFittedError):
+        rules.Recommender().recommend(["a"])
+
+
+def test_sequential_patterns_by_hand():
+    frame = pd.DataFrame({
+        "customer_id": [1, 1, 1, 2, 2, 3, 3, 3],
+        "date": pd.to_datetime(["2024-01-01", "2024-01-10", "2024-03-01", "2024-01-01", "2024-01-05",
+                                "2024-02-01", "2024-02-01", "2024-02-20"]),
+        "item": ["A", "B", "C", "A", "B", "A", "B", "C"],
+    })
+    found = rules.sequential_patterns(frame, min_support=2, max_len=3)
+    got = dict(zip(found["sequence"], found["count"]))
+    assert got[("A", "B")] == 2  # customer 3 bought A and B on the same day: not a sequence
+    assert got[("A", "C")] == 2 and got[("B", "C")] == 2 and ("A", "B", "C") not in got
+    within = rules.sequential_patterns(frame, min_support=2, max_gap=30)
+    got = dict(zip(within["sequence"], within["count"]))
+    assert got[("A", "B")] == 2 and ("A", "C") not in got  # A -> C takes 60 and 19 days; only one fits
+    with pytest.raises(ValueError, match="max_gap"):
+        rules.sequential_patterns(frame, max_gap=0)
+
+
+def test_affinity_graph_bundles_and_exports(sample, tmp_path):
+    tx = sample.transactions[sample.transactions["quantity"] > 0]
+    itemsets = rules.frequent_itemsets(tx, min_support=0.002, max_len=2)
+    graph = rules.affinity_graph(itemsets, min_lift=3.0)
+    assert len(graph.edges) > 0 and (graph.edges["lift"] >= 3.0).all()
+    planted = [frozenset(b) for b in sample.truth["bundles"]]
+    assert any(p <= bundle for p in planted for bundle in graph.bundles)
+    assert abs(graph.nodes["pagerank"].sum() - 1.0) < 1e-9
+    graph.to_graphml(tmp_path / "g.graphml")
+    assert "<graphml" in (tmp_path / "g.graphml").read_text()
+    assert graph.to_edge_list().count("\n") == len(graph.edges)
+    with pytest.raises(ValueError, match="min_lift"):
+        rules.affinity_graph(itemsets, min_lift=0)
+
+
+def test_report_has_a_cross_sell_section(sample):
+    from crmine.cli import SECTIONS, build_report
+    assert "Cross-sell" in [name for name, _ in SECTIONS]
+    log = cm.TransactionLog.from_frame(sample.transactions, order="order_id", item="item")
+    html = build_report(log, title="t").to_html()
+    assert "Top rules by lift" in html and "Candidate bundles" in html
+    planted = sample.truth["bundles"][0]
+    assert all(item in html for item in planted)
+    no_items = cm.TransactionLog.from_frame(sample.transactions, order="order_id")
+    assert "Top rules by lift" not in build_report(no_items, title="t").to_html()
