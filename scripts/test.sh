@@ -21,6 +21,7 @@ cmake --install build/cpp >/dev/null
 cmake -S examples/cpp -B build/example -G Ninja -DCMAKE_PREFIX_PATH="$ROOT/build/install" >/dev/null
 cmake --build build/example
 ./build/example/rfm_example
+./build/example/classify_example
 
 echo "== Python: install the package and run pytest"
 python3 -m pip install -q --disable-pip-version-check --no-build-isolation . 2>&1 | grep -v "Running pip as the 'root' user" || true

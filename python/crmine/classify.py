@@ -1,0 +1,649 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Response, churn and propensity models.
+
+scikit-learn compatible binary classifiers over crmine's compiled core (the GIL is released
+while fitting and scoring; C-contiguous float64 input is not copied):
+
+* ``LogisticRegression`` -- L2, L1 or elastic-net penalty (scikit-learn's ``C``/``l1_ratio``),
+  solved to a tight optimum by a proximal Newton method, standardisation inside;
+* ``DecisionTreeClassifier`` -- CART with gini/entropy, depth/leaf/split limits, cost-complexity
+  pruning, missing values, and ``export_rules()`` as readable if-then rules;
+* ``NaiveBayes`` -- Gaussian for numeric columns, categorical for pandas categorical columns;
+* ``LinearRegression`` (OLS / ridge) and ``DecisionTreeRegressor`` for numeric targets;
+* ``train_test_split`` and ``stratified_kfold`` (seeded, stratified).
+
+pandas DataFrames may hold categorical, string or boolean columns: the linear models and trees
+one-hot encode them (columns named ``"column=level"``), naive Bayes uses their codes. A category
+not seen in training is treated as missing (all indicator columns zero; ignored by naive Bayes).
+
+Example::
+
+    import crmine.classify as cc, crmine.metrics as cmm
+    train, test = cc.train_test_split(frame, stratify="y", test_size=0.3, random_state=0)
+    model = cc.LogisticRegression(C=1.0).fit(train.drop(columns="y"), train["y"])
+    p = model.predict_proba(test.drop(columns="y"))[:, 1]
+    print(cmm.roc_auc_score(test["y"] == "yes", p), cmm.lift_table(test["y"] == "yes", p))
+"""
+
+from __future__ import annotations
+
+import numbers
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+from .base import ConvergenceWarning, Estimator, check_array, check_is_fitted, check_sample_weight, seed_from
+
+__all__ = ["LogisticRegression", "LinearRegression", "DecisionTreeClassifier", "DecisionTreeRegressor", "NaiveBayes",
+           "train_test_split", "stratified_kfold", "save_model", "load_model"]
+
+
+# ----------------------------------------------------------------------------- parameter checks
+
+def _number(value: Any, name: str, caller: str, *, minimum: float | None = None, strict: bool = False,
+            allow_inf: bool = False) -> float:
+    ok = isinstance(value, (numbers.Real, np.floating, np.integer)) and not isinstance(value, bool)
+    if ok:
+        value = float(value)
+        ok = not np.isnan(value) and (allow_inf or np.isfinite(value))
+        if ok and minimum is not None:
+            ok = value > minimum if strict else value >= minimum
+    if not ok:
+        bound = "" if minimum is None else f" {'>' if strict else '>='} {minimum}"
+        raise ValueError(f"{caller}: {name} must be a number{bound}, got {value!r}")
+    return value
+
+
+def _integer(value: Any, name: str, caller: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)) or value < minimum:
+        raise ValueError(f"{caller}: {name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _depth(value: Any, caller: str) -> int:
+    return -1 if value is None else _integer(value, "max_depth", caller, 0)
+
+
+# ----------------------------------------------------------------------------- feature encoding
+
+def _is_categorical(series: pd.Series) -> bool:
+    dtype = series.dtype
+    return isinstance(dtype, pd.CategoricalDtype) or dtype == object or pd.api.types.is_string_dtype(dtype)
+
+
+class _Encoder:
+    """Remembers a table's columns at fit: numeric columns pass through (NaN kept), categorical
+    ones become indicators ("onehot") or integer codes ("codes"; -1 = missing or unseen)."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
+    def fit(self, X: Any, caller: str) -> _Encoder:
+        self.frame = hasattr(X, "columns") and hasattr(X, "dtypes")
+        if not self.frame:
+            self.n_in = check_array(X, caller=caller, ensure_finite=False).shape[1]
+            self.names_out = [f"x{j}" for j in range(self.n_in)]
+            self.numeric = list(range(self.n_in))
+            self.categories: dict[Any, list] = {}
+            return self
+        self.columns = list(X.columns)
+        self.n_in = len(self.columns)
+        if self.n_in == 0:
+            raise ValueError(f"{caller}: X has 0 feature(s); at least 1 is required")
+        self.categories = {}
+        self.numeric = []
+        for col in self.columns:
+            s = X[col]
+            if _is_categorical(s):
+                cats = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(s.dropna().unique(), key=str)
+                self.categories[col] = cats
+            elif pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
+                self.numeric.append(col)
+            else:
+                raise TypeError(f"{caller}: column {col!r} has dtype {s.dtype}, which is neither numeric nor categorical")
+        names = [str(c) for c in self.numeric]
+        if self.mode == "onehot":
+            names = []
+            for col in self.columns:
+                if col in self.categories:
+                    names += [f"{col}={level}" for level in self.categories[col]]
+                else:
+                    names.append(str(col))
+        else:
+            names += [str(c) for c in self.categories]
+        self.names_out = names
+        return self
+
+    def transform(self, X: Any, caller: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """(float64 matrix, int32 codes or None)."""
+        if not self.frame:
+            if hasattr(X, "columns"):
+                X = X.to_numpy()
+            arr = check_array(X, caller=caller, ensure_finite=False)
+            if arr.shape[1] != self.n_in:
+                raise ValueError(f"X has {arr.shape[1]} features, but {caller.split('.')[0]} is expecting {self.n_in} "
+                                 "features as input.")
+            return arr, None
+        if not hasattr(X, "columns"):
+            raise ValueError(f"{caller}: the model was fitted on a DataFrame; pass a DataFrame with columns {self.columns}")
+        missing = [c for c in self.columns if c not in X.columns]
+        if missing:
+            raise ValueError(f"{caller}: X lacks the column(s) {missing} seen in fit")
+        n = len(X)
+        if self.mode == "codes":
+            num = np.empty((n, len(self.numeric)), dtype=np.float64)
+            for j, col in enumerate(self.numeric):
+                num[:, j] = pd.to_numeric(X[col], errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
+            codes = np.empty((n, len(self.categories)), dtype=np.int32)
+            for j, (col, cats) in enumerate(self.categories.items()):
+                codes[:, j] = _codes_of(X[col], cats)
+            return num, codes
+        blocks = []
+        for col in self.columns:
+            if col in self.categories:
+                cats = self.categories[col]
+                codes = _codes_of(X[col], cats)
+                block = np.zeros((n, len(cats)), dtype=np.float64)
+                rows = np.nonzero(codes >= 0)[0]
+                block[rows, codes[rows]] = 1.0
+                blocks.append(block)
+            else:
+                blocks.append(pd.to_numeric(X[col], errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)[:, None])
+        return np.ascontiguousarray(np.hstack(blocks)), None
+
+
+def _codes_of(values: pd.Series, categories: list) -> np.ndarray:
+    """Position of each value in ``categories``; -1 for missing and unseen values."""
+    return pd.Index(categories).get_indexer(values.astype(object)).astype(np.int32)
+
+
+def _binary_labels(y: Any, caller: str) -> tuple[np.ndarray, np.ndarray]:
+    """(classes_, 0/1 int32 labels); the second sorted class is the positive one."""
+    if y is None:
+        raise ValueError(f"{caller}: requires y to be passed, but the target y is None")
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr.ravel()
+    if arr.ndim != 1:
+        raise ValueError(f"{caller}: y must be 1-d, got shape {arr.shape}")
+    if arr.dtype.kind == "f" and np.isnan(arr).any() or (arr.dtype == object and pd.isna(arr).any()):
+        raise ValueError(f"{caller}: y contains NaN or missing labels")
+    if arr.dtype.kind == "f" and not np.all(arr == np.round(arr)):
+        raise ValueError(f"{caller}: Unknown label type: continuous target; classifiers need class labels")
+    classes = np.unique(arr)
+    if len(classes) < 2:
+        raise ValueError(f"{caller}: y has only one class ({classes[0]!r}); a classifier needs two")
+    if len(classes) > 2:
+        raise ValueError(f"{caller}: y has {len(classes)} classes; crmine's classifiers are binary (two classes), "
+                         f"got {list(classes[:5])}...")
+    return classes, np.ascontiguousarray(arr == classes[1], dtype=np.int32)
+
+
+def _class_weight(class_weight: Any, classes: np.ndarray, y01: np.ndarray, caller: str) -> list[float]:
+    if class_weight is None:
+        return [1.0, 1.0]
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError(f"{caller}: class_weight must be None, 'balanced' or a dict, got {class_weight!r}")
+        n1 = float(y01.sum())
+        n0 = float(len(y01) - n1)
+        return [len(y01) / (2.0 * n0), len(y01) / (2.0 * n1)]
+    if isinstance(class_weight, dict):
+        unknown = [k for k in class_weight if k not in set(classes.tolist())]
+        if unknown:
+            raise ValueError(f"{caller}: class_weight has labels {unknown} not in y's classes {list(classes)}")
+        return [float(class_weight.get(classes[0], 1.0)), float(class_weight.get(classes[1], 1.0))]
+    raise ValueError(f"{caller}: class_weight must be None, 'balanced' or a dict, got {class_weight!r}")
+
+
+# ----------------------------------------------------------------------------- classifiers
+
+class _BinaryClassifier(Estimator):
+    _estimator_type = "classifier"
+    _encoding = "onehot"
+    _allow_nan = False
+
+    def _options(self, caller: str) -> Any:  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+    def _fit_core(self, model: Any, X: np.ndarray, codes: np.ndarray | None, y: np.ndarray, w: np.ndarray) -> None:
+        model.fit(X, y, w)
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
+        caller = f"{type(self).__name__}.fit"
+        encoder = _Encoder(self._encoding).fit(X, caller)
+        Xn, codes = encoder.transform(X, caller)
+        if not self._allow_nan and not np.isfinite(Xn).all():
+            raise ValueError(f"{caller}: Input X contains NaN or infinity; {type(self).__name__} does not accept "
+                             "missing values (impute them, or use DecisionTreeClassifier or NaiveBayes)")
+        classes, y01 = _binary_labels(y, caller)
+        if len(y01) != Xn.shape[0]:
+            raise ValueError(f"{caller}: X has {Xn.shape[0]} rows but y has {len(y01)} labels")
+        w = check_sample_weight(sample_weight, Xn.shape[0], caller=caller)
+        options = self._options(caller)
+        if hasattr(options, "class_weight"):
+            options.class_weight = _class_weight(getattr(self, "class_weight", None), classes, y01, caller)
+        model = self._model_class()(options)
+        self._fit_core(model, Xn, codes, y01, w)
+        model.feature_names = list(encoder.names_out)
+        self._model = model
+        self._encoder = encoder
+        self.classes_ = classes
+        self.n_features_in_ = encoder.n_in
+        if encoder.frame and all(isinstance(c, str) for c in encoder.columns):
+            self.feature_names_in_ = np.asarray(encoder.columns, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self._after_fit()
+        return self
+
+    def _after_fit(self) -> None:
+        pass
+
+    def _transform(self, X: Any, caller: str) -> tuple[np.ndarray, np.ndarray | None]:
+        check_is_fitted(self, "classes_")
+        Xn, codes = self._encoder.transform(X, caller)
+        if not self._allow_nan and not np.isfinite(Xn).all():
+            raise ValueError(f"{caller}: Input X contains NaN or infinity")
+        return Xn, codes
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, columns in the order of ``classes_``."""
+        Xn, _ = self._transform(X, f"{type(self).__name__}.predict_proba")
+        return self._model.predict_proba(Xn)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The more probable class of each row (ties go to ``classes_[0]``)."""
+        p = self.predict_proba(X)
+        return self.classes_[(p[:, 1] > 0.5).astype(int)]
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Accuracy."""
+        correct = (self.predict(X) == np.asarray(y)).astype(float)
+        return float(np.average(correct, weights=sample_weight))
+
+    @property
+    def feature_names_out_(self) -> list[str]:
+        """The model's columns after encoding ("column=level" for indicators)."""
+        check_is_fitted(self, "classes_")
+        return list(self._encoder.names_out)
+
+    def to_bytes(self) -> bytes:
+        """The fitted model in crmine's versioned format (loadable from C++ with load_classifier)."""
+        check_is_fitted(self, "classes_")
+        return self._model.to_bytes()
+
+    def __sklearn_tags__(self) -> Any:
+        from sklearn.utils import ClassifierTags
+
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags = ClassifierTags(multi_class=False)
+        tags.target_tags.required = True
+        tags.input_tags.allow_nan = self._allow_nan
+        return tags
+
+
+class LogisticRegression(_BinaryClassifier):
+    """Binary logistic regression with an L2, L1 or elastic-net penalty.
+
+    Minimises ``C * sum_i s_i logloss_i + l1_ratio * |w|_1 + (1 - l1_ratio)/2 * |w|^2`` over
+    standardised features (``standardize=True``, the same optimum as scikit-learn's
+    ``make_pipeline(StandardScaler(), LogisticRegression(...))``) or raw ones. ``coef_`` is always
+    on the raw scale.
+
+    Parameters
+    ----------
+    C : float, default 1.0
+        Inverse penalty strength; ``np.inf`` fits without a penalty.
+    l1_ratio : float, default 0.0
+        0 = L2, 1 = L1 (sparse coefficients), in between = elastic net.
+    fit_intercept, standardize : bool, default True
+    class_weight : None, "balanced" or dict label -> weight
+    max_iter : int, default 100
+        Newton iterations.
+    tol : float, default 1e-8
+        Largest coefficient step treated as converged (relative).
+    n_threads : int, default 0
+        0 = all cores; the model does not depend on it.
+    """
+
+    def __init__(self, *, C: float = 1.0, l1_ratio: float = 0.0, fit_intercept: bool = True, standardize: bool = True,
+                 class_weight: Any = None, max_iter: int = 100, tol: float = 1e-8, n_threads: int = 0) -> None:
+        self.C = C
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_threads = n_threads
+
+    @classmethod
+    def _model_class(cls) -> Any:
+        return _core.LogisticRegression
+
+    def _options(self, caller: str) -> Any:
+        o = _core.LogisticRegressionOptions()
+        o.C = _number(self.C, "C", caller, minimum=0.0, strict=True, allow_inf=True)
+        o.l1_ratio = _number(self.l1_ratio, "l1_ratio", caller, minimum=0.0)
+        if o.l1_ratio > 1:
+            raise ValueError(f"{caller}: l1_ratio must be in [0, 1], got {self.l1_ratio!r}")
+        o.fit_intercept = bool(self.fit_intercept)
+        o.standardize = bool(self.standardize)
+        o.max_iter = _integer(self.max_iter, "max_iter", caller, 1)
+        o.tol = _number(self.tol, "tol", caller, minimum=0.0, strict=True)
+        o.n_threads = _integer(self.n_threads, "n_threads", caller, 0)
+        return o
+
+    def _after_fit(self) -> None:
+        m = self._model
+        self.coef_ = np.asarray(m.coef).reshape(1, -1)
+        self.intercept_ = np.array([m.intercept])
+        self.n_iter_ = np.array([m.report.n_iter])
+        if not m.report.converged:
+            import warnings
+
+            warnings.warn(f"LogisticRegression did not converge in {self.max_iter} Newton iterations; "
+                          "increase max_iter", ConvergenceWarning, stacklevel=3)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """The log-odds of ``classes_[1]``."""
+        Xn, _ = self._transform(X, "LogisticRegression.decision_function")
+        return self._model.decision_function(Xn)
+
+
+class _TreeMixin:
+    def export_rules(self, precision: int = 4) -> str:
+        """The tree as if-then rules, one per leaf, best leaf first."""
+        check_is_fitted(self, "n_features_in_")
+        return self._model.export_rules([], precision)
+
+    def apply(self, X: Any) -> np.ndarray:
+        """The index of the leaf each row falls into."""
+        Xn, _ = self._transform(X, f"{type(self).__name__}.apply")
+        return self._model.apply(Xn)
+
+    def get_depth(self) -> int:
+        check_is_fitted(self, "n_features_in_")
+        return self._model.depth
+
+    def get_n_leaves(self) -> int:
+        check_is_fitted(self, "n_features_in_")
+        return self._model.n_leaves
+
+
+class DecisionTreeClassifier(_TreeMixin, _BinaryClassifier):
+    """CART classification tree; missing values (NaN) are routed to the better child.
+
+    Parameters
+    ----------
+    criterion : {"gini", "entropy"}, default "gini"
+    max_depth : int or None, default None
+    min_samples_split : int, default 2
+    min_samples_leaf : int, default 1
+    min_impurity_decrease : float, default 0.0
+    ccp_alpha : float, default 0.0
+        Minimal cost-complexity pruning strength.
+    class_weight : None, "balanced" or dict
+    n_threads : int, default 0
+    """
+
+    _allow_nan = True
+
+    def __init__(self, *, criterion: str = "gini", max_depth: int | None = None, min_samples_split: int = 2,
+                 min_samples_leaf: int = 1, min_impurity_decrease: float = 0.0, ccp_alpha: float = 0.0,
+                 class_weight: Any = None, n_threads: int = 0) -> None:
+        self.criterion = criterion
+        self.max_depth = max_depth
+        self.min_samples_split = min_samples_split
+        self.min_samples_leaf = min_samples_leaf
+        self.min_impurity_decrease = min_impurity_decrease
+        self.ccp_alpha = ccp_alpha
+        self.class_weight = class_weight
+        self.n_threads = n_threads
+
+    @classmethod
+    def _model_class(cls) -> Any:
+        return _core.DecisionTreeClassifier
+
+    def _options(self, caller: str) -> Any:
+        o = _core.DecisionTreeOptions()
+        criteria = {"gini": _core.TreeCriterion.gini, "entropy": _core.TreeCriterion.entropy}
+        if self.criterion not in criteria:
+            raise ValueError(f"{caller}: criterion must be 'gini' or 'entropy', got {self.criterion!r}")
+        o.criterion = criteria[self.criterion]
+        o.max_depth = _depth(self.max_depth, caller)
+        o.min_samples_split = _integer(self.min_samples_split, "min_samples_split", caller, 2)
+        o.min_samples_leaf = _integer(self.min_samples_leaf, "min_samples_leaf", caller, 1)
+        o.min_impurity_decrease = _number(self.min_impurity_decrease, "min_impurity_decrease", caller, minimum=0.0)
+        o.ccp_alpha = _number(self.ccp_alpha, "ccp_alpha", caller, minimum=0.0)
+        o.n_threads = _integer(self.n_threads, "n_threads", caller, 0)
+        return o
+
+    def _after_fit(self) -> None:
+        self.feature_importances_ = np.asarray(self._model.feature_importances)
+        if len(self.feature_importances_) != self.n_features_in_:  # one-hot: sum the indicators per column
+            imp = dict.fromkeys(self._encoder.columns, 0.0)
+            for name, v in zip(self._encoder.names_out, self.feature_importances_):
+                col = next(c for c in self._encoder.columns if name == str(c) or name.startswith(f"{c}="))
+                imp[col] += v
+            self.feature_importances_ = np.array(list(imp.values()))
+
+
+class NaiveBayes(_BinaryClassifier):
+    """Naive Bayes over mixed tables: Gaussian for numeric columns, categorical (with additive
+    smoothing ``alpha``) for pandas categorical/string/bool-like columns. NaN and unseen
+    categories are left out of a row's likelihood.
+
+    Parameters
+    ----------
+    var_smoothing : float, default 1e-9
+    alpha : float, default 1.0
+    fit_prior : bool, default True
+    """
+
+    _encoding = "codes"
+    _allow_nan = True
+
+    def __init__(self, *, var_smoothing: float = 1e-9, alpha: float = 1.0, fit_prior: bool = True) -> None:
+        self.var_smoothing = var_smoothing
+        self.alpha = alpha
+        self.fit_prior = fit_prior
+
+    @classmethod
+    def _model_class(cls) -> Any:
+        return _core.NaiveBayes
+
+    def _options(self, caller: str) -> Any:
+        o = _core.NaiveBayesOptions()
+        o.var_smoothing = _number(self.var_smoothing, "var_smoothing", caller, minimum=0.0)
+        o.alpha = _number(self.alpha, "alpha", caller, minimum=0.0, strict=True)
+        o.fit_prior = bool(self.fit_prior)
+        return o
+
+    def _fit_core(self, model: Any, X: np.ndarray, codes: np.ndarray | None, y: np.ndarray, w: np.ndarray) -> None:
+        model.fit(X, self._codes(codes, X.shape[0]), y, w)
+
+    @staticmethod
+    def _codes(codes: np.ndarray | None, n: int) -> np.ndarray:
+        return codes if codes is not None else np.empty((n, 0), dtype=np.int32)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        Xn, codes = self._transform(X, "NaiveBayes.predict_proba")
+        return self._model.predict_proba(Xn, self._codes(codes, Xn.shape[0]))
+
+    def _after_fit(self) -> None:
+        self.class_log_prior_ = np.asarray(self._model.class_log_prior)
+        self.theta_ = np.asarray(self._model.theta)
+        self.var_ = np.asarray(self._model.var)
+
+
+# ----------------------------------------------------------------------------- regressors
+
+class _Regressor(Estimator):
+    _estimator_type = "regressor"
+    _allow_nan = False
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
+        caller = f"{type(self).__name__}.fit"
+        encoder = _Encoder("onehot").fit(X, caller)
+        Xn, _ = encoder.transform(X, caller)
+        if not self._allow_nan and not np.isfinite(Xn).all():
+            raise ValueError(f"{caller}: Input X contains NaN or infinity")
+        if y is None:
+            raise ValueError(f"{caller}: requires y to be passed, but the target y is None")
+        yv = np.asarray(y)
+        if yv.ndim == 2 and yv.shape[1] == 1:
+            yv = yv.ravel()
+        try:
+            yv = np.ascontiguousarray(yv, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{caller}: y must be numeric: {exc}") from exc
+        if yv.ndim != 1 or len(yv) != Xn.shape[0]:
+            raise ValueError(f"{caller}: y has shape {yv.shape}, expected ({Xn.shape[0]},)")
+        if not np.isfinite(yv).all():
+            raise ValueError(f"{caller}: Input y contains NaN or infinity")
+        w = check_sample_weight(sample_weight, Xn.shape[0], caller=caller)
+        model = self._model_class()(self._options(caller))
+        model.fit(Xn, yv, w)
+        model.feature_names = list(encoder.names_out)
+        self._model, self._encoder = model, encoder
+        self.n_features_in_ = encoder.n_in
+        if encoder.frame and all(isinstance(c, str) for c in encoder.columns):
+            self.feature_names_in_ = np.asarray(encoder.columns, dtype=object)
+        self._after_fit()
+        return self
+
+    def _after_fit(self) -> None:
+        pass
+
+    def _transform(self, X: Any, caller: str) -> tuple[np.ndarray, None]:
+        check_is_fitted(self, "n_features_in_")
+        Xn, _ = self._encoder.transform(X, caller)
+        if not self._allow_nan and not np.isfinite(Xn).all():
+            raise ValueError(f"{caller}: Input X contains NaN or infinity")
+        return Xn, None
+
+    def predict(self, X: Any) -> np.ndarray:
+        Xn, _ = self._transform(X, f"{type(self).__name__}.predict")
+        return self._model.predict(Xn)
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Coefficient of determination R^2."""
+        y = np.asarray(y, dtype=float)
+        pred = self.predict(X)
+        w = np.ones_like(y) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        ss_res = np.sum(w * (y - pred) ** 2)
+        ss_tot = np.sum(w * (y - np.average(y, weights=w)) ** 2)
+        return float(1 - ss_res / ss_tot) if ss_tot > 0 else 0.0
+
+    def to_bytes(self) -> bytes:
+        check_is_fitted(self, "n_features_in_")
+        return self._model.to_bytes()
+
+
+class LinearRegression(_Regressor):
+    """Least squares: ordinary (``alpha=0``, minimum-norm when rank deficient) or ridge."""
+
+    def __init__(self, *, alpha: float = 0.0, fit_intercept: bool = True) -> None:
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+
+    @classmethod
+    def _model_class(cls) -> Any:
+        return _core.LinearRegression
+
+    def _options(self, caller: str) -> Any:
+        o = _core.LinearRegressionOptions()
+        o.alpha = _number(self.alpha, "alpha", caller, minimum=0.0)
+        o.fit_intercept = bool(self.fit_intercept)
+        return o
+
+    def _after_fit(self) -> None:
+        self.coef_ = np.asarray(self._model.coef)
+        self.intercept_ = float(self._model.intercept)
+        self.rank_ = int(self._model.rank)
+
+
+class DecisionTreeRegressor(_TreeMixin, _Regressor):
+    """CART regression tree (squared error); parameters as in DecisionTreeClassifier."""
+
+    _allow_nan = True
+
+    def __init__(self, *, max_depth: int | None = None, min_samples_split: int = 2, min_samples_leaf: int = 1,
+                 min_impurity_decrease: float = 0.0, ccp_alpha: float = 0.0, n_threads: int = 0) -> None:
+        self.max_depth = max_depth
+        self.min_samples_split = min_samples_split
+        self.min_samples_leaf = min_samples_leaf
+        self.min_impurity_decrease = min_impurity_decrease
+        self.ccp_alpha = ccp_alpha
+        self.n_threads = n_threads
+
+    @classmethod
+    def _model_class(cls) -> Any:
+        return _core.DecisionTreeRegressor
+
+    def _options(self, caller: str) -> Any:
+        o = _core.DecisionTreeRegressorOptions()
+        o.max_depth = _depth(self.max_depth, caller)
+        o.min_samples_split = _integer(self.min_samples_split, "min_samples_split", caller, 2)
+        o.min_samples_leaf = _integer(self.min_samples_leaf, "min_samples_leaf", caller, 1)
+        o.min_impurity_decrease = _number(self.min_impurity_decrease, "min_impurity_decrease", caller, minimum=0.0)
+        o.ccp_alpha = _number(self.ccp_alpha, "ccp_alpha", caller, minimum=0.0)
+        o.n_threads = _integer(self.n_threads, "n_threads", caller, 0)
+        return o
+
+    def _after_fit(self) -> None:
+        self.feature_importances_ = np.asarray(self._model.feature_importances)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+# ----------------------------------------------------------------------------- model selection, files
+
+def _labels01(y: Any, caller: str) -> np.ndarray:
+    return _binary_labels(y, caller)[1]
+
+
+def stratified_kfold(y: Any, n_splits: int = 5, *, random_state: Any = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train_index, test_index) pairs of a seeded stratified k-fold split of binary ``y``."""
+    fold = _core.stratified_kfold(_labels01(y, "stratified_kfold"), _integer(n_splits, "n_splits", "stratified_kfold", 2),
+                                  seed_from(random_state))
+    return [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(n_splits)]
+
+
+def train_test_split(frame: pd.DataFrame, *, stratify: str | Sequence | np.ndarray, test_size: float = 0.25,
+                     random_state: Any = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A seeded split of ``frame`` keeping the share of each class of ``stratify`` (a column name
+    or a binary label array) in both parts. Returns (train, test)."""
+    labels = frame[stratify] if isinstance(stratify, str) else stratify
+    test = np.asarray(_core.stratified_split(_labels01(labels, "train_test_split"),
+                                             _number(test_size, "test_size", "train_test_split", minimum=0.0, strict=True),
+                                             seed_from(random_state)))
+    return frame.iloc[np.flatnonzero(~test)], frame.iloc[np.flatnonzero(test)]
+
+
+def save_model(model: Any, path: str | Path) -> Path:
+    """Writes a fitted model's compiled part (crmine's versioned format, readable from C++ with
+    ``crmine::load_classifier``). The C++ side sees the encoded columns (``feature_names_out_``)."""
+    path = Path(path)
+    path.write_bytes(model.to_bytes())
+    return path
+
+
+def load_model(path: str | Path) -> Any:
+    """The compiled model stored at ``path`` (a ``crmine._core`` object with predict_proba)."""
+    data = Path(path).read_bytes()
+    for cls in (_core.LogisticRegression, _core.DecisionTreeClassifier, _core.NaiveBayes, _core.LinearRegression,
+                _core.DecisionTreeRegressor):
+        tag = {"LogisticRegression": b"LOGR", "DecisionTreeClassifier": b"DTRC", "NaiveBayes": b"NBAY",
+               "LinearRegression": b"LINR", "DecisionTreeRegressor": b"DTRR"}[cls.__name__]
+        if data[12:16] == tag:
+            return cls.from_bytes(data)
+    raise ValueError(f"load_model: {path} is not a crmine classification or regression model")
