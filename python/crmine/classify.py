@@ -122,6 +122,10 @@ class _Encoder:
         if not self.frame:
             if hasattr(X, "columns"):
                 X = X.to_numpy()
+            if np.asarray(X).ndim == 1:
+                raise ValueError(f"{caller}: Expected 2D array, got 1D array instead. Reshape your data either using "
+                                 "array.reshape(-1, 1) if your data has a single feature or array.reshape(1, -1) if it "
+                                 "contains a single sample.")
             arr = check_array(X, caller=caller, ensure_finite=False)
             if arr.shape[1] != self.n_in:
                 raise ValueError(f"X has {arr.shape[1]} features, but {caller.split('.')[0]} is expecting {self.n_in} "
@@ -155,6 +159,17 @@ class _Encoder:
         return np.ascontiguousarray(np.hstack(blocks)), None
 
 
+def _warn_column_vector(caller: str) -> None:
+    import warnings
+
+    try:
+        from sklearn.exceptions import DataConversionWarning as category
+    except ImportError:  # pragma: no cover - without scikit-learn
+        category = UserWarning
+    warnings.warn(f"{caller}: A column-vector y was passed when a 1d array was expected; it was flattened",
+                  category, stacklevel=4)
+
+
 def _codes_of(values: pd.Series, categories: list) -> np.ndarray:
     """Position of each value in ``categories``; -1 for missing and unseen values."""
     return pd.Index(categories).get_indexer(values.astype(object)).astype(np.int32)
@@ -166,6 +181,7 @@ def _binary_labels(y: Any, caller: str) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"{caller}: requires y to be passed, but the target y is None")
     arr = np.asarray(y)
     if arr.ndim == 2 and arr.shape[1] == 1:
+        _warn_column_vector(caller)
         arr = arr.ravel()
     if arr.ndim != 1:
         raise ValueError(f"{caller}: y must be 1-d, got shape {arr.shape}")
@@ -177,8 +193,8 @@ def _binary_labels(y: Any, caller: str) -> tuple[np.ndarray, np.ndarray]:
     if len(classes) < 2:
         raise ValueError(f"{caller}: y has only one class ({classes[0]!r}); a classifier needs two")
     if len(classes) > 2:
-        raise ValueError(f"{caller}: y has {len(classes)} classes; crmine's classifiers are binary (two classes), "
-                         f"got {list(classes[:5])}...")
+        raise ValueError(f"{caller}: Only binary classification is supported. y has {len(classes)} classes "
+                         f"({list(classes[:5])}...); crmine's classifiers need labels with exactly two values")
     return classes, np.ascontiguousarray(arr == classes[1], dtype=np.int32)
 
 
@@ -497,6 +513,7 @@ class _Regressor(Estimator):
             raise ValueError(f"{caller}: requires y to be passed, but the target y is None")
         yv = np.asarray(y)
         if yv.ndim == 2 and yv.shape[1] == 1:
+            _warn_column_vector(caller)
             yv = yv.ravel()
         try:
             yv = np.ascontiguousarray(yv, dtype=np.float64)
@@ -543,6 +560,15 @@ class _Regressor(Estimator):
     def to_bytes(self) -> bytes:
         check_is_fitted(self, "n_features_in_")
         return self._model.to_bytes()
+
+    def __sklearn_tags__(self) -> Any:
+        from sklearn.utils import RegressorTags
+
+        tags = super().__sklearn_tags__()
+        tags.regressor_tags = RegressorTags()
+        tags.target_tags.required = True
+        tags.input_tags.allow_nan = self._allow_nan
+        return tags
 
 
 class LinearRegression(_Regressor):
@@ -599,10 +625,6 @@ class DecisionTreeRegressor(_TreeMixin, _Regressor):
     def _after_fit(self) -> None:
         self.feature_importances_ = np.asarray(self._model.feature_importances)
 
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
 
 
 # ----------------------------------------------------------------------------- model selection, files
