@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -18,18 +20,32 @@ __all__ = ["SEGMENTS", "SampleData", "load_sample", "make_transactions"]
 #: ``~ Gamma(p, rate=nu)``, so a customer's true mean order value is ``p / nu`` and the segment's
 #: mean is ``p * gamma / (q - 1)``. ``discount_prob`` is the chance an order line is bought on
 #: promotion and ``return_weight`` scales the segment's return propensity relative to the others.
-SEGMENTS: dict[str, dict[str, float]] = {
-    "loyal high-value": dict(share=0.12, r=4.0, alpha=8.0, a=1.0, b=20.0, p=6.0, q=4.0, gamma=75.0,
-                             discount_prob=0.05, return_weight=0.8),
-    "regular": dict(share=0.28, r=2.0, alpha=10.0, a=1.2, b=8.0, p=4.0, q=5.0, gamma=60.0,
-                    discount_prob=0.10, return_weight=1.0),
-    "bargain hunter": dict(share=0.20, r=1.5, alpha=5.0, a=2.0, b=10.0, p=3.0, q=6.0, gamma=42.0,
-                           discount_prob=0.60, return_weight=2.0),
-    "occasional": dict(share=0.25, r=0.8, alpha=12.0, a=1.5, b=4.0, p=3.0, q=4.0, gamma=50.0,
-                       discount_prob=0.10, return_weight=0.8),
-    "one-off": dict(share=0.15, r=0.3, alpha=40.0, a=4.0, b=2.0, p=2.5, q=4.0, gamma=48.0,
-                    discount_prob=0.15, return_weight=1.5),
+_SEGMENT_TABLE = {
+    "loyal high-value": {
+        "share": 0.12, "r": 4.0, "alpha": 8.0, "a": 1.0, "b": 20.0,
+        "p": 6.0, "q": 4.0, "gamma": 75.0, "discount_prob": 0.05, "return_weight": 0.8,
+    },
+    "regular": {
+        "share": 0.28, "r": 2.0, "alpha": 10.0, "a": 1.2, "b": 8.0,
+        "p": 4.0, "q": 5.0, "gamma": 60.0, "discount_prob": 0.10, "return_weight": 1.0,
+    },
+    "bargain hunter": {
+        "share": 0.20, "r": 1.5, "alpha": 5.0, "a": 2.0, "b": 10.0,
+        "p": 3.0, "q": 6.0, "gamma": 42.0, "discount_prob": 0.60, "return_weight": 2.0,
+    },
+    "occasional": {
+        "share": 0.25, "r": 0.8, "alpha": 12.0, "a": 1.5, "b": 4.0,
+        "p": 3.0, "q": 4.0, "gamma": 50.0, "discount_prob": 0.10, "return_weight": 0.8,
+    },
+    "one-off": {
+        "share": 0.15, "r": 0.3, "alpha": 40.0, "a": 4.0, "b": 2.0,
+        "p": 2.5, "q": 4.0, "gamma": 48.0, "discount_prob": 0.15, "return_weight": 1.5,
+    },
 }
+
+#: Read-only view of the segment table; ``truth["segments"]`` holds a plain copy.
+SEGMENTS: Mapping[str, Mapping[str, float]] = MappingProxyType(
+    {name: MappingProxyType(params) for name, params in _SEGMENT_TABLE.items()})
 
 # Preferred-channel mix (web, store, app) and mean age per segment, in SEGMENTS order.
 _CHANNELS = ("web", "store", "app")
@@ -47,7 +63,7 @@ _CATEGORIES = {"grocery": 4.0, "household": 8.0, "beauty": 15.0, "toys": 20.0, "
 _ANOMALY_KINDS = ("spend_spike", "return_burst", "silence")
 
 _MAX_LINES = 5
-_BUNDLE_ORDER_SHARE = 0.08      # fraction of orders that contain one planted bundle
+_BUNDLE_ORDER_SHARE = 0.25      # chance that an order able to afford a bundle carries one
 _SEQUENCE_TRIGGER_SHARE = 0.12  # fraction of eligible orders that plant an A -> B sequence
 _SEQUENCE_WINDOW_DAYS = 30
 _RETURN_WINDOW_DAYS = 30
@@ -165,17 +181,20 @@ def make_transactions(n_customers: int = 5000, *, start: str = "2023-01-01",
 
     products, price, unit_cost, popularity = _make_products(rng, n_products)
     cust = _make_customers(rng, n_customers, last_day, seg)
-    bundles, sequences = _choose_planted_items(rng, popularity)
+    bundles, sequences = _choose_planted_items(rng, popularity, price)
 
     o_cust, o_day, cust["alive"] = _bgnbd_orders(rng, cust["acq"], cust["lam"], cust["p"],
                                                  last_day)
     orders, anomalies = _plant_anomalies(rng, cust, o_cust, o_day, last_day, anomaly_rate)
 
-    # Order values are drawn after the anomalies so that planted orders follow the same spend law.
+    # Order values are drawn after the anomalies so that added orders follow the same spend law;
+    # spikes are then pinned to a multiple of the customer's true mean.
     o_cust, o_day = orders["cust"], orders["day"]
+    mean_spend = seg["p"][cust["seg"]] / cust["nu"]
     value = rng.standard_gamma(seg["p"][cust["seg"]][o_cust])
     value /= cust["nu"][o_cust]
-    value *= orders["mult"]
+    spike = np.flatnonzero(orders["spike"])
+    value[spike] = mean_spend[o_cust[spike]] * orders["spike"][spike]
     tie = rng.random(o_cust.size)
     order = np.argsort(o_day + tie)  # keys are distinct, so no stable sort needed
     o_cust, o_day, value, tie = o_cust[order], o_day[order], value[order], tie[order]
@@ -185,8 +204,8 @@ def make_transactions(n_customers: int = 5000, *, start: str = "2023-01-01",
     switch = np.flatnonzero(rng.random(o_cust.size) < 0.2)
     o_channel[switch] = rng.integers(0, 3, switch.size)
 
-    l_order, l_item, l_qty = _make_lines(rng, o_cust, o_day, tie, value, last_day, bundles,
-                                         sequences, popularity, price)
+    l_order, first_line, l_item, l_qty = _make_lines(rng, o_cust, o_day, tie, value, last_day,
+                                                     bundles, sequences, popularity, price)
     l_cust = o_cust[l_order]
     # Promotions cut the shelf price but not the cost of goods, so discount-driven customers with
     # low-margin baskets can end up unprofitable.
@@ -203,6 +222,14 @@ def make_transactions(n_customers: int = 5000, *, start: str = "2023-01-01",
     np.rint(l_qty, out=l_qty)
     np.maximum(l_qty, 1.0, out=l_qty)
     l_qty = l_qty.astype(np.int64)
+    # Rounding every line drifts from the planted order value; the order's cheapest line absorbs
+    # the difference, so order totals stay within half that line's price of their Gamma draw.
+    cheapest = np.minimum.reduceat(l_price, first_line)
+    drift = value - np.bincount(l_order, l_price * l_qty, o_cust.size)
+    fixed = np.flatnonzero(l_price == cheapest[l_order])
+    fixed = fixed[np.r_[True, l_order[fixed[1:]] != l_order[fixed[:-1]]]]  # first per order
+    l_qty[fixed] += np.rint(drift / cheapest).astype(np.int64)[l_order[fixed]]
+    np.maximum(l_qty, 1, out=l_qty)
 
     r_line, r_qty, r_day, r_forced = _make_returns(
         rng, l_order, l_cust, l_qty, o_day, return_all, last_day,
@@ -272,7 +299,7 @@ def make_transactions(n_customers: int = 5000, *, start: str = "2023-01-01",
         "purchase_rate": cust["lam"],
         "dropout_prob": cust["p"],
         "alive": cust["alive"],
-        "mean_spend": seg["p"][cust["seg"]] / cust["nu"],
+        "mean_spend": mean_spend,
         "age": cust["age"],
         "is_anomalous": cust["anomalous"],
     }, index=cust_index, copy=False)
@@ -289,7 +316,7 @@ def make_transactions(n_customers: int = 5000, *, start: str = "2023-01-01",
         "onset": (base_day + anomalies["onset"]).astype("datetime64[ns]"),
     }, index=anomaly_index).sort_index()
 
-    window_start = int(math.ceil((1.0 - _ANOMALY_WINDOW) * last_day))
+    window_start = math.ceil((1.0 - _ANOMALY_WINDOW) * last_day)
     truth = {
         "segments": {name: dict(SEGMENTS[name]) for name in seg_names},
         "bundles": [[str(items[i]) for i in b] for b in bundles],
@@ -298,8 +325,8 @@ def make_transactions(n_customers: int = 5000, *, start: str = "2023-01-01",
         "anomalies": anomaly_frame,
         "anomaly_window": (t0 + pd.Timedelta(days=window_start), t1),
         "return_cost_recovery": _RETURN_COST_RECOVERY,
-        "params": dict(n_customers=n_customers, start=t0, end=t1, n_products=n_products,
-                       return_rate=return_rate, anomaly_rate=anomaly_rate, seed=int(seed)),
+        "params": {"n_customers": n_customers, "start": t0, "end": t1, "n_products": n_products,
+                       "return_rate": return_rate, "anomaly_rate": anomaly_rate, "seed": int(seed)},
     }
     return SampleData(transactions=transactions, customers=customers, products=products,
                       truth=truth)
@@ -335,6 +362,9 @@ def _check_period(start, end):
             raise ValueError(f"{name} is not a date: {value!r}")
         if ts.tzinfo is not None:
             ts = ts.tz_localize(None)
+        if not pd.Timestamp.min <= ts <= pd.Timestamp.max:  # datetime64[ns] output must hold it
+            raise ValueError(f"{name} must lie between {pd.Timestamp.min.date()} and "
+                             f"{pd.Timestamp.max.date()}, got {value!r}")
         stamps.append(ts.normalize())
     if stamps[1] <= stamps[0]:
         raise ValueError(f"end must be after start, got start={stamps[0].date()} "
@@ -351,8 +381,13 @@ def _obj(values, index=None):
 
 def _prefixed_ids(prefix, n, start=1):
     width = max(6 if prefix == "C" else 3, len(str(n + start - 1)))
-    digits = np.strings.zfill(np.arange(start, n + start).astype(str), width)
-    return np.strings.add(prefix, digits).astype(object)
+    number = np.arange(start, n + start, dtype=np.int64)
+    # Spell the ids as UCS-4 code points and view them as fixed-width strings: no Python loop.
+    codes = np.empty((n, len(prefix) + width), dtype="<u4")
+    codes[:, :len(prefix)] = [ord(c) for c in prefix]
+    for k in range(width):
+        codes[:, len(prefix) + width - 1 - k] = ord("0") + (number // 10**k) % 10
+    return codes.view(f"<U{len(prefix) + width}").ravel().astype(object)
 
 
 def _group_position(counts):
@@ -394,21 +429,32 @@ def _make_customers(rng, n, last_day, seg):
     channel = (rng.random(n)[:, None] > cum).sum(axis=1).clip(0, 2)
     region = rng.choice(len(_REGIONS), n, p=_REGION_SHARE)
     age = np.clip(np.rint(rng.normal(_SEGMENT_MEAN_AGE[s], 13.0)), 18, 85).astype(np.int64)
-    return dict(seg=s, acq=acq, lam=lam, p=p, nu=nu, channel=channel, region=region, age=age,
-                anomalous=np.zeros(n, bool))
+    return {"seg": s, "acq": acq, "lam": lam, "p": p, "nu": nu, "channel": channel,
+            "region": region, "age": age, "anomalous": np.zeros(n, bool)}
 
 
-def _choose_planted_items(rng, popularity):
+def _choose_planted_items(rng, popularity, price):
     n = popularity.size
-    # The most popular items co-occur with everything, which would mask the planted lift, and the
-    # rarest make the cleanest sequence antecedents and consequents.
+    # Popular items co-occur with everything, which would mask the planted lift, and so do cheap
+    # ones, which small baskets over-draw; dear items rarely fit a follow-up order. Planted items
+    # therefore avoid the top tenth by popularity and the cheapest quarter, and sequences (the
+    # least popular picks) also avoid the dearest quarter.
     by_rank = np.argsort(-popularity, kind="stable")[max(2, n // 10):]
     if by_rank.size >= 18:
         sizes, n_seq = rng.integers(2, 4, 4), 3
     else:
         sizes, n_seq = np.array([2, 2]), 1
-    seq_pool = rng.permutation(by_rank[-2 * n_seq:])
-    pool = rng.permutation(by_rank[:-2 * n_seq])
+    need = int(sizes.sum()) + 2 * n_seq
+    low, high = np.quantile(price, [0.25, 0.75])
+    candidates = by_rank[price[by_rank] >= low]
+    if candidates.size < need:
+        candidates = by_rank
+    mid_priced = candidates[price[candidates] <= high]
+    if mid_priced.size < 2 * n_seq:
+        mid_priced = candidates
+    seq_pool = mid_priced[-2 * n_seq:]
+    pool = rng.permutation(candidates[~np.isin(candidates, seq_pool)])
+    seq_pool = rng.permutation(seq_pool)
     bundles, k = [], 0
     for size in sizes:
         bundles.append(np.sort(pool[k:k + size]))
@@ -448,8 +494,8 @@ def _bgnbd_orders(rng, acq, lam, p, last_day):
 
 def _plant_anomalies(rng, cust, o_cust, o_day, last_day, rate):
     n = cust["acq"].size
-    w0 = int(math.ceil((1.0 - _ANOMALY_WINDOW) * last_day))
-    n_anom = int(round(rate * n))
+    w0 = math.ceil((1.0 - _ANOMALY_WINDOW) * last_day)
+    n_anom = round(rate * n)
     if rate > 0 and n >= 200:
         n_anom = max(n_anom, 1)
     kind = rng.permutation(np.resize(np.arange(3), max(n_anom, 3)))[:n_anom]
@@ -477,9 +523,9 @@ def _plant_anomalies(rng, cust, o_cust, o_day, last_day, rate):
     is_silent = np.zeros(n, bool)
     is_silent[silent] = True
 
-    # Spend spike: every order in the window is worth 5-10x usual, plus 1-2 extra such orders so
-    # the spike shows even for customers who would have been quiet.
-    factor = np.ones(n)
+    # Spend spike: every order in the window is worth 5-10x the customer's true mean, plus 1-2
+    # extra such orders so the spike shows even for customers who would have been quiet.
+    factor = np.zeros(n)
     factor[spike] = rng.uniform(5.0, 10.0, spike.size)
     n_extra = rng.integers(1, 3, spike.size)
     sp_cust = np.repeat(spike, n_extra)
@@ -507,12 +553,15 @@ def _plant_anomalies(rng, cust, o_cust, o_day, last_day, rate):
 
     keep = ~is_silent[o_cust]
     o_cust, o_day = o_cust[keep], o_day[keep]
-    mult = np.where(o_day >= w0, factor[o_cust], 1.0)
+    spike_factor = np.where(o_day >= w0, factor[o_cust], 0.0)
     cat_cust = np.concatenate([o_cust, sp_cust, bu_cust, si_cust], dtype=np.int32,
                               casting="same_kind")
     cat_day = np.concatenate([o_day, sp_day, bu_day, si_day], dtype=np.int32, casting="same_kind")
-    cat_mult = np.concatenate([mult, factor[sp_cust], np.ones(bu_cust.size + si_cust.size)])
+    cat_spike = np.concatenate([spike_factor, factor[sp_cust],
+                                np.zeros(bu_cust.size + si_cust.size)])
     return_all = is_burst[cat_cust] & (cat_day >= w0 - _RETURN_WINDOW_DAYS) & (cat_day < last_day)
+    spiked = np.flatnonzero(cat_spike)
+    cat_spike[spiked] *= rng.uniform(0.9, 1.1, spiked.size)
 
     onset = np.empty(n_anom, np.int64)
     if n_anom:
@@ -521,11 +570,10 @@ def _plant_anomalies(rng, cust, o_cust, o_day, last_day, rate):
         np.minimum.at(first_spike, cat_cust[hit], cat_day[hit])
         onset[kind == 0] = first_spike[spike]
         onset[kind == 1] = last_day  # replaced by the first planted return once drawn
-        last_reg = np.zeros(n, np.int64)
-        np.maximum.at(last_reg, si_cust, si_day)
-        onset[kind == 2] = np.minimum(last_reg[silent] + gap, last_day)
-    orders = dict(cust=cat_cust, day=cat_day, mult=cat_mult, return_all=return_all)
-    return orders, dict(cust=picked, kind=kind, onset=onset)
+        # The first missed order is the next step of the schedule, which lies inside the window.
+        onset[kind == 2] = np.minimum(start + n_reg * gap, last_day)
+    orders = {"cust": cat_cust, "day": cat_day, "spike": cat_spike, "return_all": return_all}
+    return orders, {"cust": picked, "kind": kind, "onset": onset}
 
 
 def _make_lines(rng, o_cust, o_day, tie, value, last_day, bundles, sequences, popularity, price):
@@ -555,9 +603,12 @@ def _make_lines(rng, o_cust, o_day, tie, value, last_day, bundles, sequences, po
     is_target[follower[trigger]] = True
     trigger = trigger[~is_target[trigger]]  # an order carries at most one planted sequence item
     pair = rng.integers(0, len(sequences), trigger.size)
-    seq_rows = np.concatenate([trigger, follower[trigger]])
-    seq_items = np.concatenate([np.array([a for a, _ in sequences])[pair],
-                                np.array([b for _, b in sequences])[pair]])
+    item_a = np.array([a for a, _ in sequences])[pair]
+    item_b = np.array([b for _, b in sequences])[pair]
+    # Only where both orders can pay for the planted item, so order values keep their spend law.
+    ok = (value[trigger] >= price[item_a]) & (value[follower[trigger]] >= price[item_b])
+    seq_rows = np.concatenate([trigger[ok], follower[trigger[ok]]])
+    seq_items = np.concatenate([item_a[ok], item_b[ok]])
     items[seq_rows, n_fixed[seq_rows]] = seq_items
     n_fixed[seq_rows] += 1
     n_lines = np.maximum(n_lines, n_fixed)
@@ -604,7 +655,7 @@ def _make_lines(rng, o_cust, o_day, tie, value, last_day, bundles, sequences, po
     col = np.arange(l_order.size, dtype=np.int64)
     col -= first_line[l_order]
     col += l_order * np.int64(_MAX_LINES)
-    return l_order, items.ravel()[col], target
+    return l_order, first_line, items.ravel()[col], target
 
 
 def _make_returns(rng, l_order, l_cust, l_qty, o_day, return_all, last_day, cust_weight, rate):
@@ -631,7 +682,7 @@ def _make_returns(rng, l_order, l_cust, l_qty, o_day, return_all, last_day, cust
     day = l_day[line] + rng.integers(1, horizon + 1)
 
     burst = np.flatnonzero(forced)
-    w0 = int(math.ceil((1.0 - _ANOMALY_WINDOW) * last_day))
+    w0 = math.ceil((1.0 - _ANOMALY_WINDOW) * last_day)
     lo = np.maximum(l_day[burst] + 1, w0)
     hi = np.minimum(l_day[burst] + _RETURN_WINDOW_DAYS, last_day)
     b_day = lo + np.floor(rng.random(burst.size) * (hi - lo + 1)).astype(lo.dtype)

@@ -45,7 +45,9 @@ def test_sample_report_has_every_section(tmp_path, capsys):
     assert html.count("<svg") >= 4  # segment map, revenue bars, Pareto curve, cohort heatmaps
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")  # self-contained
     progress = capsys.readouterr().err
-    assert "[1/7] Reading data ... done" in progress and "Report written to" in progress
+    stages = len(cli.SECTIONS) + 3  # reading, summarising, the sections, writing
+    assert f"[1/{stages}] Reading data ... done" in progress
+    assert f"[{stages}/{stages}] Writing report ... done" in progress and "Report written to" in progress
 
 
 def test_report_on_a_csv_with_caller_column_names(tmp_path, small_log):
