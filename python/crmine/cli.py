@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from . import datasets, plot, value
+from . import cluster, datasets, plot, rules, value
 from .report import Progress, Report
 from .transactions import TransactionLog
 
@@ -114,6 +114,57 @@ def _cohorts(report: Report, ctx: dict) -> None:
     sec.table(sizes, caption="Cohort sizes", max_rows=60)
 
 
+def _lifetime_value(report: Report, ctx: dict) -> None:
+    import warnings
+
+    from . import clv
+
+    data = clv.summary(ctx["log"], freq="W", returns="drop")
+    data = data[data["T"] > 0]
+    sec = report.section("Customer lifetime value", (
+        "BG/NBD (Fader, Hardie & Lee 2005) for how many more purchases each customer will make and whether they "
+        "are still active, Gamma-Gamma for what they will spend; lifetime value over the next 12 months with a "
+        "1% monthly discount rate."))
+    repeat = data[(data["frequency"] > 0) & (data["monetary_value"] > 0)]
+    if len(repeat) < 20:
+        sec.note("Fewer than 20 repeat customers: too few to fit the lifetime-value models.", kind="warning")
+        return
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bgf = clv.BetaGeo().fit(data["frequency"], data["recency"], data["T"])
+        ggf = clv.GammaGamma().fit(repeat["frequency"], repeat["monetary_value"])
+    for w in caught:
+        sec.note(f"{w.category.__name__}: {w.message}", kind="warning")
+    summary = ctx["summary"]
+    margin = 1.0
+    if "cost" in summary.columns and summary["revenue"].sum() > 0:
+        margin = float(max(0.0, 1.0 - summary["cost"].sum() / summary["revenue"].sum()))
+    p_alive = bgf.conditional_probability_alive(data["frequency"], data["recency"], data["T"])
+    next_26 = bgf.conditional_expected_number_of_purchases_up_to_time(26, data["frequency"], data["recency"], data["T"])
+    value = ggf.customer_lifetime_value(bgf, data["frequency"], data["recency"], data["T"], data["monetary_value"],
+                                        time=12, discount_rate=0.01, freq="W", margin=margin)
+    table = pd.DataFrame({"frequency": data["frequency"], "recency_weeks": data["recency"], "T_weeks": data["T"],
+                          "p_alive": p_alive, "purchases_next_26w": next_26, "clv_12m": value}, index=data.index)
+    p = bgf.params_
+    sec.metrics({
+        "BG/NBD (r, alpha, a, b)": ", ".join(f"{p[k]:.3g}" for k in ("r", "alpha", "a", "b")),
+        "Likely active (P(alive) > 0.5)": f"{(table['p_alive'] > 0.5).mean():.0%}",
+        "Expected purchases, next 26 weeks": f"{table['purchases_next_26w'].sum():,.0f}",
+        "12-month CLV" + (f" at {margin:.0%} margin" if margin < 1 else " (revenue)"): _money(table["clv_12m"].sum()),
+    })
+    bins = np.linspace(0, 1, 11)
+    counts, _ = np.histogram(table["p_alive"], bins=bins)
+    sec.figure(plot.bar_chart([f"{lo:.1f}-{hi:.1f}" for lo, hi in zip(bins[:-1], bins[1:])], counts,
+                              title="Customers by probability of being active", x_label="P(alive)",
+                              y_label="Customers"))
+    sec.table(table.sort_values("clv_12m", ascending=False).head(20), caption="The 20 customers worth the most "
+              "over the next 12 months", percent_columns=("p_alive",))
+    at_risk = table[(table["frequency"] >= 2) & (table["p_alive"] < 0.3)].sort_values("frequency", ascending=False)
+    if len(at_risk):
+        sec.table(at_risk.head(20), caption=f"Repeat buyers who have probably lapsed (P(alive) < 30%): "
+                  f"{len(at_risk):,} customers", percent_columns=("p_alive",))
+
+
 #: The report's sections, in order: (title for progress, function(report, context)). Later
 #: areas append theirs; a section that does not apply to the columns present returns early.
 SECTIONS: list[tuple[str, Callable[[Report, dict], None]]] = [
@@ -121,6 +172,9 @@ SECTIONS: list[tuple[str, Callable[[Report, dict], None]]] = [
     ("RFM segments", _rfm),
     ("Customer value", _contribution),
     ("Cohort retention", _cohorts),
+    ("Lifetime value", _lifetime_value),
+    ("Segmentation", cluster.segmentation_section),
+    ("Cross-sell", rules.cross_sell_section),
 ]
 
 

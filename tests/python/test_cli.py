@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Specification of the ``crmine report`` command."""
 
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -46,7 +47,7 @@ def test_sample_report_has_every_section(tmp_path, capsys):
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")  # self-contained
     progress = capsys.readouterr().err
     stages = len(cli.SECTIONS) + 3  # reading, summarising, the sections, writing
-    assert f"[1/{stages}] Reading data ... done" in progress
+    assert re.search(rf"\[ *1/{stages}\] Reading data \.\.\. done", progress)
     assert f"[{stages}/{stages}] Writing report ... done" in progress and "Report written to" in progress
 
 
