@@ -3,6 +3,7 @@
 #pragma once
 
 #include <crmine/cluster/kmeans.hpp>
+#include <crmine/cluster/factory.hpp>
 #include <crmine/cluster/gaussian_mixture.hpp>
 #include <crmine/cluster/kprototypes.hpp>
 #include <crmine/cluster/metrics.hpp>

@@ -78,7 +78,7 @@ inline Eigen::VectorXd checked_weights(const char* where, VectorRef w, Eigen::In
     if (!std::isfinite(w[i]) || w[i] < 0) throw_invalid(where, "sample_weight", "must be finite and >= 0, got ", w[i], " at ", i);
     total += w[i];
   }
-  if (!(total > 0)) throw_invalid(where, "sample_weight", "sums to 0");
+  if (!(total > 0)) throw_invalid(where, "sample_weight", "all weights are zero; at least one must be positive");
   return w;
 }
 

@@ -212,7 +212,8 @@ GaussianMixture& GaussianMixture::fit(MatrixRef X) {
     if (options_.init == MixtureInit::kmeans) {
       KMeansOptions ko;
       ko.n_clusters = k;
-      ko.n_init = 1;
+      // Best of a few k-means restarts: EM cannot leave a poor start, and k-means is cheap next to it.
+      ko.n_init = 3;
       ko.seed = derive_seed(options_.seed, static_cast<std::uint64_t>(r));
       ko.n_threads = options_.n_threads;
       KMeans km(ko);

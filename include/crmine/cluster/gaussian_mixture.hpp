@@ -18,7 +18,7 @@ enum class CovarianceType : std::uint8_t {
 
 /// How responsibilities are initialised.
 enum class MixtureInit : std::uint8_t {
-  kmeans = 0,  ///< hard assignment by a seeded KMeans (one restart)
+  kmeans = 0,  ///< hard assignment by a seeded KMeans (best of 3 restarts)
   random = 1,  ///< random responsibilities, normalised per row
 };
 

@@ -206,3 +206,33 @@ TEST(MiniBatchKMeans, RecoversBlobsAndIsThreadIndependent) {
 
 }  // namespace
 }  // namespace crmine
+
+namespace crmine {
+namespace {
+
+TEST(LoadClusterer, DispatchesOnTheModelTag) {
+  const auto b = test::make_blobs(1500, 2, 3, 8.0, 41);
+  KMeansOptions ko;
+  ko.n_clusters = 3;
+  KMeans km(ko);
+  km.fit(b.X);
+  GaussianMixtureOptions go;
+  go.n_components = 3;
+  GaussianMixture gm(go);
+  gm.fit(b.X);
+  std::istringstream a(test::bytes_of(km)), g(test::bytes_of(gm));
+  const auto from_km = load_clusterer(a);
+  const auto from_gm = load_clusterer(g);
+  EXPECT_EQ(from_km->predict(b.X), km.predict(b.X));
+  EXPECT_EQ(from_gm->predict(b.X), gm.predict(b.X));
+  EXPECT_EQ(from_gm->n_clusters(), 3);
+  FeatureScaler scaler;
+  scaler.fit(b.X);
+  std::istringstream s(test::bytes_of(scaler));
+  EXPECT_THROW(load_clusterer(s), ModelFormatError);
+  std::istringstream junk("definitely not a model");
+  EXPECT_THROW(load_clusterer(junk), ModelFormatError);
+}
+
+}  // namespace
+}  // namespace crmine
