@@ -46,6 +46,44 @@ void array_property(Class& cls, const char* name, std::vector<T> Owner::*member)
 }  // namespace
 
 void bind_rules(py::module_& m) {
+  // Codes for a list of baskets of hashable labels, in order of first appearance. In C because
+  // for lists of lists this conversion otherwise costs more than the mining.
+  m.def("rules_encode_baskets", [](py::handle data) {
+    py::dict index;
+    py::list labels;
+    std::vector<std::int64_t> indptr{0};
+    std::vector<std::int32_t> codes;
+    const py::object outer = py::reinterpret_steal<py::object>(PySequence_Fast(data.ptr(), "baskets: expected an iterable of baskets"));
+    if (!outer) throw py::error_already_set();
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(outer.ptr());
+    for (Py_ssize_t b = 0; b < n; ++b) {
+      PyObject* basket = PySequence_Fast_GET_ITEM(outer.ptr(), b);
+      if (PyUnicode_Check(basket) || PyBytes_Check(basket))
+        throw InvalidType(detail::concat("baskets: basket ", b, " is a string; each basket must be an iterable of items"));
+      const py::object inner = py::reinterpret_steal<py::object>(PySequence_Fast(basket, "baskets: each basket must be an iterable of items"));
+      if (!inner) throw py::error_already_set();
+      const Py_ssize_t m_items = PySequence_Fast_GET_SIZE(inner.ptr());
+      for (Py_ssize_t j = 0; j < m_items; ++j) {
+        PyObject* item = PySequence_Fast_GET_ITEM(inner.ptr(), j);
+        if (item == Py_None || (PyFloat_Check(item) && PyFloat_AS_DOUBLE(item) != PyFloat_AS_DOUBLE(item)))
+          throw InvalidArgument(detail::concat("baskets: basket ", b, " has a missing item (None/NaN)"));
+        PyObject* found = PyDict_GetItemWithError(index.ptr(), item);
+        if (found != nullptr) {
+          codes.push_back(static_cast<std::int32_t>(PyLong_AsLong(found)));
+          continue;
+        }
+        if (PyErr_Occurred()) throw py::error_already_set();
+        const auto code = static_cast<std::int32_t>(PyList_GET_SIZE(labels.ptr()));
+        const py::object value = py::int_(code);
+        if (PyDict_SetItem(index.ptr(), item, value.ptr()) != 0) throw py::error_already_set();
+        labels.append(py::reinterpret_borrow<py::object>(item));
+        codes.push_back(code);
+      }
+      indptr.push_back(static_cast<std::int64_t>(codes.size()));
+    }
+    return py::make_tuple(copy_out(std::move(indptr)), copy_out(std::move(codes)), labels);
+  });
+
   m.def(
       "rules_make_baskets",
       [](py::object customer, py::object time, std::int64_t ticks_per_day, py::object order, py::object item,

@@ -68,7 +68,7 @@ void count_candidates(const Trie& trie, std::int64_t node, const std::int32_t* t
 Itemsets apriori(const BasketView& baskets, const ItemsetOptions& options) {
   const detail::Prepared prep = detail::prepare(baskets, options, kCaller);
   const std::int32_t n_freq = prep.n_frequent();
-  const int threads = detail::resolve_threads(options.n_threads);
+  const int threads = detail::mining_threads(options.n_threads, static_cast<std::int64_t>(prep.items.size()));
   Budget budget(options, prep.bytes());
   Trie trie;
   trie.add(-1, -1);

@@ -122,7 +122,7 @@ Rules association_rules(const ItemsetSupportView& in, const RuleOptions& o) {
   const std::int64_t n_blocks = (n + kBlock - 1) / kBlock;
   std::vector<std::vector<RuleRec>> blocks(static_cast<std::size_t>(n_blocks));
   std::atomic<std::int64_t> total{0};
-  const int threads = detail::resolve_threads(o.n_threads);
+  const int threads = detail::mining_threads(o.n_threads, n * 64);
   detail::ExceptionCollector errors;
 #pragma omp parallel num_threads(threads)
   {

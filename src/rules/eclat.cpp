@@ -52,11 +52,34 @@ std::int64_t difference(const std::int32_t* a, std::size_t na, const std::int32_
   return w;
 }
 
+/// Appends a n b (both ascending) to out; returns the summed weight of the appended tids.
+std::int64_t intersection(const std::int32_t* a, std::size_t na, const std::int32_t* b, std::size_t nb,
+                          const std::int64_t* weight, std::vector<std::int32_t>& out) {
+  if (na > nb) return intersection(b, nb, a, na, weight, out);
+  std::int64_t w = 0;
+  std::size_t j = 0;
+  const bool gallop = nb > 16 * na;
+  for (std::size_t i = 0; i < na && j < nb; ++i) {
+    const std::int32_t x = a[i];
+    if (gallop) {
+      j = static_cast<std::size_t>(std::lower_bound(b + j, b + nb, x) - b);
+    } else {
+      while (j < nb && b[j] < x) ++j;
+    }
+    if (j < nb && b[j] == x) {
+      out.push_back(x);
+      w += weight[x];
+    }
+  }
+  return w;
+}
+
 struct Miner {
   const std::int64_t* weight;
   std::int64_t min_count;
   std::int32_t max_len;
   std::deque<ClassLevel> levels;  // references stay valid as it grows
+  bool diffsets = true;            // mode of the current top-level class (tidsets when sparse)
   std::vector<std::int32_t> prefix;
 
   ClassLevel& level(std::size_t d) {
@@ -80,8 +103,9 @@ struct Miner {
         const auto dq = static_cast<std::size_t>(c.offset[q]);
         const auto nq = static_cast<std::size_t>(c.offset[q + 1]) - dq;
         const std::size_t mark = next.tids.size();
-        const std::int64_t lost = difference(c.tids.data() + dq, nq, c.tids.data() + dp, np, weight, next.tids);
-        const std::int64_t sup = c.support[p] - lost;
+        const std::int64_t sup =
+            diffsets ? c.support[p] - difference(c.tids.data() + dq, nq, c.tids.data() + dp, np, weight, next.tids)
+                     : intersection(c.tids.data() + dp, np, c.tids.data() + dq, nq, weight, next.tids);
         if (sup >= min_count) {
           next.item.push_back(c.item[q]);
           next.support.push_back(sup);
@@ -116,12 +140,13 @@ Itemsets eclat(const BasketView& baskets, const ItemsetOptions& options) {
   std::vector<Sink> sinks(static_cast<std::size_t>(n_freq));
   for (auto& s : sinks) s.bind(&budget, kCaller);
 
-  const int threads = detail::resolve_threads(options.n_threads);
+  const int threads = detail::mining_threads(options.n_threads, static_cast<std::int64_t>(prep.items.size()));
   detail::ExceptionCollector errors;
 #pragma omp parallel num_threads(threads)
   {
-    Miner miner{prep.weight.data(), prep.min_count, options.max_len, {}, {}};
+    Miner miner{prep.weight.data(), prep.min_count, options.max_len, {}, true, {}};
     miner.prefix.resize(static_cast<std::size_t>(n_freq) + 1);
+    std::vector<std::int64_t> pair(static_cast<std::size_t>(n_freq), 0);
     std::int64_t charged = 0;
     // The class of rank a holds the more frequent ranks b < a; d(ab) = t(a) \ t(b) is small.
 #pragma omp for schedule(dynamic, 1)
@@ -137,19 +162,36 @@ Itemsets eclat(const BasketView& baskets, const ItemsetOptions& options) {
           cls.clear();
           const std::int32_t* ta = tids.data() + toff[static_cast<std::size_t>(a)];
           const auto na = static_cast<std::size_t>(toff[static_cast<std::size_t>(a) + 1] - toff[static_cast<std::size_t>(a)]);
+          // Pair supports first, horizontally over a's transactions (cost: sum of their
+          // lengths), so diffsets are only built for the pairs that are frequent.
+          std::fill(pair.begin(), pair.begin() + a, 0);
+          std::int64_t sum_pairs = 0, n_frequent_pairs = 0;
+          for (std::size_t u = 0; u < na; ++u) {
+            const auto t = static_cast<std::size_t>(ta[u]);
+            const std::int64_t w = prep.weight[t];
+            for (std::int64_t k = prep.indptr[t]; k < prep.indptr[t + 1]; ++k) {
+              const std::int32_t b = prep.items[static_cast<std::size_t>(k)];
+              if (b >= a) break;  // ranks ascend within a transaction
+              pair[static_cast<std::size_t>(b)] += w;
+            }
+          }
+          for (std::int32_t b = 0; b < a; ++b)
+            if (pair[static_cast<std::size_t>(b)] >= prep.min_count) {
+              sum_pairs += pair[static_cast<std::size_t>(b)];
+              ++n_frequent_pairs;
+            }
+          // Diffsets (Zaki & Gouda) pay off on dense classes, tidsets on sparse ones: pick the
+          // representation whose first level is smaller (weights approximate set sizes).
+          miner.diffsets = sum_pairs * 2 > n_frequent_pairs * prep.support[static_cast<std::size_t>(a)];
           for (std::int32_t b = a - 1; b >= 0; --b) {
+            if (pair[static_cast<std::size_t>(b)] < prep.min_count) continue;
             const std::int32_t* tb = tids.data() + toff[static_cast<std::size_t>(b)];
             const auto nb = static_cast<std::size_t>(toff[static_cast<std::size_t>(b) + 1] - toff[static_cast<std::size_t>(b)]);
-            const std::size_t mark = cls.tids.size();
-            const std::int64_t lost = difference(ta, na, tb, nb, prep.weight.data(), cls.tids);
-            const std::int64_t sup = prep.support[static_cast<std::size_t>(a)] - lost;
-            if (sup >= prep.min_count) {
-              cls.item.push_back(b);
-              cls.support.push_back(sup);
-              cls.offset.push_back(static_cast<std::int64_t>(cls.tids.size()));
-            } else {
-              cls.tids.resize(mark);
-            }
+            if (miner.diffsets) difference(ta, na, tb, nb, prep.weight.data(), cls.tids);
+            else intersection(ta, na, tb, nb, prep.weight.data(), cls.tids);
+            cls.item.push_back(b);
+            cls.support.push_back(pair[static_cast<std::size_t>(b)]);
+            cls.offset.push_back(static_cast<std::int64_t>(cls.tids.size()));
           }
           if (cls.size() > 0) miner.mine(1, sink);
         }

@@ -29,6 +29,8 @@ struct FpTree {
 
   std::vector<std::uint64_t> keys;  // child lookup: (parent << 32 | item) -> vals
   std::vector<std::int32_t> vals;
+  std::vector<std::uint32_t> gens;  // slot is in use when gens[slot] == gen
+  std::uint32_t gen = 0;
   std::uint64_t mask = 0;
   std::vector<std::int32_t> prev_items, prev_nodes;
   std::size_t prev_len = 0;
@@ -44,8 +46,17 @@ struct FpTree {
     label.resize(static_cast<std::size_t>(items));
     std::uint64_t cap = 16;
     while (cap < 2 * node_bound) cap <<= 1;
-    keys.assign(cap, kEmpty);
-    vals.resize(cap);
+    // Generation stamps make clearing the lookup O(1): trees are rebuilt millions of times.
+    if (keys.size() < cap) {
+      keys.assign(cap, 0);
+      vals.assign(cap, 0);
+      gens.assign(cap, 0);
+      gen = 0;
+    }
+    if (++gen == 0) {
+      std::fill(gens.begin(), gens.end(), 0u);
+      gen = 1;
+    }
     mask = cap - 1;
     prev_len = 0;
     if (prev_items.size() < static_cast<std::size_t>(items)) {
@@ -54,16 +65,8 @@ struct FpTree {
     }
   }
 
-  std::int32_t child(std::int32_t at, std::int32_t it) {
-    const std::uint64_t key = (static_cast<std::uint64_t>(at) << 32) | static_cast<std::uint32_t>(it);
-    std::uint64_t h = ((key * 0x9E3779B97F4A7C15ull) >> 20) & mask;
-    while (keys[h] != kEmpty) {
-      if (keys[h] == key) return vals[h];
-      h = (h + 1) & mask;
-    }
+  std::int32_t add_node(std::int32_t at, std::int32_t it) {
     const auto node = static_cast<std::int32_t>(item.size());
-    keys[h] = key;
-    vals[h] = node;
     item.push_back(it);
     parent.push_back(at);
     count.push_back(0);
@@ -72,8 +75,23 @@ struct FpTree {
     return node;
   }
 
-  /// Adds a path (ascending local items) with weight w.
-  void insert(const std::int32_t* path, std::size_t len, std::int64_t w) {
+  std::int32_t child(std::int32_t at, std::int32_t it) {
+    const std::uint64_t key = (static_cast<std::uint64_t>(at) << 32) | static_cast<std::uint32_t>(it);
+    std::uint64_t h = ((key * 0x9E3779B97F4A7C15ull) >> 20) & mask;
+    while (gens[h] == gen) {
+      if (keys[h] == key) return vals[h];
+      h = (h + 1) & mask;
+    }
+    const std::int32_t node = add_node(at, it);
+    gens[h] = gen;
+    keys[h] = key;
+    vals[h] = node;
+    return node;
+  }
+
+  /// Adds a path (ascending local items) with weight w. With `sorted` (paths arrive in
+  /// lexicographic order) a node past the shared prefix cannot exist yet, so no lookup is made.
+  void insert(const std::int32_t* path, std::size_t len, std::int64_t w, bool sorted = false) {
     std::size_t common = 0;
     while (common < len && common < prev_len && prev_items[common] == path[common]) {
       count[static_cast<std::size_t>(prev_nodes[common])] += w;
@@ -81,7 +99,7 @@ struct FpTree {
     }
     std::int32_t at = common ? prev_nodes[common - 1] : 0;
     for (std::size_t j = common; j < len; ++j) {
-      at = child(at, path[j]);
+      at = sorted ? add_node(at, path[j]) : child(at, path[j]);
       count[static_cast<std::size_t>(at)] += w;
       prev_items[j] = path[j];
       prev_nodes[j] = at;
@@ -96,7 +114,7 @@ struct FpTree {
     return true;
   }
   std::int64_t bytes() const {
-    return static_cast<std::int64_t>(item.capacity() * 12 + count.capacity() * 8 + keys.capacity() * 12 +
+    return static_cast<std::int64_t>(item.capacity() * 12 + count.capacity() * 8 + keys.capacity() * 16 +
                                      head.capacity() * 16 + label.capacity() * 4);
   }
 };
@@ -143,7 +161,7 @@ bool build_conditional(const FpTree& t, std::int32_t y, FpTree& c, Workspace& ws
   std::int32_t k = 0;
   for (std::int32_t j = 0; j < y; ++j) ws.newid[static_cast<std::size_t>(j)] = ws.cnt[static_cast<std::size_t>(j)] >= ws.min_count ? k++ : -1;
   if (k == 0) return false;
-  c.reset(k, total + 1);
+  c.reset(k, std::min(total, t.n_nodes()) + 1);
   for (std::int32_t j = 0; j < y; ++j) {
     const std::int32_t id = ws.newid[static_cast<std::size_t>(j)];
     if (id >= 0) {
@@ -200,7 +218,7 @@ Itemsets fp_growth(const BasketView& baskets, const ItemsetOptions& options) {
 
   // The global tree: transactions are sorted, so the prefix fast path does nearly all the work.
   FpTree global;
-  global.reset(n_freq, prep.items.size() + 1);
+  global.reset(n_freq, 1);
   for (std::int32_t r = 0; r < n_freq; ++r) {
     global.label[static_cast<std::size_t>(r)] = r;
     global.support[static_cast<std::size_t>(r)] = prep.support[static_cast<std::size_t>(r)];
@@ -208,13 +226,11 @@ Itemsets fp_growth(const BasketView& baskets, const ItemsetOptions& options) {
   for (std::int64_t t = 0; t < prep.n_transactions(); ++t) {
     const auto b = static_cast<std::size_t>(prep.indptr[static_cast<std::size_t>(t)]);
     const auto e = static_cast<std::size_t>(prep.indptr[static_cast<std::size_t>(t) + 1]);
-    global.insert(prep.items.data() + b, e - b, prep.weight[static_cast<std::size_t>(t)]);
+    global.insert(prep.items.data() + b, e - b, prep.weight[static_cast<std::size_t>(t)], /*sorted=*/true);
   }
-  global.keys = {};  // the lookup is not needed for mining
-  global.vals = {};
   budget.charge(0, global.bytes(), kCaller);
 
-  const int threads = detail::resolve_threads(options.n_threads);
+  const int threads = detail::mining_threads(options.n_threads, static_cast<std::int64_t>(prep.items.size()));
   detail::ExceptionCollector errors;
 #pragma omp parallel num_threads(threads)
   {

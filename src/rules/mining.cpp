@@ -16,7 +16,7 @@ Prepared prepare(const BasketView& baskets, const ItemsetOptions& options, const
   Prepared out;
   out.n_baskets = n;
   out.min_count = options.min_count > 0 ? options.min_count : min_count_for(options.min_support, n);
-  const int threads = resolve_threads(options.n_threads);
+  const int threads = mining_threads(options.n_threads, static_cast<std::int64_t>(baskets.indices.size()));
   const std::int32_t n_items = baskets.n_items;
   const std::int64_t* indptr = baskets.indptr.data();
   const std::int32_t* indices = baskets.indices.data();

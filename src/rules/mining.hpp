@@ -3,6 +3,7 @@
 #pragma once
 
 #include <crmine/core/errors.hpp>
+#include <crmine/core/parallel.hpp>
 #include <crmine/rules/itemsets.hpp>
 
 #include <atomic>
@@ -29,6 +30,13 @@ struct Prepared {
     return static_cast<std::int64_t>(indptr.size() * 8 + items.size() * 4 + weight.size() * 8 + support.size() * 12);
   }
 };
+
+/// Threads for a mining phase: the caller's n_threads, or for 0 all cores unless the work is
+/// too small to repay waking them (on a busy machine that costs more than the mining).
+inline int mining_threads(int n_threads, std::int64_t work) {
+  if (n_threads > 0) return n_threads;
+  return work < (std::int64_t{1} << 19) ? 1 : resolve_threads(0);
+}
 
 /// Validates and prepares: counts items once per basket, keeps those with count >= min_count.
 Prepared prepare(const BasketView& baskets, const ItemsetOptions& options, const char* caller);

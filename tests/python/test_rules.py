@@ -121,7 +121,7 @@ def test_every_basket_form_gives_the_same_itemsets(rng):
     dense = rng.random((n_baskets, n_items)) < np.linspace(0.05, 0.5, n_items)
     dense[~dense.any(axis=1), 0] = True  # the long forms cannot express empty baskets
     lists = [list(np.flatnonzero(row)) for row in dense]
-    expected = _as_dict(rules.frequent_itemsets(lists, min_support=0.05, use_colnames=False))
+    expected = _as_dict(rules.frequent_itemsets(lists, min_support=0.05))
     assert len(expected) > 30
     csr = scipy_sparse.csr_matrix(dense)
     assert _as_dict(rules.frequent_itemsets(csr, min_support=0.05, use_colnames=False)) == expected
@@ -136,8 +136,7 @@ def test_every_basket_form_gives_the_same_itemsets(rng):
                             order=rows, item=cols, time_unit="D")
     assert _as_dict(rules.frequent_itemsets(log, min_support=0.05)) == expected
     for algorithm in ("eclat", "apriori"):
-        assert _as_dict(rules.frequent_itemsets(lists, min_support=0.05, algorithm=algorithm,
-                                                use_colnames=False)) == expected
+        assert _as_dict(rules.frequent_itemsets(lists, min_support=0.05, algorithm=algorithm)) == expected
 
 
 def test_closed_maximal_and_limits():
