@@ -7,7 +7,10 @@
 namespace crmine::python {
 void bind_core(py::module_& m);
 void bind_value(py::module_& m);
+void bind_rules(py::module_& m);
 void bind_clv(py::module_& m);
+void bind_cluster(py::module_& m);
+void bind_classify(py::module_& m);
 }  // namespace crmine::python
 
 PYBIND11_MODULE(_core, m) {
@@ -16,5 +19,8 @@ PYBIND11_MODULE(_core, m) {
   m.attr("__version__") = crmine::kVersion;
   crmine::python::bind_core(m);
   crmine::python::bind_value(m);
+  crmine::python::bind_rules(m);
   crmine::python::bind_clv(m);
+  crmine::python::bind_cluster(m);
+  crmine::python::bind_classify(m);
 }

@@ -2,7 +2,10 @@
 """crmine: data mining for customer relationship management.
 
 Areas are submodules: ``crmine.value`` (RFM, customer value, contribution, cohorts),
-``crmine.datasets`` (a seeded sample of realistic CRM data). Start with::
+``crmine.clv`` (BG/NBD, Pareto/NBD, Gamma-Gamma, CLV), ``crmine.classify``, ``crmine.metrics`` and
+``crmine.campaign`` (propensity models, lift, contact selection), ``crmine.cluster`` (segmentation),
+``crmine.rules`` (cross-sell mining), ``crmine.datasets`` (a seeded sample of realistic CRM data).
+Start with::
 
     import crmine as cm
     sample = cm.datasets.load_sample()
@@ -14,9 +17,9 @@ from .exceptions import LimitExceededError, ModelFormatError, NotFittedError
 
 _core._register_exceptions(NotFittedError, ModelFormatError, LimitExceededError)
 
-from . import clv, datasets, plot, report, value  # noqa: E402
+from . import campaign, classify, cluster, clv, datasets, metrics, plot, report, rules, value  # noqa: E402
 from .transactions import TransactionLog  # noqa: E402
 
 __version__ = _core.__version__
-__all__ = ["TransactionLog", "clv", "datasets", "plot", "report", "value", "NotFittedError", "ModelFormatError", "LimitExceededError",
-           "__version__"]
+__all__ = ["TransactionLog", "campaign", "classify", "cluster", "clv", "datasets", "metrics", "plot", "report", "rules",
+           "value", "NotFittedError", "ModelFormatError", "LimitExceededError", "__version__"]
