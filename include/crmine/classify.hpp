@@ -2,6 +2,7 @@
 // Umbrella header of the classify area: response, churn and propensity models, metrics, scoring.
 #pragma once
 
+#include <crmine/classify/gradient_boosting.hpp>
 #include <crmine/classify/logistic.hpp>
 #include <crmine/classify/metrics.hpp>
 #include <crmine/classify/naive_bayes.hpp>

@@ -140,6 +140,31 @@ void bind_classify(py::module_& m) {
       .def_static("from_bytes", &from_bytes<DecisionTreeRegressor>, py::arg("data"));
   add_tree<DecisionTreeRegressor>(reg);
 
+  py::class_<GradientBoostingOptions>(m, "GradientBoostingOptions")
+      .def(py::init<>())
+      .def_readwrite("n_estimators", &GradientBoostingOptions::n_estimators)
+      .def_readwrite("learning_rate", &GradientBoostingOptions::learning_rate)
+      .def_readwrite("num_leaves", &GradientBoostingOptions::num_leaves)
+      .def_readwrite("max_depth", &GradientBoostingOptions::max_depth)
+      .def_readwrite("min_child_samples", &GradientBoostingOptions::min_child_samples)
+      .def_readwrite("min_child_weight", &GradientBoostingOptions::min_child_weight)
+      .def_readwrite("reg_lambda", &GradientBoostingOptions::reg_lambda)
+      .def_readwrite("min_split_gain", &GradientBoostingOptions::min_split_gain)
+      .def_readwrite("subsample", &GradientBoostingOptions::subsample)
+      .def_readwrite("colsample_bytree", &GradientBoostingOptions::colsample_bytree)
+      .def_readwrite("max_bins", &GradientBoostingOptions::max_bins)
+      .def_readwrite("validation_fraction", &GradientBoostingOptions::validation_fraction)
+      .def_readwrite("n_iter_no_change", &GradientBoostingOptions::n_iter_no_change)
+      .def_readwrite("seed", &GradientBoostingOptions::seed)
+      .def_readwrite("n_threads", &GradientBoostingOptions::n_threads);
+  py::class_<GradientBoostingClassifier> gbm(m, "GradientBoostingClassifier");
+  gbm.def(py::init<GradientBoostingOptions>(), py::arg("options"))
+      .def("decision_function", &GradientBoostingClassifier::decision_function, py::arg("X"), Release())
+      .def_property_readonly("n_trees", &GradientBoostingClassifier::n_trees)
+      .def_property_readonly("feature_importances", &GradientBoostingClassifier::feature_importances)
+      .def_property_readonly("validation_loss", &GradientBoostingClassifier::validation_loss);
+  add_common<GradientBoostingClassifier>(gbm);
+
   py::class_<NaiveBayesOptions>(m, "NaiveBayesOptions")
       .def(py::init<>())
       .def_readwrite("var_smoothing", &NaiveBayesOptions::var_smoothing)

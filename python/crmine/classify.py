@@ -9,6 +9,8 @@ while fitting and scoring; C-contiguous float64 input is not copied):
 * ``DecisionTreeClassifier`` -- CART with gini/entropy, depth/leaf/split limits, cost-complexity
   pruning, missing values, and ``export_rules()`` as readable if-then rules;
 * ``NaiveBayes`` -- Gaussian for numeric columns, categorical for pandas categorical columns;
+* ``GradientBoostingClassifier`` -- histogram gradient boosting of leaf-wise trees (log-loss),
+  shrinkage, row/feature subsampling, early stopping on a held-out share, missing values;
 * ``LinearRegression`` (OLS / ridge) and ``DecisionTreeRegressor`` for numeric targets;
 * ``train_test_split`` and ``stratified_kfold`` (seeded, stratified).
 
@@ -38,6 +40,7 @@ from . import _core
 from .base import ConvergenceWarning, Estimator, check_array, check_is_fitted, check_sample_weight, seed_from
 
 __all__ = ["LogisticRegression", "LinearRegression", "DecisionTreeClassifier", "DecisionTreeRegressor", "NaiveBayes",
+           "GradientBoostingClassifier",
            "train_test_split", "stratified_kfold", "save_model", "load_model"]
 
 
@@ -84,6 +87,10 @@ class _Encoder:
     def fit(self, X: Any, caller: str) -> _Encoder:
         self.frame = hasattr(X, "columns") and hasattr(X, "dtypes")
         if not self.frame:
+            shape = np.shape(np.asarray(X)) if not hasattr(X, "tocsr") else (1, 1)
+            if len(shape) == 2 and shape[1] == 0:
+                raise ValueError(f"{caller}: Found array with 0 feature(s) (shape={shape}) while a minimum of 1 is "
+                                 "required.")
             self.n_in = check_array(X, caller=caller, ensure_finite=False).shape[1]
             self.names_out = [f"x{j}" for j in range(self.n_in)]
             self.numeric = list(range(self.n_in))
@@ -449,6 +456,94 @@ class DecisionTreeClassifier(_TreeMixin, _BinaryClassifier):
             self.feature_importances_ = np.array(list(imp.values()))
 
 
+class GradientBoostingClassifier(_BinaryClassifier):
+    """Histogram gradient boosting for binary targets (log-loss), trees grown leaf-wise.
+
+    Parameters (LightGBM's names where they exist)
+    ----------
+    n_estimators : int, default 100
+    learning_rate : float, default 0.1
+    num_leaves : int, default 31
+    max_depth : int or None, default None
+    min_child_samples : int, default 20
+    min_child_weight : float, default 1e-3
+        Summed hessian a leaf keeps.
+    reg_lambda, min_split_gain : float, default 0.0
+    subsample, colsample_bytree : float, default 1.0
+        Share of rows per round / features per tree.
+    max_bins : int, default 255
+    validation_fraction : float, default 0.0
+        > 0 holds out a stratified share and stops after ``n_iter_no_change`` rounds without a
+        better validation log-loss, keeping the best round.
+    n_iter_no_change : int, default 10
+    random_state : int, Generator or None, default 0
+    n_threads : int, default 0
+    """
+
+    _allow_nan = True
+
+    def __init__(self, *, n_estimators: int = 100, learning_rate: float = 0.1, num_leaves: int = 31,
+                 max_depth: int | None = None, min_child_samples: int = 20, min_child_weight: float = 1e-3,
+                 reg_lambda: float = 0.0, min_split_gain: float = 0.0, subsample: float = 1.0,
+                 colsample_bytree: float = 1.0, max_bins: int = 255, validation_fraction: float = 0.0,
+                 n_iter_no_change: int = 10, random_state: Any = 0, n_threads: int = 0) -> None:
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.max_depth = max_depth
+        self.min_child_samples = min_child_samples
+        self.min_child_weight = min_child_weight
+        self.reg_lambda = reg_lambda
+        self.min_split_gain = min_split_gain
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.max_bins = max_bins
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+        self.n_threads = n_threads
+
+    @classmethod
+    def _model_class(cls) -> Any:
+        return _core.GradientBoostingClassifier
+
+    def _options(self, caller: str) -> Any:
+        o = _core.GradientBoostingOptions()
+        o.n_estimators = _integer(self.n_estimators, "n_estimators", caller, 1)
+        o.learning_rate = _number(self.learning_rate, "learning_rate", caller, minimum=0.0, strict=True)
+        o.num_leaves = _integer(self.num_leaves, "num_leaves", caller, 2)
+        o.max_depth = -1 if self.max_depth is None else _integer(self.max_depth, "max_depth", caller, 1)
+        o.min_child_samples = _integer(self.min_child_samples, "min_child_samples", caller, 1)
+        o.min_child_weight = _number(self.min_child_weight, "min_child_weight", caller, minimum=0.0)
+        o.reg_lambda = _number(self.reg_lambda, "reg_lambda", caller, minimum=0.0)
+        o.min_split_gain = _number(self.min_split_gain, "min_split_gain", caller, minimum=0.0)
+        o.subsample = _number(self.subsample, "subsample", caller, minimum=0.0, strict=True)
+        o.colsample_bytree = _number(self.colsample_bytree, "colsample_bytree", caller, minimum=0.0, strict=True)
+        o.max_bins = _integer(self.max_bins, "max_bins", caller, 2)
+        o.validation_fraction = _number(self.validation_fraction, "validation_fraction", caller, minimum=0.0)
+        o.n_iter_no_change = _integer(self.n_iter_no_change, "n_iter_no_change", caller, 1)
+        o.seed = seed_from(self.random_state)
+        o.n_threads = _integer(self.n_threads, "n_threads", caller, 0)
+        return o
+
+    def _after_fit(self) -> None:
+        self.n_estimators_ = int(self._model.n_trees)
+        self.validation_loss_ = np.asarray(self._model.validation_loss)
+        imp = np.asarray(self._model.feature_importances)
+        if len(imp) != self.n_features_in_:
+            per_column = dict.fromkeys(self._encoder.columns, 0.0)
+            for name, v in zip(self._encoder.names_out, imp):
+                col = next(c for c in self._encoder.columns if name == str(c) or name.startswith(f"{c}="))
+                per_column[col] += v
+            imp = np.array(list(per_column.values()))
+        self.feature_importances_ = imp
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Raw log-odds of ``classes_[1]``."""
+        Xn, _ = self._transform(X, "GradientBoostingClassifier.decision_function")
+        return self._model.decision_function(Xn)
+
+
 class NaiveBayes(_BinaryClassifier):
     """Naive Bayes over mixed tables: Gaussian for numeric columns, categorical (with additive
     smoothing ``alpha``) for pandas categorical/string/bool-like columns. NaN and unseen
@@ -663,8 +758,9 @@ def load_model(path: str | Path) -> Any:
     """The compiled model stored at ``path`` (a ``crmine._core`` object with predict_proba)."""
     data = Path(path).read_bytes()
     for cls in (_core.LogisticRegression, _core.DecisionTreeClassifier, _core.NaiveBayes, _core.LinearRegression,
-                _core.DecisionTreeRegressor):
+                _core.DecisionTreeRegressor, _core.GradientBoostingClassifier):
         tag = {"LogisticRegression": b"LOGR", "DecisionTreeClassifier": b"DTRC", "NaiveBayes": b"NBAY",
+               "GradientBoostingClassifier": b"GBMC",
                "LinearRegression": b"LINR", "DecisionTreeRegressor": b"DTRR"}[cls.__name__]
         if data[12:16] == tag:
             return cls.from_bytes(data)

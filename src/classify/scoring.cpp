@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Campaign scoring and the classifier factory.
+#include <crmine/classify/gradient_boosting.hpp>
 #include <crmine/classify/logistic.hpp>
 #include <crmine/classify/naive_bayes.hpp>
 #include <crmine/classify/scoring.hpp>
@@ -65,6 +66,7 @@ std::unique_ptr<Classifier> load_classifier(std::istream& in) {
   const ModelTag tag = peek_model_tag(in);
   if (tag == model_tag("LOGR")) return std::make_unique<LogisticRegression>(LogisticRegression::load(in));
   if (tag == model_tag("DTRC")) return std::make_unique<DecisionTreeClassifier>(DecisionTreeClassifier::load(in));
+  if (tag == model_tag("GBMC")) return std::make_unique<GradientBoostingClassifier>(GradientBoostingClassifier::load(in));
   if (tag == model_tag("NBAY")) return std::make_unique<NaiveBayes>(NaiveBayes::load(in));
   throw ModelFormatError("load_classifier: the file holds a '" + std::string(tag.data(), tag.size()) + "' model, not a classifier");
 }

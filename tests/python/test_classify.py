@@ -211,6 +211,34 @@ def test_naive_bayes_equals_gaussian_plus_categorical_sklearn(data):
     RESULTS[(name, "NaiveBayes")] = (auc_ours, auc_ref, cmm.top_decile_lift(yte, p_ours))
 
 
+def test_gradient_boosting_auc_matches_lightgbm(data):
+    lightgbm = pytest.importorskip("lightgbm")
+    name, Xtr, ytr, Xte, yte, Htr, Hte = data
+    params = dict(n_estimators=200, learning_rate=0.05, num_leaves=31, min_child_samples=20, subsample=1.0,
+                  colsample_bytree=1.0)
+    ours = cc.GradientBoostingClassifier(**params).fit(Xtr, ytr)
+    ref = lightgbm.LGBMClassifier(**params, reg_lambda=0.0, max_bin=255, verbose=-1, random_state=0, n_jobs=2)
+    ref.fit(Htr.to_numpy(), ytr)
+    p_ours, p_ref = ours.predict_proba(Xte)[:, 1], ref.predict_proba(Hte.to_numpy())[:, 1]
+    auc_ours, auc_ref = roc_auc_score(yte, p_ours), roc_auc_score(yte, p_ref)
+    assert abs(auc_ours - auc_ref) < 0.005, (auc_ours, auc_ref)
+    RESULTS[(name, "GradientBoosting")] = (auc_ours, auc_ref, cmm.top_decile_lift(yte, p_ours))
+
+
+def test_gradient_boosting_early_stopping_subsampling_threads(bank):
+    X, y = bank
+    (Xtr, ytr), (Xte, yte) = split(X, y)
+    kw = dict(n_estimators=500, learning_rate=0.2, subsample=0.8, colsample_bytree=0.7, validation_fraction=0.15,
+              n_iter_no_change=5, random_state=7)
+    a = cc.GradientBoostingClassifier(**kw, n_threads=1).fit(Xtr, ytr)
+    b = cc.GradientBoostingClassifier(**kw, n_threads=2).fit(Xtr, ytr)
+    assert a.n_estimators_ < 500
+    assert a.n_estimators_ == b.n_estimators_
+    np.testing.assert_array_equal(a.predict_proba(Xte), b.predict_proba(Xte))
+    assert roc_auc_score(yte, a.predict_proba(Xte)[:, 1]) > 0.78
+    assert a.feature_importances_.shape == (X.shape[1],)
+
+
 def test_linear_regression_equals_least_squares(rng):
     X = rng.normal(size=(300, 4))
     X[:, 3] = X[:, 0] + X[:, 1]  # rank deficient: the minimum-norm solution
@@ -286,7 +314,8 @@ def test_pipeline_gridsearch_pickle(telco):
     grid = GridSearchCV(make_pipeline(StandardScaler(), cc.LogisticRegression()), {"logisticregression__C": [0.1, 1.0]},
                         cv=3, scoring="roc_auc").fit(num, y)
     assert grid.best_score_ > 0.8
-    for model in (cc.LogisticRegression(C=0.3), cc.DecisionTreeClassifier(max_depth=4), cc.NaiveBayes()):
+    for model in (cc.LogisticRegression(C=0.3), cc.DecisionTreeClassifier(max_depth=4), cc.NaiveBayes(),
+                  cc.GradientBoostingClassifier(n_estimators=20)):
         model.fit(X, y)
         clone = pickle.loads(pickle.dumps(model))
         np.testing.assert_array_equal(clone.predict_proba(X), model.predict_proba(X))
@@ -370,7 +399,8 @@ def test_model_saved_in_python_scores_in_cpp(telco, tmp_path):
         pytest.skip("examples/cpp classify_example is not built (scripts/test.sh builds it)")
     X, y = telco
     (Xtr, ytr), (Xte, _) = split(X, y)
-    for model in (cc.LogisticRegression(C=0.5), cc.DecisionTreeClassifier(max_depth=5), cc.NaiveBayes()):
+    for model in (cc.LogisticRegression(C=0.5), cc.DecisionTreeClassifier(max_depth=5), cc.NaiveBayes(),
+                  cc.GradientBoostingClassifier(n_estimators=30)):
         model.fit(Xtr.select_dtypes("number") if isinstance(model, cc.NaiveBayes) else Xtr, ytr)
         features = Xte.select_dtypes("number") if isinstance(model, cc.NaiveBayes) else Xte
         encoded, _ = model._encoder.transform(features, "test")

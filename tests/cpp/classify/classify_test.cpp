@@ -301,3 +301,49 @@ TEST(Scoring, TopNAndProfitCurve) {
 
 }  // namespace
 }  // namespace crmine
+
+namespace crmine {
+namespace {
+
+TEST(GradientBoostingClassifier, BeatsASingleTreeAndIsThreadInvariant) {
+  const Data d = logistic_data(8000, 6, 21);
+  const Data t = logistic_data(4000, 6, 22);
+  GradientBoostingOptions o;
+  o.n_estimators = 60;
+  o.subsample = 0.8;
+  o.colsample_bytree = 0.8;
+  o.n_threads = 1;
+  GradientBoostingClassifier a(o);
+  a.fit(d.X, d.y);
+  o.n_threads = 2;
+  GradientBoostingClassifier b(o);
+  b.fit(d.X, d.y);
+  EXPECT_EQ(a.predict_proba(t.X), b.predict_proba(t.X));
+  DecisionTreeClassifier tree({.max_depth = 4});
+  tree.fit(d.X, d.y);
+  const double auc_gbm = roc_auc(t.y, a.predict_proba(t.X).col(1)), auc_tree = roc_auc(t.y, tree.predict_proba(t.X).col(1));
+  EXPECT_GT(auc_gbm, auc_tree + 0.01);
+  std::stringstream s;
+  a.save(s);
+  auto loaded = load_classifier(s);
+  EXPECT_EQ(loaded->predict_proba(t.X), a.predict_proba(t.X));
+}
+
+TEST(GradientBoostingClassifier, EarlyStoppingAndMissingValues) {
+  Data d = logistic_data(5000, 4, 8);
+  for (Eigen::Index i = 0; i < d.X.rows(); i += 7) d.X(i, 0) = std::numeric_limits<double>::quiet_NaN();
+  GradientBoostingOptions o;
+  o.n_estimators = 1000;
+  o.learning_rate = 0.3;
+  o.validation_fraction = 0.2;
+  GradientBoostingClassifier m(o);
+  m.fit(d.X, d.y);
+  EXPECT_LT(m.n_trees(), 1000);
+  EXPECT_EQ(static_cast<int>(m.validation_loss().size()), m.n_trees() + o.n_iter_no_change);
+  EXPECT_TRUE(m.predict_proba(d.X).allFinite());
+  o.num_leaves = 1;
+  EXPECT_THROW(GradientBoostingClassifier(o).fit(d.X, d.y), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace crmine
