@@ -765,3 +765,71 @@ def load_model(path: str | Path) -> Any:
         if data[12:16] == tag:
             return cls.from_bytes(data)
     raise ValueError(f"load_model: {path} is not a crmine classification or regression model")
+
+
+# ----------------------------------------------------------------------------- report section
+
+def response_model_section(report: Any, ctx: dict) -> None:
+    """``crmine report`` section: a response/churn model on per-customer features when the CLI
+    was given ``--label`` (a 0/1 or two-valued column; a customer is positive if any row is)."""
+    label = (ctx.get("columns") or {}).get("label")
+    frame = ctx.get("frame")
+    if not label or frame is None:
+        return
+    from . import metrics, plot
+
+    sec = report.section("Response model", (
+        f"Who shows '{label}'? Customers are described by their purchase history (recency, occasions, revenue, "
+        "returns, tenure); a logistic regression, a decision tree and gradient boosting are fitted on 70% of the "
+        "customers and evaluated on the other 30% (seeded, stratified split)."))
+    if label not in frame.columns:
+        sec.note(f"Label column {label!r} is not in the input; the response model was skipped.", kind="warning")
+        return
+    customer = ctx["columns"]["customer"]
+    raw = frame[[customer, label]].dropna()
+    values = raw[label]
+    if not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        levels = sorted(values.unique(), key=str)
+        positive = next((v for v in levels if str(v).lower() in ("1", "yes", "true", "y")), levels[-1])
+        values = values == positive
+    per_customer = values.astype(float).groupby(raw[customer]).max()
+    summary = ctx["summary"]
+    as_of = summary["last_purchase"].max()
+    features = pd.DataFrame({
+        "recency_days": (as_of - summary["last_purchase"]).dt.days,
+        "tenure_days": (as_of - summary["first_purchase"]).dt.days,
+        "occasions": summary["occasions"], "revenue": summary["revenue"], "returned": summary["returned"],
+        "first_occasion_revenue": summary["first_occasion_revenue"],
+    }, index=summary.index).astype(float)
+    y = per_customer.reindex(features.index)
+    keep = y.notna().to_numpy()
+    features, y = features[keep], y[keep].astype(int)
+    if y.nunique() < 2 or min(y.sum(), len(y) - y.sum()) < 10:
+        sec.note(f"Column {label!r} needs at least 10 customers of each class; the response model was skipped.",
+                 kind="warning")
+        return
+    train, test = train_test_split(features.assign(_y=y), stratify="_y", test_size=0.3, random_state=0)
+    ytr, yte = train.pop("_y"), test.pop("_y")
+    models = {"Logistic regression": LogisticRegression(),
+              "Decision tree (depth 3)": DecisionTreeClassifier(max_depth=3, min_samples_leaf=20),
+              "Gradient boosting": GradientBoostingClassifier(n_estimators=200, learning_rate=0.05)}
+    rows, scores = [], {}
+    for name, model in models.items():
+        p = model.fit(train, ytr).predict_proba(test)[:, 1]
+        scores[name] = p
+        rows.append({"model": name, "test AUC": metrics.roc_auc_score(yte, p),
+                     "top-decile lift": metrics.top_decile_lift(yte, p) if len(yte) >= 10 else np.nan})
+    table = pd.DataFrame(rows).set_index("model")
+    best = table["test AUC"].idxmax()
+    sec.metrics({"Customers": f"{len(y):,}", "Positive rate": f"{y.mean():.1%}", "Best model": best,
+                 "Test AUC": f"{table.loc[best, 'test AUC']:.3f}"})
+    sec.table(table, caption="Models on the held-out 30%", float_format="{:,.3f}")
+    lift = metrics.lift_table(yte, scores[best])
+    sec.figure(plot.line_chart(np.r_[0.0, lift["n"].cumsum() / lift["n"].sum()],
+                               {best: np.r_[0.0, lift["cumulative_gain"]]},
+                               title="Cumulative gains", x_label="Share of customers contacted, best scored first",
+                               y_label="Share of positives reached", x_percent=True, y_percent=True, diagonal=True))
+    sec.table(lift[["n", "responders", "response_rate", "lift", "cumulative_gain"]], caption=f"Lift by decile ({best})",
+              percent_columns=("response_rate", "cumulative_gain"))
+    rules = models["Decision tree (depth 3)"].export_rules(precision=3).splitlines()
+    sec.table(pd.DataFrame({"rule": rules}), caption="Decision-tree rules, highest rate first", index=False)

@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from . import cluster, datasets, plot, rules, value
+from . import classify, cluster, datasets, plot, rules, value
 from .report import Progress, Report
 from .transactions import TransactionLog
 
@@ -175,6 +175,7 @@ SECTIONS: list[tuple[str, Callable[[Report, dict], None]]] = [
     ("Lifetime value", _lifetime_value),
     ("Segmentation", cluster.segmentation_section),
     ("Cross-sell", rules.cross_sell_section),
+    ("Response model", classify.response_model_section),
 ]
 
 
@@ -228,6 +229,7 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--sep", help="CSV field separator (default ',')")
     rep.add_argument("--as-of", help="reference date of recency (default: the day after the last row)")
     rep.add_argument("--period", choices=["W", "M", "Q", "Y"], help="cohort period (default: from the span)")
+    rep.add_argument("--label", help="0/1 or two-valued column (response, churn): adds a response-model section")
     rep.add_argument("--title", default=None, help="report title")
     rep.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     return parser
@@ -260,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 title = args.title or f"crmine report: {args.input.name}"
             log = TransactionLog.from_frame(frame, **{k: v for k, v in names.items() if v is not None})
         report = build_report(log, title=title, as_of=args.as_of, period=args.period, progress=progress,
-                              extra={"frame": frame, "columns": names})
+                              extra={"frame": frame, "columns": {**names, "label": args.label}})
         with progress.stage("Writing report"):
             path = report.write(args.output)
     except (ValueError, TypeError) as exc:

@@ -419,3 +419,21 @@ def test_record_results():
     """Prints the AUC / top-decile-lift table for docs/user/classify.md (run with -s)."""
     for (data_name, model), (ours, ref, lift) in sorted(RESULTS.items()):
         print(f"| {data_name} | {model} | {ours:.4f} | {ref:.4f} | {lift:.2f} |")
+
+
+def test_report_gets_a_response_model_section_with_label(tmp_path):
+    from crmine import cli
+
+    frame = cm.datasets.make_transactions(1500, seed=1).transactions
+    occasions = frame.groupby("customer_id")["order_id"].nunique()
+    rng = np.random.default_rng(0)
+    responded = pd.Series(rng.random(len(occasions)) < 1 / (1 + np.exp(-(occasions - occasions.median()) / 3)),
+                          index=occasions.index).map({True: "yes", False: "no"})
+    frame["responded"] = frame["customer_id"].map(responded)
+    frame.to_csv(tmp_path / "tx.csv", index=False)
+    out = tmp_path / "report.html"
+    assert cli.main(["report", str(tmp_path / "tx.csv"), "--label", "responded", "-o", str(out), "-q"]) == 0
+    html = out.read_text()
+    assert "Response model" in html and "Lift by decile" in html and "IF " in html
+    assert cli.main(["report", str(tmp_path / "tx.csv"), "-o", str(tmp_path / "plain.html"), "-q"]) == 0
+    assert "Response model" not in (tmp_path / "plain.html").read_text()

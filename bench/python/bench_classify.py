@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Side-by-side classifier benchmark on bank marketing (bank-additional-full, `duration` dropped).
+
+Every pair gets the same one-hot float64 matrix, the same split and comparable settings; the
+table prints fit and predict times, test AUC and the time ratio peer / crmine (> 1: crmine
+faster). Optional: ``--synthetic N`` adds an N x 50 logistic data set.
+
+    python bench/python/bench_classify.py [--threads 2] [--synthetic 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import lzma
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import crmine.classify as cc
+import crmine.metrics as cmm
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "bank_marketing" / "bank-additional-full.csv.xz"
+
+
+def bank() -> tuple[np.ndarray, np.ndarray]:
+    with lzma.open(DATA, "rt") as f:
+        frame = pd.read_csv(f, sep=";").drop(columns=["duration"])
+    y = (frame.pop("y") == "yes").to_numpy(dtype=int)
+    X = pd.get_dummies(frame, dtype=float).to_numpy(dtype=np.float64)
+    return np.ascontiguousarray(X), y
+
+
+def synthetic(n: int, p: int = 50, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p))
+    beta = rng.normal(scale=0.5, size=p) * (rng.random(p) < 0.4)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(X @ beta - 1.5)))).astype(int)
+    return X, y
+
+
+def timed(fn, repeat: int = 1) -> tuple[float, object]:
+    best, out = np.inf, None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def pairs(threads: int):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.tree import DecisionTreeClassifier
+
+    yield ("LogisticRegression (L2, C=1)", cc.LogisticRegression(n_threads=threads),
+           [("scikit-learn lbfgs", make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)))])
+    yield ("DecisionTree (depth 8, leaf 20)", cc.DecisionTreeClassifier(max_depth=8, min_samples_leaf=20, n_threads=threads),
+           [("scikit-learn", DecisionTreeClassifier(max_depth=8, min_samples_leaf=20, random_state=0))])
+    yield ("NaiveBayes (Gaussian)", cc.NaiveBayes(), [("scikit-learn GaussianNB", GaussianNB())])
+    peers = [("scikit-learn HistGB", HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, max_leaf_nodes=31,
+                                                                    early_stopping=False, random_state=0))]
+    try:
+        import lightgbm
+
+        peers.insert(0, ("LightGBM", lightgbm.LGBMClassifier(n_estimators=200, learning_rate=0.05, num_leaves=31,
+                                                             verbose=-1, n_jobs=threads, random_state=0)))
+    except ImportError:
+        pass
+    yield ("GradientBoosting (200 x 31 leaves)",
+           cc.GradientBoostingClassifier(n_estimators=200, learning_rate=0.05, num_leaves=31, n_threads=threads), peers)
+
+
+def run(name: str, X: np.ndarray, y: np.ndarray, threads: int) -> list[dict]:
+    rng = np.random.default_rng(1)
+    test = rng.random(len(y)) < 0.3
+    Xtr, ytr, Xte, yte = X[~test], y[~test], np.ascontiguousarray(X[test]), y[test]
+    rows = []
+    for model_name, ours, peers in pairs(threads):
+        fit_t, _ = timed(lambda: ours.fit(Xtr, ytr))
+        pred_t, p = timed(lambda: ours.predict_proba(Xte)[:, 1], repeat=3)
+        auc = cmm.roc_auc_score(yte, p)
+        rows.append(dict(data=name, model=model_name, tool="crmine", fit_s=fit_t, predict_s=pred_t, auc=auc,
+                         fit_ratio=1.0, predict_ratio=1.0))
+        for peer_name, peer in peers:
+            pf, _ = timed(lambda: peer.fit(Xtr, ytr))
+            pp, q = timed(lambda: peer.predict_proba(Xte)[:, 1], repeat=3)
+            rows.append(dict(data=name, model=model_name, tool=peer_name, fit_s=pf, predict_s=pp,
+                             auc=cmm.roc_auc_score(yte, q), fit_ratio=pf / fit_t, predict_ratio=pp / pred_t))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--synthetic", type=int, default=0, help="rows of an extra N x 50 synthetic set (0 = skip)")
+    args = parser.parse_args()
+    import os
+
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    rows = run("bank marketing (41,188 x 62)", *bank(), args.threads)
+    if args.synthetic:
+        rows += run(f"synthetic ({args.synthetic:,} x 50)", *synthetic(args.synthetic), args.threads)
+    table = pd.DataFrame(rows)
+    print(f"threads = {args.threads}; ratio = peer time / crmine time (> 1: crmine faster)\n")
+    print("| data | model | tool | fit s | predict s | test AUC | fit ratio | predict ratio |")
+    print("|---|---|---|---:|---:|---:|---:|---:|")
+    for r in table.itertuples():
+        print(f"| {r.data} | {r.model} | {r.tool} | {r.fit_s:.3f} | {r.predict_s:.4f} | {r.auc:.4f} | "
+              f"{r.fit_ratio:.2f} | {r.predict_ratio:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
