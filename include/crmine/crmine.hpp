@@ -2,6 +2,7 @@
 // Umbrella header: every public area of crmine.
 #pragma once
 
+#include <crmine/classify.hpp>
 #include <crmine/cluster.hpp>
 #include <crmine/clv.hpp>
 #include <crmine/core/calendar.hpp>
