@@ -13,24 +13,6 @@
 namespace crmine::python {
 namespace {
 
-using Release = py::call_guard<py::gil_scoped_release>;
-
-template <typename Model>
-py::bytes to_bytes(const Model& m) {
-  std::ostringstream out;
-  {
-    py::gil_scoped_release release;
-    m.save(out);
-  }
-  return py::bytes(out.str());
-}
-
-template <typename Model>
-Model from_bytes(const py::bytes& data) {
-  std::istringstream in{std::string(data)};
-  py::gil_scoped_release release;
-  return Model::load(in);
-}
 
 template <typename Model, typename Class>
 void add_io(Class& cls) {

@@ -8,6 +8,7 @@
 #include <pybind11/pybind11.h>
 
 #include <span>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,28 @@ template <typename T>
 std::vector<T> vector_of(const py::handle& obj, const char* name) {
   const auto s = span_of<T>(obj, name);
   return {s.begin(), s.end()};
+}
+
+/// Releases the GIL for the duration of a bound call.
+using Release = py::call_guard<py::gil_scoped_release>;
+
+/// A model's bytes in crmine's versioned format (pickling and `to_bytes` use these).
+template <typename Model>
+py::bytes to_bytes(const Model& m) {
+  std::ostringstream out;
+  {
+    py::gil_scoped_release release;
+    m.save(out);
+  }
+  return py::bytes(out.str());
+}
+
+/// The model held by bytes from `to_bytes`; ModelFormatError when they are not a valid record.
+template <typename Model>
+Model from_bytes(const py::bytes& data) {
+  std::istringstream in{std::string(data)};
+  py::gil_scoped_release release;
+  return Model::load(in);
 }
 
 }  // namespace crmine::python

@@ -3,12 +3,8 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import math
-import pathlib
 import re
-import sys
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -16,29 +12,9 @@ import pandas as pd
 import pytest
 
 
-def _load(name: str):
-    """Import crmine.<name>; fall back to the source file when the package cannot be imported.
-
-    The package __init__ may need the compiled extension, which these pure
-    Python modules do not use.
-    """
-    try:
-        return importlib.import_module(f"crmine.{name}")
-    except ImportError:
-        path = pathlib.Path(__file__).resolve().parents[2] / "python" / "crmine" / f"{name}.py"
-        if not path.is_file():
-            pytest.skip(f"crmine.{name} is not available")
-        module_name = f"_crmine_{name}_under_test"
-        if module_name in sys.modules:
-            return sys.modules[module_name]
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-        return module
 
 
-plot = _load("plot")
+from crmine import plot
 
 SVG = "{http://www.w3.org/2000/svg}"
 
