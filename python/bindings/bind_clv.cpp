@@ -185,21 +185,12 @@ void bind_clv(py::module_& m) {
       [](py::object customer, py::object time, std::int64_t ticks_per_day, py::object amount, py::object order,
          py::object cost, double unit_days, py::object calibration_end, py::object observation_end,
          const std::string& returns, int n_jobs) {
-        TransactionLog log;
-        log.customer = span_of<std::int64_t>(customer, "customer");
-        log.time = span_of<std::int64_t>(time, "time");
-        log.ticks_per_day = ticks_per_day;
-        log.amount = span_of<double>(amount, "amount");
-        log.order = span_of<std::int64_t>(order, "order");
-        log.cost = span_of<double>(cost, "cost");
+        const TransactionLog log = make_log(customer, time, ticks_per_day, amount, order, cost);
         ClvSummaryOptions o;
         o.unit_days = unit_days;
         if (!calibration_end.is_none()) o.calibration_end = calibration_end.cast<std::int64_t>();
         if (!observation_end.is_none()) o.observation_end = observation_end.cast<std::int64_t>();
-        if (returns == "net") o.returns = ReturnPolicy::net;
-        else if (returns == "drop") o.returns = ReturnPolicy::drop;
-        else if (returns == "error") o.returns = ReturnPolicy::error;
-        else throw InvalidArgument("returns: must be 'net', 'drop' or 'error', got '" + returns + "'");
+        o.returns = parse_returns(returns);
         o.n_jobs = n_jobs;
         py::gil_scoped_release release;
         return clv_summary(log, o);

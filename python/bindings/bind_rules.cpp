@@ -88,12 +88,7 @@ void bind_rules(py::module_& m) {
       "rules_make_baskets",
       [](py::object customer, py::object time, std::int64_t ticks_per_day, py::object order, py::object item,
          const std::string& by, int n_threads) {
-        TransactionLog log;
-        log.customer = span_of<std::int64_t>(customer, "customer");
-        log.time = span_of<std::int64_t>(time, "time");
-        log.ticks_per_day = ticks_per_day;
-        log.order = span_of<std::int64_t>(order, "order");
-        log.item = span_of<std::int64_t>(item, "item");
+        const TransactionLog log = make_log(customer, time, ticks_per_day, py::none(), order, py::none(), item);
         const BasketOptions options{parse_key(by), n_threads};
         Baskets b;
         {
@@ -196,11 +191,7 @@ void bind_rules(py::module_& m) {
       "rules_sequential_patterns",
       [](py::object customer, py::object time, std::int64_t ticks_per_day, py::object item, double min_support,
          std::int64_t min_count, int max_len, std::int64_t max_gap, std::int64_t max_patterns, int n_threads) {
-        TransactionLog log;
-        log.customer = span_of<std::int64_t>(customer, "customer");
-        log.time = span_of<std::int64_t>(time, "time");
-        log.ticks_per_day = ticks_per_day;
-        log.item = span_of<std::int64_t>(item, "item");
+        const TransactionLog log = make_log(customer, time, ticks_per_day, py::none(), py::none(), py::none(), item);
         SequenceOptions o;
         o.min_support = min_support;
         o.min_count = min_count;

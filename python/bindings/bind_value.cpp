@@ -9,13 +9,6 @@
 namespace crmine::python {
 namespace {
 
-ReturnPolicy parse_returns(const std::string& s) {
-  if (s == "net") return ReturnPolicy::net;
-  if (s == "drop") return ReturnPolicy::drop;
-  if (s == "error") return ReturnPolicy::error;
-  throw InvalidArgument("returns: must be 'net', 'drop' or 'error', got '" + s + "'");
-}
-
 Period parse_period(const std::string& s) {
   if (s == "D" || s == "day") return Period::day;
   if (s == "W" || s == "week") return Period::week;
@@ -23,19 +16,6 @@ Period parse_period(const std::string& s) {
   if (s == "Q" || s == "quarter") return Period::quarter;
   if (s == "Y" || s == "year") return Period::year;
   throw InvalidArgument("period: must be one of 'D', 'W', 'M', 'Q', 'Y', got '" + s + "'");
-}
-
-/// The columns of a log as passed from Python; the arrays stay referenced by the caller.
-TransactionLog make_log(const py::handle& customer, const py::handle& time, std::int64_t ticks_per_day,
-                        const py::handle& amount, const py::handle& order, const py::handle& cost) {
-  TransactionLog log;
-  log.customer = span_of<std::int64_t>(customer, "customer");
-  log.time = span_of<std::int64_t>(time, "time");
-  log.ticks_per_day = ticks_per_day;
-  log.amount = span_of<double>(amount, "amount");
-  log.order = span_of<std::int64_t>(order, "order");
-  log.cost = span_of<double>(cost, "cost");
-  return log;
 }
 
 template <typename Class, typename T>

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <crmine/core/errors.hpp>
+#include <crmine/core/transactions.hpp>
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -53,6 +54,29 @@ template <typename T>
 std::vector<T> vector_of(const py::handle& obj, const char* name) {
   const auto s = span_of<T>(obj, name);
   return {s.begin(), s.end()};
+}
+
+/// The ReturnPolicy named by the Python `returns=` argument.
+inline ReturnPolicy parse_returns(const std::string& s) {
+  if (s == "net") return ReturnPolicy::net;
+  if (s == "drop") return ReturnPolicy::drop;
+  if (s == "error") return ReturnPolicy::error;
+  throw InvalidArgument("returns: must be 'net', 'drop' or 'error', got '" + s + "'");
+}
+
+/// A log over the columns passed from Python (None = an absent optional column), which the caller keeps referenced during the call.
+inline TransactionLog make_log(const py::handle& customer, const py::handle& time, std::int64_t ticks_per_day,
+                               const py::handle& amount, const py::handle& order, const py::handle& cost,
+                               const py::handle& item = py::none()) {
+  TransactionLog log;
+  log.customer = span_of<std::int64_t>(customer, "customer");
+  log.time = span_of<std::int64_t>(time, "time");
+  log.ticks_per_day = ticks_per_day;
+  log.amount = span_of<double>(amount, "amount");
+  log.order = span_of<std::int64_t>(order, "order");
+  log.cost = span_of<double>(cost, "cost");
+  log.item = span_of<std::int64_t>(item, "item");
+  return log;
 }
 
 /// Releases the GIL for the duration of a bound call.
