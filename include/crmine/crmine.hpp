@@ -2,6 +2,7 @@
 // Umbrella header: every public area of crmine.
 #pragma once
 
+#include <crmine/campaign.hpp>
 #include <crmine/classify.hpp>
 #include <crmine/cluster.hpp>
 #include <crmine/clv.hpp>
@@ -13,6 +14,7 @@
 #include <crmine/core/random.hpp>
 #include <crmine/core/serialize.hpp>
 #include <crmine/core/transactions.hpp>
+#include <crmine/deviation.hpp>
 #include <crmine/rules.hpp>
 #include <crmine/value.hpp>
 #include <crmine/version.hpp>

@@ -11,6 +11,10 @@ void bind_rules(py::module_& m);
 void bind_clv(py::module_& m);
 void bind_cluster(py::module_& m);
 void bind_classify(py::module_& m);
+void bind_deviation(py::module_& m);
+void bind_alerts(py::module_& m);
+void bind_uplift(py::module_& m);
+void bind_campaign(py::module_& m);
 }  // namespace crmine::python
 
 PYBIND11_MODULE(_core, m) {
@@ -23,4 +27,8 @@ PYBIND11_MODULE(_core, m) {
   crmine::python::bind_clv(m);
   crmine::python::bind_cluster(m);
   crmine::python::bind_classify(m);
+  crmine::python::bind_deviation(m);
+  crmine::python::bind_alerts(m);
+  crmine::python::bind_uplift(m);
+  crmine::python::bind_campaign(m);
 }

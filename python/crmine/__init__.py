@@ -17,9 +17,11 @@ from .exceptions import LimitExceededError, ModelFormatError, NotFittedError
 
 _core._register_exceptions(NotFittedError, ModelFormatError, LimitExceededError)
 
-from . import campaign, classify, cluster, clv, datasets, metrics, plot, report, rules, value  # noqa: E402
+from . import (campaign, classify, cluster, clv, datasets, deviation, metrics, plot, profile, prospect,  # noqa: E402
+               report, rules, satisfaction, uplift, value)
 from .transactions import TransactionLog  # noqa: E402
 
 __version__ = _core.__version__
-__all__ = ["TransactionLog", "campaign", "classify", "cluster", "clv", "datasets", "metrics", "plot", "report", "rules",
-           "value", "NotFittedError", "ModelFormatError", "LimitExceededError", "__version__"]
+__all__ = ["TransactionLog", "campaign", "classify", "cluster", "clv", "datasets", "deviation", "metrics", "plot",
+           "profile", "prospect", "report", "rules", "satisfaction", "uplift", "value",
+           "NotFittedError", "ModelFormatError", "LimitExceededError", "__version__"]

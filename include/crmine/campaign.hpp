@@ -1,0 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
+// Umbrella header of the campaign area: campaign strategy: uplift, budget-limited assignment, satisfaction, look-alikes, 7P profile.
+#pragma once
+
