@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: Apache-2.0
+// Meta-learners over crmine's classifiers: the two-model and the class-transformation approach.
+#include <crmine/campaign/uplift.hpp>
+#include <crmine/classify/scoring.hpp>
+#include <crmine/core/serialize.hpp>
+
+#include <cmath>
+#include <sstream>
+
+namespace crmine {
+namespace detail {
+
+void check_uplift_fit(const char* where, MatrixRef X, LabelRef y, LabelRef treatment, bool allow_nan) {
+  if (X.rows() == 0) throw_invalid(where, "X", "has no rows");
+  if (X.cols() == 0) throw_invalid(where, "X", "has no columns");
+  for (Eigen::Index i = 0; i < X.rows(); ++i)
+    for (Eigen::Index j = 0; j < X.cols(); ++j) {
+      const double v = X(i, j);
+      if (std::isfinite(v) || (allow_nan && std::isnan(v))) continue;
+      throw_invalid(where, "X", std::isnan(v) ? "NaN" : "infinite value", " at row ", i, ", column ", j);
+    }
+  if (y.size() != X.rows()) throw_invalid(where, "y", "has ", y.size(), " entries, X has ", X.rows(), " rows");
+  if (treatment.size() != X.rows())
+    throw_invalid(where, "treatment", "has ", treatment.size(), " entries, X has ", X.rows(), " rows");
+  Eigen::Index treated = 0;
+  for (Eigen::Index i = 0; i < X.rows(); ++i) {
+    if (y[i] != 0 && y[i] != 1) throw_invalid(where, "y", "value ", y[i], " at row ", i, "; responses must be 0 or 1");
+    if (treatment[i] != 0 && treatment[i] != 1)
+      throw_invalid(where, "treatment", "value ", treatment[i], " at row ", i, "; treatment flags must be 0 or 1");
+    treated += treatment[i];
+  }
+  if (treated == 0) throw_invalid(where, "treatment", "has no treated rows (all 0); uplift needs both groups");
+  if (treated == X.rows()) throw_invalid(where, "treatment", "has no control rows (all 1); uplift needs both groups");
+}
+
+}  // namespace detail
+
+namespace {
+
+constexpr ModelTag kTwoModelTag = model_tag("UP2M");
+constexpr ModelTag kClassTransformationTag = model_tag("UPCT");
+constexpr std::uint32_t kSchema = 1;
+
+/// The rows of X (and y) whose treatment flag equals `group`.
+void take_group(MatrixRef X, LabelRef y, LabelRef treatment, int group, RowMatrix& Xg, Eigen::VectorXi& yg) {
+  const Eigen::Index m = group == 1 ? treatment.sum() : X.rows() - treatment.sum();
+  Xg.resize(m, X.cols());
+  yg.resize(m);
+  Eigen::Index r = 0;
+  for (Eigen::Index i = 0; i < X.rows(); ++i)
+    if (treatment[i] == group) {
+      Xg.row(r) = X.row(i);
+      yg[r++] = y[i];
+    }
+}
+
+std::string bytes_of(const Classifier& model) {
+  std::ostringstream out;
+  model.save(out);
+  return out.str();
+}
+
+std::unique_ptr<Classifier> classifier_from(const std::string& bytes) {
+  std::istringstream in(bytes);
+  return load_classifier(in);
+}
+
+void check_models(const char* where, const char* name, const std::unique_ptr<Classifier>& m) {
+  if (!m) detail::throw_invalid(where, name, "is null; pass a classifier such as LogisticRegression");
+}
+
+Eigen::VectorXd positive_proba(const Classifier& m, MatrixRef X) { return m.predict_proba(X).col(1); }
+
+}  // namespace
+
+TwoModelUplift::TwoModelUplift(std::unique_ptr<Classifier> treated_model, std::unique_ptr<Classifier> control_model)
+    : treated_(std::move(treated_model)), control_(std::move(control_model)) {
+  check_models("TwoModelUplift", "treated_model", treated_);
+  check_models("TwoModelUplift", "control_model", control_);
+}
+
+TwoModelUplift& TwoModelUplift::fit(MatrixRef X, LabelRef y, LabelRef treatment) {
+  constexpr const char* where = "TwoModelUplift::fit";
+  detail::check_uplift_fit(where, X, y, treatment, true);
+  RowMatrix Xg;
+  Eigen::VectorXi yg;
+  take_group(X, y, treatment, 1, Xg, yg);
+  treated_->fit(Xg, yg);
+  take_group(X, y, treatment, 0, Xg, yg);
+  control_->fit(Xg, yg);
+  fitted_ = true;
+  return *this;
+}
+
+Eigen::VectorXd TwoModelUplift::predict_treated(MatrixRef X) const {
+  detail::require_fitted(fitted_, "TwoModelUplift::predict_treated");
+  return positive_proba(*treated_, X);
+}
+
+Eigen::VectorXd TwoModelUplift::predict_control(MatrixRef X) const {
+  detail::require_fitted(fitted_, "TwoModelUplift::predict_control");
+  return positive_proba(*control_, X);
+}
+
+Eigen::VectorXd TwoModelUplift::predict(MatrixRef X) const {
+  detail::require_fitted(fitted_, "TwoModelUplift::predict");
+  return positive_proba(*treated_, X) - positive_proba(*control_, X);
+}
+
+void TwoModelUplift::save(std::ostream& out) const {
+  detail::require_fitted(fitted_, "TwoModelUplift::save");
+  ModelWriter w(kTwoModelTag, kSchema);
+  w.string(bytes_of(*treated_));
+  w.string(bytes_of(*control_));
+  w.finish(out);
+}
+
+TwoModelUplift TwoModelUplift::load(std::istream& in) {
+  ModelReader r(in, kTwoModelTag, kSchema);
+  const std::string treated = r.string("treated_model");
+  const std::string control = r.string("control_model");
+  r.expect_end();
+  TwoModelUplift m(classifier_from(treated), classifier_from(control));
+  m.fitted_ = true;
+  return m;
+}
+
+ClassTransformationUplift::ClassTransformationUplift(std::unique_ptr<Classifier> model) : model_(std::move(model)) {
+  check_models("ClassTransformationUplift", "model", model_);
+}
+
+ClassTransformationUplift& ClassTransformationUplift::fit(MatrixRef X, LabelRef y, LabelRef treatment) {
+  constexpr const char* where = "ClassTransformationUplift::fit";
+  detail::check_uplift_fit(where, X, y, treatment, true);
+  const Eigen::VectorXi z = (y.array() == treatment.array()).cast<int>();
+  if (z.sum() == 0 || z.sum() == z.size())
+    detail::throw_invalid(where, "y", "the transformed class z = (y == treatment) has one value only");
+  model_->fit(X, z);
+  fitted_ = true;
+  return *this;
+}
+
+Eigen::VectorXd ClassTransformationUplift::predict(MatrixRef X) const {
+  detail::require_fitted(fitted_, "ClassTransformationUplift::predict");
+  return (2.0 * positive_proba(*model_, X).array() - 1.0).matrix();
+}
+
+void ClassTransformationUplift::save(std::ostream& out) const {
+  detail::require_fitted(fitted_, "ClassTransformationUplift::save");
+  ModelWriter w(kClassTransformationTag, kSchema);
+  w.string(bytes_of(*model_));
+  w.finish(out);
+}
+
+ClassTransformationUplift ClassTransformationUplift::load(std::istream& in) {
+  ModelReader r(in, kClassTransformationTag, kSchema);
+  const std::string bytes = r.string("model");
+  r.expect_end();
+  ClassTransformationUplift m(classifier_from(bytes));
+  m.fitted_ = true;
+  return m;
+}
+
+}  // namespace crmine
