@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 JOBS=$(nproc)
 bash scripts/setup.sh
-python3 -m pip install -q --disable-pip-version-check polars pyarrow "dask[dataframe,distributed]" scikit-learn pytest scipy mlxtend kmodes lightgbm pyod scikit-uplift \
+python3 -m pip install -q --disable-pip-version-check polars pyarrow "dask[dataframe,distributed]" scikit-learn pytest scipy mlxtend kmodes lightgbm pyod scikit-uplift "relativeImp==0.0.2" \
   2>&1 | grep -v "Running pip as the 'root' user" || true
 
 echo "== C++: build and GoogleTest"
