@@ -19,6 +19,7 @@
 #include <memory>
 #include <cstdint>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 namespace crmine::detail {
@@ -30,11 +31,27 @@ struct ScanEntry {
   double cost;           ///< 0 when the log has no cost column
   std::uint32_t pos;     ///< customer position in the IdIndex
   std::int32_t day;      ///< day number of the row
+
+  static ScanEntry make(std::int64_t key, double amount, double cost, std::uint32_t pos, std::int32_t day) {
+    return {key, amount, cost, pos, day};
+  }
+};
+
+/// A row for visitors that key occasions by day and need no cost: half the size of ScanEntry,
+/// so the partition moves half the bytes (the scan is bound by memory traffic).
+struct CompactScanEntry {
+  std::uint32_t pos;
+  std::int32_t day;
+  double amount;
+
+  static CompactScanEntry make(std::int64_t, double amount, double, std::uint32_t pos, std::int32_t day) {
+    return {pos, day, amount};
+  }
 };
 
 class CustomerScan {
  public:
-  /// `key` = nullptr uses the day as the key. Rows with a negative amount are skipped when
+  /// `index` must be built from `log.customer`. `key` = nullptr uses the day as the key. Rows with a negative amount are skipped when
   /// `drop_returns`; the caller has validated the log.
   /// `block_bits` caps the number of blocks at 2^block_bits, for visitors with per-block state.
   CustomerScan(const TransactionLog& log, const IdIndex& index, const std::int64_t* key, bool drop_returns,
@@ -47,6 +64,12 @@ class CustomerScan {
     // Blocks of 2^kMinBlockShift or more customers keep a block's state (256 KiB) in L2 while its rows are folded.
     shift_ = std::max(std::min(width, kMinBlockShift), width - block_bits);
     n_blocks_ = static_cast<std::size_t>(((n_pos == 0 ? 1 : n_pos - 1) >> shift_) + 1);
+    // A block's state is only reused while it is in cache if a chunk brings several rows per
+    // customer; with fewer, every row misses to memory however the rows are grouped. So chunks
+    // grow with the customer count, up to a quarter of the log (bounded extra memory).
+    const auto n_rows = static_cast<std::int64_t>(log.size());
+    const std::int64_t wanted = kRowsPerPositionPerChunk * static_cast<std::int64_t>(std::min<std::uint64_t>(n_pos, 1ull << 40));
+    chunk_rows_ = std::max<std::int64_t>(1, std::min(n_rows, std::clamp(wanted, kMinChunkRows, std::max(kMinChunkRows, n_rows / 4))));
   }
 
   std::size_t n_blocks() const { return n_blocks_; }
@@ -56,13 +79,16 @@ class CustomerScan {
   /// Calls `visit(block, entries)` for each chunk of the log and each non-empty block; calls for
   /// one block never overlap, and for a given customer come in log order. `visit` returns false
   /// when it saw rows out of the order it needs; the result is false if any call did.
-  template <typename Visit>
+  /// `Entry` is ScanEntry, or CompactScanEntry for visitors that need neither key nor cost.
+  template <typename Entry = ScanEntry, typename Visit>
   bool visit_in_log_order(Visit&& visit) const {
     const std::int64_t n = static_cast<std::int64_t>(log_.size());
-    const std::int64_t chunk = std::min<std::int64_t>(n, kChunkRows);
-    std::vector<std::uint32_t> pos(static_cast<std::size_t>(chunk));
-    // Not value-initialised: zeroing 128 MiB that the scatter overwrites costs as much as the scatter.
-    std::unique_ptr<ScanEntry[]> entries(new ScanEntry[static_cast<std::size_t>(chunk)]);
+    const std::int64_t chunk = chunk_rows_;
+    // A direct index gives a row's position by subtraction: recomputing it beats storing it.
+    const bool store_pos = !index_.is_direct();
+    std::vector<std::uint32_t> pos(store_pos ? static_cast<std::size_t>(chunk) : 0);
+    // Not value-initialised: zeroing the buffer that the scatter overwrites costs as much as the scatter.
+    std::unique_ptr<Entry[]> entries(new Entry[static_cast<std::size_t>(chunk)]);
     std::vector<std::int64_t> counts(n_blocks_ * static_cast<std::size_t>(threads_));
     std::vector<std::int64_t> block_begin(n_blocks_ + 1);
     bool ok = true;
@@ -76,10 +102,17 @@ class CustomerScan {
         const int t = thread_id();
         std::int64_t* hist = counts.data() + static_cast<std::size_t>(t) * n_blocks_;
         const auto [lo, hi] = thread_range(begin, end, t);
-        for (std::int64_t i = lo; i < hi; ++i) {
-          const std::uint32_t p = row_position(i);
-          pos[static_cast<std::size_t>(i - begin)] = p;
-          if (p != kSkip) ++hist[p >> shift_];
+        if (store_pos) {
+          for (std::int64_t i = lo; i < hi; ++i) {
+            const std::uint32_t p = row_position(i);
+            pos[static_cast<std::size_t>(i - begin)] = p;
+            if (p != kSkip) ++hist[p >> shift_];
+          }
+        } else {
+          for (std::int64_t i = lo; i < hi; ++i) {
+            const std::uint32_t p = row_position(i);
+            if (p != kSkip) ++hist[p >> shift_];
+          }
         }
       }
       // Offsets ordered (block, thread): thread t's rows of a block follow thread t-1's, so the
@@ -101,9 +134,9 @@ class CustomerScan {
         std::int64_t* next = counts.data() + static_cast<std::size_t>(t) * n_blocks_;
         const auto [lo, hi] = thread_range(begin, end, t);
         for (std::int64_t i = lo; i < hi; ++i) {
-          const std::uint32_t p = pos[static_cast<std::size_t>(i - begin)];
+          const std::uint32_t p = store_pos ? pos[static_cast<std::size_t>(i - begin)] : row_position(i);
           if (p == kSkip) continue;
-          entries[static_cast<std::size_t>(next[p >> shift_]++)] = make_entry(i, p);
+          entries[static_cast<std::size_t>(next[p >> shift_]++)] = make_entry<Entry>(i, p);
         }
       }
       bool chunk_ok = true;
@@ -115,7 +148,7 @@ class CustomerScan {
         if (lo == hi) continue;
         errors.run([&] {
           chunk_ok = visit(static_cast<std::size_t>(b),
-                           std::span<const ScanEntry>(entries.get() + lo, static_cast<std::size_t>(hi - lo))) &&
+                           std::span<const Entry>(entries.get() + lo, static_cast<std::size_t>(hi - lo))) &&
                      chunk_ok;
         });
       }
@@ -127,7 +160,7 @@ class CustomerScan {
 
   /// Calls `visit(block, entries)` with every customer's rows sorted by (key, log order), in
   /// slices of whole customers that bound the memory used to about kSliceRows entries.
-  template <typename Visit>
+  template <typename Entry = ScanEntry, typename Visit>
   void visit_sorted(Visit&& visit) const {
     const std::int64_t n = static_cast<std::int64_t>(log_.size());
     const std::int64_t n_slices = std::max<std::int64_t>(1, (n + kSliceRows - 1) / kSliceRows);
@@ -140,7 +173,7 @@ class CustomerScan {
       const std::uint64_t p_lo = static_cast<std::uint64_t>(b_lo) << shift_;
       const std::uint64_t p_hi = std::min<std::uint64_t>(n_pos, static_cast<std::uint64_t>(b_hi) << shift_);
       if (p_lo >= p_hi) continue;
-      std::vector<std::vector<ScanEntry>> per_thread(static_cast<std::size_t>(threads_));
+      std::vector<std::vector<Entry>> per_thread(static_cast<std::size_t>(threads_));
 #pragma omp parallel num_threads(threads_)
       {
         const int t = thread_id();
@@ -148,20 +181,20 @@ class CustomerScan {
         auto& mine = per_thread[static_cast<std::size_t>(t)];
         for (std::int64_t i = lo; i < hi; ++i) {
           const std::uint32_t p = row_position(i);
-          if (p != kSkip && p >= p_lo && p < p_hi) mine.push_back(make_entry(i, p));
+          if (p != kSkip && p >= p_lo && p < p_hi) mine.push_back(make_entry<Entry>(i, p));
         }
       }
-      std::vector<ScanEntry> entries;
+      std::vector<Entry> entries;
       for (auto& part : per_thread) entries.insert(entries.end(), part.begin(), part.end());
       per_thread.clear();
       // Stable: equal (customer, key) rows keep log order, so sums are reproducible.
-      std::stable_sort(entries.begin(), entries.end(), [](const ScanEntry& a, const ScanEntry& b) {
-        return a.pos != b.pos ? a.pos < b.pos : a.key < b.key;
+      std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+        return a.pos != b.pos ? a.pos < b.pos : key_of(a) < key_of(b);
       });
       std::vector<std::int64_t> bounds(b_hi - b_lo + 1);
       for (std::size_t b = b_lo; b <= b_hi; ++b)
         bounds[b - b_lo] = std::lower_bound(entries.begin(), entries.end(), static_cast<std::uint64_t>(b) << shift_,
-                                            [](const ScanEntry& e, std::uint64_t p) { return e.pos < p; }) -
+                                            [](const Entry& e, std::uint64_t p) { return e.pos < p; }) -
                            entries.begin();
       const auto blocks = static_cast<std::int64_t>(b_hi - b_lo);
 #pragma omp parallel for num_threads(threads_) schedule(dynamic, 4)
@@ -171,7 +204,7 @@ class CustomerScan {
         if (lo == hi) continue;
         errors.run([&] {
           visit(b_lo + static_cast<std::size_t>(b),
-                std::span<const ScanEntry>(entries.data() + lo, static_cast<std::size_t>(hi - lo)));
+                std::span<const Entry>(entries.data() + lo, static_cast<std::size_t>(hi - lo)));
         });
       }
       errors.rethrow();
@@ -183,7 +216,8 @@ class CustomerScan {
   static constexpr int kMinBlockShift = 12;  // at least 4096 customer positions per block
 
  private:
-  static constexpr std::int64_t kChunkRows = 1 << 20;  // 1M rows: a 32 MiB entry buffer
+  static constexpr std::int64_t kMinChunkRows = 1 << 20;      // 1M rows: a 32 MiB entry buffer
+  static constexpr std::int64_t kRowsPerPositionPerChunk = 8;  // rows per customer a chunk aims for
   static constexpr std::int64_t kSliceRows = 1 << 24;  // 16M rows: a 512 MiB sort buffer
   static constexpr std::uint32_t kSkip = 0xFFFFFFFFu;
 
@@ -192,16 +226,25 @@ class CustomerScan {
     return {begin + len * t / threads_, begin + len * (t + 1) / threads_};
   }
 
+  // The index was built from this log's customer column, so every id has a position.
   std::uint32_t row_position(std::int64_t i) const {
     if (drop_returns_ && log_.amount[static_cast<std::size_t>(i)] < 0.0) return kSkip;
-    return static_cast<std::uint32_t>(index_.position(log_.customer[static_cast<std::size_t>(i)]));
+    return static_cast<std::uint32_t>(index_.known_position(log_.customer[static_cast<std::size_t>(i)]));
   }
 
-  ScanEntry make_entry(std::int64_t i, std::uint32_t p) const {
+  template <typename Entry>
+  Entry make_entry(std::int64_t i, std::uint32_t p) const {
     const auto r = static_cast<std::size_t>(i);
     const auto day = static_cast<std::int32_t>(divide_(log_.time[r]));
-    return ScanEntry{key_ ? key_[r] : day, log_.amount[r], log_.has_cost() ? log_.cost[r] : 0.0, p, day};
+    if constexpr (std::is_same_v<Entry, CompactScanEntry>) {
+      return Entry::make(0, log_.amount[r], 0.0, p, day);
+    } else {
+      return Entry::make(key_ ? key_[r] : day, log_.amount[r], log_.has_cost() ? log_.cost[r] : 0.0, p, day);
+    }
   }
+
+  static std::int64_t key_of(const ScanEntry& e) { return e.key; }
+  static std::int64_t key_of(const CompactScanEntry& e) { return e.day; }
 
   const TransactionLog& log_;
   const IdIndex& index_;
@@ -211,6 +254,7 @@ class CustomerScan {
   DayDivider divide_;
   int shift_ = 0;
   std::size_t n_blocks_ = 1;
+  std::int64_t chunk_rows_ = kMinChunkRows;
 };
 
 }  // namespace crmine::detail

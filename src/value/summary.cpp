@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <type_traits>
 
 namespace crmine {
 namespace {
@@ -27,13 +28,21 @@ struct alignas(64) CustomerState {
 
 /// Folds a block's rows into the customers' states. Returns false as soon as a customer's
 /// occasion keys go backwards, which is when counting key changes stops counting distinct keys.
-bool fold(std::span<const detail::ScanEntry> entries, const IdIndex& index, std::vector<CustomerState>& states,
-          std::int32_t& min_day, std::int32_t& max_day) {
+template <typename Entry>
+bool fold(std::span<const Entry> entries, std::vector<CustomerState>& states, std::int32_t& min_day,
+          std::int32_t& max_day) {
+  constexpr bool kCompact = std::is_same_v<Entry, detail::CompactScanEntry>;
   for (const auto& e : entries) {
-    CustomerState& s = states[static_cast<std::size_t>(index.index_at_position(e.pos))];
+    CustomerState& s = states[e.pos];
+    std::int64_t key;
+    if constexpr (kCompact) {
+      key = e.day;
+    } else {
+      key = e.key;
+      s.cost += e.cost;
+    }
     ++s.rows;
     s.revenue += e.amount;
-    s.cost += e.cost;
     min_day = std::min(min_day, e.day);
     max_day = std::max(max_day, e.day);
     if (e.amount < 0.0) {
@@ -42,13 +51,13 @@ bool fold(std::span<const detail::ScanEntry> entries, const IdIndex& index, std:
     }
     if (s.occasions == 0) {
       s.occasions = 1;
-      s.last_key = e.key;
+      s.last_key = key;
       s.first_day = s.last_day = e.day;
     } else {
-      if (e.key < s.last_key) return false;
-      if (e.key != s.last_key) {
+      if (key < s.last_key) return false;
+      if (key != s.last_key) {
         ++s.occasions;
-        s.last_key = e.key;
+        s.last_key = key;
       }
       s.first_day = std::min(s.first_day, e.day);
       s.last_day = std::max(s.last_day, e.day);
@@ -75,19 +84,27 @@ CustomerSummary summarize(const TransactionLog& log, const SummaryOptions& optio
   const detail::CustomerScan scan(log, index, log.has_order() ? log.order.data() : nullptr,
                                   options.returns == ReturnPolicy::drop, threads);
 
-  std::vector<CustomerState> states(n_customers);
+  // Indexed by position, not dense index: a row then needs no lookup, and a block of positions
+  // is a contiguous range of states.
+  std::vector<CustomerState> states(index.n_positions());
   std::vector<std::int32_t> block_min(scan.n_blocks(), std::numeric_limits<std::int32_t>::max());
   std::vector<std::int32_t> block_max(scan.n_blocks(), std::numeric_limits<std::int32_t>::min());
-  auto visit = [&](std::size_t block, std::span<const detail::ScanEntry> entries) {
-    return fold(entries, index, states, block_min[block], block_max[block]);
+  auto run = [&]<typename Entry>() {
+    auto visit = [&](std::size_t block, std::span<const Entry> entries) {
+      return fold<Entry>(entries, states, block_min[block], block_max[block]);
+    };
+    // Logs in time order (the usual case) take the single streaming pass; otherwise regroup.
+    if (!scan.visit_in_log_order<Entry>(visit)) {
+      std::fill(states.begin(), states.end(), CustomerState{});
+      std::fill(block_min.begin(), block_min.end(), std::numeric_limits<std::int32_t>::max());
+      std::fill(block_max.begin(), block_max.end(), std::numeric_limits<std::int32_t>::min());
+      scan.visit_sorted<Entry>(visit);
+    }
   };
-  // Logs in time order (the usual case) take the single streaming pass; otherwise regroup.
-  if (!scan.visit_in_log_order(visit)) {
-    std::fill(states.begin(), states.end(), CustomerState{});
-    std::fill(block_min.begin(), block_min.end(), std::numeric_limits<std::int32_t>::max());
-    std::fill(block_max.begin(), block_max.end(), std::numeric_limits<std::int32_t>::min());
-    scan.visit_sorted(visit);
-  }
+  if (log.has_order() || log.has_cost())
+    run.template operator()<detail::ScanEntry>();
+  else
+    run.template operator()<detail::CompactScanEntry>();
 
   CustomerSummary out;
   out.customer = index.ids();
@@ -99,10 +116,12 @@ CustomerSummary summarize(const TransactionLog& log, const SummaryOptions& optio
   out.returned.resize(n_customers);
   out.cost.resize(n_customers);
   out.first_occasion_revenue.resize(n_customers);
-  const auto n = static_cast<std::int64_t>(n_customers);
+  const auto n_pos = static_cast<std::int64_t>(index.n_positions());
 #pragma omp parallel for num_threads(threads) schedule(static)
-  for (std::int64_t c = 0; c < n; ++c) {
-    const CustomerState& s = states[static_cast<std::size_t>(c)];
+  for (std::int64_t p = 0; p < n_pos; ++p) {
+    const std::int64_t c = index.index_at_position(static_cast<std::uint64_t>(p));
+    if (c < 0) continue;  // a gap in a direct index's id range
+    const CustomerState& s = states[static_cast<std::size_t>(p)];
     const auto i = static_cast<std::size_t>(c);
     out.first_day[i] = s.first_day;
     out.last_day[i] = s.last_day;

@@ -41,6 +41,12 @@ class IdIndex {
     }
     return find_hashed(id);
   }
+  /// `position(id)` for an id known to be in the index (e.g. one of the column it was built from):
+  /// skips the presence check, so a direct index needs no memory access at all.
+  std::uint64_t known_position(std::int64_t id) const {
+    if (direct_) return static_cast<std::uint64_t>(id) - static_cast<std::uint64_t>(min_);
+    return static_cast<std::uint64_t>(find_hashed(id));
+  }
   /// The dense index at a position returned by `position`.
   std::int64_t index_at_position(std::uint64_t pos) const { return direct_ ? table_[pos] : static_cast<std::int64_t>(pos); }
   /// The id at a position (any position in [0, n_positions()), present or not, for range bounds).

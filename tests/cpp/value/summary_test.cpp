@@ -122,6 +122,7 @@ Log random_log(std::size_t rows, std::int64_t customers, std::uint64_t seed, boo
     l.customer.push_back(cust(rng) * 7919 + 13);  // sparse-ish ids
     l.time.push_back(day(rng));
     l.amount.push_back((rng() % 20 == 0) ? -spend(rng) / 4 : spend(rng));
+    l.cost.push_back(0.6 * l.amount.back());
     l.order.push_back(static_cast<std::int64_t>(i));
   }
   if (time_sorted) {
@@ -133,6 +134,7 @@ Log random_log(std::size_t rows, std::int64_t customers, std::uint64_t seed, boo
       s.customer.push_back(l.customer[i]);
       s.time.push_back(l.time[i]);
       s.amount.push_back(l.amount[i]);
+      s.cost.push_back(l.cost[i]);
       s.order.push_back(static_cast<std::int64_t>(s.order.size()));
     }
     return s;
@@ -171,6 +173,50 @@ TEST(Summarize, MatchesBruteForceOnSortedAndShuffledLogs) {
     const Log l = random_log(20000, 3000, 42, sorted);
     expect_matches_brute_force(l, summarize(l.view()));
   }
+}
+
+TEST(Summarize, MatchesBruteForceWhenTheLogSpansSeveralScanChunks) {
+  // Over a million rows the scan works chunk by chunk; customers then have rows in several
+  // chunks, and both the compact (day-keyed) and the full (order-keyed, with cost) paths must
+  // carry their state across chunk boundaries.
+  const std::size_t rows = 3'000'000;
+  const Log l = random_log(rows, 200'000, 11, true);
+  const auto s = summarize(l.view());
+  std::vector<std::pair<std::int64_t, std::int64_t>> purchases;  // (customer, day) of non-returns
+  std::vector<std::pair<std::int64_t, double>> money;
+  for (std::size_t i = 0; i < rows; ++i) {
+    money.emplace_back(l.customer[i], l.amount[i]);
+    if (l.amount[i] >= 0) purchases.emplace_back(l.customer[i], l.time[i]);
+  }
+  std::sort(purchases.begin(), purchases.end());
+  std::stable_sort(money.begin(), money.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  ASSERT_EQ(s.rows_used, static_cast<std::int64_t>(rows));
+  std::size_t p = 0, m = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto id = s.customer[i];
+    double revenue = 0;
+    for (; m < money.size() && money[m].first == id; ++m) revenue += money[m].second;
+    EXPECT_NEAR(s.revenue[i], revenue, 1e-9 * (1 + std::abs(revenue))) << id;
+    std::int64_t days = 0, first = -1, last = -1;
+    for (; p < purchases.size() && purchases[p].first == id; ++p) {
+      if (days == 0 || purchases[p].second != last) ++days;
+      if (first < 0) first = purchases[p].second;
+      last = purchases[p].second;
+    }
+    ASSERT_EQ(s.occasions[i], days) << id;
+    if (days > 0) {
+      EXPECT_EQ(s.first_day[i], first);
+      EXPECT_EQ(s.last_day[i], last);
+    }
+  }
+  EXPECT_EQ(m, money.size());
+  // Order ids as occasions (every row is its own order here) and costs take the full entry path.
+  SummaryOptions two;
+  two.n_jobs = 2;
+  const auto full = summarize(l.view(true, true), two);
+  std::int64_t purchase_rows = static_cast<std::int64_t>(purchases.size());
+  EXPECT_EQ(std::accumulate(full.occasions.begin(), full.occasions.end(), std::int64_t{0}), purchase_rows);
+  EXPECT_EQ(full.revenue, s.revenue);
 }
 
 TEST(Summarize, SameResultAtAnyThreadCount) {
