@@ -15,6 +15,7 @@ void bind_deviation(py::module_& m);
 void bind_alerts(py::module_& m);
 void bind_uplift(py::module_& m);
 void bind_campaign(py::module_& m);
+void bind_satisfaction(py::module_& m);
 }  // namespace crmine::python
 
 PYBIND11_MODULE(_core, m) {
@@ -31,4 +32,5 @@ PYBIND11_MODULE(_core, m) {
   crmine::python::bind_alerts(m);
   crmine::python::bind_uplift(m);
   crmine::python::bind_campaign(m);
+  crmine::python::bind_satisfaction(m);
 }

@@ -12,7 +12,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-__all__ = ["SEGMENTS", "SampleData", "load_sample", "make_transactions"]
+__all__ = ["SEGMENTS", "SampleData", "load_sample", "make_survey", "make_transactions"]
 
 #: Planted behavioural segments. Time is measured in weeks: ``lambda ~ Gamma(r, rate=alpha)`` is
 #: the weekly purchase rate, ``p ~ Beta(a, b)`` the dropout probability after each repeat purchase
@@ -689,3 +689,142 @@ def _make_returns(rng, l_order, l_cust, l_qty, o_day, return_all, last_day, cust
     return (np.concatenate([line, burst]), np.concatenate([qty, l_qty[burst]]),
             np.concatenate([day, b_day]),
             np.concatenate([np.zeros(line.size, bool), np.ones(burst.size, bool)]))
+
+
+#: Attributes of :func:`make_survey` and their planted weights on the latent overall satisfaction.
+_SURVEY_DRIVERS = {"product_quality": 0.45, "value_for_money": 0.35, "delivery": 0.25,
+                   "customer_service": 0.15, "website": 0.08, "packaging": 0.0}
+_SURVEY_CHANNELS = ("web", "store", "app")
+_SURVEY_CHANNEL_SHIFT = np.array([0.0, 0.25, -0.25])  # channel effect on satisfaction, in latent SDs
+
+
+def _population_shapley(corr: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Shapley shares of R^2 = r_S' R_SS^-1 r_S over all subsets S, by brute force (p <= 12)."""
+    p = r.size
+    r2 = np.zeros(1 << p)
+    for mask in range(1, 1 << p):
+        idx = [j for j in range(p) if mask >> j & 1]
+        r2[mask] = r[idx] @ np.linalg.solve(corr[np.ix_(idx, idx)], r[idx])
+    fact = [math.factorial(k) for k in range(p + 1)]
+    phi = np.zeros(p)
+    for j in range(p):
+        for mask in range(1 << p):
+            if not mask >> j & 1:
+                k = bin(mask).count("1")
+                phi[j] += fact[k] * fact[p - k - 1] / fact[p] * (r2[mask | 1 << j] - r2[mask])
+    return phi
+
+
+def make_survey(n_respondents: int = 2000, *, drivers: Mapping[str, float] | None = None, halo: float = 0.4,
+                noise: float = 0.8, scale: int = 5, start: str = "2024-01-01", end: str = "2024-12-31",
+                trend: float = 0.5, n_customers: int | None = None, seed: int = 0) -> pd.DataFrame:
+    """Generate customer-survey responses with planted key drivers, channel effects and a trend.
+
+    Each respondent has latent standard-normal attribute perceptions that share a common "halo"
+    factor (pairwise correlation ``halo``); latent overall satisfaction is
+    ``sum_j w_j a_j + noise * e + channel effect + trend effect``. Attribute ratings are the
+    latents cut into ``scale`` ordered levels (skewed towards the top, as real surveys are),
+    overall satisfaction is on 1..10 and likelihood to recommend on 0..10 (NPS). The channel and
+    trend effects are independent of the attributes, so they change the R^2 but not the split
+    of the attributes' share.
+
+    Parameters
+    ----------
+    n_respondents : int, default 2000
+    drivers : mapping name -> weight, optional
+        Planted weights w_j (>= 0). Default: product_quality 0.45, value_for_money 0.35,
+        delivery 0.25, customer_service 0.15, website 0.08, packaging 0 (a non-driver).
+        At most 12 attributes (the planted importance is computed by brute force).
+    halo : float, default 0.4
+        Correlation of any two latent attributes, in [0, 0.95].
+    noise : float, default 0.8
+        Standard deviation of the unexplained part of latent overall satisfaction (> 0).
+    scale : int, default 5
+        Levels of the attribute ratings (3..11), 1 = worst.
+    start, end : date-like
+        Response dates are uniform in this range.
+    trend : float, default 0.5
+        Change of latent satisfaction from start to end, in standard deviations of the noise.
+    n_customers : int, optional
+        Respondents are customers ``C00001..`` drawn with replacement from this many (default:
+        one respondent per customer), so surveys can be joined to :func:`make_transactions`.
+    seed : int, default 0
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``customer_id``, ``date``, ``channel``, one rating column per driver,
+        ``overall`` (1..10) and ``recommend`` (0..10). ``frame.attrs`` holds the truth:
+        ``"driver_weights"`` (the w_j), ``"importance_share"`` (each attribute's Shapley share of
+        the latent R^2 explained by the attributes, summing to 1), ``"halo"``, ``"scale"`` and
+        ``"channel_shift"``.
+    """
+    n_respondents = _check_int("n_respondents", n_respondents, 10)
+    scale = _check_int("scale", scale, 3)
+    if scale > 11:
+        raise ValueError(f"scale must be at most 11, got {scale}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    weights = dict(_SURVEY_DRIVERS if drivers is None else drivers)
+    if not weights or len(weights) > 12:
+        raise ValueError(f"drivers must name 1..12 attributes, got {len(weights)}")
+    for name, w in weights.items():
+        if not isinstance(w, numbers.Real) or not math.isfinite(w) or w < 0:
+            raise ValueError(f"drivers: weight of {name!r} must be a finite number >= 0, got {w!r}")
+    if not any(weights.values()):
+        raise ValueError("drivers: at least one weight must be positive")
+    reserved = {"customer_id", "date", "channel", "overall", "recommend"} & set(weights)
+    if reserved:
+        raise ValueError(f"drivers: names {sorted(reserved)} are reserved for other columns")
+    if not (isinstance(halo, numbers.Real) and 0.0 <= halo <= 0.95):
+        raise ValueError(f"halo must be in [0, 0.95], got {halo!r}")
+    if not (isinstance(noise, numbers.Real) and noise > 0 and math.isfinite(noise)):
+        raise ValueError(f"noise must be a positive number, got {noise!r}")
+    if not (isinstance(trend, numbers.Real) and math.isfinite(trend)):
+        raise ValueError(f"trend must be a finite number, got {trend!r}")
+    if n_customers is not None:
+        n_customers = _check_int("n_customers", n_customers, 1)
+    t0, t1 = _check_period(start, end)
+
+    rng = np.random.default_rng(int(seed))
+    names = list(weights)
+    w = np.array([float(weights[k]) for k in names])
+    p, n = len(names), n_respondents
+    common = rng.standard_normal(n)
+    latent = math.sqrt(halo) * common[:, None] + math.sqrt(1.0 - halo) * rng.standard_normal((n, p))
+    channel = rng.choice(len(_SURVEY_CHANNELS), size=n, p=[0.45, 0.35, 0.20])
+    days = rng.integers(0, (t1 - t0).days + 1, size=n)
+    progress = days / max(1, (t1 - t0).days)
+    overall = latent @ w + noise * (rng.standard_normal(n) + _SURVEY_CHANNEL_SHIFT[channel] + trend * (progress - 0.5))
+    # Ratings: latents shifted up (satisfied customers dominate) and cut into `scale` levels.
+    cuts = np.linspace(-1.9, 1.1, scale - 1)
+    ratings = 1 + np.searchsorted(cuts, latent)
+    z = (overall - overall.mean()) / overall.std()
+    overall_rating = np.clip(np.rint(7.2 + 1.7 * z), 1, 10).astype(np.int64)
+    recommend = np.clip(np.rint(7.4 + 2.1 * (0.85 * z + math.sqrt(1 - 0.85 ** 2) * rng.standard_normal(n))), 0, 10)
+
+    if n_customers is None:
+        cust = np.arange(1, n + 1)
+    else:
+        cust = rng.integers(1, n_customers + 1, size=n)
+    width = max(5, len(str(int(cust.max()))))
+    frame = pd.DataFrame({
+        "customer_id": [f"C{c:0{width}d}" for c in cust],
+        "date": pd.Timestamp(t0) + pd.to_timedelta(days, unit="D"),
+        "channel": pd.Categorical.from_codes(channel, categories=list(_SURVEY_CHANNELS)),
+    })
+    for j, name in enumerate(names):
+        frame[name] = ratings[:, j].astype(np.int64)
+    frame["overall"] = overall_rating
+    frame["recommend"] = recommend.astype(np.int64)
+    frame = frame.sort_values("date", kind="stable").reset_index(drop=True)
+    corr = np.full((p, p), float(halo))
+    np.fill_diagonal(corr, 1.0)
+    # Noise, channel and trend are independent of the attributes: they scale every subset's R^2
+    # by the same factor, so the shares are those of the attributes' own part of the outcome.
+    phi = _population_shapley(corr, corr @ w / math.sqrt(w @ corr @ w))
+    frame.attrs.update(driver_weights=dict(zip(names, w.tolist())),
+                       importance_share=dict(zip(names, (phi / phi.sum()).tolist())),
+                       halo=float(halo), scale=scale,
+                       channel_shift=dict(zip(_SURVEY_CHANNELS, (noise * _SURVEY_CHANNEL_SHIFT).tolist())))
+    return frame
