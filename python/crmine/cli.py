@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from . import classify, cluster, datasets, plot, rules, value
+from . import classify, cluster, datasets, plot, rules, uplift, value
 from .report import Progress, Report
 from .transactions import TransactionLog
 
@@ -176,6 +176,7 @@ SECTIONS: list[tuple[str, Callable[[Report, dict], None]]] = [
     ("Segmentation", cluster.segmentation_section),
     ("Cross-sell", rules.cross_sell_section),
     ("Response model", classify.response_model_section),
+    ("Campaign uplift", uplift.campaign_section),
 ]
 
 
@@ -230,6 +231,13 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--as-of", help="reference date of recency (default: the day after the last row)")
     rep.add_argument("--period", choices=["W", "M", "Q", "Y"], help="cohort period (default: from the span)")
     rep.add_argument("--label", help="0/1 or two-valued column (response, churn): adds a response-model section")
+    rep.add_argument("--campaign", type=Path, help="CSV or Parquet file of a randomised campaign, one row per customer "
+                     "(customer id column as --customer): adds a campaign-uplift section")
+    rep.add_argument("--treatment", default="treatment", help="0/1 treated flag column of --campaign (default treatment)")
+    rep.add_argument("--response", default="response", help="0/1 response column of --campaign (default response)")
+    rep.add_argument("--response-value", type=float, help="value of one incremental response (default: average order "
+                     "value)")
+    rep.add_argument("--contact-cost", type=float, default=1.0, help="cost of treating one customer (default 1)")
     rep.add_argument("--title", default=None, help="report title")
     rep.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     return parser
@@ -244,11 +252,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.sample:
                 if args.input is not None:
                     raise SystemExit("crmine report: give an input file or --sample, not both")
+                if args.campaign is not None:
+                    raise SystemExit("crmine report: --sample plants its own campaign; --campaign needs an input file")
                 sample = datasets.make_transactions(args.sample_customers, seed=args.seed)
                 frame = sample.transactions
                 names = dict(customer="customer_id", time="date", amount="amount", order="order_id", item="item",
                              cost="cost")
                 title = args.title or f"crmine sample report ({args.sample_customers:,} customers, seed {args.seed})"
+                planted = datasets.make_campaign(sample, seed=args.seed)
+                campaign_extra = {"campaign": planted[["treatment", "response"]], "campaign_truth": planted["true_uplift"]}
             else:
                 if args.input is None:
                     raise SystemExit("crmine report: give an input file, or --sample for the bundled sample")
@@ -260,9 +272,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 else:
                     names.update(amount=args.amount)
                 title = args.title or f"crmine report: {args.input.name}"
+                campaign_extra = {}
+                if args.campaign is not None:
+                    table = _read_table(args.campaign, [], args.sep)
+                    if args.customer not in table.columns:
+                        raise ValueError(f"--campaign: {args.campaign} has no customer id column {args.customer!r} "
+                                         "(--customer)")
+                    campaign_extra = {"campaign": table.set_index(args.customer),
+                                      "campaign_columns": {"treatment": args.treatment, "response": args.response}}
             log = TransactionLog.from_frame(frame, **{k: v for k, v in names.items() if v is not None})
         report = build_report(log, title=title, as_of=args.as_of, period=args.period, progress=progress,
-                              extra={"frame": frame, "columns": {**names, "label": args.label}})
+                              extra={"frame": frame, "columns": {**names, "label": args.label}, **campaign_extra,
+                                     "response_value": args.response_value, "contact_cost": args.contact_cost})
         with progress.stage("Writing report"):
             path = report.write(args.output)
     except (ValueError, TypeError) as exc:

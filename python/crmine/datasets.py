@@ -12,7 +12,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-__all__ = ["SEGMENTS", "SampleData", "load_sample", "make_survey", "make_transactions"]
+__all__ = ["SEGMENTS", "SampleData", "load_sample", "make_campaign", "make_survey", "make_transactions"]
 
 #: Planted behavioural segments. Time is measured in weeks: ``lambda ~ Gamma(r, rate=alpha)`` is
 #: the weekly purchase rate, ``p ~ Beta(a, b)`` the dropout probability after each repeat purchase
@@ -827,4 +827,79 @@ def make_survey(n_respondents: int = 2000, *, drivers: Mapping[str, float] | Non
                        importance_share=dict(zip(names, (phi / phi.sum()).tolist())),
                        halo=float(halo), scale=scale,
                        channel_shift=dict(zip(_SURVEY_CHANNELS, (noise * _SURVEY_CHANNEL_SHIFT).tolist())))
+    return frame
+
+
+# --------------------------------------------------------------------------- campaign (uplift)
+
+#: Planted effect of :func:`make_campaign`: largest for recent customers with few orders.
+_CAMPAIGN_UPLIFT_NEW = 0.15      # uplift of a just-active one-order customer
+_CAMPAIGN_UPLIFT_LOYAL = -0.08   # uplift of a just-active customer with 10+ orders ("sleeping dog")
+_CAMPAIGN_RECENCY_DAYS = 180.0   # e-folding time of the effect in days since the last purchase
+
+
+def make_campaign(sample: SampleData | None = None, *, treated_share: float = 0.5, seed: int = 0) -> pd.DataFrame:
+    """Generate a randomised campaign over a sample's customers with a known uplift per customer.
+
+    Every customer is assigned to treatment (a random ``treated_share`` of them, exactly
+    rounded) or control, and responds with a probability that depends on their purchase
+    history as of the day after the sample's last transaction. With ``r = exp(-recency_days /
+    180)`` (1 for a customer who bought yesterday, near 0 after a lapse) and ``f = min(orders,
+    10) / 10``:
+
+    - control response probability ``p_control = 0.03 + 0.25 r f`` (recent frequent buyers buy
+      anyway);
+    - true uplift ``r (0.15 (1 - f) - 0.08 f)``: recent customers with few orders are persuadable
+      (up to +15 points), recent loyal customers are put off by the contact ("sleeping dogs",
+      down to -8 points), lapsed customers hardly react either way;
+    - ``p_treated = p_control + uplift``; ``response ~ Bernoulli(p_treated or p_control)``.
+
+    Parameters
+    ----------
+    sample : SampleData, optional
+        The customers and their transactions; default ``load_sample(seed)``.
+    treated_share : float, default 0.5
+        Share of customers treated, in (0, 1).
+    seed : int, default 0
+        Seed of the assignment and the responses.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``customer_id``: ``treatment`` and ``response`` (0/1 int), ``p_control``,
+        ``p_treated``, ``true_uplift``, and the drivers ``recency_days`` and ``orders``.
+        ``attrs["as_of"]`` is the reference day of recency.
+    """
+    seed = _check_int("seed", seed, 0)
+    if isinstance(treated_share, bool) or not isinstance(treated_share, numbers.Real):
+        raise TypeError(f"treated_share must be a number, got {type(treated_share).__name__}")
+    if not 0.0 < float(treated_share) < 1.0:
+        raise ValueError(f"treated_share must be in (0, 1), got {treated_share}")
+    if sample is None:
+        sample = load_sample(seed)
+    if not isinstance(sample, SampleData):
+        raise TypeError(f"sample must be a SampleData from make_transactions, got {type(sample).__name__}")
+    tx = sample.transactions
+    purchases = tx[tx["amount"] > 0]
+    as_of = tx["date"].max().normalize() + pd.Timedelta(days=1)
+    per = purchases.groupby("customer_id").agg(last=("date", "max"), orders=("order_id", "nunique"))
+    per = per.reindex(sample.customers.index)
+    recency = (as_of - per["last"]).dt.days.to_numpy(dtype=float)
+    orders = per["orders"].fillna(0).to_numpy(dtype=float)
+    recency = np.where(np.isnan(recency), 10 * _CAMPAIGN_RECENCY_DAYS, recency)
+    r = np.exp(-recency / _CAMPAIGN_RECENCY_DAYS)
+    f = np.minimum(orders, 10.0) / 10.0
+    p_control = 0.03 + 0.25 * r * f
+    uplift = r * (_CAMPAIGN_UPLIFT_NEW * (1 - f) + _CAMPAIGN_UPLIFT_LOYAL * f)
+    p_treated = p_control + uplift
+    rng = np.random.default_rng([seed, 0xCA])
+    n = len(per)
+    treatment = np.zeros(n, dtype=np.int64)
+    treatment[rng.permutation(n)[:int(round(float(treated_share) * n))]] = 1
+    response = (rng.random(n) < np.where(treatment == 1, p_treated, p_control)).astype(np.int64)
+    frame = pd.DataFrame({"treatment": treatment, "response": response, "p_control": p_control,
+                          "p_treated": p_treated, "true_uplift": uplift, "recency_days": recency,
+                          "orders": orders.astype(np.int64)}, index=per.index)
+    frame.index.name = "customer_id"
+    frame.attrs["as_of"] = as_of
     return frame

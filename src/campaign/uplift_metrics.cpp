@@ -7,6 +7,7 @@
 #include <bit>
 #include <cmath>
 #include <numeric>
+#include <utility>
 
 namespace crmine {
 namespace {
@@ -59,14 +60,18 @@ std::vector<Cut> score_cuts(LabelRef y, VectorRef uplift, LabelRef treatment) {
     const auto e = static_cast<Eigen::Index>(i);
     a[i] = {~order_key(uplift[e]), static_cast<std::uint8_t>(y[e] | (treatment[e] << 1))};
   }
-  std::vector<std::size_t> count(1 << 16);
-  for (int shift = 0; shift < 64; shift += 16) {
-    std::fill(count.begin(), count.end(), 0);
-    for (const Item& it : a) ++count[(it.key >> shift) & 0xFFFF];
-    if (count[(a[0].key >> shift) & 0xFFFF] == n) continue;  // one digit value: nothing to reorder
+  // 11-bit digits keep each pass's buckets in cache; all histograms come from one read.
+  constexpr int kBits = 11, kPasses = 6;
+  constexpr std::uint64_t kMask = (1u << kBits) - 1;
+  std::vector<std::size_t> count(static_cast<std::size_t>(kPasses) << kBits, 0);
+  for (const Item& it : a)
+    for (int p = 0; p < kPasses; ++p) ++count[(static_cast<std::size_t>(p) << kBits) + ((it.key >> (p * kBits)) & kMask)];
+  for (int p = 0; p < kPasses; ++p) {
+    std::size_t* c = count.data() + (static_cast<std::size_t>(p) << kBits);
+    if (c[(a[0].key >> (p * kBits)) & kMask] == n) continue;  // one digit value: nothing to reorder
     std::size_t sum = 0;
-    for (auto& c : count) sum += std::exchange(c, sum);
-    for (const Item& it : a) b[count[(it.key >> shift) & 0xFFFF]++] = it;
+    for (std::size_t d = 0; d <= kMask; ++d) sum += std::exchange(c[d], sum);
+    for (const Item& it : a) b[c[(it.key >> (p * kBits)) & kMask]++] = it;
     a.swap(b);
   }
   std::vector<Cut> cuts;

@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Side-by-side uplift benchmark: crmine.uplift against scikit-uplift on one synthetic campaign.
+
+The campaign has a known effect (treatment adds 1.5 x0 - 0.4 to the control log-odds), ten
+features and a 50/50 randomised split; 70% of the rows train, 30% are scored. Pairs use the
+same model family and comparable base learners:
+
+* metrics: qini_auc_score, uplift_auc_score, qini_curve on the same scores (difference printed);
+* TwoModel with logistic regression on both sides (crmine's, standardised inside, vs
+  scikit-learn's lbfgs behind a StandardScaler);
+* ClassTransformation with the same logistic regressions;
+* TwoModel with histogram gradient boosting (crmine's vs scikit-learn's HistGradientBoosting),
+  100 rounds of 31 leaves each side.
+
+crmine's UpliftForest has no scikit-uplift counterpart; its time is printed for reference.
+
+    python bench/python/bench_uplift.py [--rows 1000000] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+import warnings
+
+import numpy as np
+
+
+def campaign(n: int, p: int = 10, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p))
+    base = -1.2 + 0.4 * X[:, 1] - 0.3 * X[:, 2]
+    lift = 1.5 * X[:, 0] - 0.4
+    p0, p1 = 1 / (1 + np.exp(-base)), 1 / (1 + np.exp(-(base + lift)))
+    t = (rng.random(n) < 0.5).astype(np.int32)
+    y = (rng.random(n) < np.where(t == 1, p1, p0)).astype(np.int32)
+    return np.ascontiguousarray(X), y, t, p1 - p0
+
+
+def timed(fn, repeat: int = 1):
+    best, out = np.inf, None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    warnings.filterwarnings("ignore")
+
+    import crmine.classify as cc
+    import crmine.uplift as cu
+    import sklift.metrics as sm
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklift.models import ClassTransformation, TwoModels
+
+    X, y, t, tau = campaign(args.rows)
+    cut = int(0.7 * args.rows)
+    Xtr, ytr, ttr, Xte, yte, tte, tau_te = X[:cut], y[:cut], t[:cut], X[cut:], y[cut:], t[cut:], tau[cut:]
+    print(f"uplift benchmark: {args.rows:,} rows x {X.shape[1]} features, {args.threads} threads, "
+          f"load {os.getloadavg()[0]:.1f}")
+    rows = []
+
+    # Metrics on the same scores (the true effect plus noise, rounded so there are ties), all rows.
+    score = np.round(tau + np.random.default_rng(1).normal(0, 0.05, len(tau)), 3)
+    for name, ours, theirs in (
+            ("qini_auc_score", lambda: cu.qini_auc_score(y, score, t), lambda: sm.qini_auc_score(y, score, t)),
+            ("uplift_auc_score", lambda: cu.uplift_auc_score(y, score, t), lambda: sm.uplift_auc_score(y, score, t)),
+            ("qini_curve", lambda: cu.qini_curve(y, score, t), lambda: sm.qini_curve(y, score, t))):
+        t_ours, v_ours = timed(ours, 3)
+        t_theirs, v_theirs = timed(theirs, 3)
+        diff = (abs(v_ours - v_theirs) if np.isscalar(v_ours)
+                else float(np.max(np.abs(v_ours[1] - v_theirs[1]))))
+        rows.append((f"metric {name} ({args.rows:,} rows)", t_ours, t_theirs, f"|diff| {diff:.1e}"))
+
+    def logistic():
+        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+
+    models = [
+        ("TwoModel, logistic regression",
+         lambda: cu.TwoModel(estimator_trmnt=cc.LogisticRegression(n_threads=args.threads)),
+         lambda: TwoModels(estimator_trmnt=logistic(), estimator_ctrl=logistic(), method="vanilla")),
+        ("ClassTransformation, logistic regression",
+         lambda: cu.ClassTransformation(estimator=cc.LogisticRegression(n_threads=args.threads)),
+         lambda: ClassTransformation(logistic())),
+        ("TwoModel, gradient boosting 100 x 31 leaves",
+         lambda: cu.TwoModel(estimator_trmnt=cc.GradientBoostingClassifier(n_estimators=100, num_leaves=31,
+                                                                          n_threads=args.threads)),
+         lambda: TwoModels(estimator_trmnt=HistGradientBoostingClassifier(max_iter=100, max_leaf_nodes=31,
+                                                                          early_stopping=False, random_state=0),
+                           estimator_ctrl=HistGradientBoostingClassifier(max_iter=100, max_leaf_nodes=31,
+                                                                         early_stopping=False, random_state=0),
+                           method="vanilla")),
+    ]
+    for name, ours, theirs in models:
+        t_ours, u_ours = timed(lambda: ours().fit(Xtr, ytr, ttr).predict(Xte))
+        t_theirs, u_theirs = timed(lambda: theirs().fit(Xtr, ytr, ttr).predict(Xte))
+        q_ours, q_theirs = cu.qini_auc_score(yte, u_ours, tte), sm.qini_auc_score(yte, u_theirs, tte)
+        rows.append((f"{name} fit+predict", t_ours, t_theirs,
+                     f"Qini {q_ours:.4f} vs {q_theirs:.4f}, corr(true) {np.corrcoef(u_ours, tau_te)[0, 1]:.3f} vs "
+                     f"{np.corrcoef(u_theirs, tau_te)[0, 1]:.3f}"))
+
+    t_forest, u_forest = timed(lambda: cu.UpliftForest(n_estimators=50, max_depth=6, max_samples=0.5,
+                                                       n_jobs=args.threads).fit(Xtr, ytr, ttr).predict(Xte))
+    rows.append(("UpliftForest 50 trees, depth 6 (no peer)", t_forest, np.nan,
+                 f"Qini {cu.qini_auc_score(yte, u_forest, tte):.4f}, corr(true) "
+                 f"{np.corrcoef(u_forest, tau_te)[0, 1]:.3f}"))
+
+    print(f"{'task':<52} {'crmine s':>9} {'sklift s':>9} {'ratio':>7}  check")
+    for name, a, b, note in rows:
+        print(f"{name:<52} {a:9.3f} {b:9.3f} {b / a:7.1f}  {note}")
+    print(f"load after: {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
