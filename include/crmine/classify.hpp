@@ -5,6 +5,7 @@
 #include <crmine/classify/gradient_boosting.hpp>
 #include <crmine/classify/logistic.hpp>
 #include <crmine/classify/metrics.hpp>
+#include <crmine/classify/mlp.hpp>
 #include <crmine/classify/naive_bayes.hpp>
 #include <crmine/classify/scoring.hpp>
 #include <crmine/classify/tree.hpp>

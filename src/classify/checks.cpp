@@ -2,6 +2,7 @@
 // Input checks shared by the classifiers.
 #include <crmine/classify/detail/checks.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 namespace crmine::detail {
@@ -47,6 +48,24 @@ void check_binary_fit(const char* where, MatrixRef X, LabelRef y, VectorRef samp
   if (count[0] == 0 || count[1] == 0)
     throw_invalid(where, "y", "only one class (", count[0] == 0 ? 1 : 0, ") is present; a classifier needs both 0 and 1");
   check_weights(where, sample_weight, X.rows());
+}
+
+int check_multiclass_fit(const char* where, MatrixRef X, LabelRef y, VectorRef sample_weight, bool allow_nan) {
+  check_matrix(where, X, allow_nan);
+  if (y.size() != X.rows()) throw_invalid(where, "y", "has ", y.size(), " labels, X has ", X.rows(), " rows");
+  int k = 0;
+  for (Eigen::Index i = 0; i < y.size(); ++i) {
+    if (y[i] < 0) throw_invalid(where, "y", "label ", y[i], " at row ", i, "; labels must be class indices 0..K-1");
+    k = std::max(k, y[i] + 1);
+  }
+  if (k < 2) throw_invalid(where, "y", "only one class (0) is present; a classifier needs at least two");
+  std::vector<Eigen::Index> count(static_cast<std::size_t>(k), 0);
+  for (Eigen::Index i = 0; i < y.size(); ++i) ++count[static_cast<std::size_t>(y[i])];
+  for (int c = 0; c < k; ++c)
+    if (count[static_cast<std::size_t>(c)] == 0)
+      throw_invalid(where, "y", "class ", c, " has no rows; labels must be the indices 0..", k - 1, " of classes that all occur");
+  check_weights(where, sample_weight, X.rows());
+  return k;
 }
 
 void check_regression_fit(const char* where, MatrixRef X, VectorRef y, VectorRef sample_weight, bool allow_nan) {

@@ -2,6 +2,7 @@
 // Campaign scoring and the classifier factory.
 #include <crmine/classify/gradient_boosting.hpp>
 #include <crmine/classify/logistic.hpp>
+#include <crmine/classify/mlp.hpp>
 #include <crmine/classify/naive_bayes.hpp>
 #include <crmine/classify/scoring.hpp>
 #include <crmine/classify/tree.hpp>
@@ -68,6 +69,7 @@ std::unique_ptr<Classifier> load_classifier(std::istream& in) {
   if (tag == model_tag("DTRC")) return std::make_unique<DecisionTreeClassifier>(DecisionTreeClassifier::load(in));
   if (tag == model_tag("GBMC")) return std::make_unique<GradientBoostingClassifier>(GradientBoostingClassifier::load(in));
   if (tag == model_tag("NBAY")) return std::make_unique<NaiveBayes>(NaiveBayes::load(in));
+  if (tag == model_tag("MLPC")) return std::make_unique<MLPClassifier>(MLPClassifier::load(in));
   throw ModelFormatError("load_classifier: the file holds a '" + std::string(tag.data(), tag.size()) + "' model, not a classifier");
 }
 

@@ -36,7 +36,7 @@ struct ProfitCurve {
 ProfitCurve profit_curve(VectorRef proba, double value_per_response, double cost_per_contact);
 
 /// Loads any classifier saved by this library (LogisticRegression, DecisionTreeClassifier,
-/// NaiveBayes), dispatching on the model tag; ModelFormatError for anything else.
+/// GradientBoostingClassifier, NaiveBayes, MLPClassifier), dispatching on the model tag; ModelFormatError for anything else.
 std::unique_ptr<Classifier> load_classifier(std::istream& in);
 
 }  // namespace crmine

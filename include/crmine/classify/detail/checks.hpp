@@ -24,6 +24,10 @@ inline constexpr Eigen::Index kRowChunk = 2048;
 /// weight per row with a positive sum. Throws InvalidArgument naming `where` and the problem.
 void check_binary_fit(const char* where, MatrixRef X, LabelRef y, VectorRef sample_weight, bool allow_nan);
 
+/// As check_binary_fit for K classes: labels are class indices 0..K-1, K >= 2, every class
+/// present. Returns K (the largest label + 1).
+int check_multiclass_fit(const char* where, MatrixRef X, LabelRef y, VectorRef sample_weight, bool allow_nan);
+
 /// Checks X and y for a regressor: finite targets, one per row, weights as above.
 void check_regression_fit(const char* where, MatrixRef X, VectorRef y, VectorRef sample_weight, bool allow_nan);
 
