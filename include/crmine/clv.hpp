@@ -5,6 +5,7 @@
 
 #include <crmine/clv/bg_bb.hpp>
 #include <crmine/clv/bg_nbd.hpp>
+#include <crmine/clv/diagnostics.hpp>
 #include <crmine/clv/gamma_gamma.hpp>
 #include <crmine/clv/model.hpp>
 #include <crmine/clv/pareto_nbd.hpp>

@@ -91,6 +91,18 @@ void bind_clv(py::module_& m) {
              return to_numpy(std::move(out));
            })
       .def("expected_number_of_purchases_up_to_time", &TransactionModel::expected_number_of_purchases_up_to_time)
+      .def("probability_of_n_purchases_up_to_time", &TransactionModel::probability_of_n_purchases_up_to_time,
+           py::arg("t"), py::arg("n"))
+      .def("conditional_probability_of_n_purchases_up_to_time",
+           [](const TransactionModel& self, int n, double t, py::object x, py::object tx, py::object T) {
+             const ClvData d = customers_of(x, tx, T, py::none());
+             std::vector<double> out;
+             {
+               py::gil_scoped_release release;
+               out = self.conditional_probability_of_n_purchases_up_to_time(n, t, d);
+             }
+             return to_numpy(std::move(out));
+           })
       .def("set_params", &TransactionModel::set_params)
       .def_property_readonly("params", &TransactionModel::params)
       .def_property_readonly("standard_errors", &TransactionModel::standard_errors)
@@ -157,6 +169,50 @@ void bind_clv(py::module_& m) {
       },
       py::arg("model"), py::arg("frequency"), py::arg("recency"), py::arg("T"), py::arg("monetary_value"),
       py::arg("n_periods"), py::arg("period_length"), py::arg("discount_rate"), py::arg("margin"));
+
+  m.def(
+      "calibration_holdout_table",
+      [](const TransactionModel& model, py::object x, py::object tx, py::object T, py::object holdout,
+         double duration_holdout, int max_frequency) {
+        const ClvData d = customers_of(x, tx, T, py::none());
+        const auto h = span_of<double>(holdout, "frequency_holdout");
+        CalibrationHoldoutTable t;
+        {
+          py::gil_scoped_release release;
+          t = calibration_holdout_table(model, d, h, duration_holdout, max_frequency);
+        }
+        py::dict out;
+        out["frequency"] = to_numpy(std::move(t.frequency));
+        out["n_customers"] = to_numpy(std::move(t.n_customers));
+        out["actual"] = to_numpy(std::move(t.actual));
+        out["predicted"] = to_numpy(std::move(t.predicted));
+        return out;
+      },
+      py::arg("model"), py::arg("frequency"), py::arg("recency"), py::arg("T"), py::arg("frequency_holdout"),
+      py::arg("duration_holdout"), py::arg("max_frequency"));
+
+  m.def(
+      "expected_cumulative_transactions",
+      [](const TransactionModel& model, py::object customer, py::object time, std::int64_t ticks_per_day,
+         py::object amount, double unit_days, int period_days, py::object end_day) {
+        const TransactionLog log = make_log(customer, time, ticks_per_day, amount, py::none(), py::none());
+        TrackingOptions o;
+        o.unit_days = unit_days;
+        o.period_days = period_days;
+        if (!end_day.is_none()) o.end_day = end_day.cast<std::int64_t>();
+        TrackingTable t;
+        {
+          py::gil_scoped_release release;
+          t = expected_cumulative_transactions(model, log, o);
+        }
+        py::dict out;
+        out["period_end"] = to_numpy(std::move(t.period_end));
+        out["actual"] = to_numpy(std::move(t.actual));
+        out["predicted"] = to_numpy(std::move(t.predicted));
+        return out;
+      },
+      py::arg("model"), py::arg("customer"), py::arg("time"), py::arg("ticks_per_day"), py::arg("amount"),
+      py::arg("unit_days"), py::arg("period_days"), py::arg("end_day"));
 
   py::class_<ClvSummary>(m, "ClvSummary")
       .def_property_readonly("customer", [](ClvSummary& s) { return to_numpy(std::move(s.customer)); })

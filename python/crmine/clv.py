@@ -26,7 +26,8 @@ from .exceptions import NotFittedError
 from .transactions import TransactionLog, as_log
 
 __all__ = ["summary", "BetaGeo", "ModifiedBetaGeo", "ParetoNBD", "BetaGeoBetaBinom", "GammaGamma",
-           "calibration_holdout_table", "ConvergenceWarning"]
+           "calibration_holdout_table", "expected_cumulative_transactions", "plot_calibration_holdout",
+           "plot_tracking", "ConvergenceWarning"]
 
 _NS_PER_DAY = 86_400_000_000_000
 _UNIT_DAYS = {"D": 1.0, "W": 7.0}
@@ -60,6 +61,16 @@ def _column(values: Any, name: str) -> np.ndarray:
     if arr.dtype.kind not in "iufb":
         raise TypeError(f"{name}: must be numeric, got dtype {arr.dtype}")
     return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+def _counts(n: Any) -> np.ndarray:
+    """Purchase counts as int64, refusing fractions and negatives (the C++ side also checks n >= 0)."""
+    arr = np.asarray(n)
+    if arr.dtype.kind not in "iuf" or not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+        raise ValueError(f"n: must be whole numbers of purchases, got {n!r}")
+    if np.any(arr < 0):
+        raise ValueError(f"n: must be >= 0, got {n!r}")
+    return arr.astype(np.int64)
 
 
 def _like(result: np.ndarray, like: Any) -> Any:
@@ -234,6 +245,22 @@ class _TransactionModel(_Model):
         out = np.array([model.expected_number_of_purchases_up_to_time(float(v)) for v in ts])
         return _like(out, t)
 
+    def probability_of_n_purchases_up_to_time(self, t: Any, n: Any) -> Any:
+        """P(X(t) = n): probability that a newly acquired customer makes exactly ``n`` repeat
+        purchases in (0, t]. ``t`` and ``n`` are scalars or arrays (broadcast together)."""
+        model = self._fitted()
+        ts, ns = np.broadcast_arrays(np.asarray(t, dtype=np.float64), _counts(n))
+        out = np.array([model.probability_of_n_purchases_up_to_time(float(a), int(b))
+                        for a, b in zip(ts.ravel(), ns.ravel())]).reshape(ts.shape)
+        return float(out) if out.ndim == 0 else out
+
+    def conditional_probability_of_n_purchases_up_to_time(self, n: int, t: float, frequency: Any, recency: Any,
+                                                          T: Any) -> Any:
+        """P(exactly ``n`` purchases in the next ``t`` time units | frequency, recency, T), per customer."""
+        out = self._fitted().conditional_probability_of_n_purchases_up_to_time(
+            int(_counts(n)), float(t), _column(frequency, "frequency"), _column(recency, "recency"), _column(T, "T"))
+        return _like(out, frequency)
+
     def log_likelihood(self, frequency: Any, recency: Any, T: Any, weights: Any = None) -> tuple[float, np.ndarray]:
         """Total log-likelihood at the current parameters and its gradient in the parameters."""
         return self._fitted().log_likelihood(_column(frequency, "frequency"), _column(recency, "recency"),
@@ -325,22 +352,95 @@ def calibration_holdout_table(model: _TransactionModel, summary_frame: pd.DataFr
     """Actual vs expected holdout purchases by calibration frequency (censored at max_frequency).
 
     ``summary_frame`` is the output of ``summary(..., calibration_end=...)``. Returns one row per
-    calibration frequency with ``n_customers``, ``actual`` and ``predicted`` mean holdout purchases.
+    calibration frequency (index ``frequency``; the last row holds every customer with
+    frequency >= max_frequency) with ``n_customers``, ``actual`` and ``predicted`` mean holdout
+    purchases, as in figure 4 of Fader, Hardie & Lee (2005).
     """
     needed = ("frequency", "recency", "T", "frequency_holdout", "duration_holdout")
     missing = [c for c in needed if c not in summary_frame.columns]
     if missing:
         raise ValueError(f"summary_frame: missing columns {missing}; pass calibration_end to summary()")
-    if max_frequency < 1:
-        raise ValueError(f"max_frequency: must be >= 1, got {max_frequency}")
-    duration = float(summary_frame["duration_holdout"].iloc[0])
-    predicted = model.conditional_expected_number_of_purchases_up_to_time(
-        duration, summary_frame["frequency"], summary_frame["recency"], summary_frame["T"])
-    frame = pd.DataFrame({
-        "frequency": np.minimum(summary_frame["frequency"].to_numpy(), max_frequency),
-        "actual": summary_frame["frequency_holdout"].to_numpy(),
-        "predicted": np.asarray(predicted),
-    })
-    table = frame.groupby("frequency").agg(n_customers=("actual", "size"), actual=("actual", "mean"),
-                                           predicted=("predicted", "mean"))
-    return table
+    if not isinstance(max_frequency, (int, np.integer)) or isinstance(max_frequency, bool) or max_frequency < 1:
+        raise ValueError(f"max_frequency: must be an int >= 1, got {max_frequency!r}")
+    if len(summary_frame) == 0:
+        raise ValueError("summary_frame: is empty")
+    cols = _core.calibration_holdout_table(
+        model._fitted(), _column(summary_frame["frequency"], "frequency"), _column(summary_frame["recency"], "recency"),
+        _column(summary_frame["T"], "T"), _column(summary_frame["frequency_holdout"], "frequency_holdout"),
+        float(summary_frame["duration_holdout"].iloc[0]), int(max_frequency))
+    index = pd.Index(cols.pop("frequency").astype(np.int64), name="frequency")
+    frame = pd.DataFrame(cols, index=index)
+    frame["n_customers"] = frame["n_customers"].astype(np.int64)
+    return frame
+
+
+_PERIOD_DAYS = {"D": 1, "W": 7}
+
+
+def expected_cumulative_transactions(model: _TransactionModel, data: Any, *, customer: str | None = None,
+                                     time: str | None = None, amount: str | None = None,
+                                     time_unit: str | None = None, freq: str = "W", period: Any = "W",
+                                     end: Any = None, missing_customer: str = "drop") -> pd.DataFrame:
+    """Cumulative actual vs expected repeat purchases over time: the data of a tracking plot.
+
+    ``model`` was fitted in time unit ``freq`` ('W' or 'D'). From the first day of the log, at the
+    end of every ``period`` ('D', 'W' or a number of days) up to ``end`` (a date or day number;
+    default the last day in the log), ``actual`` counts repeat purchase days so far (a
+    customer's distinct purchase days after the first; rows with negative amounts are ignored)
+    and ``predicted`` sums the model's expected purchases of a new customer over every customer
+    acquired so far, at their age. Index: period number 1..K; column ``date`` is the period's
+    last day. Same as lifetimes' ``expected_cumulative_transactions`` with daily data.
+    """
+    if freq not in _UNIT_DAYS:
+        raise ValueError(f"freq: must be one of {sorted(_UNIT_DAYS)}, got {freq!r}")
+    if isinstance(period, str):
+        if period not in _PERIOD_DAYS:
+            raise ValueError(f"period: must be 'D', 'W' or a whole number of days, got {period!r}")
+        period_days = _PERIOD_DAYS[period]
+    elif isinstance(period, (int, np.integer)) and not isinstance(period, bool) and period >= 1:
+        period_days = int(period)
+    else:
+        raise ValueError(f"period: must be 'D', 'W' or a whole number of days >= 1, got {period!r}")
+    log = data if isinstance(data, TransactionLog) else as_log(
+        data, customer=customer, time=time, amount=amount, time_unit=time_unit, missing_customer=missing_customer)
+    cols = _core.expected_cumulative_transactions(model._fitted(), log.customer, log.time, log.ticks_per_day,
+                                                  log.amount, _UNIT_DAYS[freq], period_days,
+                                                  _day_number(end, "end"))
+    last_day = cols.pop("period_end") - 1
+    frame = pd.DataFrame({"date": log.day_to_timestamp(last_day), **cols},
+                         index=pd.RangeIndex(1, len(last_day) + 1, name="period"))
+    return frame
+
+
+def plot_calibration_holdout(table: pd.DataFrame, *, title: str = "Holdout purchases: actual vs model",
+                             width: float = 640, height: float = 400) -> str:
+    """SVG line chart of ``calibration_holdout_table``: mean holdout purchases by calibration frequency."""
+    from . import plot
+
+    for c in ("actual", "predicted"):
+        if c not in table.columns:
+            raise ValueError(f"table: missing column {c!r}; pass the output of calibration_holdout_table")
+    return plot.line_chart(np.asarray(table.index, dtype=np.float64),
+                           {"Actual": table["actual"].to_numpy(), "Model": table["predicted"].to_numpy()},
+                           title=title, x_label="Purchases in the calibration period (last = that many or more)",
+                           y_label="Mean purchases in the holdout period", width=width, height=height)
+
+
+def plot_tracking(table: pd.DataFrame, *, calibration_end: Any = None,
+                  title: str = "Cumulative repeat purchases: actual vs model", width: float = 640,
+                  height: float = 400) -> str:
+    """SVG line chart of ``expected_cumulative_transactions``: cumulative repeat purchases by period.
+
+    With ``calibration_end`` (a date), the title says which periods were used for fitting.
+    """
+    from . import plot
+
+    for c in ("actual", "predicted"):
+        if c not in table.columns:
+            raise ValueError(f"table: missing column {c!r}; pass the output of expected_cumulative_transactions")
+    if calibration_end is not None:
+        title = f"{title} (calibration to {pd.Timestamp(calibration_end).date()})"
+    return plot.line_chart(np.asarray(table.index, dtype=np.float64),
+                           {"Actual": table["actual"].to_numpy(), "Model": table["predicted"].to_numpy()},
+                           title=title, x_label="Period", y_label="Cumulative repeat purchases",
+                           width=width, height=height)

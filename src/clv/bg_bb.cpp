@@ -42,6 +42,21 @@ void check_periods(double t, const char* caller) {
   if (t != std::floor(t)) detail::throw_invalid(caller, "t", "is ", t, "; must be a whole number of opportunities");
 }
 
+/// ln C(n, k).
+double log_choose(double n, double k) { return log_gamma(n + 1.0) - log_gamma(k + 1.0) - log_gamma(n - k + 1.0); }
+
+/// P(X(n) = x) over the first n opportunities of a customer alive at the start (Fader, Hardie &
+/// Shang 2010, eq. 8): alive throughout with x purchases, or dead after opportunity i >= x with x
+/// purchases among the first i.
+double bgbb_pmf(double alpha, double beta, double gamma, double delta, double n, double x) {
+  if (x > n) return 0.0;
+  const double norm = log_beta(alpha, beta) + log_beta(gamma, delta);
+  double acc = log_choose(n, x) + log_beta(alpha + x, beta + n - x) + log_beta(gamma, delta + n);
+  for (double i = x; i < n; i += 1.0)
+    acc = detail::log_add_exp(acc, log_choose(i, x) + log_beta(alpha + x, beta + i - x) + log_beta(gamma + 1.0, delta + i));
+  return std::exp(acc - norm);
+}
+
 }  // namespace
 
 BetaGeoBetaBinom& BetaGeoBetaBinom::fit(const ClvData& data) {
@@ -117,6 +132,31 @@ double BetaGeoBetaBinom::expected_number_of_purchases_up_to_time(double t) const
   const double log_ratio =
       log_gamma(gamma + delta) + log_gamma(1.0 + delta + t) - log_gamma(gamma + delta + t) - log_gamma(1.0 + delta);
   return alpha / (alpha + beta) * delta / (gamma - 1.0) * -std::expm1(log_ratio);
+}
+
+double BetaGeoBetaBinom::probability_of_n_purchases_up_to_time(double t, int n) const {
+  const char* caller = "BetaGeoBetaBinom::probability_of_n_purchases_up_to_time";
+  check_fitted(caller);
+  check_periods(t, caller);
+  detail::check_count(n, caller);
+  return bgbb_pmf(params_[0], params_[1], params_[2], params_[3], t, n);
+}
+
+std::vector<double> BetaGeoBetaBinom::conditional_probability_of_n_purchases_up_to_time(
+    int k, double t, const ClvData& customers) const {
+  const char* caller = "BetaGeoBetaBinom::conditional_probability_of_n_purchases_up_to_time";
+  check_fitted(caller);
+  check_periods(t, caller);
+  detail::check_count(k, caller);
+  const auto p = values(params_);
+  // Alive after opportunity n (the likelihood's first term over L), the customer restarts with
+  // p ~ Beta(alpha + x, beta + n - x) and theta ~ Beta(gamma, delta + n).
+  return detail::per_customer(customers, caller, detail::DataKind::discrete, options_.n_jobs,
+                              [&](double x, double tx, double n) {
+                                const double alive = std::exp(log_beta(p[0] + x, p[1] + n - x) +
+                                                              log_beta(p[2], p[3] + n) - log_mixture(p, x, tx, n));
+                                return detail::mix_dead(alive, bgbb_pmf(p[0] + x, p[1] + n - x, p[2], p[3] + n, t, k), k);
+                              });
 }
 
 }  // namespace crmine

@@ -38,6 +38,7 @@ struct Gradient {
 template <int Shift>
 struct BetaGeoFamily {
   static constexpr const char* kName = Shift == 0 ? "BetaGeo" : "ModifiedBetaGeo";
+  static constexpr int kShift = Shift;
 
   /// ln L and its gradient in (r, alpha, a, b), summed over the collapsed rows. Hand-derived
   /// rather than dual numbers: this is the hot loop of fits on millions of customers.
@@ -109,6 +110,24 @@ struct BetaGeoFamily {
   }
 };
 
+/// P(N(t) = j) of the NBD, with the t = 0 limit (no purchase for sure).
+double nbd_pmf(double r, double alpha, double t, int j) {
+  if (t == 0.0) return j == 0 ? 1.0 : 0.0;
+  return std::exp(detail::log_nbd_pmf(r, alpha, t, j));
+}
+
+/// P(X(t) = n) of a customer alive at time 0 (Fader, Hardie & Lee 2005, eq. 8; Batislam et al.
+/// 2007 when `shift` = 1): alive after surviving the n + shift dropout chances so far, or dead at
+/// the chance right after the n-th purchase (or at time 0 when shift = 1 and n = 0), which needs
+/// at least n purchases by t.
+double bg_pmf(double r, double alpha, double a, double b, double t, int n, int shift) {
+  const double nd = n, log_norm = detail::log_beta(a, b);
+  double p = std::exp(detail::log_beta(a, b + nd + shift) - log_norm) * nbd_pmf(r, alpha, t, n);
+  if (n > 0 || shift == 1)
+    p += std::exp(detail::log_beta(a + 1.0, b + nd - 1.0 + shift) - log_norm) * detail::nbd_upper_tail(r, alpha, t, n);
+  return p;
+}
+
 template <typename Family>
 detail::FitOutcome fit_family(const ClvData& data, const ClvFitOptions& options) {
   detail::check_options(options, 4, Family::kName);
@@ -168,6 +187,29 @@ using MBG = BetaGeoFamily<1>;
     return detail::per_customer(customers, caller, detail::DataKind::continuous, options_.n_jobs, [&](double x, double tx, double T) {                   \
       return Family::conditional_expected(p, t, x, tx, T);                                                         \
     });                                                                                                            \
+  }                                                                                                                \
+  double Class::probability_of_n_purchases_up_to_time(double t, int n) const {                                     \
+    const char* caller = #Class "::probability_of_n_purchases_up_to_time";                                         \
+    check_fitted(caller);                                                                                          \
+    detail::check_horizon(t, caller);                                                                              \
+    detail::check_count(n, caller);                                                                                \
+    return bg_pmf(params_[0], params_[1], params_[2], params_[3], t, n, Family::kShift);                           \
+  }                                                                                                                \
+  std::vector<double> Class::conditional_probability_of_n_purchases_up_to_time(int n, double t,                    \
+                                                                               const ClvData& customers) const {   \
+    const char* caller = #Class "::conditional_probability_of_n_purchases_up_to_time";                             \
+    check_fitted(caller);                                                                                          \
+    detail::check_horizon(t, caller);                                                                              \
+    detail::check_count(n, caller);                                                                                \
+    const auto p = Family::values(params_);                                                                        \
+    /* Alive at T, the customer restarts as a BG/NBD customer (dropout only after purchases) with */              \
+    /* lambda ~ Gamma(r + x, alpha + T) and the dropout probability ~ Beta(a, b + x + shift). */                   \
+    return detail::per_customer(customers, caller, detail::DataKind::continuous, options_.n_jobs,                  \
+                                [&](double x, double tx, double T) {                                               \
+                                  return detail::mix_dead(                                                         \
+                                      Family::p_alive(p, x, tx, T),                                                \
+                                      bg_pmf(p[0] + x, p[1] + T, p[2], p[3] + x + Family::kShift, t, n, 0), n);    \
+                                });                                                                                \
   }                                                                                                                \
   double Class::expected_number_of_purchases_up_to_time(double t) const {                                          \
     const char* caller = #Class "::expected_number_of_purchases_up_to_time";                                       \

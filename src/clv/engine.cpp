@@ -2,6 +2,8 @@
 // Input checks, collapsing, BFGS and Hessian-based standard errors shared by the CLV models.
 #include "engine.hpp"
 
+#include <crmine/clv/detail/dual.hpp>
+
 #include <crmine/core/errors.hpp>
 
 #include <Eigen/Dense>
@@ -82,6 +84,36 @@ Collapsed collapse(const ClvData& data, const char* caller, DataKind kind) {
 
 void check_horizon(double t, const char* caller) {
   if (!std::isfinite(t) || t < 0.0) throw_invalid(caller, "t", "is ", t, "; must be finite and >= 0");
+}
+
+void check_count(int n, const char* caller) {
+  if (n < 0) throw_invalid(caller, "n", "is ", n, "; must be >= 0");
+}
+
+double log_nbd_pmf(double r, double alpha, double t, double j) {
+  return log_gamma(r + j) - log_gamma(r) - log_gamma(j + 1.0) + r * (std::log(alpha) - std::log(alpha + t)) +
+         j * (std::log(t) - std::log(alpha + t));
+}
+
+double nbd_upper_tail(double r, double alpha, double t, int n) {
+  if (n == 0) return 1.0;
+  if (t == 0.0) return 0.0;
+  // Terms below n (the lower sum) are few; the upper sum converges geometrically (ratio -> t / (alpha + t)).
+  double lower = 0.0;
+  for (int j = 0; j < n; ++j) lower += std::exp(log_nbd_pmf(r, alpha, t, j));
+  if (lower < 0.5) return 1.0 - lower;
+  const double q = t / (alpha + t);
+  double term = std::exp(log_nbd_pmf(r, alpha, t, n)), upper = 0.0;
+  for (double j = n; term > 0.0; j += 1.0) {
+    upper += term;
+    const double ratio = (r + j) / (j + 1.0) * q;
+    term *= ratio;
+    if (ratio < 1.0 && term * ratio / (1.0 - ratio) <= 1e-17 * upper) {
+      upper += term;
+      break;
+    }
+  }
+  return upper;
 }
 
 Collapsed as_rows(const ClvData& data, const char* caller, DataKind kind) {

@@ -50,6 +50,20 @@ std::vector<double> per_customer(const ClvData& c, const char* caller, DataKind 
 /// Throws InvalidArgument unless the prediction horizon t is finite and >= 0.
 void check_horizon(double t, const char* caller);
 
+/// Throws InvalidArgument unless the purchase count n is >= 0.
+void check_count(int n, const char* caller);
+
+/// ln P(N(t) = j) for the NBD: Poisson(lambda t) counts with lambda ~ Gamma(r, alpha); t > 0.
+double log_nbd_pmf(double r, double alpha, double t, double j);
+
+/// P(N(t) >= n) for the same NBD, summed from whichever side is smaller so neither the upper
+/// tail nor 1 - tail loses precision; 1 for n = 0, 0 for n > 0 at t = 0.
+double nbd_upper_tail(double r, double alpha, double t, int n);
+
+/// (1 - alive) [n = 0] + alive * pmf: the conditional PMF's mixture of "already dead" (no more
+/// purchases) and "alive, with updated parameters".
+inline double mix_dead(double alive, double pmf, int n) { return (n == 0 ? 1.0 - alive : 0.0) + alive * pmf; }
+
 /// The rows of `data` as given (checked, not collapsed), for evaluating a likelihood exactly.
 Collapsed as_rows(const ClvData& data, const char* caller, DataKind kind);
 

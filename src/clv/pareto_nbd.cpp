@@ -83,6 +83,36 @@ double one_minus_pow_over(double e, double log_q) {
   return -std::expm1(e * log_q) / e;
 }
 
+/// P(X(t) = n) of a customer alive at 0 (Fader & Hardie, "Deriving an expression for P(X(t) = x)
+/// under the Pareto/NBD model", note 012): alive at t after n purchases, plus dead at some
+/// tau <= t after exactly n purchases. The second part is
+/// alpha^r beta^s B(r+n, s+1) / B(r, s) [B1 - sum_{i=0..n} Gamma(r+s+i) t^i / (Gamma(r+s) i!) B2_i],
+/// where B2 is the part of B1's integral beyond t; every factor is kept in logs.
+double pnbd_pmf(double r, double alpha, double s, double beta, double t, int n) {
+  if (t == 0.0) return n == 0 ? 1.0 : 0.0;
+  using std::log;
+  const double nd = n;
+  const double alive = std::exp(log_gamma(r + nd) - log_gamma(r) - log_gamma(nd + 1.0) + r * (log(alpha) - log(alpha + t)) +
+                                nd * (log(t) - log(alpha + t)) + s * (log(beta) - log(beta + t)));
+  // The larger of alpha, beta in the denominator keeps the hypergeometric argument in [0, 1).
+  const bool alpha_larger = alpha >= beta;
+  const double m = alpha_larger ? alpha : beta, diff = alpha_larger ? alpha - beta : beta - alpha;
+  const double b2 = alpha_larger ? s + 1.0 : r + nd, c = r + s + nd + 1.0;
+  const double log_b1 = detail::log_hyp2f1_positive(r + s, b2, c, diff / m) - (r + s) * log(m);
+  double log_b2 = -std::numeric_limits<double>::infinity();
+  for (int i = 0; i <= n; ++i) {
+    const double id = i;
+    log_b2 = detail::log_add_exp(log_b2, log_gamma(r + s + id) - log_gamma(r + s) - log_gamma(id + 1.0) + id * log(t) +
+                                             detail::log_hyp2f1_positive(r + s + id, b2, c, diff / (m + t)) -
+                                             (r + s + id) * log(m + t));
+  }
+  const double log_lead = r * log(alpha) + s * log(beta) + detail::log_beta(r + nd, s + 1.0) - detail::log_beta(r, s);
+  const double gap = log_b2 - log_b1;
+  // gap >= 0 only by rounding when the death part is below double precision of B1.
+  const double dead = gap < 0.0 ? std::exp(log_lead + log_b1) * -std::expm1(gap) : 0.0;
+  return alive + dead;
+}
+
 }  // namespace
 
 ParetoNBD& ParetoNBD::fit(const ClvData& data) {
@@ -142,6 +172,34 @@ double ParetoNBD::expected_number_of_purchases_up_to_time(double t) const {
   detail::check_horizon(t, caller);
   const double r = params_[0], alpha = params_[1], s = params_[2], beta = params_[3];
   return r * beta / alpha * one_minus_pow_over(s - 1.0, -std::log1p(t / beta));
+}
+
+}  // namespace crmine
+
+namespace crmine {
+
+double ParetoNBD::probability_of_n_purchases_up_to_time(double t, int n) const {
+  const char* caller = "ParetoNBD::probability_of_n_purchases_up_to_time";
+  check_fitted(caller);
+  detail::check_horizon(t, caller);
+  detail::check_count(n, caller);
+  return pnbd_pmf(params_[0], params_[1], params_[2], params_[3], t, n);
+}
+
+std::vector<double> ParetoNBD::conditional_probability_of_n_purchases_up_to_time(int n, double t,
+                                                                                 const ClvData& customers) const {
+  const char* caller = "ParetoNBD::conditional_probability_of_n_purchases_up_to_time";
+  check_fitted(caller);
+  detail::check_horizon(t, caller);
+  detail::check_count(n, caller);
+  const auto p = values(params_);
+  // Alive at T, the customer restarts with lambda ~ Gamma(r + x, alpha + T), mu ~ Gamma(s, beta + T):
+  // this equals eq. 16 of Fader & Hardie's note 028 on the conditional PMF.
+  return detail::per_customer(customers, caller, detail::DataKind::continuous, options_.n_jobs,
+                              [&](double x, double tx, double T) {
+                                return detail::mix_dead(p_alive(p, x, tx, T),
+                                                        pnbd_pmf(p[0] + x, p[1] + T, p[2], p[3] + T, t, n), n);
+                              });
 }
 
 }  // namespace crmine

@@ -159,6 +159,112 @@ def test_bg_bb_predictions_equal_lifetimes(lifetimes):
     assert m.expected_number_of_purchases_up_to_time(6) == pytest.approx(new_ref, rel=1e-8)
 
 
+@pytest.mark.parametrize("ours, theirs", [("BetaGeo", "BetaGeoFitter"), ("ModifiedBetaGeo", "ModifiedBetaGeoFitter")])
+def test_probability_of_n_purchases_equals_lifetimes(cdnow, lifetimes, ours, theirs):
+    m = getattr(cm.clv, ours)().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    ref = _lt(getattr(lifetimes, theirs), m.params_)
+    for t, n in [(1.0, 0), (39.0, 0), (39.0, 1), (39.0, 5), (78.0, 12), (520.0, 40)]:
+        assert m.probability_of_n_purchases_up_to_time(t, n) == pytest.approx(
+            float(ref.probability_of_n_purchases_up_to_time(t, n)), rel=1e-9, abs=1e-15)
+    grid = m.probability_of_n_purchases_up_to_time(39.0, np.arange(4))
+    assert grid.shape == (4,) and grid[0] == m.probability_of_n_purchases_up_to_time(39.0, 0)
+
+
+def test_pareto_nbd_conditional_probability_of_n_purchases_equals_lifetimes(cdnow, lifetimes):
+    m = cm.clv.ParetoNBD().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    ref = _lt(lifetimes.ParetoNBDFitter, m.params_)
+    sub = cdnow.iloc[::10]  # 236 customers keep lifetimes' scalar hypergeometric loop fast
+    x, tx, T = sub["frequency"], sub["recency"], sub["T"]
+    for n in (0, 1, 4):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = np.asarray(ref.conditional_probability_of_n_purchases_up_to_time(
+                n, 39.0, x.to_numpy(), tx.to_numpy(), T.to_numpy()), dtype=float)
+        np.testing.assert_allclose(m.conditional_probability_of_n_purchases_up_to_time(n, 39.0, x, tx, T), expected,
+                                   rtol=1e-7, atol=1e-13)
+
+
+def test_pareto_nbd_probability_of_n_purchases_equals_numerical_integral(cdnow):
+    integrate = pytest.importorskip("scipy.integrate")
+    from scipy.special import gammaln
+    m = cm.clv.ParetoNBD().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    r, alpha, s, beta = (m.params_[k] for k in ("r", "alpha", "s", "beta"))
+
+    def nbd(n, tau):
+        return np.exp(gammaln(r + n) - gammaln(r) - gammaln(n + 1) + r * np.log(alpha / (alpha + tau))
+                      + n * np.log(tau / (alpha + tau)))
+
+    for t, n in [(13.0, 0), (39.0, 2), (104.0, 9)]:
+        dead, _ = integrate.quad(lambda tau: nbd(n, tau) * s * beta**s * (beta + tau) ** (-(s + 1)), 0, t,
+                                 epsabs=1e-14, epsrel=1e-12, limit=200)
+        expected = nbd(n, t) * (beta / (beta + t)) ** s + dead
+        assert m.probability_of_n_purchases_up_to_time(t, n) == pytest.approx(expected, rel=1e-9)
+
+
+def test_conditional_probability_of_n_purchases_sums_to_one_with_the_conditional_mean(cdnow):
+    x, tx, T = cdnow["frequency"].iloc[:50], cdnow["recency"].iloc[:50], cdnow["T"].iloc[:50]
+    for cls in (cm.clv.BetaGeo, cm.clv.ModifiedBetaGeo, cm.clv.ParetoNBD):
+        m = cls().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+        probs = np.array([m.conditional_probability_of_n_purchases_up_to_time(n, 26.0, x, tx, T) for n in range(80)])
+        np.testing.assert_allclose(probs.sum(axis=0), 1.0, atol=1e-9)
+        np.testing.assert_allclose((np.arange(80)[:, None] * probs).sum(axis=0),
+                                   m.conditional_expected_number_of_purchases_up_to_time(26.0, x, tx, T), atol=1e-7)
+    with pytest.raises(ValueError, match="n"):
+        m.probability_of_n_purchases_up_to_time(1.0, 1.5)
+    with pytest.raises(ValueError, match="n"):
+        m.conditional_probability_of_n_purchases_up_to_time(-1, 1.0, x, tx, T)
+
+
+@pytest.fixture(scope="module")
+def cdnow_log() -> pd.DataFrame:
+    raw = pd.read_csv(CDNOW / "CDNOW_sample.txt", sep=r"\s+", header=None,
+                      names=["master", "customer_id", "date", "cds", "amount"])
+    raw["date"] = pd.to_datetime(raw["date"].astype(str), format="%Y%m%d")
+    return raw
+
+
+PUBLISHED_BG = {"r": 0.242594150135163, "alpha": 4.41359212062015, "a": 0.792919156875463, "b": 2.4258950494563}
+
+
+def test_tracking_equals_lifetimes_expected_cumulative_transactions(cdnow_log, lifetimes):
+    from lifetimes.utils import expected_cumulative_transactions
+    m = cm.clv.BetaGeo.from_params(PUBLISHED_BG)
+    ours = cm.clv.expected_cumulative_transactions(m, cdnow_log, customer="customer_id", time="date",
+                                                   amount="amount", freq="W", period="W")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = expected_cumulative_transactions(_lt(lifetimes.BetaGeoFitter, PUBLISHED_BG), cdnow_log, "date",
+                                               "customer_id", 546, freq="D", freq_multiplier=7)
+    assert len(ours) == len(ref) == 78
+    np.testing.assert_array_equal(ours["actual"].to_numpy(), ref["actual"].to_numpy())
+    np.testing.assert_allclose(ours["predicted"].to_numpy(), ref["predicted"].to_numpy(), rtol=1e-9)
+    assert ours["date"].iloc[0] == pd.Timestamp("1997-01-07")
+    svg = cm.clv.plot_tracking(ours, calibration_end="1997-09-30")
+    assert svg.startswith("<svg") and "1997-09-30" in svg and svg.count("<polyline") == 2
+
+
+def test_calibration_holdout_table_equals_lifetimes_plot_data(cdnow_log, lifetimes):
+    s = cm.clv.summary(cdnow_log, customer="customer_id", time="date", amount="amount", freq="W",
+                       calibration_end="1997-09-30", observation_end="1998-06-30")
+    m = cm.clv.BetaGeo.from_params(PUBLISHED_BG)
+    table = cm.clv.calibration_holdout_table(m, s, max_frequency=7)
+    # What lifetimes' plot_calibration_purchases_vs_holdout_purchases draws (it does not censor).
+    ref = _lt(lifetimes.BetaGeoFitter, PUBLISHED_BG)
+    pred = ref.conditional_expected_number_of_purchases_up_to_time(s["duration_holdout"].iloc[0], s["frequency"],
+                                                                   s["recency"], s["T"])
+    grouped = pd.DataFrame({"f": s["frequency"], "h": s["frequency_holdout"], "p": pred}).groupby("f").mean()
+    np.testing.assert_allclose(table["actual"].iloc[:7].to_numpy(), grouped["h"].iloc[:7].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(table["predicted"].iloc[:7].to_numpy(), grouped["p"].iloc[:7].to_numpy(), rtol=1e-9)
+    assert table["n_customers"].sum() == len(s) == 2357
+    assert table.loc[7, "n_customers"] == (s["frequency"] >= 7).sum()
+    svg = cm.clv.plot_calibration_holdout(table)
+    assert svg.startswith("<svg") and svg.count("<polyline") == 2
+    with pytest.raises(ValueError, match="max_frequency"):
+        cm.clv.calibration_holdout_table(m, s, max_frequency=0)
+    with pytest.raises(ValueError, match="period"):
+        cm.clv.expected_cumulative_transactions(m, cdnow_log, customer="customer_id", time="date", period="Q")
+
+
 # --- robustness and bad input ---------------------------------------------------------------------
 
 def test_no_nan_for_huge_frequency_and_long_age():

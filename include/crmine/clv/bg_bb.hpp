@@ -23,6 +23,9 @@ class BetaGeoBetaBinom final : public TransactionModel {
   std::vector<double> conditional_expected_number_of_purchases_up_to_time(double t,
                                                                           const ClvData& customers) const override;
   double expected_number_of_purchases_up_to_time(double t) const override;
+  double probability_of_n_purchases_up_to_time(double t, int n) const override;
+  std::vector<double> conditional_probability_of_n_purchases_up_to_time(int n, double t,
+                                                                        const ClvData& customers) const override;
   std::vector<std::string> param_names() const override { return {"alpha", "beta", "gamma", "delta"}; }
 };
 

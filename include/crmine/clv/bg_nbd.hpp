@@ -22,6 +22,9 @@ class BetaGeo final : public TransactionModel {
   std::vector<double> conditional_expected_number_of_purchases_up_to_time(double t,
                                                                           const ClvData& customers) const override;
   double expected_number_of_purchases_up_to_time(double t) const override;
+  double probability_of_n_purchases_up_to_time(double t, int n) const override;
+  std::vector<double> conditional_probability_of_n_purchases_up_to_time(int n, double t,
+                                                                        const ClvData& customers) const override;
   std::vector<std::string> param_names() const override { return {"r", "alpha", "a", "b"}; }
 };
 
@@ -40,6 +43,9 @@ class ModifiedBetaGeo final : public TransactionModel {
   std::vector<double> conditional_expected_number_of_purchases_up_to_time(double t,
                                                                           const ClvData& customers) const override;
   double expected_number_of_purchases_up_to_time(double t) const override;
+  double probability_of_n_purchases_up_to_time(double t, int n) const override;
+  std::vector<double> conditional_probability_of_n_purchases_up_to_time(int n, double t,
+                                                                        const ClvData& customers) const override;
   std::vector<std::string> param_names() const override { return {"r", "alpha", "a", "b"}; }
 };
 

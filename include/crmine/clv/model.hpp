@@ -73,6 +73,15 @@ class TransactionModel {
       double t, const ClvData& customers) const = 0;
   /// E[purchases in (0, t]] of a customer just acquired.
   virtual double expected_number_of_purchases_up_to_time(double t) const = 0;
+  /// P(X(t) = n): the probability that a customer just acquired makes exactly n repeat
+  /// purchases in (0, t]. n >= 0; t >= 0 (whole opportunities for BG/BB).
+  virtual double probability_of_n_purchases_up_to_time(double t, int n) const = 0;
+  /// P(X(T, T + t) = n | x, t_x, T): per customer, the probability of exactly n purchases in the
+  /// next t time units. Computed as (1 - P(alive)) [n = 0] + P(alive) P'(X(t) = n), with P' the
+  /// unconditional probability at the parameters updated by the customer's history (Fader &
+  /// Hardie's conditional PMF).
+  virtual std::vector<double> conditional_probability_of_n_purchases_up_to_time(
+      int n, double t, const ClvData& customers) const = 0;
   /// The parameters' names in the papers' notation, in `params()` order.
   virtual std::vector<std::string> param_names() const = 0;
 
