@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: Apache-2.0
+"""crmine.campaign.optimize: the dual-price greedy against HiGHS (scipy.optimize.milp) on the full,
+unpruned integer program, brute force on tiny problems, bad input, determinism; contact windows."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import crmine as cm
+
+scipy_optimize = pytest.importorskip("scipy.optimize")
+sparse = pytest.importorskip("scipy.sparse")
+
+
+def make_problem(n: int, offers: int = 3, channels: int = 2, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    base = rng.beta(1.2, 12.0, size=(n, offers, 1))
+    lift = np.linspace(1.0, 0.5, channels).reshape(1, 1, channels)  # the costlier channel converts better first
+    response = np.clip(base * lift[:, :, ::-1] * rng.uniform(0.7, 1.3, size=(n, offers, channels)), 0, 1)
+    return {"response": response, "value": 30.0 + 40.0 * np.arange(offers), "cost": 0.3 + 3.0 * np.arange(channels)}
+
+
+def reference_milp(response, value, cost, budget, capacity) -> float:
+    """The whole integer program (every customer x offer x channel, nothing pruned) solved by HiGHS."""
+    n, o, c = response.shape
+    v = np.broadcast_to(np.asarray(value, dtype=float).reshape(1, o, 1), response.shape)
+    k = np.broadcast_to(np.asarray(cost, dtype=float).reshape(1, 1, c), response.shape)
+    profit = (response * v - k).ravel()
+    m = profit.size
+    one_per_customer = sparse.csr_matrix((np.ones(m), (np.repeat(np.arange(n), o * c), np.arange(m))), shape=(n, m))
+    rows = [one_per_customer, sparse.csr_matrix(k.ravel().reshape(1, m))]
+    ub = [np.ones(n), [budget]]
+    for ch in range(c):
+        if np.isfinite(capacity[ch]):
+            rows.append(sparse.csr_matrix((np.tile(np.arange(c), n * o) == ch).astype(float).reshape(1, m)))
+            ub.append([capacity[ch]])
+    res = scipy_optimize.milp(-profit, integrality=np.ones(m), bounds=scipy_optimize.Bounds(0, 1),
+                              constraints=scipy_optimize.LinearConstraint(sparse.vstack(rows), -np.inf, np.concatenate(ub)),
+                              options={"mip_rel_gap": 1e-9})
+    assert res.success
+    return -res.fun
+
+
+def check_feasible(plan, budget, capacity, channels) -> None:
+    assert plan.cost <= budget * (1 + 1e-12)
+    assert plan.assignment["customer"].is_unique
+    for i, ch in enumerate(channels):
+        assert plan.channel_contacts[ch] <= capacity[i]
+
+
+def test_greedy_is_within_one_percent_of_highs_and_its_bound_encloses_the_optimum() -> None:
+    p = make_problem(3000, seed=1)
+    budget, capacity = 900.0, [np.inf, 150.0]
+    best = reference_milp(p["response"], p["value"], p["cost"], budget, capacity)
+    greedy = cm.campaign.optimize(**p, budget=budget, capacity=capacity)
+    exact = cm.campaign.optimize(**p, budget=budget, capacity=capacity, method="exact")
+    check_feasible(greedy, budget, capacity, [0, 1])
+    check_feasible(exact, budget, capacity, [0, 1])
+    assert exact.expected_profit == pytest.approx(best, rel=1e-6)
+    assert greedy.expected_profit <= best + 1e-6
+    assert greedy.upper_bound >= best - 1e-6
+    assert (best - greedy.expected_profit) / best < 0.01
+    assert greedy.gap < 0.01
+
+
+def test_greedy_and_exact_agree_with_brute_force_on_tiny_problems() -> None:
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        response = rng.uniform(0, 0.6, size=(5, 2, 2))
+        value, cost, budget, capacity = [10.0, 16.0], [1.0, 2.5], 5.0, [3.0, 1.0]
+        best = 0.0
+        for pick in itertools.product(range(5), repeat=5):
+            used, cap_used, profit = 0.0, [0, 0], 0.0
+            for i, choice in enumerate(pick):
+                if choice:
+                    o, c = divmod(choice - 1, 2)
+                    used += cost[c]
+                    cap_used[c] += 1
+                    profit += response[i, o, c] * value[o] - cost[c]
+            if used <= budget and cap_used[0] <= capacity[0] and cap_used[1] <= capacity[1]:
+                best = max(best, profit)
+        exact = cm.campaign.optimize(response, value=value, cost=cost, budget=budget, capacity=capacity, method="exact")
+        greedy = cm.campaign.optimize(response, value=value, cost=cost, budget=budget, capacity=capacity)
+        assert exact.expected_profit == pytest.approx(best, abs=1e-9)
+        assert greedy.expected_profit <= best + 1e-9 <= greedy.upper_bound + 2e-9
+
+
+def test_assignment_names_customers_offers_and_channels_and_adds_up() -> None:
+    p = make_problem(400, offers=2, channels=3, seed=2)
+    plan = cm.campaign.optimize(**{**p, "cost": [0.2, 1.0, 4.0]}, budget=150.0, capacity={"phone": 20},
+                                customers=[f"c{i}" for i in range(400)], offers=["coupon", "bundle"],
+                                channels=["email", "sms", "phone"])
+    a = plan.assignment
+    assert set(a["offer"]) <= {"coupon", "bundle"} and set(a["channel"]) <= {"email", "sms", "phone"}
+    assert plan.channel_contacts["phone"] <= 20
+    assert plan.expected_profit == pytest.approx((a["response"] * a["value"] - a["cost"]).sum())
+    assert (a["expected_profit"] > 0).all()
+    assert plan.summary()["contacts"] == len(a)
+
+
+def test_value_and_cost_broadcast_like_the_full_cube() -> None:
+    p = make_problem(500, seed=3)
+    n, o, c = p["response"].shape
+    full_v = np.broadcast_to(p["value"].reshape(1, o, 1), (n, o, c)).copy()
+    per_customer_cost = np.broadcast_to(p["cost"].reshape(1, c), (n, c)).copy()
+    a = cm.campaign.optimize(**p, budget=120.0)
+    b = cm.campaign.optimize(p["response"], value=full_v, cost=per_customer_cost, budget=120.0)
+    assert a.expected_profit == b.expected_profit
+    pd.testing.assert_frame_equal(a.assignment, b.assignment)
+
+
+def test_same_plan_at_any_thread_count() -> None:
+    p = make_problem(60000, offers=4, channels=3, seed=4)
+    kw = dict(budget=4000.0, capacity=[np.inf, 2000.0, 300.0])
+    a = cm.campaign.optimize(**p, **kw, n_jobs=1)
+    b = cm.campaign.optimize(**p, **kw, n_jobs=2)
+    assert a.expected_profit == b.expected_profit and a.upper_bound == b.upper_bound
+    pd.testing.assert_frame_equal(a.assignment, b.assignment)
+
+
+@pytest.mark.parametrize("change, match", [
+    ({"budget": 0.0}, "budget"),
+    ({"budget": -3.0}, "budget"),
+    ({"budget": float("nan")}, "budget"),
+    ({"capacity": [5.0]}, "capacity"),
+    ({"capacity": [-1.0, 4.0]}, "capacity"),
+    ({"capacity": [0.0, 0.0]}, "infeasible"),
+    ({"capacity": {"fax": 3}}, "capacity"),
+    ({"value": [1.0, 2.0]}, "value"),
+    ({"cost": np.ones((7, 2))}, "cost"),
+    ({"value": [1.0, np.nan, 3.0]}, "value"),
+    ({"cost": [1.0, -2.0]}, "cost"),
+    ({"method": "simplex"}, "method"),
+])
+def test_bad_input_names_the_argument(change, match) -> None:
+    kw = {**make_problem(10, seed=5), "budget": 10.0, **change}
+    with pytest.raises(ValueError, match=match):
+        cm.campaign.optimize(**kw)
+
+
+@pytest.mark.parametrize("bad", [1.5, -0.1, np.nan])
+def test_probabilities_outside_the_unit_interval_are_rejected(bad) -> None:
+    p = make_problem(10, seed=6)
+    p["response"][4, 1, 0] = bad
+    with pytest.raises(ValueError, match=r"response.*customer 4, offer 1, channel 0"):
+        cm.campaign.optimize(**p, budget=10.0)
+
+
+def test_response_shape_mismatch_is_rejected() -> None:
+    with pytest.raises(ValueError, match="response"):
+        cm.campaign.optimize(np.zeros(5), value=1.0, cost=1.0, budget=1.0)
+    with pytest.raises(ValueError, match="customers"):
+        cm.campaign.optimize(np.zeros((3, 2, 1)), value=1.0, cost=1.0, budget=1.0, customers=["a"])
+
+
+def test_contact_windows_follow_the_purchase_cycle_and_weekday() -> None:
+    # Customer 1 buys every 14 days on Mondays; customer 2 once; customer 3 is long overdue.
+    rows = [(1, d) for d in pd.date_range("2024-01-01", periods=6, freq="14D")]
+    rows += [(2, pd.Timestamp("2024-03-01"))]
+    rows += [(3, pd.Timestamp("2023-01-02")), (3, pd.Timestamp("2023-01-09"))]
+    tx = pd.DataFrame(rows, columns=["cid", "when"])
+    w = cm.campaign.contact_windows(tx, customer="cid", time="when", as_of="2024-03-12")
+    one = w.loc[1]
+    assert one["typical_weekday"] == 0 and one["cycle_days"] == 14
+    assert one["next_purchase"] == pd.Timestamp("2024-03-25")
+    assert one["window_start"] == pd.Timestamp("2024-03-21") and one["window_end"] == pd.Timestamp("2024-03-25")
+    assert one["best_contact_date"] == pd.Timestamp("2024-03-25")  # the first Monday in the window
+    assert pd.isna(w.loc[2, "next_purchase"])
+    assert w.loc[3, "next_purchase"] == pd.Timestamp("2024-03-12")  # overdue: due now
+    plan = cm.campaign.optimize(np.full((3, 1, 1), 0.5), value=10.0, cost=1.0, customers=[1, 2, 3], contact_windows=w)
+    assert "best_contact_date" in plan.assignment.columns
+    with pytest.raises(ValueError, match="when2"):
+        cm.campaign.contact_windows(tx, customer="cid", time="when2")
