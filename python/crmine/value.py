@@ -258,7 +258,8 @@ def rfm(data: Any, *, customer: str | None = None, time: str | None = None, amou
             raise ValueError("as_of: is missing (NaT)")
         options.as_of_day = int(stamp.normalize().value // 86_400_000_000_000)
     t = _core.rfm(s.core, options)
-    index = s.index[_positions(s.core, t["customer"])]
+    # rfm keeps exactly the customers with a purchase, in summary order.
+    index = s.index[np.flatnonzero(np.asarray(s.core.occasions) > 0)]
     frame = pd.DataFrame({
         "recency": t["recency"].astype(np.int64),
         "frequency": t["frequency"],
@@ -267,9 +268,7 @@ def rfm(data: Any, *, customer: str | None = None, time: str | None = None, amou
         "f_score": t["f_score"].astype(np.int8),
         "m_score": t["m_score"].astype(np.int8),
     }, index=index)
-    sep = "" if q <= 9 else "-"
-    frame["rfm_code"] = (frame["r_score"].astype(str) + sep + frame["f_score"].astype(str) + sep
-                         + frame["m_score"].astype(str))
+    frame["rfm_code"] = _rfm_codes(t["r_score"], t["f_score"], t["m_score"], int(q))
     if t["segment_names"]:
         frame["segment"] = pd.Categorical.from_codes(t["segment"].astype(np.int64), categories=t["segment_names"])
     frame["revenue"] = t["revenue"]
@@ -278,8 +277,14 @@ def rfm(data: Any, *, customer: str | None = None, time: str | None = None, amou
     return frame
 
 
-def _positions(core: Any, ids: np.ndarray) -> np.ndarray:
-    return np.searchsorted(np.asarray(core.customer), ids)
+def _rfm_codes(r: np.ndarray, f: np.ndarray, m: np.ndarray, q: int) -> pd.Categorical:
+    """'545'-style codes ('5-4-5' when q > 9) as a categorical over all q**3 cells: formatting
+    q**3 labels once instead of a string per customer keeps millions of customers cheap."""
+    sep = "" if q <= 9 else "-"
+    levels = np.arange(1, q + 1)
+    labels = [f"{a}{sep}{b}{sep}{c}" for a in levels for b in levels for c in levels]
+    codes = (np.asarray(r, np.int64) - 1) * q * q + (np.asarray(f, np.int64) - 1) * q + (np.asarray(m, np.int64) - 1)
+    return pd.Categorical.from_codes(codes, categories=labels)
 
 
 def rfm_segments(table: pd.DataFrame) -> pd.DataFrame:
