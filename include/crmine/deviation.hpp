@@ -3,6 +3,14 @@
 #pragma once
 
 
+// Detectors (one interface: crmine::Detector in core/estimator.hpp).
+#include <crmine/deviation/factory.hpp>
+#include <crmine/deviation/hbos.hpp>
+#include <crmine/deviation/isolation_forest.hpp>
+#include <crmine/deviation/lof.hpp>
+#include <crmine/deviation/mahalanobis.hpp>
+#include <crmine/deviation/robust_z.hpp>
+
 // History baselines, churn early warning, top-k alert metrics.
 #include <crmine/deviation/alerts.hpp>
 #include <crmine/deviation/history.hpp>

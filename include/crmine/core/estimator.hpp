@@ -62,6 +62,40 @@ class Regressor {
   virtual void save(std::ostream& out) const = 0;
 };
 
+/// The `contamination` value that asks for the detector's own default threshold (scikit-learn's
+/// 'auto'): IsolationForest offset -0.5, LocalOutlierFactor offset -1.5.
+inline constexpr double kAutoContamination = -1.0;
+
+/// An outlier detector over dense features, with scikit-learn's meanings (decision D1):
+/// `score_samples` is lower for more abnormal rows, `decision_function` = score_samples - offset
+/// (negative = outlier), `predict` is -1 for outliers and +1 for inliers; `deviation_score` is the
+/// CRM-facing score, higher = more deviant.
+class Detector {
+ public:
+  virtual ~Detector() = default;
+  /// Learns the model from X (n_samples x n_features); returns *this.
+  virtual Detector& fit(MatrixRef X) = 0;
+  /// Normality of each row of X: lower = more abnormal.
+  virtual Eigen::VectorXd score_samples(MatrixRef X) const = 0;
+  /// The threshold on score_samples set at fit from `contamination` (scikit-learn's offset_).
+  virtual double offset() const = 0;
+  /// score_samples(X) - offset(): negative for outliers.
+  virtual Eigen::VectorXd decision_function(MatrixRef X) const {
+    return (score_samples(X).array() - offset()).matrix();
+  }
+  /// -1 for rows whose decision_function is negative, +1 otherwise.
+  virtual Eigen::VectorXi predict(MatrixRef X) const {
+    const Eigen::VectorXd d = decision_function(X);
+    return (d.array() < 0).select(Eigen::VectorXi::Constant(d.size(), -1), Eigen::VectorXi::Ones(d.size()));
+  }
+  /// -score_samples(X): higher = more deviant, for ranking customers in alerts.
+  virtual Eigen::VectorXd deviation_score(MatrixRef X) const { return -score_samples(X); }
+  /// Number of features seen at fit.
+  virtual Eigen::Index n_features() const = 0;
+  virtual bool is_fitted() const = 0;
+  virtual void save(std::ostream& out) const = 0;
+};
+
 namespace detail {
 
 /// Throws NotFittedError("<where>: call fit first") unless `fitted`.

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+// IsolationForest: planted outliers, path-length normalisation, seeds, threads, save/load, bad input.
+#include <crmine/deviation.hpp>
+
+#include <gtest/gtest.h>
+
+#include "deviation/detector_helpers.hpp"
+
+#include <limits>
+
+namespace crmine {
+namespace {
+
+using test::auc;
+using test::make_planted;
+
+TEST(IsolationForest, AveragePathLengthMatchesScikitLearn) {
+  // sklearn.ensemble._iforest._average_path_length([0, 1, 2, 3, 256]).
+  EXPECT_EQ(average_path_length(0), 0.0);
+  EXPECT_EQ(average_path_length(1), 0.0);
+  EXPECT_EQ(average_path_length(2), 1.0);
+  EXPECT_NEAR(average_path_length(3), 1.207392357589623, 1e-13);
+  EXPECT_NEAR(average_path_length(256), 10.244770920119917, 1e-12);
+}
+
+TEST(IsolationForest, RanksPlantedOutliersFirst) {
+  const auto p = make_planted(3000, 6, 60, 1);
+  IsolationForest m;
+  m.fit(p.X);
+  EXPECT_GT(auc(p.is_outlier, m.deviation_score(p.X)), 0.97);
+  EXPECT_EQ(m.max_samples_used(), 256);
+  EXPECT_EQ(m.offset(), -0.5);
+  test::expect_detector_contract(m, p.X);
+  // Scores are -2^(-E[h]/c(256)), in (-1, 0).
+  const Eigen::VectorXd s = m.score_samples(p.X);
+  EXPECT_GT(s.minCoeff(), -1.0);
+  EXPECT_LT(s.maxCoeff(), 0.0);
+  const Eigen::VectorXd h = m.mean_path_length(p.X);
+  EXPECT_NEAR(s[0], -std::exp2(-h[0] / average_path_length(256)), 1e-15);
+}
+
+TEST(IsolationForest, ContaminationSetsTheOffsetAtThatQuantile) {
+  const auto p = make_planted(2000, 4, 40, 2);
+  IsolationForestOptions o;
+  o.contamination = 0.05;
+  IsolationForest m(o);
+  m.fit(p.X);
+  const double flagged = (m.predict(p.X).array() == -1).cast<double>().mean();
+  EXPECT_NEAR(flagged, 0.05, 0.002);
+}
+
+TEST(IsolationForest, SameSeedSameForestAtAnyThreadCount) {
+  const auto p = make_planted(2500, 5, 25, 3);
+  IsolationForestOptions o;
+  o.max_features = 0.6;
+  o.n_threads = 1;
+  IsolationForest one(o);
+  one.fit(p.X);
+  o.n_threads = 2;
+  IsolationForest two(o);
+  two.fit(p.X);
+  EXPECT_TRUE(one.score_samples(p.X) == two.score_samples(p.X));
+  o.seed = 99;
+  IsolationForest other(o);
+  other.fit(p.X);
+  EXPECT_FALSE(one.score_samples(p.X) == other.score_samples(p.X));
+}
+
+TEST(IsolationForest, ConstantFeaturesAreNeverSplitOn) {
+  auto p = make_planted(1000, 3, 10, 4);
+  RowMatrix X(p.X.rows(), 4);
+  X.leftCols(3) = p.X;
+  X.col(3).setConstant(7.0);
+  IsolationForest m;
+  m.fit(X);
+  EXPECT_GT(auc(p.is_outlier, m.deviation_score(X)), 0.95);
+  // All-constant data: every tree is one leaf of 256 rows, every score is -2^-1.
+  RowMatrix flat = RowMatrix::Constant(500, 2, 1.0);
+  m.fit(flat);
+  EXPECT_EQ(m.n_nodes(), 100u);
+  EXPECT_LT((m.score_samples(flat).array() + 0.5).abs().maxCoeff(), 1e-12);
+}
+
+TEST(IsolationForest, SaveLoadRoundTripAndCorruptBytes) {
+  const auto p = make_planted(800, 3, 8, 5);
+  IsolationForestOptions o;
+  o.contamination = 0.02;
+  o.n_estimators = 20;
+  IsolationForest m(o);
+  m.fit(p.X);
+  test::expect_round_trip(m, p.X);
+}
+
+TEST(IsolationForest, RejectsBadInput) {
+  const auto p = make_planted(100, 3, 2, 6);
+  for (double c : {0.0, 0.6, -0.5, std::numeric_limits<double>::quiet_NaN()}) {
+    IsolationForestOptions o;
+    o.contamination = c;
+    EXPECT_THROW(IsolationForest(o).fit(p.X), InvalidArgument) << c;
+  }
+  IsolationForestOptions o;
+  o.max_features = 0;
+  EXPECT_THROW(IsolationForest(o).fit(p.X), InvalidArgument);
+  o = {};
+  o.n_estimators = 0;
+  EXPECT_THROW(IsolationForest(o).fit(p.X), InvalidArgument);
+  RowMatrix bad = p.X;
+  bad(3, 1) = std::numeric_limits<double>::infinity();
+  EXPECT_THROW(IsolationForest().fit(bad), InvalidArgument);
+  EXPECT_THROW(IsolationForest().fit(RowMatrix(0, 3)), InvalidArgument);
+  EXPECT_THROW(IsolationForest().score_samples(p.X), NotFittedError);
+}
+
+}  // namespace
+}  // namespace crmine
