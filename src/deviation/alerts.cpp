@@ -19,6 +19,7 @@ void check_churn_options(const ChurnOptions& o) {
   if (!(o.p_alive_threshold > 0.0 && o.p_alive_threshold < 1.0))
     detail::throw_invalid(where, "p_alive_threshold", "must lie in (0, 1), got ", o.p_alive_threshold);
   if (o.horizon_days < 1) detail::throw_invalid(where, "horizon_days", "must be at least 1 day, got ", o.horizon_days);
+  if (o.within_days < 0) detail::throw_invalid(where, "within_days", "must be >= 0 days, got ", o.within_days);
 }
 
 /// The k best-scored rows' count of positives, after checking the arguments.
@@ -54,10 +55,12 @@ ChurnAlerts churn_alerts(const HistoryBaselines& h, std::span<const double> p_al
     if (!std::isnan(p_alive[i]) && !(p_alive[i] >= 0.0 && p_alive[i] <= 1.0))
       detail::throw_invalid("churn_alerts", "p_alive", "entry ", i, " is ", p_alive[i], "; probabilities lie in [0, 1]");
   ChurnAlerts out;
+  const double window_days = static_cast<double>(h.window + 1) * h.period_days;
   for (std::size_t i = 0; i < n; ++i) {
-    const bool gap = h.gap_n[i] >= options.min_gaps && h.gap_ratio[i] >= options.gap_ratio;
+    const bool gap = h.gap_n[i] >= options.min_gaps && h.gap_ratio[i] >= options.gap_ratio &&
+                     h.gap_current[i] - options.gap_ratio * h.gap_mean[i] <= options.within_days;
     const double p = p_alive.empty() ? std::numeric_limits<double>::quiet_NaN() : p_alive[i];
-    const bool dead = !std::isnan(p) && p < options.p_alive_threshold;
+    const bool dead = !std::isnan(p) && p < options.p_alive_threshold && h.gap_current[i] <= window_days;
     if (!gap && !dead) continue;
     const double span = h.gap_n[i] > 0
                             ? static_cast<double>(h.last_day[i] - h.first_day[i]) + h.gap_mean[i]

@@ -219,10 +219,34 @@ HistoryBaselines history_baselines(const TransactionLog& log, const HistoryOptio
   const double cv = options.prior_cv;
   const auto& ids = index.ids();
 #pragma omp parallel for num_threads(threads) schedule(static)
+  for (std::int64_t j = 0; j < static_cast<std::int64_t>(m); ++j) folder.finish(states[kept[static_cast<std::size_t>(j)]]);
+  // Population means, summed in customer order so that they do not depend on the thread count.
+  double spend_total = 0.0, periods_total = 0.0, basket_total = 0.0, occasions_total = 0.0, gap_total = 0.0,
+         gaps_total = 0.0;
+  for (const std::size_t c : kept) {
+    const State& s = states[c];
+    const auto n = std::min<std::int64_t>(folder.period_of(s.first_day), options.window);
+    spend_total += s.spend_sum;
+    periods_total += static_cast<double>(n);
+    basket_total += s.basket_sum;
+    occasions_total += s.basket_n;
+    gap_total += s.gap_mean * s.n_gaps;
+    gaps_total += s.n_gaps;
+  }
+  out.population_spend_mean = periods_total > 0 ? spend_total / periods_total : kNaN;
+  out.population_basket_mean = occasions_total > 0 ? basket_total / occasions_total : kNaN;
+  out.population_gap_mean = gaps_total > 0 ? gap_total / gaps_total : kNaN;
+  // The prior spread is cv times the customer's mean shrunk towards the population's: a tiny
+  // mean from a short history (one 2-dollar purchase, two purchases a day apart) does not make
+  // the next ordinary purchase or silence look extreme.
+  auto prior_of = [w, cv](double mean, std::int64_t n, double population) {
+    if (std::isnan(population) || !(w > 0.0)) return cv * mean;
+    return cv * (static_cast<double>(n) * mean + w * population) / (static_cast<double>(n) + w);
+  };
+#pragma omp parallel for num_threads(threads) schedule(static)
   for (std::int64_t j = 0; j < static_cast<std::int64_t>(m); ++j) {
     const auto i = static_cast<std::size_t>(j);
-    State& s = states[kept[i]];
-    folder.finish(s);
+    const State& s = states[kept[i]];
     out.customer[i] = ids[kept[i]];
     out.first_day[i] = s.first_day;
     out.last_day[i] = s.last_day;
@@ -233,12 +257,12 @@ HistoryBaselines history_baselines(const TransactionLog& log, const HistoryOptio
 
     const double spend_mean = n > 0 ? s.spend_sum / static_cast<double>(n) : kNaN;
     out.spend_mean[i] = spend_mean;
-    out.spend_spread[i] = n > 0 ? shrunk_spread(n, variance(n, s.spend_sum, s.spend_sumsq), cv * spend_mean, w) : kNaN;
+    out.spend_spread[i] = n > 0 ? shrunk_spread(n, variance(n, s.spend_sum, s.spend_sumsq), prior_of(spend_mean, n, out.population_spend_mean), w) : kNaN;
     out.spend_current[i] = s.cur_spend;
     out.spend_z[i] = z_of(s.cur_spend, spend_mean, out.spend_spread[i]);
 
     out.returns_mean[i] = n > 0 ? s.ret_sum / static_cast<double>(n) : kNaN;
-    out.returns_spread[i] = n > 0 ? shrunk_spread(n, variance(n, s.ret_sum, s.ret_sumsq), cv * spend_mean, w) : kNaN;
+    out.returns_spread[i] = n > 0 ? shrunk_spread(n, variance(n, s.ret_sum, s.ret_sumsq), prior_of(spend_mean, n, out.population_spend_mean), w) : kNaN;
     out.returns_current[i] = s.cur_returned;
     out.returns_z[i] = z_of(s.cur_returned, out.returns_mean[i], out.returns_spread[i]);
     out.return_rate_baseline[i] = s.spend_sum > 0.0 ? s.ret_sum / s.spend_sum : kNaN;
@@ -250,7 +274,8 @@ HistoryBaselines history_baselines(const TransactionLog& log, const HistoryOptio
     const double basket_mean = s.basket_n > 0 ? s.basket_sum / s.basket_n : kNaN;
     out.basket_mean[i] = basket_mean;
     out.basket_spread[i] =
-        s.basket_n > 0 ? shrunk_spread(s.basket_n, variance(s.basket_n, s.basket_sum, s.basket_sumsq), cv * basket_mean, w)
+        s.basket_n > 0 ? shrunk_spread(s.basket_n, variance(s.basket_n, s.basket_sum, s.basket_sumsq),
+                                     prior_of(basket_mean, s.basket_n, out.population_basket_mean), w)
                        : kNaN;
     out.basket_current[i] = s.basket_cur_n > 0 ? s.basket_cur_sum / s.basket_cur_n : kNaN;
     out.basket_z[i] = s.basket_cur_n > 0 ? z_of(out.basket_current[i], basket_mean,
@@ -261,7 +286,8 @@ HistoryBaselines history_baselines(const TransactionLog& log, const HistoryOptio
     out.gap_current[i] = static_cast<double>(as_of - s.last_day);
     if (s.n_gaps > 0) {
       out.gap_mean[i] = s.gap_mean;
-      out.gap_spread[i] = shrunk_spread(s.n_gaps, s.n_gaps > 1 ? s.gap_m2 / (s.n_gaps - 1) : 0.0, cv * s.gap_mean, w);
+      out.gap_spread[i] = shrunk_spread(s.n_gaps, s.n_gaps > 1 ? s.gap_m2 / (s.n_gaps - 1) : 0.0,
+                                       prior_of(s.gap_mean, s.n_gaps, out.population_gap_mean), w);
       out.gap_ratio[i] = out.gap_current[i] / s.gap_mean;
       out.gap_z[i] = z_of(out.gap_current[i], s.gap_mean, out.gap_spread[i]);
     } else {

@@ -17,9 +17,15 @@ struct ChurnOptions {
   int min_gaps = 2;                ///< gaps a usual gap must rest on before it can flag; >= 1
   double p_alive_threshold = 0.3;  ///< flag when P(alive) is below this; in (0, 1)
   int horizon_days = 365;          ///< value at risk covers this many days of usual spend; >= 1
+  int within_days = 90;            ///< early warning: the gap crossed gap_ratio usual gaps at most this
+                                   ///< many days ago; >= 0
 };
 
 /// Customers flagged as churning, ranked by value at risk (highest first; ties in customer order).
+///
+/// An early warning is about customers who are slipping now, not those lost long ago: a gap
+/// flags when it crossed `gap_ratio` usual gaps within the last `within_days` days, and P(alive)
+/// flags only customers who bought within the history window (the last window + 1 periods).
 ///
 /// The usual spend rate is total spend / (last - first purchase + usual gap): n occasions cover
 /// n - 1 gaps plus the cycle that follows the last one. Without a gap it is total spend / days

@@ -37,9 +37,11 @@ struct HistoryOptions {
 ///
 /// Departures are z = (current - mean) / spread. With few observations a sample spread is
 /// unreliable (three equal gaps would make any change infinitely surprising), so the spread is
-/// shrunk towards a prior: spread^2 = ((n-1) s^2 + w (cv m)^2) / (n - 1 + w), with w =
-/// prior_weight, cv = prior_cv, m the customer's mean (for returns: the customer's mean period
-/// spend, i.e. a return of one usual period's spend is one prior spread). Basket z divides the
+/// shrunk towards a prior: spread^2 = ((n-1) s^2 + w (cv p)^2) / (n - 1 + w), with w =
+/// prior_weight, cv = prior_cv and p = (n m + w M) / (n + w), the customer's mean m shrunk
+/// towards the population mean M (so one 2-dollar purchase or two purchases a day apart do not
+/// make the next ordinary purchase or silence look extreme). For returns m and M are those of
+/// spend: returning one usual period's spend is about one prior spread. Basket z divides the
 /// spread by sqrt(current occasions), as for a mean. Values are NaN where undefined: no baseline
 /// period, no baseline occasion or no current occasion (basket), fewer than one gap (gap), zero spread.
 struct HistoryBaselines {
@@ -62,6 +64,9 @@ struct HistoryBaselines {
   std::vector<double> gap_current;           ///< days since the last purchase: as_of - last_day
   std::vector<double> gap_ratio, gap_z;      ///< gap_current / gap_mean and its z
 
+  double population_spend_mean = 0.0;   ///< M of spend: baseline spend / baseline periods over all customers
+  double population_basket_mean = 0.0;  ///< M of basket: baseline spend / baseline occasions
+  double population_gap_mean = 0.0;     ///< M of gap: all gaps' mean
   std::int32_t as_of_day = 0;
   int period_days = 0;
   int window = 0;

@@ -33,9 +33,11 @@ struct Rows {
   }
 };
 
-/// Spread shrunk towards cv x prior_mean with weight w (the documented formula, written out again).
-double shrunk(int n, double var, double prior_mean, double w = 2.0, double cv = 1.0) {
-  return std::sqrt(((n - 1) * var + w * cv * cv * prior_mean * prior_mean) / (n - 1 + w));
+/// Spread shrunk towards cv x p with weight w, p = the mean m of n values shrunk towards the
+/// population mean M (the documented formula, written out again).
+double shrunk(int n, double var, double m, double M, double w = 2.0, double cv = 1.0) {
+  const double p = (n * m + w * M) / (n + w);
+  return std::sqrt(((n - 1) * var + w * cv * cv * p * p) / (n - 1 + w));
 }
 
 HistoryOptions ten_day_periods() {
@@ -70,37 +72,42 @@ TEST(HistoryBaselines, HandComputedSpendReturnsBasketAndGap) {
   EXPECT_EQ(h.rows_after, 1);
   EXPECT_EQ(h.rows_used, 11);
   EXPECT_EQ(h.n_periods, (std::vector<std::int32_t>{3, 3, 0}));
+  // Baseline spend 75 + 100 over 3 + 3 periods; occasions 75 / 4 and 100 / 2; gaps 33 / 4 and 10 / 1.
+  const double M_spend = 175.0 / 6, M_basket = 175.0 / 6, M_gap = 43.0 / 5;
+  EXPECT_NEAR(h.population_spend_mean, M_spend, 1e-12);
+  EXPECT_NEAR(h.population_basket_mean, M_basket, 1e-12);
+  EXPECT_NEAR(h.population_gap_mean, M_gap, 1e-12);
 
   // Customer 1: period spends 30, 30, 15 in the baseline, 100 now; 50 returned now.
   EXPECT_DOUBLE_EQ(h.spend_mean[0], 25.0);
-  EXPECT_NEAR(h.spend_spread[0], shrunk(3, 75.0, 25.0), 1e-12);
+  EXPECT_NEAR(h.spend_spread[0], shrunk(3, 75.0, 25.0, M_spend), 1e-12);
   EXPECT_DOUBLE_EQ(h.spend_current[0], 100.0);
-  EXPECT_NEAR(h.spend_z[0], 75.0 / shrunk(3, 75.0, 25.0), 1e-12);
+  EXPECT_NEAR(h.spend_z[0], 75.0 / shrunk(3, 75.0, 25.0, M_spend), 1e-12);
   EXPECT_DOUBLE_EQ(h.returns_mean[0], 0.0);
-  EXPECT_NEAR(h.returns_z[0], 50.0 / shrunk(3, 0.0, 25.0), 1e-12);  // prior: the usual period spend
+  EXPECT_NEAR(h.returns_z[0], 50.0 / shrunk(3, 0.0, 25.0, M_spend), 1e-12);  // prior: the usual period spend
   EXPECT_DOUBLE_EQ(h.return_rate_baseline[0], 0.0);
   EXPECT_DOUBLE_EQ(h.return_rate_current[0], 0.5);
   // Occasions 10, 20, 30, 15 in the baseline; one of 100 now.
   EXPECT_EQ(h.basket_n[0], 4);
   EXPECT_EQ(h.basket_current_n[0], 1);
   EXPECT_DOUBLE_EQ(h.basket_mean[0], 18.75);
-  EXPECT_NEAR(h.basket_z[0], (100.0 - 18.75) / shrunk(4, 218.75 / 3, 18.75), 1e-12);
+  EXPECT_NEAR(h.basket_z[0], (100.0 - 18.75) / shrunk(4, 218.75 / 3, 18.75, M_basket), 1e-12);
   // Purchase days 0, 5, 12, 25, 33: gaps 5, 7, 13, 8; 7 days since the last.
   EXPECT_EQ(h.gap_n[0], 4);
   EXPECT_DOUBLE_EQ(h.gap_mean[0], 8.25);
-  EXPECT_NEAR(h.gap_spread[0], shrunk(4, 34.75 / 3, 8.25), 1e-12);
+  EXPECT_NEAR(h.gap_spread[0], shrunk(4, 34.75 / 3, 8.25, M_gap), 1e-12);
   EXPECT_DOUBLE_EQ(h.gap_current[0], 7.0);
-  EXPECT_NEAR(h.gap_z[0], (7.0 - 8.25) / shrunk(4, 34.75 / 3, 8.25), 1e-12);
+  EXPECT_NEAR(h.gap_z[0], (7.0 - 8.25) / shrunk(4, 34.75 / 3, 8.25, M_gap), 1e-12);
   EXPECT_DOUBLE_EQ(h.total_spend[0], 175.0);
   EXPECT_EQ(h.n_occasions[0], 5);
 
   // Customer 2: 50, 50, 0 then silence; one gap of 10 and 27 days since.
   EXPECT_NEAR(h.spend_mean[1], 100.0 / 3, 1e-12);
-  EXPECT_NEAR(h.spend_z[1], -(100.0 / 3) / shrunk(3, 2500.0 / 3, 100.0 / 3), 1e-12);
+  EXPECT_NEAR(h.spend_z[1], -(100.0 / 3) / shrunk(3, 2500.0 / 3, 100.0 / 3, M_spend), 1e-12);
   EXPECT_TRUE(std::isnan(h.basket_current[1]));
   EXPECT_TRUE(std::isnan(h.basket_z[1]));
   EXPECT_DOUBLE_EQ(h.gap_ratio[1], 2.7);
-  EXPECT_NEAR(h.gap_z[1], 17.0 / 10.0, 1e-12);  // one gap: the spread is the prior, cv x mean
+  EXPECT_NEAR(h.gap_z[1], 17.0 / ((10.0 + 2 * M_gap) / 3), 1e-12);  // one gap: the spread is the prior alone
 
   // Customer 4: no baseline period and no gap yet.
   EXPECT_TRUE(std::isnan(h.spend_z[2]));
@@ -161,11 +168,31 @@ void expect_matches_brute_force(const Rows& r, const HistoryOptions& o, const Hi
     }
   }
   ASSERT_EQ(h.size(), days.size());
+  auto periods_of = [&](std::int64_t first) {
+    return static_cast<int>(std::min<std::int64_t>((o.as_of_day - 1 - first) / o.period_days, o.window));
+  };
+  double spend_total = 0, periods_total = 0, basket_total = 0, basket_count = 0, gap_total = 0, gap_count = 0;
+  for (const auto& [c, occasions] : days) {
+    periods_total += periods_of(occasions.begin()->first);
+    for (const auto& [d, v] : occasions) {
+      const std::int64_t k = (o.as_of_day - 1 - d) / o.period_days;
+      if (k >= 1 && k <= o.window) {
+        spend_total += v;
+        basket_total += v;
+        ++basket_count;
+      }
+    }
+    gap_total += static_cast<double>(occasions.rbegin()->first - occasions.begin()->first);
+    gap_count += static_cast<double>(occasions.size() - 1);
+  }
+  EXPECT_NEAR(h.population_spend_mean, spend_total / periods_total, 1e-9);
+  EXPECT_NEAR(h.population_basket_mean, basket_total / basket_count, 1e-9);
+  EXPECT_NEAR(h.population_gap_mean, gap_total / gap_count, 1e-9);
   std::size_t i = 0;
   for (const auto& [c, occasions] : days) {
     ASSERT_EQ(h.customer[i], c);
     const std::int64_t first = occasions.begin()->first;
-    const int n = static_cast<int>(std::min<std::int64_t>((o.as_of_day - 1 - first) / o.period_days, o.window));
+    const int n = periods_of(first);
     ASSERT_EQ(h.n_periods[i], n);
     if (n > 0) {
       double sum = 0, sq = 0;
@@ -177,7 +204,7 @@ void expect_matches_brute_force(const Rows& r, const HistoryOptions& o, const Hi
       const double mean = sum / n;
       const double var = n > 1 ? (sq - sum * sum / n) / (n - 1) : 0.0;
       EXPECT_NEAR(h.spend_mean[i], mean, 1e-9);
-      EXPECT_NEAR(h.spend_spread[i], shrunk(n, var, mean, o.prior_weight, o.prior_cv), 1e-7);
+      EXPECT_NEAR(h.spend_spread[i], shrunk(n, var, mean, h.population_spend_mean, o.prior_weight, o.prior_cv), 1e-7);
       EXPECT_NEAR(h.spend_current[i], spend[c].count(0) ? spend[c][0] : 0.0, 1e-9);
       double ret = 0;
       for (int k = 1; k <= n; ++k) ret += returned[c].count(k) ? returned[c][k] : 0.0;
@@ -193,7 +220,8 @@ void expect_matches_brute_force(const Rows& r, const HistoryOptions& o, const Hi
       for (double g : gaps) ss += (g - mean) * (g - mean);
       const int m = static_cast<int>(gaps.size());
       EXPECT_NEAR(h.gap_mean[i], mean, 1e-9);
-      EXPECT_NEAR(h.gap_spread[i], shrunk(m, m > 1 ? ss / (m - 1) : 0.0, mean, o.prior_weight, o.prior_cv), 1e-9);
+      EXPECT_NEAR(h.gap_spread[i], shrunk(m, m > 1 ? ss / (m - 1) : 0.0, mean, h.population_gap_mean, o.prior_weight, o.prior_cv),
+                  1e-9);
       EXPECT_DOUBLE_EQ(h.gap_current[i], static_cast<double>(o.as_of_day - occasions.rbegin()->first));
     }
     ++i;
@@ -307,6 +335,13 @@ TEST(ChurnAlerts, FlagsLongGapsAndLowPAliveRankedByValueAtRisk) {
   EXPECT_FALSE(b.by_gap[0]);
   EXPECT_DOUBLE_EQ(b.value_at_risk[0], 1000.0 / 40.0 * 365.0 * 0.9);
   EXPECT_DOUBLE_EQ(b.value_at_risk[1], 365.0 * 0.5);
+
+  // Early warning only: customer 1's gap crossed 3 usual gaps (day 130) 30 days ago.
+  ChurnOptions recent;
+  recent.within_days = 29;
+  EXPECT_EQ(churn_alerts(h, {}, recent).size(), 0u);
+  recent.within_days = 30;
+  EXPECT_EQ(churn_alerts(h, {}, recent).size(), 1u);
 }
 
 TEST(ChurnAlerts, RejectsBadOptionsAndProbabilities) {
@@ -322,6 +357,9 @@ TEST(ChurnAlerts, RejectsBadOptionsAndProbabilities) {
   EXPECT_THROW(churn_alerts(h, {}, o), InvalidArgument);
   o = {};
   o.horizon_days = 0;
+  EXPECT_THROW(churn_alerts(h, {}, o), InvalidArgument);
+  o = {};
+  o.within_days = -1;
   EXPECT_THROW(churn_alerts(h, {}, o), InvalidArgument);
   const std::vector<double> two = {0.5, 0.5};
   EXPECT_THROW(churn_alerts(h, two, {}), InvalidArgument);
