@@ -287,18 +287,22 @@ def key_drivers(data: pd.DataFrame, *, target: str, attributes: Sequence[str] | 
         raise ValueError(f"attributes: the target {target!r} cannot also be an attribute")
     if len(set(attributes)) != len(attributes):
         raise ValueError("attributes: names must be unique")
-    frame = data[attributes + [target]]
-    for c in frame.columns:
-        if frame[c].dtype.kind not in "iufb":
-            raise TypeError(f"attributes: column {c!r} must be numeric ratings, got dtype {frame[c].dtype}")
-    values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    columns = attributes + [target]
+    # Column by column: selecting a list of columns copies the frame through pandas' indexers.
+    values = np.empty((len(data), len(columns)))
+    for j, c in enumerate(columns):
+        col = data[c]
+        if col.dtype.kind not in "iufb":
+            raise TypeError(f"{'target' if c == target else 'attributes'}: column {c!r} must be numeric ratings, "
+                            f"got dtype {col.dtype}")
+        values[:, j] = col.to_numpy(dtype=np.float64, na_value=np.nan)
     bad_rows = ~np.isfinite(values).all(axis=1)
     dropped = 0
     if bad_rows.any():
         if missing == "error":
             row, col = np.argwhere(~np.isfinite(values))[0]
             raise ValueError(f"{'target' if col == len(attributes) else 'attributes'}: column "
-                             f"{frame.columns[col]!r}, row {data.index[row]!r} is missing or not finite; "
+                             f"{columns[col]!r}, row {data.index[row]!r} is missing or not finite; "
                              "pass missing='drop' to drop incomplete responses")
         dropped = int(bad_rows.sum())
         values = values[~bad_rows]

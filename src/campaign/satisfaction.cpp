@@ -62,7 +62,8 @@ void bootstrap_nps(std::int64_t n, std::int64_t promoters, std::int64_t detracto
   const double p_det = static_cast<double>(detractors) / static_cast<double>(n);
   std::vector<double> stats(static_cast<std::size_t>(o.n_boot));
   const std::uint64_t seed = derive_seed(o.seed, stream);
-  const int threads = detail::resolve_threads(o.n_jobs);
+  // Below about a million draws a thread team costs more than it saves.
+  const int threads = static_cast<double>(o.n_boot) * static_cast<double>(n) < 1e6 ? 1 : detail::resolve_threads(o.n_jobs);
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (int b = 0; b < o.n_boot; ++b) {
     Random rng(seed, static_cast<std::uint64_t>(b));

@@ -17,6 +17,7 @@ namespace {
 constexpr int kMaxExactAttributes = 26;       // 2^26 doubles = 512 MiB of subset R^2
 constexpr Eigen::Index kChunkRows = 8192;     // fixed chunks: sums do not depend on the threads
 constexpr double kCollinear = 1e-10;          // smallest eigenvalue of Rxx treated as singular
+constexpr Eigen::Index kParallelAttributes = 12;  // fewer attributes: subsets run on one thread
 
 /// An incremental Cholesky factor of the correlation matrix of a growing attribute set. Adding
 /// attribute j to a set of size k solves one triangular system (O(k^2)) and raises R^2 by the
@@ -88,7 +89,8 @@ std::vector<double> all_subsets_r2(MatrixRef Rxx, VectorRef rxy, int n_jobs) {
   // Tasks fix the first `fixed` attributes in or out and grow the rest: 2^fixed equal subtrees.
   const Eigen::Index fixed = std::min<Eigen::Index>(p, 6);
   const std::int64_t tasks = std::int64_t{1} << fixed;
-  const int threads = detail::resolve_threads(n_jobs);
+  // A few thousand subsets take microseconds: waking a thread team would cost more.
+  const int threads = p >= kParallelAttributes ? detail::resolve_threads(n_jobs) : 1;
   detail::ExceptionCollector errors;
 #pragma omp parallel num_threads(threads)
   {
@@ -152,7 +154,7 @@ KeyDrivers key_drivers_from_correlation(MatrixRef Rxx, VectorRef rxy, const KeyD
     const std::uint32_t n_masks = 1u << p;
     out.conditional_dominance = RowMatrix::Zero(p, p);
     // Per attribute, in mask order: the sums, and so the result, do not depend on the threads.
-    const int threads = detail::resolve_threads(options.n_jobs);
+    const int threads = p >= kParallelAttributes ? detail::resolve_threads(options.n_jobs) : 1;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
     for (Eigen::Index j = 0; j < p; ++j) {
       const std::uint32_t bit = 1u << j;
@@ -191,7 +193,7 @@ KeyDrivers key_drivers(MatrixRef X, VectorRef y, const KeyDriverOptions& options
   // Means, then centred cross-products of [X y], both summed chunk by chunk in chunk order.
   const Eigen::Index q = p + 1;
   const Eigen::Index n_chunks = (n + kChunkRows - 1) / kChunkRows;
-  const int threads = detail::resolve_threads(options.n_jobs);
+  const int threads = static_cast<int>(std::min<Eigen::Index>(detail::resolve_threads(options.n_jobs), n_chunks));
   std::vector<Eigen::VectorXd> part_sum(static_cast<std::size_t>(n_chunks));
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (Eigen::Index c = 0; c < n_chunks; ++c) {

@@ -114,8 +114,8 @@ def test_satisfaction_bad_input_names_the_argument(survey):
 def bank_attributes():
     path = shared_path("bank_marketing/bank-additional.csv")
     frame = pd.read_csv(path, sep=";")
-    columns = ["age", "campaign", "pdays", "previous", "emp.var.rate", "cons.price.idx", "cons.conf.idx",
-               "euribor3m", "nr.employed"]
+    columns = ["age", "campaign", "previous", "emp.var.rate", "cons.price.idx", "cons.conf.idx", "euribor3m",
+               "nr.employed"]
     frame["subscribed"] = (frame["y"] == "yes").astype(float)
     return frame, columns
 
