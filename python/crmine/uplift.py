@@ -61,18 +61,21 @@ def _flags(values: Any, name: str, caller: str, n: int | None = None, *, both: b
     if arr.dtype == bool:
         out = arr.astype(np.int32)
     else:
-        if pd.isna(arr).any():
-            raise ValueError(f"{caller}: {name} contains NaN or missing values; it must hold only 0 and 1")
         if arr.dtype.kind not in "iuf":
+            if pd.isna(arr).any():
+                raise ValueError(f"{caller}: {name} contains NaN or missing values; it must hold only 0 and 1")
             try:
                 arr = arr.astype(np.float64)
             except (TypeError, ValueError):
                 raise ValueError(f"{caller}: {name} must hold only 0 and 1, got values such as {arr[:3].tolist()}") \
                     from None
-        bad = ~np.isin(arr, (0, 1))
-        if bad.any():
+        if arr.dtype.kind == "f" and np.isnan(arr).any():
+            raise ValueError(f"{caller}: {name} contains NaN or missing values; it must hold only 0 and 1")
+        # Integers in [0, 1] are 0/1; floats also need to be whole (one extra pass only for floats).
+        if arr.min() < 0 or arr.max() > 1 or (arr.dtype.kind == "f" and (arr != np.floor(arr)).any()):
+            bad = ~np.isin(arr, (0, 1))
             raise ValueError(f"{caller}: {name} must hold only 0 and 1, got {np.unique(arr[bad])[:5].tolist()}")
-        out = arr.astype(np.int32)
+        out = arr if arr.dtype == np.int32 else arr.astype(np.int32)
     if both and name == "treatment":
         treated = int(out.sum())
         if treated == 0:

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Qini and uplift curves, their normalised areas, uplift at k and the choice of whom to treat.
 #include <crmine/campaign/uplift.hpp>
+#include <crmine/core/parallel.hpp>
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cmath>
 #include <numeric>
 #include <utility>
@@ -41,47 +41,50 @@ void check_curve_input(const char* where, LabelRef y, const VectorRef* uplift, L
   }
 }
 
-/// Order-preserving unsigned key of a finite double; -0 and +0 share a key (they are one score).
-inline std::uint64_t order_key(double v) {
-  const auto bits = std::bit_cast<std::uint64_t>(v == 0.0 ? 0.0 : v);
-  return (bits >> 63) ? ~bits : bits | (std::uint64_t{1} << 63);
-}
-
-/// Cumulative counts at the end of each run of tied scores, best score first. An LSD radix
-/// sort over 16-bit digits (digits equal in every key are skipped) carries y and treatment.
+/// Cumulative counts at the end of each run of tied scores, best score first. Rows are dealt
+/// into equal-width buckets over [min, max] of the scores, highest first; (max - v) x scale is
+/// monotone in v even in floating point, so bucket order is score order and sorting each small
+/// bucket (in parallel; the cuts do not depend on it) sorts everything in about two passes.
 std::vector<Cut> score_cuts(LabelRef y, VectorRef uplift, LabelRef treatment) {
   const auto n = static_cast<std::size_t>(y.size());
   struct Item {
-    std::uint64_t key;  // descending score = ascending ~order_key
-    std::uint8_t yt;    // bit 0 = y, bit 1 = treatment
+    double v;
+    std::uint8_t yt;  // bit 0 = y, bit 1 = treatment
   };
-  std::vector<Item> a(n), b(n);
+  const double hi = uplift.maxCoeff(), lo = uplift.minCoeff();
+  const std::size_t n_buckets = hi > lo ? std::max<std::size_t>(1, n / 16) : 1;
+  double scale = static_cast<double>(n_buckets) / (hi - lo);
+  if (!std::isfinite(scale)) scale = 0.0;  // one value, or a range too wide for a double: one bucket
+  std::vector<std::uint32_t> bucket(n);
+  std::vector<std::size_t> start(n_buckets + 1, 0);
   for (std::size_t i = 0; i < n; ++i) {
-    const auto e = static_cast<Eigen::Index>(i);
-    a[i] = {~order_key(uplift[e]), static_cast<std::uint8_t>(y[e] | (treatment[e] << 1))};
+    const double pos = (hi - uplift[static_cast<Eigen::Index>(i)]) * scale;
+    bucket[i] = static_cast<std::uint32_t>(std::min<double>(pos, static_cast<double>(n_buckets - 1)));
+    ++start[bucket[i] + 1];
   }
-  // 11-bit digits keep each pass's buckets in cache; all histograms come from one read.
-  constexpr int kBits = 11, kPasses = 6;
-  constexpr std::uint64_t kMask = (1u << kBits) - 1;
-  std::vector<std::size_t> count(static_cast<std::size_t>(kPasses) << kBits, 0);
-  for (const Item& it : a)
-    for (int p = 0; p < kPasses; ++p) ++count[(static_cast<std::size_t>(p) << kBits) + ((it.key >> (p * kBits)) & kMask)];
-  for (int p = 0; p < kPasses; ++p) {
-    std::size_t* c = count.data() + (static_cast<std::size_t>(p) << kBits);
-    if (c[(a[0].key >> (p * kBits)) & kMask] == n) continue;  // one digit value: nothing to reorder
-    std::size_t sum = 0;
-    for (std::size_t d = 0; d <= kMask; ++d) sum += std::exchange(c[d], sum);
-    for (const Item& it : a) b[c[(it.key >> (p * kBits)) & kMask]++] = it;
-    a.swap(b);
+  std::partial_sum(start.begin(), start.end(), start.begin());
+  std::vector<Item> items(n);
+  {
+    std::vector<std::size_t> next(start.begin(), start.end() - 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto e = static_cast<Eigen::Index>(i);
+      items[next[bucket[i]]++] = {uplift[e], static_cast<std::uint8_t>(y[e] | (treatment[e] << 1))};
+    }
   }
+  const auto n_b = static_cast<std::int64_t>(n_buckets);
+#pragma omp parallel for schedule(dynamic, 256) num_threads(n > 100000 ? detail::resolve_threads(0) : 1)
+  for (std::int64_t k = 0; k < n_b; ++k)
+    std::sort(items.begin() + static_cast<std::ptrdiff_t>(start[static_cast<std::size_t>(k)]),
+              items.begin() + static_cast<std::ptrdiff_t>(start[static_cast<std::size_t>(k) + 1]),
+              [](const Item& p, const Item& q) { return p.v > q.v; });
   std::vector<Cut> cuts;
   Cut c;
   for (std::size_t i = 0; i < n; ++i) {
-    const bool treated = a[i].yt & 2, responded = a[i].yt & 1;
+    const bool treated = items[i].yt & 2, responded = items[i].yt & 1;
     c.n += 1;
     c.n_treated += treated;
     (treated ? c.y_treated : c.y_control) += responded;
-    if (i + 1 == n || a[i + 1].key != a[i].key) cuts.push_back(c);
+    if (i + 1 == n || items[i + 1].v != items[i].v) cuts.push_back(c);  // -0 == +0: one score
   }
   return cuts;
 }
