@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from . import classify, cluster, datasets, plot, rules, uplift, value
+from . import classify, cluster, datasets, deviation, plot, rules, uplift, value
 from .report import Progress, Report
 from .transactions import TransactionLog
 
@@ -177,6 +177,7 @@ SECTIONS: list[tuple[str, Callable[[Report, dict], None]]] = [
     ("Cross-sell", rules.cross_sell_section),
     ("Response model", classify.response_model_section),
     ("Campaign uplift", uplift.campaign_section),
+    ("Deviations", deviation.deviations_section),
 ]
 
 
