@@ -66,6 +66,7 @@ std::vector<std::string> names_of(const crmine::Classifier& model) {
   if (auto* m = dynamic_cast<const crmine::DecisionTreeClassifier*>(&model)) return m->feature_names();
   if (auto* m = dynamic_cast<const crmine::NaiveBayes*>(&model)) return m->feature_names();
   if (auto* m = dynamic_cast<const crmine::GradientBoostingClassifier*>(&model)) return m->feature_names();
+  if (auto* m = dynamic_cast<const crmine::MLPClassifier*>(&model)) return m->feature_names();
   return {};
 }
 

@@ -169,6 +169,60 @@ void bind_classify(py::module_& m) {
       .def("to_bytes", &to_bytes<NaiveBayes>)
       .def_static("from_bytes", &from_bytes<NaiveBayes>, py::arg("data"));
 
+  py::enum_<MLPActivation>(m, "MLPActivation")
+      .value("identity", MLPActivation::identity)
+      .value("logistic", MLPActivation::logistic)
+      .value("tanh", MLPActivation::tanh)
+      .value("relu", MLPActivation::relu);
+  py::class_<MLPOptions>(m, "MLPOptions")
+      .def(py::init<>())
+      .def_readwrite("hidden_layer_sizes", &MLPOptions::hidden_layer_sizes)
+      .def_readwrite("activation", &MLPOptions::activation)
+      .def_readwrite("alpha", &MLPOptions::alpha)
+      .def_readwrite("batch_size", &MLPOptions::batch_size)
+      .def_readwrite("learning_rate_init", &MLPOptions::learning_rate_init)
+      .def_readwrite("max_iter", &MLPOptions::max_iter)
+      .def_readwrite("tol", &MLPOptions::tol)
+      .def_readwrite("n_iter_no_change", &MLPOptions::n_iter_no_change)
+      .def_readwrite("early_stopping", &MLPOptions::early_stopping)
+      .def_readwrite("validation_fraction", &MLPOptions::validation_fraction)
+      .def_readwrite("beta_1", &MLPOptions::beta_1)
+      .def_readwrite("beta_2", &MLPOptions::beta_2)
+      .def_readwrite("epsilon", &MLPOptions::epsilon)
+      .def_readwrite("shuffle", &MLPOptions::shuffle)
+      .def_readwrite("standardize", &MLPOptions::standardize)
+      .def_readwrite("warm_start", &MLPOptions::warm_start)
+      .def_readwrite("seed", &MLPOptions::seed)
+      .def_readwrite("n_threads", &MLPOptions::n_threads);
+  py::class_<detail::MLPNetwork>(m, "MLPNetwork")
+      .def_readonly("coefs", &detail::MLPNetwork::coefs)
+      .def_readonly("intercepts", &detail::MLPNetwork::intercepts)
+      .def_readonly("mean", &detail::MLPNetwork::mean)
+      .def_readonly("scale", &detail::MLPNetwork::scale)
+      .def_readonly("loss_curve", &detail::MLPNetwork::loss_curve)
+      .def_readonly("validation_scores", &detail::MLPNetwork::validation_scores)
+      .def_readonly("best_loss", &detail::MLPNetwork::best_loss)
+      .def_readonly("best_validation_score", &detail::MLPNetwork::best_validation_score)
+      .def_readonly("report", &detail::MLPNetwork::report);
+  py::class_<MLPClassifier> mlp(m, "MLPClassifier");
+  mlp.def(py::init<MLPOptions>(), py::arg("options"))
+      .def("set_options", &MLPClassifier::set_options, py::arg("options"))
+      .def_property_readonly("n_classes", &MLPClassifier::n_classes)
+      .def_property_readonly("network", &MLPClassifier::network, py::return_value_policy::reference_internal);
+  add_common<MLPClassifier>(mlp);
+  py::class_<MLPRegressor>(m, "MLPRegressor")
+      .def(py::init<MLPOptions>(), py::arg("options"))
+      .def("fit", py::overload_cast<MatrixRef, VectorRef, VectorRef>(&MLPRegressor::fit), py::arg("X"), py::arg("y"),
+           py::arg("sample_weight"), Release(), py::return_value_policy::reference)
+      .def("predict", &MLPRegressor::predict, py::arg("X"), Release())
+      .def_property_readonly("is_fitted", &MLPRegressor::is_fitted)
+      .def_property_readonly("options", &MLPRegressor::options)
+      .def("set_options", &MLPRegressor::set_options, py::arg("options"))
+      .def_property_readonly("network", &MLPRegressor::network, py::return_value_policy::reference_internal)
+      .def_property("feature_names", &MLPRegressor::feature_names, &MLPRegressor::set_feature_names)
+      .def("to_bytes", &to_bytes<MLPRegressor>)
+      .def_static("from_bytes", &from_bytes<MLPRegressor>, py::arg("data"));
+
   const auto none = Eigen::VectorXd();
   m.def("roc_auc", &roc_auc, py::arg("y"), py::arg("score"), py::arg("sample_weight") = none, Release());
   m.def("pr_auc", &pr_auc, py::arg("y"), py::arg("score"), py::arg("sample_weight") = none, Release());

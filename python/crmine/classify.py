@@ -11,7 +11,10 @@ while fitting and scoring; C-contiguous float64 input is not copied):
 * ``NaiveBayes`` -- Gaussian for numeric columns, categorical for pandas categorical columns;
 * ``GradientBoostingClassifier`` -- histogram gradient boosting of leaf-wise trees (log-loss),
   shrinkage, row/feature subsampling, early stopping on a held-out share, missing values;
-* ``LinearRegression`` (OLS / ridge) and ``DecisionTreeRegressor`` for numeric targets;
+* ``MLPClassifier`` -- a neural network (one or more hidden layers, Adam, early stopping,
+  seeded), binary or multiclass, inputs standardised inside;
+* ``LinearRegression`` (OLS / ridge), ``DecisionTreeRegressor`` and ``MLPRegressor`` for numeric
+  targets;
 * ``train_test_split`` and ``stratified_kfold`` (seeded, stratified).
 
 pandas DataFrames may hold categorical, string or boolean columns: the linear models and trees
@@ -40,7 +43,7 @@ from . import _core
 from .base import ConvergenceWarning, Estimator, check_array, check_is_fitted, check_sample_weight, seed_from
 
 __all__ = ["LogisticRegression", "LinearRegression", "DecisionTreeClassifier", "DecisionTreeRegressor", "NaiveBayes",
-           "GradientBoostingClassifier",
+           "GradientBoostingClassifier", "MLPClassifier", "MLPRegressor",
            "train_test_split", "stratified_kfold", "save_model", "load_model"]
 
 
@@ -184,6 +187,11 @@ def _codes_of(values: pd.Series, categories: list) -> np.ndarray:
 
 def _binary_labels(y: Any, caller: str) -> tuple[np.ndarray, np.ndarray]:
     """(classes_, 0/1 int32 labels); the second sorted class is the positive one."""
+    return _class_labels(y, caller, binary=True)
+
+
+def _class_labels(y: Any, caller: str, binary: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(classes_, int32 index of each label in classes_); at least two classes, exactly two if ``binary``."""
     if y is None:
         raise ValueError(f"{caller}: requires y to be passed, but the target y is None")
     arr = np.asarray(y)
@@ -199,10 +207,22 @@ def _binary_labels(y: Any, caller: str) -> tuple[np.ndarray, np.ndarray]:
     classes = np.unique(arr)
     if len(classes) < 2:
         raise ValueError(f"{caller}: y has only one class ({classes[0]!r}); a classifier needs two")
-    if len(classes) > 2:
+    if binary and len(classes) > 2:
         raise ValueError(f"{caller}: Only binary classification is supported. y has {len(classes)} classes "
                          f"({list(classes[:5])}...); crmine's classifiers need labels with exactly two values")
-    return classes, np.ascontiguousarray(arr == classes[1], dtype=np.int32)
+    if len(classes) == 2:
+        return classes, np.ascontiguousarray(arr == classes[1], dtype=np.int32)
+    return classes, np.ascontiguousarray(np.searchsorted(classes, arr), dtype=np.int32)
+
+
+def _reject_nonfinite(X: np.ndarray, names: Sequence[str], caller: str, model: str, at_fit: bool) -> None:
+    """ValueError naming the first column with NaN or infinity (models that cannot take missing values)."""
+    if np.isfinite(X).all():
+        return
+    j = int(np.flatnonzero(~np.isfinite(X).all(axis=0))[0])
+    hint = (f"; {model} does not accept missing values (impute them, or use DecisionTreeClassifier, "
+            "GradientBoostingClassifier or NaiveBayes)") if at_fit else ""
+    raise ValueError(f"{caller}: Input X contains NaN or infinity in column {names[j]!r}{hint}")
 
 
 def _class_weight(class_weight: Any, classes: np.ndarray, y01: np.ndarray, caller: str) -> list[float]:
@@ -228,6 +248,7 @@ class _BinaryClassifier(Estimator):
     _estimator_type = "classifier"
     _encoding = "onehot"
     _allow_nan = False
+    _multiclass = False
 
     def _options(self, caller: str) -> Any:  # pragma: no cover - every subclass overrides
         raise NotImplementedError
@@ -239,17 +260,16 @@ class _BinaryClassifier(Estimator):
         caller = f"{type(self).__name__}.fit"
         encoder = _Encoder(self._encoding).fit(X, caller)
         Xn, codes = encoder.transform(X, caller)
-        if not self._allow_nan and not np.isfinite(Xn).all():
-            raise ValueError(f"{caller}: Input X contains NaN or infinity; {type(self).__name__} does not accept "
-                             "missing values (impute them, or use DecisionTreeClassifier or NaiveBayes)")
-        classes, y01 = _binary_labels(y, caller)
+        if not self._allow_nan:
+            _reject_nonfinite(Xn, encoder.names_out, caller, type(self).__name__, True)
+        classes, y01 = _class_labels(y, caller, binary=not self._multiclass)
         if len(y01) != Xn.shape[0]:
             raise ValueError(f"{caller}: X has {Xn.shape[0]} rows but y has {len(y01)} labels")
         w = check_sample_weight(sample_weight, Xn.shape[0], caller=caller)
         options = self._options(caller)
         if hasattr(options, "class_weight"):
             options.class_weight = _class_weight(getattr(self, "class_weight", None), classes, y01, caller)
-        model = self._model_class()(options)
+        model = self._new_model(options)
         self._fit_core(model, Xn, codes, y01, w)
         model.feature_names = list(encoder.names_out)
         self._model = model
@@ -263,14 +283,17 @@ class _BinaryClassifier(Estimator):
         self._after_fit()
         return self
 
+    def _new_model(self, options: Any) -> Any:
+        return self._model_class()(options)
+
     def _after_fit(self) -> None:
         pass
 
     def _transform(self, X: Any, caller: str) -> tuple[np.ndarray, np.ndarray | None]:
         check_is_fitted(self, "classes_")
         Xn, codes = self._encoder.transform(X, caller)
-        if not self._allow_nan and not np.isfinite(Xn).all():
-            raise ValueError(f"{caller}: Input X contains NaN or infinity")
+        if not self._allow_nan:
+            _reject_nonfinite(Xn, self._encoder.names_out, caller, type(self).__name__, False)
         return Xn, codes
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -279,9 +302,11 @@ class _BinaryClassifier(Estimator):
         return self._model.predict_proba(Xn)
 
     def predict(self, X: Any) -> np.ndarray:
-        """The more probable class of each row (ties go to ``classes_[0]``)."""
+        """The most probable class of each row (ties go to the first of ``classes_``)."""
         p = self.predict_proba(X)
-        return self.classes_[(p[:, 1] > 0.5).astype(int)]
+        if p.shape[1] == 2:
+            return self.classes_[(p[:, 1] > 0.5).astype(int)]
+        return self.classes_[np.argmax(p, axis=1)]
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Accuracy."""
@@ -303,7 +328,7 @@ class _BinaryClassifier(Estimator):
         from sklearn.utils import ClassifierTags
 
         tags = super().__sklearn_tags__()
-        tags.classifier_tags = ClassifierTags(multi_class=False)
+        tags.classifier_tags = ClassifierTags(multi_class=self._multiclass)
         tags.target_tags.required = True
         tags.input_tags.allow_nan = self._allow_nan
         return tags
@@ -592,6 +617,155 @@ class NaiveBayes(_BinaryClassifier):
         self.var_ = np.asarray(self._model.var)
 
 
+# ----------------------------------------------------------------------------- neural networks
+
+_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
+
+
+class _MLP:
+    """Parameters, validation and fitted attributes shared by MLPClassifier and MLPRegressor."""
+
+    _model: Any
+    _encoder: _Encoder
+
+    def __init__(self, *, hidden_layer_sizes: Any = (100,), activation: str = "relu", alpha: float = 1e-4,
+                 batch_size: Any = "auto", learning_rate_init: float = 1e-3, max_iter: int = 200, tol: float = 1e-4,
+                 n_iter_no_change: int = 10, early_stopping: bool = False, validation_fraction: float = 0.1,
+                 beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8, shuffle: bool = True,
+                 standardize: bool = True, warm_start: bool = False, random_state: Any = None,
+                 n_threads: int = 0) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.shuffle = shuffle
+        self.standardize = standardize
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.n_threads = n_threads
+
+    def _options(self, caller: str) -> Any:
+        o = _core.MLPOptions()
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, (numbers.Integral, np.integer)) else list(sizes)
+        if not sizes:
+            raise ValueError(f"{caller}: hidden_layer_sizes must list at least one hidden layer, got {self.hidden_layer_sizes!r}")
+        o.hidden_layer_sizes = [_integer(h, "hidden_layer_sizes", caller, 1) for h in sizes]
+        if self.activation not in _ACTIVATIONS:
+            raise ValueError(f"{caller}: activation must be one of {_ACTIVATIONS}, got {self.activation!r}")
+        o.activation = getattr(_core.MLPActivation, self.activation)
+        o.alpha = _number(self.alpha, "alpha", caller, minimum=0.0)
+        o.batch_size = 0 if isinstance(self.batch_size, str) and self.batch_size == "auto" else \
+            _integer(self.batch_size, "batch_size", caller, 1)
+        o.learning_rate_init = _number(self.learning_rate_init, "learning_rate_init", caller, minimum=0.0, strict=True)
+        o.max_iter = _integer(self.max_iter, "max_iter", caller, 1)
+        o.tol = _number(self.tol, "tol", caller, minimum=0.0)
+        o.n_iter_no_change = _integer(self.n_iter_no_change, "n_iter_no_change", caller, 1)
+        o.early_stopping = bool(self.early_stopping)
+        o.validation_fraction = _number(self.validation_fraction, "validation_fraction", caller, minimum=0.0)
+        if o.validation_fraction >= 1 or (o.early_stopping and o.validation_fraction == 0):
+            raise ValueError(f"{caller}: validation_fraction must be in (0, 1), got {self.validation_fraction!r}")
+        for name in ("beta_1", "beta_2"):
+            value = _number(getattr(self, name), name, caller, minimum=0.0)
+            if value >= 1:
+                raise ValueError(f"{caller}: {name} must be in [0, 1), got {value!r}")
+            setattr(o, name, value)
+        o.epsilon = _number(self.epsilon, "epsilon", caller, minimum=0.0, strict=True)
+        o.shuffle = bool(self.shuffle)
+        o.standardize = bool(self.standardize)
+        o.warm_start = bool(self.warm_start)
+        o.seed = seed_from(self.random_state)
+        o.n_threads = _integer(self.n_threads, "n_threads", caller, 0)
+        return o
+
+    def _new_model(self, options: Any) -> Any:
+        previous = getattr(self, "_model", None)
+        if options.warm_start and previous is not None:  # the compiled model starts from its weights
+            previous.set_options(options)
+            return previous
+        return self._model_class()(options)
+
+    def _after_fit(self) -> None:
+        net = self._model.network
+        report = net.report
+        self.coefs_ = [np.asarray(c) for c in net.coefs]
+        self.intercepts_ = [np.asarray(b) for b in net.intercepts]
+        self.input_mean_ = np.asarray(net.mean)
+        self.input_scale_ = np.asarray(net.scale)
+        self.n_iter_ = int(report.n_iter)
+        self.loss_curve_ = list(net.loss_curve)
+        self.loss_ = float(self.loss_curve_[-1])
+        if self.early_stopping:
+            self.validation_scores_ = list(net.validation_scores)
+            self.best_validation_score_ = float(net.best_validation_score)
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = self.best_validation_score_ = None
+            self.best_loss_ = float(net.best_loss)
+        self.n_layers_ = len(self.coefs_) + 1
+        self.n_outputs_ = self.coefs_[-1].shape[1]
+        if not report.converged:
+            import warnings
+
+            warnings.warn(f"{type(self).__name__}: Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
+                          "and the optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
+
+
+class MLPClassifier(_MLP, _BinaryClassifier):
+    """Neural network classifier: fully connected hidden layers, a logistic output (two classes)
+    or softmax (more), log-loss plus ``alpha/2 * |W|^2``, trained with Adam on shuffled
+    mini-batches -- scikit-learn's ``MLPClassifier(solver="adam")`` step for step.
+
+    Inputs are standardised inside (mean 0, sd 1 per encoded column, as a ``StandardScaler`` in
+    front; ``standardize=False`` turns it off), so ``coefs_[0]`` acts on standardised columns
+    (``input_mean_``, ``input_scale_``). Categorical columns are one-hot encoded; NaN is rejected
+    naming the column. The fit is bitwise the same at any ``n_threads`` for a given ``random_state``.
+
+    Parameters (scikit-learn's names and defaults)
+    ----------
+    hidden_layer_sizes : tuple of int, default (100,)
+    activation : {"relu", "tanh", "logistic", "identity"}, default "relu"
+    alpha : float, default 1e-4
+        L2 penalty on the weights.
+    batch_size : int or "auto", default "auto" (= min(200, n_samples))
+    learning_rate_init : float, default 1e-3
+    max_iter : int, default 200
+        Epochs.
+    tol : float, default 1e-4
+    n_iter_no_change : int, default 10
+        Stop after more than this many epochs without a loss drop (or validation-score rise) of tol.
+    early_stopping : bool, default False
+        Hold out a stratified ``validation_fraction`` and stop on its accuracy, keeping the best epoch.
+    validation_fraction : float, default 0.1
+    beta_1, beta_2, epsilon : float, default 0.9, 0.999, 1e-8
+        Adam's constants.
+    shuffle : bool, default True
+    standardize : bool, default True
+    warm_start : bool, default False
+        Refit from the previous weights when the shapes still fit.
+    random_state : int, Generator or None, default None
+    n_threads : int, default 0
+    """
+
+    _multiclass = True
+
+    @classmethod
+    def _model_class(cls) -> Any:
+        return _core.MLPClassifier
+
+    def _after_fit(self) -> None:
+        super()._after_fit()
+        self.out_activation_ = "logistic" if len(self.classes_) == 2 else "softmax"
+
 # ----------------------------------------------------------------------------- regressors
 
 class _Regressor(Estimator):
@@ -602,8 +776,8 @@ class _Regressor(Estimator):
         caller = f"{type(self).__name__}.fit"
         encoder = _Encoder("onehot").fit(X, caller)
         Xn, _ = encoder.transform(X, caller)
-        if not self._allow_nan and not np.isfinite(Xn).all():
-            raise ValueError(f"{caller}: Input X contains NaN or infinity")
+        if not self._allow_nan:
+            _reject_nonfinite(Xn, encoder.names_out, caller, type(self).__name__, True)
         if y is None:
             raise ValueError(f"{caller}: requires y to be passed, but the target y is None")
         yv = np.asarray(y)
@@ -619,7 +793,7 @@ class _Regressor(Estimator):
         if not np.isfinite(yv).all():
             raise ValueError(f"{caller}: Input y contains NaN or infinity")
         w = check_sample_weight(sample_weight, Xn.shape[0], caller=caller)
-        model = self._model_class()(self._options(caller))
+        model = self._new_model(self._options(caller))
         model.fit(Xn, yv, w)
         model.feature_names = list(encoder.names_out)
         self._model, self._encoder = model, encoder
@@ -629,14 +803,17 @@ class _Regressor(Estimator):
         self._after_fit()
         return self
 
+    def _new_model(self, options: Any) -> Any:
+        return self._model_class()(options)
+
     def _after_fit(self) -> None:
         pass
 
     def _transform(self, X: Any, caller: str) -> tuple[np.ndarray, None]:
         check_is_fitted(self, "n_features_in_")
         Xn, _ = self._encoder.transform(X, caller)
-        if not self._allow_nan and not np.isfinite(Xn).all():
-            raise ValueError(f"{caller}: Input X contains NaN or infinity")
+        if not self._allow_nan:
+            _reject_nonfinite(Xn, self._encoder.names_out, caller, type(self).__name__, False)
         return Xn, None
 
     def predict(self, X: Any) -> np.ndarray:
@@ -722,6 +899,22 @@ class DecisionTreeRegressor(_TreeMixin, _Regressor):
 
 
 
+class MLPRegressor(_MLP, _Regressor):
+    """Neural network regressor: identity output, squared error (halved) plus ``alpha/2 * |W|^2``,
+    Adam on mini-batches -- scikit-learn's ``MLPRegressor(solver="adam")``; early stopping uses
+    R^2 on the held-out share. Parameters and attributes as in MLPClassifier; the inputs are
+    standardised inside, the target is used as given."""
+
+    @classmethod
+    def _model_class(cls) -> Any:
+        return _core.MLPRegressor
+
+    def _after_fit(self) -> None:
+        super()._after_fit()
+        self.out_activation_ = "identity"
+
+
+
 # ----------------------------------------------------------------------------- model selection, files
 
 def _labels01(y: Any, caller: str) -> np.ndarray:
@@ -758,9 +951,9 @@ def load_model(path: str | Path) -> Any:
     """The compiled model stored at ``path`` (a ``crmine._core`` object with predict_proba)."""
     data = Path(path).read_bytes()
     for cls in (_core.LogisticRegression, _core.DecisionTreeClassifier, _core.NaiveBayes, _core.LinearRegression,
-                _core.DecisionTreeRegressor, _core.GradientBoostingClassifier):
+                _core.DecisionTreeRegressor, _core.GradientBoostingClassifier, _core.MLPClassifier, _core.MLPRegressor):
         tag = {"LogisticRegression": b"LOGR", "DecisionTreeClassifier": b"DTRC", "NaiveBayes": b"NBAY",
-               "GradientBoostingClassifier": b"GBMC",
+               "GradientBoostingClassifier": b"GBMC", "MLPClassifier": b"MLPC", "MLPRegressor": b"MLPR",
                "LinearRegression": b"LINR", "DecisionTreeRegressor": b"DTRR"}[cls.__name__]
         if data[12:16] == tag:
             return cls.from_bytes(data)

@@ -400,7 +400,8 @@ def test_model_saved_in_python_scores_in_cpp(telco, tmp_path):
     X, y = telco
     (Xtr, ytr), (Xte, _) = split(X, y)
     for model in (cc.LogisticRegression(C=0.5), cc.DecisionTreeClassifier(max_depth=5), cc.NaiveBayes(),
-                  cc.GradientBoostingClassifier(n_estimators=30)):
+                  cc.GradientBoostingClassifier(n_estimators=30),
+                  cc.MLPClassifier(hidden_layer_sizes=(10,), early_stopping=True, random_state=0)):
         model.fit(Xtr.select_dtypes("number") if isinstance(model, cc.NaiveBayes) else Xtr, ytr)
         features = Xte.select_dtypes("number") if isinstance(model, cc.NaiveBayes) else Xte
         encoded, _ = model._encoder.transform(features, "test")
