@@ -288,33 +288,34 @@ def key_drivers(data: pd.DataFrame, *, target: str, attributes: Sequence[str] | 
     if len(set(attributes)) != len(attributes):
         raise ValueError("attributes: names must be unique")
     columns = attributes + [target]
-    # Column by column: selecting a list of columns copies the frame through pandas' indexers.
-    values = np.empty((len(data), len(columns)))
+    # Column by column into X and y: selecting a list of columns copies the frame through pandas'
+    # indexers, and C++ reads X in place.
+    X = np.empty((len(data), len(attributes)))
+    y = np.empty(len(data))
     for j, c in enumerate(columns):
         col = data[c]
         if col.dtype.kind not in "iufb":
             raise TypeError(f"{'target' if c == target else 'attributes'}: column {c!r} must be numeric ratings, "
                             f"got dtype {col.dtype}")
-        values[:, j] = col.to_numpy(dtype=np.float64, na_value=np.nan)
-    bad_rows = ~np.isfinite(values).all(axis=1)
+        (y if c == target else X[:, j])[:] = col.to_numpy(dtype=np.float64, na_value=np.nan)
     dropped = 0
-    if bad_rows.any():
+    if not (np.isfinite(X).all() and np.isfinite(y).all()):
+        bad = ~np.isfinite(np.column_stack([X, y]))
         if missing == "error":
-            row, col = np.argwhere(~np.isfinite(values))[0]
+            row, col = np.argwhere(bad)[0]
             raise ValueError(f"{'target' if col == len(attributes) else 'attributes'}: column "
                              f"{columns[col]!r}, row {data.index[row]!r} is missing or not finite; "
                              "pass missing='drop' to drop incomplete responses")
-        dropped = int(bad_rows.sum())
-        values = values[~bad_rows]
+        keep = ~bad.any(axis=1)
+        dropped = int((~keep).sum())
+        X, y = np.ascontiguousarray(X[keep]), y[keep]
     if scale is not None:
         lo, hi = (float(v) for v in scale)
-        outside = (values[:, :-1] < lo) | (values[:, :-1] > hi)
+        outside = (X < lo) | (X > hi)
         if outside.any():
             row, col = np.argwhere(outside)[0]
-            raise ValueError(f"attributes: column {attributes[col]!r} has {values[row, col]:g} in row {row}, "
+            raise ValueError(f"attributes: column {attributes[col]!r} has {X[row, col]:g} in row {row}, "
                              f"outside the scale {lo:g}..{hi:g}")
-    X = np.ascontiguousarray(values[:, :-1])
-    y = np.ascontiguousarray(values[:, -1])
     try:
         out = _core.key_drivers(X, y, method == "all", int(max_attributes), _n_jobs(n_jobs))
     except ValueError as exc:  # name the column, not its position
