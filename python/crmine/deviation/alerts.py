@@ -558,6 +558,11 @@ def _explain_baseline(X: Any, top: int) -> pd.DataFrame:
 _UNITS = {"spend": "", "basket": "", "returns": "", "gap": " days"}
 
 
+def _number(x: float) -> str:
+    """Money-like figures whole with thousands separators, small ones with 4 significant digits."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.4g}"
+
+
 def _long_explanation(values: pd.DataFrame, ref: np.ndarray, contribution: np.ndarray, rank_by: np.ndarray,
                       top: int, word: str, unit: str) -> pd.DataFrame:
     x = values.to_numpy(dtype=np.float64)
@@ -576,7 +581,7 @@ def _long_explanation(values: pd.DataFrame, ref: np.ndarray, contribution: np.nd
     index_name = values.index.name or "row"
     out = pd.DataFrame({index_name: values.index.to_numpy()[rows], "rank": rank, "feature": feature, "value": v,
                         "reference": r, "contribution": c, "direction": direction})
-    out["reason"] = [f"{f} {a:,.4g}{_UNITS.get(f, '')} vs {word} {b:,.4g} ({z:+.1f} {unit})"
+    out["reason"] = [f"{f} {_number(a)}{_UNITS.get(f, '')} vs {word} {_number(b)} ({z:+.1f} {unit})"
                      for f, a, b, z in zip(feature, v, r, c)]
     return out.reset_index(drop=True)
 
@@ -664,11 +669,17 @@ def deviations_section(report: Any, ctx: dict) -> None:
                  "Departures of 4 sd or more": f"{strong:,}",
                  **{f"... led by {name}": f"{int(count):,}" for name, count in by_driver.items()}})
     sec.table(shown, caption="The 20 customers departing most from their own history", float_format="{:,.1f}")
-    try:
-        churn = churn_alerts(log, as_of=ctx.get("as_of"))
-    except ValueError as exc:  # too few customers for the P(alive) model
-        sec.note(f"P(alive) not used: {exc}", kind="warning")
-        churn = churn_alerts(log, as_of=ctx.get("as_of"), model=None)
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            churn = churn_alerts(log, as_of=ctx.get("as_of"))
+        except ValueError as exc:  # too few customers for the P(alive) model
+            sec.note(f"P(alive) not used: {exc}", kind="warning")
+            churn = churn_alerts(log, as_of=ctx.get("as_of"), model=None)
+    for w in caught:
+        sec.note(f"{w.category.__name__}: {w.message}", kind="warning")
     ctx["churn_alerts"] = churn
     if len(churn) == 0:
         sec.note("No customer is flagged as churning.")
