@@ -93,6 +93,8 @@ def _groups(data: Any, values: pd.Series, by: Any, time: Any, freq: str | None,
         if freq not in _FREQS:
             raise ValueError(f"freq: must be one of {sorted(_FREQS)} when time is given, got {freq!r}")
         stamps = pd.to_datetime(_column(data, time, "time").reset_index(drop=True), errors="coerce")
+        if getattr(stamps.dt, "tz", None) is not None:
+            stamps = stamps.dt.tz_localize(None)  # periods are local calendar periods
         if len(stamps) != len(values):
             raise ValueError(f"time: has {len(stamps)} entries but {name} has {len(values)}")
         if stamps.isna().any():

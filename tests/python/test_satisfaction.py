@@ -73,6 +73,10 @@ def test_nps_by_segment_and_over_time_matches_pandas(survey):
     # ...and so does the planted upward trend.
     by_quarter = cm.satisfaction.nps(survey, score="recommend", time="date", freq="Q")
     assert len(by_quarter) == 4 and by_quarter["nps"].iloc[-1] > by_quarter["nps"].iloc[0]
+    # Time-zone-aware dates group by their local calendar periods.
+    aware = cm.satisfaction.nps(survey.assign(date=survey["date"].dt.tz_localize("Europe/Berlin")),
+                                score="recommend", time="date", freq="Q")
+    pd.testing.assert_frame_equal(aware, by_quarter)
 
 
 def test_csat_wilson_interval_matches_scipy(survey):
