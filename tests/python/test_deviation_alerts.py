@@ -94,6 +94,12 @@ def test_history_baselines_equal_plain_pandas_on_the_sample_with_returns(sample,
     assert_matches_pandas(history, ref)
 
 
+def test_history_is_the_same_at_any_thread_count(sample):
+    one = cm.deviation.history_deviations(sample.transactions, n_jobs=1, **COLUMNS)
+    two = cm.deviation.history_deviations(sample.transactions, n_jobs=2, **COLUMNS)
+    pd.testing.assert_frame_equal(one, two, check_exact=True)
+
+
 def test_history_is_sorted_by_deviation_score_with_its_driver(history):
     assert history["deviation_score"].is_monotonic_decreasing
     top = history.iloc[0]
