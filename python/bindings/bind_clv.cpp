@@ -23,7 +23,10 @@ ClvData customers_of(const py::handle& frequency, const py::handle& recency, con
 
 template <typename Model>
 void bind_transaction_model(py::module_& m, const char* name) {
-  py::class_<Model, TransactionModel>(m, name).def(py::init<ClvFitOptions>(), py::arg("options") = ClvFitOptions{});
+  py::class_<Model, TransactionModel>(m, name)
+      .def(py::init<ClvFitOptions>(), py::arg("options") = ClvFitOptions{})
+      .def("to_bytes", &to_bytes<Model>, "The model in crmine's versioned binary format")
+      .def_static("from_bytes", &from_bytes<Model>, py::arg("data"));
 }
 
 }  // namespace
@@ -107,6 +110,7 @@ void bind_clv(py::module_& m) {
       .def_property_readonly("params", &TransactionModel::params)
       .def_property_readonly("standard_errors", &TransactionModel::standard_errors)
       .def_property_readonly("report", &TransactionModel::report)
+      .def_property_readonly("options", &TransactionModel::options)
       .def_property_readonly("param_names", &TransactionModel::param_names)
       .def_property_readonly("is_fitted", &TransactionModel::is_fitted);
 
@@ -142,10 +146,13 @@ void bind_clv(py::module_& m) {
              return to_numpy(self.conditional_expected_average_profit(span_of<double>(x, "frequency"),
                                                                       span_of<double>(mv, "monetary_value")));
            })
+      .def("to_bytes", &to_bytes<GammaGamma>, "The model in crmine's versioned binary format")
+      .def_static("from_bytes", &from_bytes<GammaGamma>, py::arg("data"))
       .def("set_params", &GammaGamma::set_params)
       .def_property_readonly("params", &GammaGamma::params)
       .def_property_readonly("standard_errors", &GammaGamma::standard_errors)
       .def_property_readonly("report", &GammaGamma::report)
+      .def_property_readonly("options", &GammaGamma::options)
       .def_property_readonly("param_names", &GammaGamma::param_names)
       .def_property_readonly("is_fitted", &GammaGamma::is_fitted);
 

@@ -179,15 +179,8 @@ class _Model:
         return o
 
     def _store(self, core: Any) -> None:
-        self._model = core
-        names = list(core.param_names)
-        self.params_ = dict(zip(names, map(float, core.params)))
-        self.standard_errors_ = dict(zip(names, map(float, core.standard_errors)))
+        self._restore(core)
         report = core.report
-        self.fit_report_ = report
-        self.log_likelihood_ = float(report.log_likelihood)
-        self.converged_ = bool(report.converged)
-        self.n_iter_ = int(report.n_iter)
         if not self.converged_:
             warnings.warn(f"{type(self).__name__}.fit did not converge: {report.message} "
                           f"(n_iter={report.n_iter}, gradient norm={report.gradient_norm:.3g})",
@@ -198,6 +191,47 @@ class _Model:
         if model is None:
             raise NotFittedError(f"{type(self).__name__}: call fit (or set params_ with from_params) first")
         return model
+
+    # Pickling and to_bytes: the compiled model travels as its versioned bytes
+    # (docs/developer/model-format.md); the fitted attributes are rebuilt from it.
+    def to_bytes(self) -> bytes:
+        """The fitted model in crmine's versioned binary format (options, fit report, parameters)."""
+        return self._fitted().to_bytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "_Model":
+        """A model from ``to_bytes`` output; ``crmine.ModelFormatError`` when the bytes are not one."""
+        core = cls._core_class.from_bytes(bytes(data))
+        o = core.options
+        self = cls(penalizer_coef=o.penalizer_coef, max_iter=o.max_iter, tol=o.tol,
+                   initial_params=list(o.initial_params) or None, n_jobs=o.n_jobs or None)
+        self._restore(core)
+        return self
+
+    def _restore(self, core: Any) -> None:
+        self._model = core
+        names = list(core.param_names)
+        self.params_ = dict(zip(names, map(float, core.params)))
+        self.standard_errors_ = dict(zip(names, map(float, core.standard_errors)))
+        report = core.report
+        self.fit_report_ = report
+        self.log_likelihood_ = float(report.log_likelihood)
+        self.converged_ = bool(report.converged)
+        self.n_iter_ = int(report.n_iter)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k in self.get_params()}
+        model = self.__dict__.get("_model")
+        if model is not None:
+            state["_model_bytes"] = model.to_bytes()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        data = state.pop("_model_bytes", None)
+        self.__dict__.update(state)
+        if data is not None:
+            self._restore(self._core_class.from_bytes(data))
 
     @classmethod
     def from_params(cls, params: dict[str, float], **options: Any) -> "_Model":

@@ -162,17 +162,28 @@ void check_params(const Eigen::VectorXd& params, std::size_t n, const char* call
 
 namespace {
 
-/// The minimised objective: mean negative log-likelihood plus the L2 penalty, in log-parameters.
+/// Natural parameters from the optimiser's: exp for the first n_positive, identity for the rest.
+Eigen::VectorXd natural(const Eigen::VectorXd& theta, Eigen::Index n_positive) {
+  Eigen::VectorXd p = theta;
+  p.head(n_positive) = theta.head(n_positive).array().exp().matrix();
+  return p;
+}
+
+/// The minimised objective: mean negative log-likelihood plus the L2 penalty, in log-parameters
+/// (and raw coefficients after the first n_positive).
 struct Objective {
   const LogLikelihood& ll;
   double total_weight, penalty;
+  Eigen::Index n_positive;
   int evaluations = 0;
   double operator()(const Eigen::VectorXd& theta, Eigen::VectorXd& grad) {
     ++evaluations;
     Eigen::VectorXd g(theta.size());
     const double value = ll(theta, g);
-    const Eigen::VectorXd p = theta.array().exp().matrix();
-    grad = -g / total_weight + penalty * 2.0 * p.cwiseProduct(p);
+    const Eigen::VectorXd p = natural(theta, n_positive);
+    Eigen::VectorXd dp = Eigen::VectorXd::Ones(theta.size());  // d p / d theta
+    dp.head(n_positive) = p.head(n_positive);
+    grad = -g / total_weight + penalty * 2.0 * p.cwiseProduct(dp);
     const double f = -value / total_weight + penalty * p.squaredNorm();
     if (!std::isfinite(f) || !grad.allFinite()) return std::numeric_limits<double>::infinity();
     return f;
@@ -182,10 +193,12 @@ struct Objective {
 }  // namespace
 
 FitOutcome maximize(const LogLikelihood& ll, const Eigen::VectorXd& initial, const ClvFitOptions& options,
-                    double total_weight, std::size_t n_rows, const char* caller) {
+                    double total_weight, std::size_t n_rows, const char* caller, Eigen::Index n_positive) {
   const Eigen::Index n = initial.size();
-  Objective objective{ll, total_weight, options.penalizer_coef};
-  Eigen::VectorXd theta = initial.array().log().matrix(), grad(n), grad_new(n);
+  if (n_positive < 0) n_positive = n;
+  Objective objective{ll, total_weight, options.penalizer_coef, n_positive};
+  Eigen::VectorXd theta = initial, grad(n), grad_new(n);
+  theta.head(n_positive) = initial.head(n_positive).array().log().matrix();
   double f = objective(theta, grad);
   if (!std::isfinite(f))
     throw_invalid(caller, "initial_params", "the log-likelihood is not finite at the starting point");
@@ -266,7 +279,7 @@ FitOutcome maximize(const LogLikelihood& ll, const Eigen::VectorXd& initial, con
   }
   rep.n_iter = it;
   rep.gradient_norm = grad.cwiseAbs().maxCoeff();
-  out.params = theta.array().exp().matrix();
+  out.params = natural(theta, n_positive);
   Eigen::VectorXd g_unused(n);
   rep.log_likelihood = ll(theta, g_unused);
   rep.n_evaluations = objective.evaluations;
@@ -276,13 +289,15 @@ FitOutcome maximize(const LogLikelihood& ll, const Eigen::VectorXd& initial, con
   // Hessian of the negative log-likelihood in natural parameters, by central differences of the
   // exact gradient (d/dp = d/dlog p / p).
   auto natural_gradient = [&](const Eigen::VectorXd& p) {
-    Eigen::VectorXd g(n);
-    ll(p.array().log().matrix(), g);
-    return Eigen::VectorXd(-g.cwiseQuotient(p));
+    Eigen::VectorXd g(n), th = p;
+    th.head(n_positive) = p.head(n_positive).array().log().matrix();
+    ll(th, g);
+    g.head(n_positive) = g.head(n_positive).cwiseQuotient(p.head(n_positive));
+    return Eigen::VectorXd(-g);
   };
   Eigen::MatrixXd hess(n, n);
   for (Eigen::Index j = 0; j < n; ++j) {
-    const double h = 1e-5 * out.params[j];
+    const double h = 1e-5 * (j < n_positive ? out.params[j] : std::max(1.0, std::abs(out.params[j])));
     Eigen::VectorXd up = out.params, down = out.params;
     up[j] += h;
     down[j] -= h;
@@ -297,6 +312,67 @@ FitOutcome maximize(const LogLikelihood& ll, const Eigen::VectorXd& initial, con
       if (cov(j, j) > 0.0) out.standard_errors[j] = std::sqrt(cov(j, j));
   }
   return out;
+}
+
+namespace {
+constexpr std::uint32_t kClvSchema = 1;
+
+void write_vector(ModelWriter& w, const Eigen::VectorXd& v) {
+  w.f64_vector(std::vector<double>(v.data(), v.data() + v.size()));
+}
+}  // namespace
+
+void write_state(std::ostream& out, ModelTag tag, const SavedState& s) {
+  ModelWriter w(tag, kClvSchema);
+  w.f64(s.options.penalizer_coef);
+  w.i32(s.options.max_iter);
+  w.f64(s.options.tol);
+  w.f64_vector(s.options.initial_params);
+  w.i32(s.options.n_jobs);
+  w.i32(s.report.n_iter);
+  w.i32(s.report.n_evaluations);
+  w.boolean(s.report.converged);
+  w.f64(s.report.gradient_norm);
+  w.f64(s.report.log_likelihood);
+  w.u64(s.report.n_rows);
+  w.f64(s.report.n_customers);
+  w.string(s.report.message);
+  write_vector(w, s.params);
+  write_vector(w, s.standard_errors);
+  w.finish(out);
+}
+
+SavedState read_state(std::istream& in, ModelTag tag, std::size_t n_params) {
+  ModelReader r(in, tag, kClvSchema);
+  SavedState s;
+  s.options.penalizer_coef = r.f64("penalizer_coef");
+  s.options.max_iter = r.i32("max_iter");
+  s.options.tol = r.f64("tol");
+  s.options.initial_params = r.f64_vector("initial_params");
+  s.options.n_jobs = r.i32("n_jobs");
+  s.report.n_iter = r.i32("report.n_iter");
+  s.report.n_evaluations = r.i32("report.n_evaluations");
+  s.report.converged = r.boolean("report.converged");
+  s.report.gradient_norm = r.f64("report.gradient_norm");
+  s.report.log_likelihood = r.f64("report.log_likelihood");
+  s.report.n_rows = r.u64("report.n_rows");
+  s.report.n_customers = r.f64("report.n_customers");
+  s.report.message = r.string("report.message");
+  const std::vector<double> params = r.f64_vector("params"), se = r.f64_vector("standard_errors");
+  r.expect_end();
+  try {
+    check_options(s.options, n_params, "load");
+  } catch (const InvalidArgument& e) {
+    r.fail("options", e.what());
+  }
+  if (params.size() != n_params) r.fail("params", concat("has ", params.size(), " values, the model has ", n_params));
+  if (se.size() != n_params)
+    r.fail("standard_errors", concat("has ", se.size(), " values, the model has ", n_params));
+  for (double v : params)
+    if (!std::isfinite(v) || v <= 0.0) r.fail("params", concat("value ", v, " is not finite and > 0"));
+  s.params = Eigen::Map<const Eigen::VectorXd>(params.data(), static_cast<Eigen::Index>(n_params));
+  s.standard_errors = Eigen::Map<const Eigen::VectorXd>(se.data(), static_cast<Eigen::Index>(n_params));
+  return s;
 }
 
 }  // namespace crmine::detail

@@ -107,9 +107,24 @@ struct FitOutcome {
 };
 
 /// Maximises the log-likelihood (minus the L2 penalty) over log-parameters with BFGS and a
-/// backtracking Armijo line search, then computes standard errors from the Hessian.
+/// backtracking Armijo line search, then computes standard errors from the Hessian. Parameters
+/// after the first `n_positive` (-1 = all positive) are real coefficients, optimised as they are;
+/// `ll` receives and differentiates with respect to theta = (log p_1..log p_n_positive, rest).
 FitOutcome maximize(const LogLikelihood& ll, const Eigen::VectorXd& initial, const ClvFitOptions& options,
-                    double total_weight, std::size_t n_rows, const char* caller);
+                    double total_weight, std::size_t n_rows, const char* caller, Eigen::Index n_positive = -1);
+
+/// A CLV model's saved state: options, report, parameters and standard errors.
+struct SavedState {
+  ClvFitOptions options;
+  ClvFitReport report;
+  Eigen::VectorXd params, standard_errors;
+};
+
+/// Writes a CLV model record of `tag` (schema 1): options, report, parameters, standard errors.
+void write_state(std::ostream& out, ModelTag tag, const SavedState& state);
+
+/// Reads and validates a record written by write_state for a model with `n_params` parameters.
+SavedState read_state(std::istream& in, ModelTag tag, std::size_t n_params);
 
 /// Checks fit options (throws InvalidArgument naming the field).
 void check_options(const ClvFitOptions& options, std::size_t n_params, const char* caller);

@@ -109,6 +109,21 @@ void GammaGamma::set_params(const Eigen::VectorXd& params) {
   fitted_ = true;
 }
 
+void GammaGamma::save(std::ostream& out) const {
+  check_fitted("GammaGamma::save");
+  detail::write_state(out, kTag, {options_, report_, params_, standard_errors_});
+}
+
+GammaGamma GammaGamma::load(std::istream& in) {
+  detail::SavedState s = detail::read_state(in, kTag, 3);
+  GammaGamma model(std::move(s.options));
+  model.report_ = std::move(s.report);
+  model.params_ = std::move(s.params);
+  model.standard_errors_ = std::move(s.standard_errors);
+  model.fitted_ = true;
+  return model;
+}
+
 GammaGamma& GammaGamma::fit(std::span<const double> frequency, std::span<const double> monetary_value,
                             std::span<const double> weights) {
   detail::check_options(options_, 3, kName);

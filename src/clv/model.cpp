@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // TransactionModel's shared state and the discounted CLV sum.
+#include <crmine/clv/bg_bb.hpp>
+#include <crmine/clv/bg_nbd.hpp>
 #include <crmine/clv/model.hpp>
+#include <crmine/clv/pareto_nbd.hpp>
 #include <crmine/core/errors.hpp>
 
 #include "engine.hpp"
 
 #include <cmath>
+#include <istream>
 
 namespace crmine {
 
@@ -35,6 +39,30 @@ void TransactionModel::set_params(const Eigen::VectorXd& params) {
   report_ = {};
   report_.message = "parameters set, not fitted";
   fitted_ = true;
+}
+
+void TransactionModel::save(std::ostream& out) const {
+  check_fitted("TransactionModel::save");
+  detail::write_state(out, tag(), {options_, report_, params_, standard_errors_});
+}
+
+void TransactionModel::read(std::istream& in, ModelTag tag) {
+  detail::SavedState s = detail::read_state(in, tag, param_names().size());
+  options_ = std::move(s.options);
+  report_ = std::move(s.report);
+  params_ = std::move(s.params);
+  standard_errors_ = std::move(s.standard_errors);
+  fitted_ = true;
+}
+
+std::unique_ptr<TransactionModel> load_transaction_model(std::istream& in) {
+  const ModelTag tag = peek_model_tag(in);
+  if (tag == BetaGeo::kTag) return std::make_unique<BetaGeo>(BetaGeo::load(in));
+  if (tag == ModifiedBetaGeo::kTag) return std::make_unique<ModifiedBetaGeo>(ModifiedBetaGeo::load(in));
+  if (tag == ParetoNBD::kTag) return std::make_unique<ParetoNBD>(ParetoNBD::load(in));
+  if (tag == BetaGeoBetaBinom::kTag) return std::make_unique<BetaGeoBetaBinom>(BetaGeoBetaBinom::load(in));
+  throw ModelFormatError(detail::concat("load_transaction_model: record tag '", std::string(tag.data(), 4),
+                                        "' is not a CLV purchase model (BGNB, MBGN, PNBD, BGBB)"));
 }
 
 std::vector<double> customer_lifetime_value(const TransactionModel& model, const ClvData& customers,

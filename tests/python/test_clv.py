@@ -265,6 +265,27 @@ def test_calibration_holdout_table_equals_lifetimes_plot_data(cdnow_log, lifetim
         cm.clv.expected_cumulative_transactions(m, cdnow_log, customer="customer_id", time="date", period="Q")
 
 
+def test_models_pickle_through_versioned_bytes(cdnow, cdnow_spend):
+    import pickle
+    x, tx, T = cdnow["frequency"], cdnow["recency"], cdnow["T"]
+    for cls in (cm.clv.BetaGeo, cm.clv.ModifiedBetaGeo, cm.clv.ParetoNBD):
+        m = cls(penalizer_coef=0.001).fit(x, tx, T)
+        back = pickle.loads(pickle.dumps(m))
+        assert back.params_ == m.params_ and back.log_likelihood_ == m.log_likelihood_
+        assert back.penalizer_coef == 0.001 and back.converged_ == m.converged_
+        np.testing.assert_array_equal(back.conditional_probability_alive(x, tx, T), m.conditional_probability_alive(x, tx, T))
+        again = cls.from_bytes(m.to_bytes())
+        assert again.params_ == m.params_ and again.to_bytes() == m.to_bytes()
+    gg = cm.clv.GammaGamma().fit(cdnow_spend["x"], cdnow_spend["zbar"])
+    assert pickle.loads(pickle.dumps(gg)).params_ == gg.params_
+    with pytest.raises(cm.ModelFormatError):
+        cm.clv.ParetoNBD.from_bytes(m.to_bytes()[:-3] + b"xyz")
+    with pytest.raises(cm.ModelFormatError):
+        cm.clv.ParetoNBD.from_bytes(cm.clv.BetaGeo.from_params(PUBLISHED_BG).to_bytes())
+    with pytest.raises(cm.NotFittedError):
+        cm.clv.BetaGeo().to_bytes()
+
+
 # --- robustness and bad input ---------------------------------------------------------------------
 
 def test_no_nan_for_huge_frequency_and_long_age():

@@ -27,6 +27,14 @@ class BetaGeoBetaBinom final : public TransactionModel {
   std::vector<double> conditional_probability_of_n_purchases_up_to_time(int n, double t,
                                                                         const ClvData& customers) const override;
   std::vector<std::string> param_names() const override { return {"alpha", "beta", "gamma", "delta"}; }
+  ModelTag tag() const override { return kTag; }
+  /// Reads a model written by `save`; ModelFormatError when the bytes are not one.
+  static BetaGeoBetaBinom load(std::istream& in) {
+    BetaGeoBetaBinom model;
+    model.read(in, kTag);
+    return model;
+  }
+  static constexpr ModelTag kTag = model_tag("BGBB");
 };
 
 }  // namespace crmine

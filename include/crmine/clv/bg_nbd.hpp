@@ -26,6 +26,14 @@ class BetaGeo final : public TransactionModel {
   std::vector<double> conditional_probability_of_n_purchases_up_to_time(int n, double t,
                                                                         const ClvData& customers) const override;
   std::vector<std::string> param_names() const override { return {"r", "alpha", "a", "b"}; }
+  ModelTag tag() const override { return kTag; }
+  /// Reads a model written by `save`; ModelFormatError when the bytes are not one.
+  static BetaGeo load(std::istream& in) {
+    BetaGeo model;
+    model.read(in, kTag);
+    return model;
+  }
+  static constexpr ModelTag kTag = model_tag("BGNB");
 };
 
 /// MBG/NBD: as BG/NBD, but a customer may also drop out right after the first purchase, so
@@ -47,6 +55,14 @@ class ModifiedBetaGeo final : public TransactionModel {
   std::vector<double> conditional_probability_of_n_purchases_up_to_time(int n, double t,
                                                                         const ClvData& customers) const override;
   std::vector<std::string> param_names() const override { return {"r", "alpha", "a", "b"}; }
+  ModelTag tag() const override { return kTag; }
+  /// Reads a model written by `save`; ModelFormatError when the bytes are not one.
+  static ModifiedBetaGeo load(std::istream& in) {
+    ModifiedBetaGeo model;
+    model.read(in, kTag);
+    return model;
+  }
+  static constexpr ModelTag kTag = model_tag("MBGN");
 };
 
 }  // namespace crmine

@@ -34,7 +34,13 @@ class GammaGamma {
   const Eigen::VectorXd& params() const;
   const Eigen::VectorXd& standard_errors() const;
   const ClvFitReport& report() const;
+  const ClvFitOptions& options() const { return options_; }
   void set_params(const Eigen::VectorXd& params);
+  /// Writes the fitted model in crmine's versioned format (tag GAMG).
+  void save(std::ostream& out) const;
+  /// Reads a model written by `save`; ModelFormatError when the bytes are not one.
+  static GammaGamma load(std::istream& in);
+  static constexpr ModelTag kTag = model_tag("GAMG");
 
  private:
   void check_fitted(const char* caller) const;

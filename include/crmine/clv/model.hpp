@@ -3,9 +3,13 @@
 // the abstract TransactionModel interface that CLV and the Python layer program against.
 #pragma once
 
+#include <crmine/core/serialize.hpp>
+
 #include <Eigen/Core>
 
 #include <cstdint>
+#include <iosfwd>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -94,10 +98,17 @@ class TransactionModel {
   const ClvFitOptions& options() const { return options_; }
   /// Sets the parameters directly (all > 0), e.g. to predict with published values.
   void set_params(const Eigen::VectorXd& params);
+  /// Writes the fitted model (options, report, parameters, standard errors) in crmine's
+  /// versioned format; throws NotFittedError before fit/set_params.
+  void save(std::ostream& out) const;
+  /// The four-character tag of this model's records (docs/developer/model-format.md).
+  virtual ModelTag tag() const = 0;
 
  protected:
   explicit TransactionModel(ClvFitOptions options) : options_(std::move(options)) {}
   void check_fitted(const char* caller) const;
+  /// Reads a record written by `save` of a model with tag `tag` into *this.
+  void read(std::istream& in, ModelTag tag);
 
   ClvFitOptions options_;
   Eigen::VectorXd params_;
@@ -105,6 +116,10 @@ class TransactionModel {
   ClvFitReport report_;
   bool fitted_ = false;
 };
+
+/// The purchase model (BG/NBD, MBG/NBD, Pareto/NBD or BG/BB) saved in `in`, whichever it is;
+/// ModelFormatError for any other record or corrupt bytes.
+std::unique_ptr<TransactionModel> load_transaction_model(std::istream& in);
 
 /// CLV per customer: sum over periods i = 1..n of margin * spend * (E[Y(i*len)] - E[Y((i-1)*len)])
 /// / (1 + discount_rate)^i, with E[Y] the model's conditional expected purchases and `spend` the

@@ -13,15 +13,8 @@
 namespace crmine {
 namespace {
 
-struct Cdnow {
-  std::vector<double> x, tx, T;
-  ClvData data() const { return {x, tx, T, {}}; }
-};
-
-Cdnow cdnow() {
-  const auto cols = test::read_csv(test::data_path("cdnow/cdnow_customers_summary.csv"));
-  return {cols.at(1), cols.at(2), cols.at(3)};
-}
+using test::Cdnow;
+using test::cdnow;
 
 /// |actual / expected - 1| small enough that both round to the same 3 significant digits or
 /// differ only by rounding of the published figure.

@@ -2,6 +2,8 @@
 // Readers for the CDNOW / donations reference files shared by the CLV tests.
 #pragma once
 
+#include <crmine/clv/model.hpp>
+
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -29,5 +31,17 @@ inline std::vector<std::vector<double>> read_csv(const std::string& path) {
 }
 
 inline std::string data_path(const std::string& name) { return std::string(CRMINE_SHARED_DATA_DIR) + "/" + name; }
+
+/// Per-customer (x, t_x, T) columns that outlive the ClvData view over them.
+struct Cdnow {
+  std::vector<double> x, tx, T;
+  ClvData data() const { return {x, tx, T, {}}; }
+};
+
+/// Fader & Hardie's CDNOW calibration summary (2,357 customers, weeks).
+inline Cdnow cdnow() {
+  const auto cols = read_csv(data_path("cdnow/cdnow_customers_summary.csv"));
+  return {cols.at(1), cols.at(2), cols.at(3)};
+}
 
 }  // namespace crmine::test
