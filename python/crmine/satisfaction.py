@@ -26,7 +26,7 @@ import pandas as pd
 from . import _core
 from . import plot as _plot
 
-__all__ = ["nps", "csat", "key_drivers", "KeyDrivers", "quadrant_chart"]
+__all__ = ["nps", "csat", "key_drivers", "key_drivers_by", "KeyDrivers", "quadrant_chart"]
 
 _NPS_INTERVALS = ("adjusted_wald", "wald", "bootstrap")
 _CSAT_INTERVALS = ("wilson", "wald")
@@ -349,6 +349,36 @@ def key_drivers(data: pd.DataFrame, *, target: str, attributes: Sequence[str] | 
                         columns=pd.RangeIndex(dominance.shape[1], name="subset_size"))
     return KeyDrivers(table=table, r2=r2, n=int(out["n"]), conditional_dominance=cond, target=target,
                       performance=performance)
+
+
+def key_drivers_by(data: pd.DataFrame, by: str, *, target: str, attributes: Sequence[str] | None = None,
+                   min_responses: int = 30, **options: Any) -> pd.DataFrame:
+    """Key drivers per segment: :func:`key_drivers` on each group of ``by``, stacked.
+
+    Returns one row per (segment, attribute) with the columns of ``KeyDrivers.table`` plus the
+    segment's ``r2`` and ``n``. Segments with fewer than ``min_responses`` responses are an error
+    naming them (importance from a handful of responses is noise); ``options`` go to
+    :func:`key_drivers`.
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data: expected a pandas DataFrame, got {type(data).__name__}")
+    if by not in data.columns:
+        raise ValueError(f"by: column {by!r} is not in the frame (columns: {list(data.columns)})")
+    if data[by].isna().any():
+        raise ValueError(f"by: row {data.index[int(np.flatnonzero(data[by].isna().to_numpy())[0])]!r} has no segment")
+    if attributes is None:
+        attributes = [c for c in data.columns if c not in (target, by) and data[c].dtype.kind in "iuf"]
+    sizes = data.groupby(by, observed=True).size()
+    small = sizes[sizes < min_responses]
+    if len(small):
+        raise ValueError(f"by: segments {list(small.index)} have fewer than min_responses={min_responses} responses "
+                         f"({list(small.to_numpy())})")
+    parts = {}
+    for segment, group in data.groupby(by, observed=True, sort=True):
+        result = key_drivers(group, target=target, attributes=attributes, **options)
+        parts[segment] = result.table.assign(r2=result.r2, n=result.n)
+    table = pd.concat(parts, names=[by, "attribute"])
+    return table
 
 
 def quadrant_chart(drivers: KeyDrivers, *, title: str | None = None, width: float = 640,

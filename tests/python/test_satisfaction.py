@@ -175,6 +175,18 @@ def test_key_drivers_recover_the_planted_importance(survey):
     assert result.table.loc["packaging", "beta"] < 0.05
 
 
+def test_key_drivers_by_segment_equal_separate_runs(survey):
+    drivers = list(survey.attrs["driver_weights"])
+    table = cm.satisfaction.key_drivers_by(survey, "channel", target="overall", attributes=drivers)
+    assert table.index.names == ["channel", "attribute"]
+    assert sorted(table.index.get_level_values("channel").unique()) == ["app", "store", "web"]
+    store = cm.satisfaction.key_drivers(survey[survey["channel"] == "store"], target="overall", attributes=drivers)
+    pd.testing.assert_frame_equal(table.loc["store"].drop(columns=["r2", "n"]), store.table, check_names=False)
+    assert (table.loc["store", "r2"] == store.r2).all()
+    with pytest.raises(ValueError, match="fewer than min_responses=5000"):
+        cm.satisfaction.key_drivers_by(survey, "channel", target="overall", attributes=drivers, min_responses=5000)
+
+
 def test_key_drivers_do_not_depend_on_threads(survey):
     drivers = list(survey.attrs["driver_weights"])
     a = cm.satisfaction.key_drivers(survey, target="overall", attributes=drivers, n_jobs=1)
