@@ -27,6 +27,29 @@ std::vector<SegmentRule> default_segment_map() {
   };
 }
 
+namespace {
+
+constexpr double kMaxHistogramRange = 1 << 22;
+
+/// Counts of each integer value from `lo` on, when every value is an integer and the range is
+/// below 2^22; false otherwise.
+bool integer_histogram(const std::vector<double>& v, std::vector<std::size_t>& counts, double& lo) {
+  lo = HUGE_VAL;
+  double hi = -HUGE_VAL;
+  bool integral = true;
+  for (double x : v) {
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+    integral &= x == std::floor(x);
+  }
+  if (!integral || !(hi - lo < kMaxHistogramRange)) return false;
+  counts.assign(static_cast<std::size_t>(hi - lo) + 1, 0);
+  for (double x : v) ++counts[static_cast<std::size_t>(x - lo)];
+  return true;
+}
+
+}  // namespace
+
 std::vector<std::uint8_t> quantile_scores(const std::vector<double>& values, int q, bool higher_is_better) {
   const std::size_t n = values.size();
   std::vector<std::uint8_t> scores(n, 1);
@@ -35,20 +58,40 @@ std::vector<std::uint8_t> quantile_scores(const std::vector<double>& values, int
   // m_k = ceil(k n / q), which equals 1 + floor(q w / n) for w = count of strictly smaller values.
   std::vector<double> sorted(n);
   for (std::size_t i = 0; i < n; ++i) sorted[i] = higher_is_better ? values[i] : -values[i];
+  auto rank_of = [&](int k) {  // m_k = ceil(k n / q)
+    return (static_cast<std::size_t>(k) * n + static_cast<std::size_t>(q) - 1) / static_cast<std::size_t>(q);
+  };
   std::vector<double> thresholds;
-  auto first = sorted.begin();
-  for (int k = 1; k < q; ++k) {
-    const std::size_t m = (static_cast<std::size_t>(k) * n + static_cast<std::size_t>(q) - 1) / static_cast<std::size_t>(q);
-    if (m == 0) {
-      thresholds.push_back(-HUGE_VAL);  // every value beats it, as w >= 0 = m
-      continue;
+  std::vector<std::size_t> counts;
+  double lo = 0.0;
+  if (integer_histogram(sorted, counts, lo)) {
+    // Recency in days and frequency are small integers: the order statistics come from a
+    // histogram in one pass, where selection would mispredict a branch per element.
+    std::size_t below = 0, bin = 0;
+    for (int k = 1; k < q; ++k) {
+      const std::size_t m = rank_of(k);
+      if (m == 0) {
+        thresholds.push_back(-HUGE_VAL);
+        continue;
+      }
+      while (below + counts[bin] < m) below += counts[bin++];
+      thresholds.push_back(lo + static_cast<double>(bin));
     }
-    auto nth = sorted.begin() + static_cast<std::ptrdiff_t>(m - 1);
-    if (nth >= first) {
-      std::nth_element(first, nth, sorted.end());
-      first = nth;
+  } else {
+    auto first = sorted.begin();
+    for (int k = 1; k < q; ++k) {
+      const std::size_t m = rank_of(k);
+      if (m == 0) {
+        thresholds.push_back(-HUGE_VAL);  // every value beats it, as w >= 0 = m
+        continue;
+      }
+      auto nth = sorted.begin() + static_cast<std::ptrdiff_t>(m - 1);
+      if (nth >= first) {
+        std::nth_element(first, nth, sorted.end());
+        first = nth;
+      }
+      thresholds.push_back(*nth);
     }
-    thresholds.push_back(*nth);
   }
   for (std::size_t i = 0; i < n; ++i) {
     const double v = higher_is_better ? values[i] : -values[i];

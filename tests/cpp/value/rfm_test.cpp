@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 namespace crmine {
 namespace {
@@ -19,6 +20,30 @@ TEST(QuantileScores, EqualValuesShareAScoreAndScoresFollowStrictRanks) {
   EXPECT_EQ(r, (std::vector<std::uint8_t>{3, 3, 3, 3, 3, 3, 2, 2, 1, 1}));
   const std::vector<double> distinct = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0};
   EXPECT_EQ(quantile_scores(distinct, 5, true), (std::vector<std::uint8_t>{5, 5, 4, 4, 3, 3, 2, 2, 1, 1}));
+}
+
+TEST(QuantileScores, IntegerAndRealValuesFollowTheDefinitionAtEveryQ) {
+  // Integer data takes a histogram path, real data a selection path; both must give
+  // 1 + floor(q w / n), w = number of strictly worse values, counted here by brute force.
+  std::mt19937_64 rng(5);
+  for (bool integral : {true, false}) {
+    for (int q : {2, 3, 5, 7, 10}) {
+      std::vector<double> v(997);
+      for (auto& x : v) {
+        const double draw = std::floor(std::exponential_distribution<double>(0.05)(rng)) - 3.0;
+        x = integral ? draw : draw + 0.5 * std::uniform_real_distribution<double>(0, 1)(rng);
+      }
+      for (bool higher : {true, false}) {
+        const auto s = quantile_scores(v, q, higher);
+        for (std::size_t i = 0; i < v.size(); ++i) {
+          std::size_t worse = 0;
+          for (double x : v) worse += higher ? x < v[i] : x > v[i];
+          ASSERT_EQ(s[i], 1 + (static_cast<std::size_t>(q) * worse) / v.size())
+              << "integral=" << integral << " q=" << q << " higher=" << higher << " i=" << i;
+        }
+      }
+    }
+  }
 }
 
 CustomerSummary summary_of(const std::vector<std::int64_t>& customer, const std::vector<std::int64_t>& day,
