@@ -238,3 +238,5 @@ def test_sklearn_check_estimator(estimator):
     failed = {r["check_name"]: str(r["exception"])[:300] for r in results if r["status"] == "failed"}
     assert not failed, failed
     assert len(results) > 40
+    xfailed = {r["check_name"] for r in results if r["status"] == "xfail"}
+    assert xfailed == set(KNOWN_FAILURES), xfailed  # an expected failure that passes is news
