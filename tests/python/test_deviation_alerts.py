@@ -214,9 +214,16 @@ def test_explain_history_alerts_against_the_customers_own_baseline(sample, histo
     assert row["reason"].startswith(row["feature"]) and "vs usual" in row["reason"]
 
 
-def test_explain_a_fitted_detector_through_its_scores(rng):
+@pytest.mark.parametrize("make", [
+    lambda: cm.deviation.IsolationForest(random_state=0),
+    lambda: cm.deviation.LocalOutlierFactor(novelty=True),
+    lambda: cm.deviation.RobustZ(),
+    lambda: cm.deviation.Mahalanobis(),
+    lambda: cm.deviation.HBOS(),
+], ids=["IsolationForest", "LocalOutlierFactor", "RobustZ", "Mahalanobis", "HBOS"])
+def test_explain_any_fitted_detector_through_its_scores(rng, make):
     X = pd.DataFrame(rng.normal(0, 1, (400, 4)), columns=["spend", "visits", "returns", "tenure"])
-    det = cm.deviation.IsolationForest(random_state=0).fit(X)
+    det = make().fit(X)
     odd = X.iloc[:3].copy()
     odd.loc[0, "returns"] = 7.0
     odd.loc[1, "visits"] = -6.0
