@@ -156,6 +156,54 @@ void bind_clv(py::module_& m) {
       .def_property_readonly("param_names", &GammaGamma::param_names)
       .def_property_readonly("is_fitted", &GammaGamma::is_fitted);
 
+  py::class_<ParetoNBDCovariates>(m, "ParetoNBDCovariates")
+      .def(py::init<ClvFitOptions>(), py::arg("options") = ClvFitOptions{})
+      .def(
+          "fit",
+          [](ParetoNBDCovariates& self, py::object x, py::object tx, py::object T, py::object w, MatrixRef zt,
+             MatrixRef zl) {
+            const ClvData d = customers_of(x, tx, T, w);
+            py::gil_scoped_release release;
+            self.fit(d, zt, zl);
+          },
+          py::arg("frequency"), py::arg("recency"), py::arg("T"), py::arg("weights"), py::arg("z_trans"),
+          py::arg("z_life"))
+      .def(
+          "log_likelihood",
+          [](const ParetoNBDCovariates& self, py::object x, py::object tx, py::object T, py::object w, MatrixRef zt,
+             MatrixRef zl) {
+            const ClvData d = customers_of(x, tx, T, w);
+            Eigen::VectorXd grad;
+            double ll = 0.0;
+            {
+              py::gil_scoped_release release;
+              ll = self.log_likelihood(d, zt, zl, &grad);
+            }
+            return py::make_tuple(ll, grad);
+          })
+      .def("conditional_probability_alive",
+           [](const ParetoNBDCovariates& self, py::object x, py::object tx, py::object T, MatrixRef zt, MatrixRef zl) {
+             const ClvData d = customers_of(x, tx, T, py::none());
+             py::gil_scoped_release release;
+             return self.conditional_probability_alive(d, zt, zl);
+           })
+      .def("conditional_expected_number_of_purchases_up_to_time",
+           [](const ParetoNBDCovariates& self, double t, py::object x, py::object tx, py::object T, MatrixRef zt,
+              MatrixRef zl) {
+             const ClvData d = customers_of(x, tx, T, py::none());
+             py::gil_scoped_release release;
+             return self.conditional_expected_number_of_purchases_up_to_time(t, d, zt, zl);
+           })
+      .def("expected_number_of_purchases_up_to_time", &ParetoNBDCovariates::expected_number_of_purchases_up_to_time,
+           Release())
+      .def("set_params", &ParetoNBDCovariates::set_params)
+      .def_property_readonly("params", &ParetoNBDCovariates::params)
+      .def_property_readonly("standard_errors", &ParetoNBDCovariates::standard_errors)
+      .def_property_readonly("report", &ParetoNBDCovariates::report)
+      .def_property_readonly("options", &ParetoNBDCovariates::options)
+      .def_property_readonly("n_trans", &ParetoNBDCovariates::n_trans)
+      .def_property_readonly("n_life", &ParetoNBDCovariates::n_life);
+
   m.def(
       "customer_lifetime_value",
       [](const TransactionModel& model, py::object x, py::object tx, py::object T, py::object spend, int n_periods,

@@ -25,7 +25,7 @@ from . import _core
 from .exceptions import NotFittedError
 from .transactions import TransactionLog, as_log
 
-__all__ = ["summary", "BetaGeo", "ModifiedBetaGeo", "ParetoNBD", "BetaGeoBetaBinom", "GammaGamma",
+__all__ = ["summary", "BetaGeo", "ModifiedBetaGeo", "ParetoNBD", "ParetoNBDCovariates", "BetaGeoBetaBinom", "GammaGamma",
            "calibration_holdout_table", "expected_cumulative_transactions", "plot_calibration_holdout",
            "plot_tracking", "ConvergenceWarning"]
 
@@ -210,7 +210,7 @@ class _Model:
 
     def _restore(self, core: Any) -> None:
         self._model = core
-        names = list(core.param_names)
+        names = list(getattr(self, "_names", None) or core.param_names)
         self.params_ = dict(zip(names, map(float, core.params)))
         self.standard_errors_ = dict(zip(names, map(float, core.standard_errors)))
         report = core.report
@@ -331,6 +331,75 @@ class BetaGeoBetaBinom(_TransactionModel):
 
     _core_class = _core.BetaGeoBetaBinom
     _param_names = ("alpha", "beta", "gamma", "delta")
+
+
+class ParetoNBDCovariates(_Model):
+    """Pareto/NBD with static customer covariates, as CLVTools parameterises them.
+
+    alpha_i = alpha * exp(-z_trans_i . gamma_trans) and beta_i = beta * exp(-z_life_i . gamma_life):
+    a positive ``trans_`` coefficient raises the purchase rate, a positive ``life_`` coefficient
+    raises the dropout rate. ``params_`` holds r, alpha, s, beta, then ``trans_<column>`` and
+    ``life_<column>``. Predictions need the same covariate columns. Not yet picklable.
+    """
+
+    _core_class = _core.ParetoNBDCovariates
+    _param_names = ("r", "alpha", "s", "beta")
+
+    @staticmethod
+    def _matrix(z: Any, n: int, name: str) -> tuple[np.ndarray, list[str]]:
+        if z is None:
+            return np.zeros((n, 0)), []
+        names = [str(c) for c in z.columns] if isinstance(z, pd.DataFrame) else None
+        arr = np.asarray(z, dtype=np.float64)
+        if arr.ndim == 1:
+            arr = arr.reshape(-1, 1)
+        if arr.ndim != 2:
+            raise ValueError(f"{name}: expected a 2-d array of covariates, got shape {arr.shape}")
+        return np.ascontiguousarray(arr), names or [str(k) for k in range(arr.shape[1])]
+
+    def fit(self, frequency: Any, recency: Any, T: Any, *, z_trans: Any = None, z_life: Any = None,
+            weights: Any = None) -> "ParetoNBDCovariates":
+        x = _column(frequency, "frequency")
+        zt, trans_names = self._matrix(z_trans, len(x), "z_trans")
+        zl, life_names = self._matrix(z_life, len(x), "z_life")
+        core = self._core_class(self._options())
+        core.fit(x, _column(recency, "recency"), _column(T, "T"),
+                 None if weights is None else _column(weights, "weights"), zt, zl)
+        self._names = list(self._param_names) + [f"trans_{c}" for c in trans_names] + [f"life_{c}" for c in life_names]
+        self._store(core)
+        self.params_ = dict(zip(self._names, map(float, core.params)))
+        self.standard_errors_ = dict(zip(self._names, map(float, core.standard_errors)))
+        return self
+
+    def _z(self, z_trans: Any, z_life: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._matrix(z_trans, n, "z_trans")[0], self._matrix(z_life, n, "z_life")[0]
+
+    def conditional_probability_alive(self, frequency: Any, recency: Any, T: Any, *, z_trans: Any = None,
+                                      z_life: Any = None) -> Any:
+        x = _column(frequency, "frequency")
+        out = np.asarray(self._fitted().conditional_probability_alive(
+            x, _column(recency, "recency"), _column(T, "T"), *self._z(z_trans, z_life, len(x))))
+        return _like(out, frequency)
+
+    def conditional_expected_number_of_purchases_up_to_time(self, t: float, frequency: Any, recency: Any, T: Any, *,
+                                                            z_trans: Any = None, z_life: Any = None) -> Any:
+        x = _column(frequency, "frequency")
+        out = np.asarray(self._fitted().conditional_expected_number_of_purchases_up_to_time(
+            float(t), x, _column(recency, "recency"), _column(T, "T"), *self._z(z_trans, z_life, len(x))))
+        return _like(out, frequency)
+
+    def log_likelihood(self, frequency: Any, recency: Any, T: Any, *, z_trans: Any = None, z_life: Any = None,
+                       weights: Any = None) -> tuple[float, np.ndarray]:
+        x = _column(frequency, "frequency")
+        return self._fitted().log_likelihood(x, _column(recency, "recency"), _column(T, "T"),
+                                             None if weights is None else _column(weights, "weights"),
+                                             *self._z(z_trans, z_life, len(x)))
+
+    def to_bytes(self) -> bytes:
+        raise TypeError("ParetoNBDCovariates: saving is not supported yet; store params_ and use set_params")
+
+    def __getstate__(self) -> dict[str, Any]:
+        raise TypeError("ParetoNBDCovariates: pickling is not supported yet; store params_ instead")
 
 
 class GammaGamma(_Model):

@@ -286,6 +286,32 @@ def test_models_pickle_through_versioned_bytes(cdnow, cdnow_spend):
         cm.clv.BetaGeo().to_bytes()
 
 
+def test_pareto_nbd_covariates_reduce_to_plain_and_find_a_planted_effect(cdnow):
+    x, tx, T = cdnow["frequency"], cdnow["recency"], cdnow["T"]
+    plain = cm.clv.ParetoNBD().fit(x, tx, T)
+    none = cm.clv.ParetoNBDCovariates().fit(x, tx, T)
+    for k, v in plain.params_.items():
+        assert none.params_[k] == pytest.approx(v, rel=1e-6)
+    # A planted effect: a random half of the customers lives on a clock running e^0.7 times
+    # faster, so both their purchase and dropout rates scale by e^0.7: alpha_i = alpha exp(-0.7 z),
+    # beta_i = beta exp(-0.7 z).
+    rng = np.random.default_rng(0)
+    z = (rng.random(len(x)) < 0.5).astype(float)
+    scale = np.exp(-0.7 * z)
+    group = pd.DataFrame({"group": z}, index=cdnow.index)
+    m = cm.clv.ParetoNBDCovariates().fit(x, tx * scale, T * scale, z_trans=group, z_life=group)
+    assert set(m.params_) == {"r", "alpha", "s", "beta", "trans_group", "life_group"}
+    for name in ("trans_group", "life_group"):
+        assert abs(m.params_[name] - 0.7) < 4 * m.standard_errors_[name], (name, m.params_[name])
+    alive = m.conditional_probability_alive(x, tx * scale, T * scale, z_trans=z, z_life=z)
+    assert np.all((alive >= 0) & (alive <= 1))
+    with pytest.raises(ValueError, match="z_trans"):
+        m.conditional_probability_alive(x, tx, T)
+    with pytest.raises(TypeError, match="pickling"):
+        import pickle
+        pickle.dumps(m)
+
+
 # --- robustness and bad input ---------------------------------------------------------------------
 
 def test_no_nan_for_huge_frequency_and_long_age():

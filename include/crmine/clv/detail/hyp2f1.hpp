@@ -6,6 +6,7 @@
 #include <crmine/clv/detail/dual.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -41,6 +42,47 @@ S log_hyp2f1_positive(const S& a, const S& b, const S& c, const S& z) {
     if (q < 1.0 && value_of(term) * q / (1.0 - q) <= 1e-17 * value_of(sum)) return log(sum) + log_scale;
   }
   return S(std::numeric_limits<double>::quiet_NaN());
+}
+
+/// The same for dual numbers, without dual arithmetic per term: with t_k the terms and
+/// D_k = d ln t_k = sum_{j<k} [da/(a+j) + db/(b+j) - dc/(c+j) + dz/z], d ln S = sum_k t_k D_k / S.
+/// Scalar work per term instead of dual divisions: this series is most of a Pareto/NBD fit.
+template <int N>
+Dual<N> log_hyp2f1_positive(const Dual<N>& a, const Dual<N>& b, const Dual<N>& c, const Dual<N>& z) {
+  const double av = a.v, bv = b.v, cv = c.v, zv = z.v;
+  Dual<N> out;
+  if (zv == 0.0) {  // only the first term survives: d ln S = (a b / c) dz
+    for (int i = 0; i < N; ++i) out.d[static_cast<std::size_t>(i)] = av * bv / cv * z.d[static_cast<std::size_t>(i)];
+    return out;
+  }
+  constexpr double kBig = 1e200, kLogBig = 460.51701859880914;
+  std::array<double, N> dlog{}, dsum{}, step{};
+  double term = 1.0, sum = 1.0, log_scale = 0.0;
+  for (int k = 0; k < kHyp2f1MaxTerms; ++k) {
+    const double kd = static_cast<double>(k);
+    const double ia = 1.0 / (av + kd), ib = 1.0 / (bv + kd), ic = 1.0 / (cv + kd);
+    const double ratio = (av + kd) * (bv + kd) * ic / (kd + 1.0) * zv;
+    term *= ratio;
+    sum += term;
+    for (std::size_t i = 0; i < static_cast<std::size_t>(N); ++i) {
+      step[i] = a.d[i] * ia + b.d[i] * ib - c.d[i] * ic + z.d[i] / zv;
+      dlog[i] += step[i];
+      dsum[i] += term * dlog[i];
+    }
+    if (sum > kBig) {
+      term *= 1.0 / kBig;
+      sum *= 1.0 / kBig;
+      for (double& v : dsum) v *= 1.0 / kBig;
+      log_scale += kLogBig;
+    }
+    const double q = std::max(ratio, zv);
+    if (q < 1.0 && term * q / (1.0 - q) <= 1e-17 * sum) {
+      out.v = std::log(sum) + log_scale;
+      for (std::size_t i = 0; i < static_cast<std::size_t>(N); ++i) out.d[i] = dsum[i] / sum;
+      return out;
+    }
+  }
+  return Dual<N>(std::numeric_limits<double>::quiet_NaN());
 }
 
 /// 2F1(a, b; c; z) for real a, b, c (c not a non-positive integer) and 0 <= z < 1 by direct

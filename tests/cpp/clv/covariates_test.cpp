@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+// Specification of ParetoNBDCovariates: reduction to Pareto/NBD, recovery of planted effects.
+#include <crmine/clv.hpp>
+#include <crmine/core/errors.hpp>
+
+#include "clv_test_util.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+namespace crmine {
+namespace {
+
+TEST(ParetoNBDCovariates, WithoutCovariatesIsThePlainModel) {
+  const test::Cdnow c = test::cdnow();
+  const RowMatrix none(static_cast<Eigen::Index>(c.x.size()), 0);
+  ParetoNBD plain;
+  plain.fit(c.data());
+  ParetoNBDCovariates cov;
+  cov.fit(c.data(), none, none);
+  ASSERT_EQ(cov.params().size(), 4);
+  for (int j = 0; j < 4; ++j) EXPECT_NEAR(cov.params()[j] / plain.params()[j], 1.0, 1e-6) << j;
+  EXPECT_NEAR(cov.report().log_likelihood, plain.report().log_likelihood, 1e-6);
+  // At identical parameters the likelihood and the predictions are the plain model's.
+  cov.set_params(plain.params(), 0, 0);
+  EXPECT_NEAR(cov.log_likelihood(c.data(), none, none), plain.log_likelihood(c.data()), 1e-9);
+  const auto a = cov.conditional_probability_alive(c.data(), none, none);
+  const auto b = plain.conditional_probability_alive(c.data());
+  const auto ea = cov.conditional_expected_number_of_purchases_up_to_time(39.0, c.data(), none, none);
+  const auto eb = plain.conditional_expected_number_of_purchases_up_to_time(39.0, c.data());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i], b[i]);
+    EXPECT_EQ(ea[i], eb[i]);
+  }
+}
+
+struct Simulated {
+  test::Cdnow c;
+  RowMatrix z_trans, z_life;
+};
+
+/// Pareto/NBD customers with alpha_i = alpha_0 exp(-g_t z_t), beta_i = beta_0 exp(-g_l z_l),
+/// observed for T in [26, 52] weeks.
+Simulated simulate(std::size_t n, std::uint64_t seed) {
+  const double r = 0.8, alpha0 = 8.0, s = 0.7, beta0 = 12.0, g_trans = 0.6, g_life = -0.8;
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal;
+  std::bernoulli_distribution coin(0.5);
+  std::uniform_real_distribution<double> unif(26.0, 52.0);
+  Simulated out{{}, RowMatrix(static_cast<Eigen::Index>(n), 1), RowMatrix(static_cast<Eigen::Index>(n), 1)};
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto row = static_cast<Eigen::Index>(i);
+    const double zt = normal(rng), zl = coin(rng) ? 1.0 : 0.0;
+    out.z_trans(row, 0) = zt;
+    out.z_life(row, 0) = zl;
+    const double lambda = std::gamma_distribution<double>(r, 1.0 / (alpha0 * std::exp(-g_trans * zt)))(rng);
+    const double mu = std::gamma_distribution<double>(s, 1.0 / (beta0 * std::exp(-g_life * zl)))(rng);
+    const double T = unif(rng), death = std::exponential_distribution<double>(mu)(rng);
+    const double end = std::min(T, death);
+    double t = 0.0, last = 0.0, x = 0.0;
+    for (;;) {
+      t += std::exponential_distribution<double>(lambda)(rng);
+      if (t > end) break;
+      x += 1.0;
+      last = t;
+    }
+    out.c.x.push_back(x);
+    out.c.tx.push_back(last);
+    out.c.T.push_back(T);
+  }
+  return out;
+}
+
+TEST(ParetoNBDCovariates, RecoversPlantedCovariateEffects) {
+  const Simulated sim = simulate(6000, 11);
+  ParetoNBDCovariates model;
+  model.fit(sim.c.data(), sim.z_trans, sim.z_life);
+  ASSERT_TRUE(model.report().converged) << model.report().message;
+  const auto& p = model.params();
+  const auto& se = model.standard_errors();
+  const double truth[] = {0.8, 8.0, 0.7, 12.0, 0.6, -0.8};
+  for (int j = 0; j < 6; ++j) {
+    ASSERT_TRUE(std::isfinite(se[j]) && se[j] > 0.0) << j;
+    EXPECT_LT(std::abs(p[j] - truth[j]), 4.0 * se[j]) << "parameter " << j << ": " << p[j] << " se " << se[j];
+  }
+  // The covariates carry information: the likelihood beats the plain model's.
+  ParetoNBD plain;
+  plain.fit(sim.c.data());
+  EXPECT_GT(model.report().log_likelihood, plain.report().log_likelihood + 10.0);
+}
+
+TEST(ParetoNBDCovariates, GradientMatchesFiniteDifferences) {
+  const Simulated sim = simulate(500, 3);
+  ParetoNBDCovariates model;
+  Eigen::VectorXd p0(6);
+  p0 << 0.7, 9.0, 0.6, 10.0, 0.3, -0.4;
+  model.set_params(p0, 1, 1);
+  Eigen::VectorXd grad;
+  model.log_likelihood(sim.c.data(), sim.z_trans, sim.z_life, &grad);
+  for (int j = 0; j < 6; ++j) {
+    Eigen::VectorXd up = p0, down = p0;
+    const double h = 1e-6 * std::max(1.0, std::abs(p0[j]));
+    up[j] += h;
+    down[j] -= h;
+    model.set_params(up, 1, 1);
+    const double f_up = model.log_likelihood(sim.c.data(), sim.z_trans, sim.z_life);
+    model.set_params(down, 1, 1);
+    const double f_down = model.log_likelihood(sim.c.data(), sim.z_trans, sim.z_life);
+    EXPECT_NEAR(grad[j], (f_up - f_down) / (2 * h), 1e-4 * (1.0 + std::abs(grad[j]))) << j;
+  }
+}
+
+TEST(ParetoNBDCovariates, BadCovariatesThrowNamingTheArgument) {
+  const Simulated sim = simulate(50, 5);
+  ParetoNBDCovariates model;
+  RowMatrix short_z(10, 1);
+  short_z.setZero();
+  EXPECT_THROW(model.fit(sim.c.data(), short_z, sim.z_life), InvalidArgument);
+  RowMatrix nan_z = sim.z_life;
+  nan_z(3, 0) = NAN;
+  try {
+    model.fit(sim.c.data(), sim.z_trans, nan_z);
+    ADD_FAILURE() << "no exception";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("z_life"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(model.conditional_probability_alive(sim.c.data(), sim.z_trans, sim.z_life), NotFittedError);
+  Eigen::VectorXd p(6);
+  p << 0.7, 9.0, 0.6, 10.0, 0.3, -0.4;
+  model.set_params(p, 1, 1);
+  const RowMatrix two(50, 2);
+  EXPECT_THROW(model.conditional_probability_alive(sim.c.data(), two, sim.z_life), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace crmine
