@@ -172,7 +172,7 @@ def main() -> None:
             print("  ", r, flush=True)
         results.extend(out)
     print(f"# load average after: {os.getloadavg()}")
-    print(pd.DataFrame(results).to_markdown(index=False))
+    print(pd.DataFrame(results).to_string(index=False))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <istream>
+#include <limits>
 #include <numeric>
 #include <ostream>
 #include <unordered_set>
@@ -179,6 +180,7 @@ IsolationForest& IsolationForest::fit(MatrixRef X) {
   }
   max_samples_used_ = m;
   n_features_ = d;
+  compile();
   fitted_ = true;
   offset_ = -0.5;
   if (options_.contamination != kAutoContamination)
@@ -186,21 +188,54 @@ IsolationForest& IsolationForest::fit(MatrixRef X) {
   return *this;
 }
 
+void IsolationForest::compile() {
+  // Leaves become self-loops with an infinite threshold, so every row walks exactly `depth_` steps
+  // with no data-dependent branch: kLanes rows walk each tree in lockstep, their loads overlap, and
+  // no loop exit is mispredicted. Leaf path lengths move to their own array.
+  steps_.resize(nodes_.size());
+  leaf_path_.assign(nodes_.size(), 0.0);
+  std::vector<int> depth(nodes_.size(), 0);
+  depth_ = 0;
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& node = nodes_[i];
+    if (node.feature >= 0) {
+      steps_[i] = {node.value, node.feature, node.left};
+      depth[static_cast<std::size_t>(node.left)] = depth[static_cast<std::size_t>(node.left) + 1] = depth[i] + 1;
+    } else {
+      steps_[i] = {std::numeric_limits<double>::infinity(), 0, static_cast<std::int32_t>(i)};
+      leaf_path_[i] = node.value;
+      depth_ = std::max(depth_, depth[i]);
+    }
+  }
+}
+
 Eigen::VectorXd IsolationForest::mean_path_length(MatrixRef X) const {
   constexpr const char* where = "IsolationForest::score_samples";
   detail::require_fitted(fitted_, where);
   detail::check_features(where, X, n_features_);
   Eigen::VectorXd out(X.rows());
-  const Node* nodes = nodes_.data();
+  const Node* steps = steps_.data();
+  const double* leaf_path = leaf_path_.data();
   const double inv_trees = 1.0 / static_cast<double>(roots_.size());
+  const int depth = depth_;
   detail::for_each_block(X.rows(), kScoreBlock, options_.n_threads, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
+    constexpr int kLanes = 8;
     double acc[kScoreBlock] = {};
     for (const std::int64_t root : roots_) {
-      for (Eigen::Index i = b; i < e; ++i) {
-        const double* x = X.row(i).data();
-        const Node* node = nodes + root;
-        while (node->feature >= 0) node = nodes + node->left + (x[node->feature] <= node->value ? 0 : 1);
-        acc[i - b] += node->value;
+      for (Eigen::Index i0 = b; i0 < e; i0 += kLanes) {
+        const int lanes = static_cast<int>(std::min<Eigen::Index>(kLanes, e - i0));
+        const double* x[kLanes];
+        std::int32_t at[kLanes];
+        for (int l = 0; l < kLanes; ++l) {
+          x[l] = X.row(i0 + std::min(l, lanes - 1)).data();
+          at[l] = static_cast<std::int32_t>(root);
+        }
+        for (int step = 0; step < depth; ++step)
+          for (int l = 0; l < kLanes; ++l) {
+            const Node& node = steps[at[l]];
+            at[l] = node.left + (x[l][node.feature] > node.value ? 1 : 0);
+          }
+        for (int l = 0; l < lanes; ++l) acc[i0 - b + l] += leaf_path[at[l]];
       }
     }
     for (Eigen::Index i = b; i < e; ++i) out[i] = acc[i - b] * inv_trees;
@@ -290,6 +325,7 @@ IsolationForest IsolationForest::load(std::istream& in) {
         r.fail("node", detail::concat("node ", i, " has an invalid feature or children"));
     }
   }
+  model.compile();
   model.fitted_ = true;
   return model;
 }

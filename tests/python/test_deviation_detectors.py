@@ -39,8 +39,8 @@ def planted(n=3000, d=6, n_out=60, seed=0):
             X[i, rng.integers(d)] += 8 + 4 * rng.random()
         elif k % 3 == 1:
             X[i] += 3.5
-        else:
-            X[i, 0], X[i, 1:] = 3.5, -2.0
+        else:  # near one point, not on it: exact duplicates would form a dense cluster LOF calls normal
+            X[i, 0], X[i, 1:] = 3.5 + 0.2 * rng.standard_normal(), -2.0 + 0.2 * rng.standard_normal(d - 1)
     return X, y
 
 
@@ -279,9 +279,11 @@ def make(request):
 
 
 def test_detector_finds_planted_outliers(make):
-    X, _ = planted(seed=0)
+    X, y_train = planted(seed=0)
     new, y = planted(seed=1)
-    model = make().fit(X)
+    # Fit on the clean rows: outliers of one kind in the training rows form small clusters of their
+    # own, which LOF rightly calls normal (scikit-learn's LOF gives the same AUC of 0.68 then).
+    model = make().fit(X[y_train == 0])
     # HBOS scores features independently, so a broken correlation (a third of the outliers) hides
     # from it unless one value is rare on its own.
     floor = 0.9 if isinstance(model, cd.HBOS) else 0.95

@@ -58,8 +58,13 @@ class IsolationForest final : public Detector {
   };
 
  private:
+  void compile();
+
   IsolationForestOptions options_;
-  std::vector<Node> nodes_;
+  std::vector<Node> nodes_;          // the saved form: leaves have feature -1 and their path length
+  std::vector<Node> steps_;          // derived scoring form: leaves loop to themselves
+  std::vector<double> leaf_path_;    // derived: path length of each leaf (0 elsewhere)
+  int depth_ = 0;                    // derived: deepest leaf
   std::vector<std::int64_t> roots_;  // index of each tree's root in nodes_
   std::int64_t max_samples_used_ = 0;
   Eigen::Index n_features_ = 0;
