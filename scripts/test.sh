@@ -6,9 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 JOBS=$(nproc)
-bash scripts/setup.sh
-python3 -m pip install -q --disable-pip-version-check polars pyarrow "dask[dataframe,distributed]" scikit-learn pytest scipy mlxtend kmodes lightgbm pyod scikit-uplift "relativeImp==0.0.2" \
-  2>&1 | grep -v "Running pip as the 'root' user" || true
+source scripts/setup.sh
+pip_quiet install polars pyarrow "dask[dataframe,distributed]" scikit-learn pytest scipy mlxtend kmodes lightgbm pyod scikit-uplift "relativeImp==0.0.2"
 
 echo "== C++: build and GoogleTest"
 cmake -S . -B build/cpp -G Ninja -DCMAKE_BUILD_TYPE=Release -DCRMINE_BUILD_TESTS=ON -DCRMINE_BUILD_BENCH=ON \
@@ -24,5 +23,5 @@ cmake --build build/example
 ./build/example/classify_example
 
 echo "== Python: install the package and run pytest"
-python3 -m pip install -q --disable-pip-version-check --no-build-isolation . 2>&1 | grep -v "Running pip as the 'root' user" || true
+pip_quiet install --no-build-isolation .
 python3 -m pytest tests/python -q -p no:cacheprovider
