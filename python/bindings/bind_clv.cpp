@@ -196,6 +196,8 @@ void bind_clv(py::module_& m) {
            })
       .def("expected_number_of_purchases_up_to_time", &ParetoNBDCovariates::expected_number_of_purchases_up_to_time,
            Release())
+      .def("to_bytes", &to_bytes<ParetoNBDCovariates>, "The model in crmine's versioned binary format")
+      .def_static("from_bytes", &from_bytes<ParetoNBDCovariates>, py::arg("data"))
       .def("set_params", &ParetoNBDCovariates::set_params)
       .def_property_readonly("params", &ParetoNBDCovariates::params)
       .def_property_readonly("standard_errors", &ParetoNBDCovariates::standard_errors)

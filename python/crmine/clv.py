@@ -339,7 +339,7 @@ class ParetoNBDCovariates(_Model):
     alpha_i = alpha * exp(-z_trans_i . gamma_trans) and beta_i = beta * exp(-z_life_i . gamma_life):
     a positive ``trans_`` coefficient raises the purchase rate, a positive ``life_`` coefficient
     raises the dropout rate. ``params_`` holds r, alpha, s, beta, then ``trans_<column>`` and
-    ``life_<column>``. Predictions need the same covariate columns. Not yet picklable.
+    ``life_<column>``. Predictions need the same covariate columns.
     """
 
     _core_class = _core.ParetoNBDCovariates
@@ -395,11 +395,16 @@ class ParetoNBDCovariates(_Model):
                                              None if weights is None else _column(weights, "weights"),
                                              *self._z(z_trans, z_life, len(x)))
 
-    def to_bytes(self) -> bytes:
-        raise TypeError("ParetoNBDCovariates: saving is not supported yet; store params_ and use set_params")
+    def _restore(self, core: Any) -> None:
+        if not getattr(self, "_names", None):  # from_bytes: column names are not in the record
+            self._names = (list(self._param_names) + [f"trans_{k}" for k in range(core.n_trans)]
+                           + [f"life_{k}" for k in range(core.n_life)])
+        super()._restore(core)
 
     def __getstate__(self) -> dict[str, Any]:
-        raise TypeError("ParetoNBDCovariates: pickling is not supported yet; store params_ instead")
+        state = super().__getstate__()
+        state["_names"] = getattr(self, "_names", None)
+        return state
 
 
 class GammaGamma(_Model):

@@ -339,10 +339,14 @@ void write_state(std::ostream& out, ModelTag tag, const SavedState& s) {
   w.string(s.report.message);
   write_vector(w, s.params);
   write_vector(w, s.standard_errors);
+  if (s.n_trans >= 0) {
+    w.i32(s.n_trans);
+    w.i32(s.n_life);
+  }
   w.finish(out);
 }
 
-SavedState read_state(std::istream& in, ModelTag tag, std::size_t n_params) {
+SavedState read_state(std::istream& in, ModelTag tag, std::size_t n_params, bool covariates) {
   ModelReader r(in, tag, kClvSchema);
   SavedState s;
   s.options.penalizer_coef = r.f64("penalizer_coef");
@@ -359,17 +363,27 @@ SavedState read_state(std::istream& in, ModelTag tag, std::size_t n_params) {
   s.report.n_customers = r.f64("report.n_customers");
   s.report.message = r.string("report.message");
   const std::vector<double> params = r.f64_vector("params"), se = r.f64_vector("standard_errors");
+  if (covariates) {
+    s.n_trans = r.i32("n_trans");
+    s.n_life = r.i32("n_life");
+    if (s.n_trans < 0 || s.n_life < 0 || s.n_trans > 1'000'000 || s.n_life > 1'000'000)
+      r.fail("n_trans", concat("covariate counts ", s.n_trans, ", ", s.n_life, " are out of range"));
+    n_params = 4 + static_cast<std::size_t>(s.n_trans) + static_cast<std::size_t>(s.n_life);
+  }
   r.expect_end();
   try {
-    check_options(s.options, n_params, "load");
+    ClvFitOptions checked = s.options;
+    if (covariates) checked.initial_params.clear();  // coefficients may be <= 0
+    check_options(checked, n_params, "load");
   } catch (const InvalidArgument& e) {
     r.fail("options", e.what());
   }
   if (params.size() != n_params) r.fail("params", concat("has ", params.size(), " values, the model has ", n_params));
   if (se.size() != n_params)
     r.fail("standard_errors", concat("has ", se.size(), " values, the model has ", n_params));
-  for (double v : params)
-    if (!std::isfinite(v) || v <= 0.0) r.fail("params", concat("value ", v, " is not finite and > 0"));
+  for (std::size_t j = 0; j < params.size(); ++j)
+    if (!std::isfinite(params[j]) || (j < (covariates ? 4 : n_params) && params[j] <= 0.0))
+      r.fail("params", concat("value ", params[j], " is not finite and > 0"));
   s.params = Eigen::Map<const Eigen::VectorXd>(params.data(), static_cast<Eigen::Index>(n_params));
   s.standard_errors = Eigen::Map<const Eigen::VectorXd>(se.data(), static_cast<Eigen::Index>(n_params));
   return s;

@@ -118,13 +118,15 @@ struct SavedState {
   ClvFitOptions options;
   ClvFitReport report;
   Eigen::VectorXd params, standard_errors;
+  std::int32_t n_trans = -1, n_life = -1;  ///< covariate columns; written only when >= 0
 };
 
 /// Writes a CLV model record of `tag` (schema 1): options, report, parameters, standard errors.
 void write_state(std::ostream& out, ModelTag tag, const SavedState& state);
 
-/// Reads and validates a record written by write_state for a model with `n_params` parameters.
-SavedState read_state(std::istream& in, ModelTag tag, std::size_t n_params);
+/// Reads and validates a record written by write_state for a model with `n_params` parameters;
+/// with `covariates`, n_trans and n_life are read too and n_params is 4 + n_trans + n_life.
+SavedState read_state(std::istream& in, ModelTag tag, std::size_t n_params, bool covariates = false);
 
 /// Checks fit options (throws InvalidArgument naming the field).
 void check_options(const ClvFitOptions& options, std::size_t n_params, const char* caller);

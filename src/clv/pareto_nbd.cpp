@@ -303,6 +303,24 @@ void ParetoNBDCovariates::set_params(const Eigen::VectorXd& params, int n_trans,
   fitted_ = true;
 }
 
+void ParetoNBDCovariates::save(std::ostream& out) const {
+  check_fitted("ParetoNBDCovariates::save");
+  detail::SavedState state{options_, report_, params_, standard_errors_, n_trans_, n_life_};
+  detail::write_state(out, kTag, state);
+}
+
+ParetoNBDCovariates ParetoNBDCovariates::load(std::istream& in) {
+  detail::SavedState s = detail::read_state(in, kTag, 4, true);
+  ParetoNBDCovariates model(std::move(s.options));
+  model.report_ = std::move(s.report);
+  model.params_ = std::move(s.params);
+  model.standard_errors_ = std::move(s.standard_errors);
+  model.n_trans_ = s.n_trans;
+  model.n_life_ = s.n_life;
+  model.fitted_ = true;
+  return model;
+}
+
 void ParetoNBDCovariates::check_covariates(const ClvData& data, MatrixRef z_trans, MatrixRef z_life,
                                            const char* caller, bool fitting) const {
   for (const auto& [z, name, k] : {std::tuple{&z_trans, "z_trans", n_trans_}, std::tuple{&z_life, "z_life", n_life_}}) {

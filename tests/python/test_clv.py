@@ -307,9 +307,13 @@ def test_pareto_nbd_covariates_reduce_to_plain_and_find_a_planted_effect(cdnow):
     assert np.all((alive >= 0) & (alive <= 1))
     with pytest.raises(ValueError, match="z_trans"):
         m.conditional_probability_alive(x, tx, T)
-    with pytest.raises(TypeError, match="pickling"):
-        import pickle
-        pickle.dumps(m)
+    import pickle
+    back = pickle.loads(pickle.dumps(m))
+    assert back.params_ == m.params_
+    np.testing.assert_array_equal(back.conditional_probability_alive(x, tx * scale, T * scale, z_trans=z, z_life=z),
+                                  alive)
+    assert set(cm.clv.ParetoNBDCovariates.from_bytes(m.to_bytes()).params_) == {
+        "r", "alpha", "s", "beta", "trans_0", "life_0"}
 
 
 # --- robustness and bad input ---------------------------------------------------------------------

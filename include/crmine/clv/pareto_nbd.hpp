@@ -73,6 +73,11 @@ class ParetoNBDCovariates {
   int n_life() const { return n_life_; }
   /// Sets r, alpha_0, s, beta_0 (> 0) and the coefficients (finite) directly.
   void set_params(const Eigen::VectorXd& params, int n_trans, int n_life);
+  /// Writes the fitted model in crmine's versioned format (tag PNBC).
+  void save(std::ostream& out) const;
+  /// Reads a model written by `save`; ModelFormatError when the bytes are not one.
+  static ParetoNBDCovariates load(std::istream& in);
+  static constexpr ModelTag kTag = model_tag("PNBC");
 
  private:
   void check_fitted(const char* caller) const;

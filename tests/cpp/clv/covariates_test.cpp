@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <random>
+#include <sstream>
 
 namespace crmine {
 namespace {
@@ -110,6 +111,26 @@ TEST(ParetoNBDCovariates, GradientMatchesFiniteDifferences) {
     const double f_down = model.log_likelihood(sim.c.data(), sim.z_trans, sim.z_life);
     EXPECT_NEAR(grad[j], (f_up - f_down) / (2 * h), 1e-4 * (1.0 + std::abs(grad[j]))) << j;
   }
+}
+
+TEST(ParetoNBDCovariates, SavesAndLoads) {
+  ParetoNBDCovariates model;
+  Eigen::VectorXd p(7);
+  p << 0.7, 9.0, 0.6, 10.0, 0.3, -0.4, 0.1;
+  model.set_params(p, 2, 1);
+  std::ostringstream out;
+  model.save(out);
+  std::istringstream in(out.str());
+  const ParetoNBDCovariates loaded = ParetoNBDCovariates::load(in);
+  EXPECT_EQ(loaded.params(), p);
+  EXPECT_EQ(loaded.n_trans(), 2);
+  EXPECT_EQ(loaded.n_life(), 1);
+  std::string bad = out.str();
+  bad[bad.size() / 2] ^= 0x21;
+  std::istringstream corrupt(bad);
+  EXPECT_THROW(ParetoNBDCovariates::load(corrupt), ModelFormatError);
+  std::istringstream as_plain(out.str());
+  EXPECT_THROW(ParetoNBD::load(as_plain), ModelFormatError);
 }
 
 TEST(ParetoNBDCovariates, BadCovariatesThrowNamingTheArgument) {
