@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Google Benchmark of the CLV kernels: BG/NBD and Pareto/NBD fits on synthetic customers, and
-// scoring (P(alive), expected purchases) per customer.
+// scoring (P(alive), expected purchases, 12-month CLV) per customer.
 #include <crmine/clv.hpp>
 
 #include <benchmark/benchmark.h>
@@ -52,7 +52,10 @@ void BM_Fit(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_Fit<crmine::BetaGeo>)->ArgsProduct({{2357, 1 << 20}, {1, 2}})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Fit<crmine::BetaGeo>)
+    ->ArgsProduct({{2357, 1 << 20, 10'000'000}, {1, 2}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(BM_Fit<crmine::ParetoNBD>)->ArgsProduct({{2357, 1 << 16}, {1, 2}})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_BetaGeo_score(benchmark::State& state) {
@@ -67,7 +70,22 @@ void BM_BetaGeo_score(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_BetaGeo_score)->ArgsProduct({{1 << 20}, {1, 2}})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_BetaGeo_score)->ArgsProduct({{1 << 20, 10'000'000}, {1, 2}})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+/// 12-month CLV (monthly periods of 4.345 weeks, 1% discount): one pass over customers for the
+/// whole horizon.
+void BM_BetaGeo_clv(benchmark::State& state) {
+  const Customers c = simulate(static_cast<std::size_t>(state.range(0)), 7);
+  crmine::ClvFitOptions options;
+  options.n_jobs = static_cast<int>(state.range(1));
+  crmine::BetaGeo m(options);
+  m.set_params(Eigen::Vector4d(0.25, 4.0, 0.8, 2.5));
+  const std::vector<double> spend(c.x.size(), 35.0);
+  const crmine::ClvOptions horizon{12, 4.345, 0.01, 1.0};
+  for (auto _ : state) benchmark::DoNotOptimize(crmine::customer_lifetime_value(m, c.data(), spend, horizon));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_BetaGeo_clv)->ArgsProduct({{1 << 20, 10'000'000}, {1, 2}})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

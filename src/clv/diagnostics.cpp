@@ -52,28 +52,49 @@ TrackingTable expected_cumulative_transactions(const TransactionModel& model, co
     detail::throw_invalid(caller, "unit_days", "is ", options.unit_days, "; must be > 0");
   if (options.period_days < 1) detail::throw_invalid(caller, "period_days", "is ", options.period_days, "; must be >= 1");
   validate(log, caller, ReturnPolicy::net);
-  // Distinct (customer, day) purchase pairs, sorted: the first per customer is the acquisition.
-  std::vector<std::pair<std::int64_t, std::int64_t>> visits;
-  visits.reserve(log.size());
+  // Purchase occasions as clv_summary counts them: distinct orders when the log has order ids
+  // (an order dated by its earliest purchase row), else distinct days. Sorted by (customer, key,
+  // day), the first entry of a (customer, key) run carries the occasion's day.
+  struct Occasion {
+    std::int64_t customer, key, day;
+    bool operator<(const Occasion& o) const {
+      return customer != o.customer ? customer < o.customer : key != o.key ? key < o.key : day < o.day;
+    }
+  };
+  std::vector<Occasion> purchases;
+  purchases.reserve(log.size());
   std::int64_t first_day = std::numeric_limits<std::int64_t>::max(), last_day = std::numeric_limits<std::int64_t>::min();
   for (std::size_t i = 0; i < log.size(); ++i) {
     const std::int64_t day = day_of(log.time[i], log.ticks_per_day);
     first_day = std::min(first_day, day);
     last_day = std::max(last_day, day);
-    if (log.amount.empty() || log.amount[i] >= 0.0) visits.emplace_back(log.customer[i], day);
+    if (log.amount.empty() || log.amount[i] >= 0.0)
+      purchases.push_back({log.customer[i], log.has_order() ? log.order[i] : day, day});
   }
   const std::int64_t end = options.end_day == TrackingOptions::kUnset ? last_day : options.end_day;
   if (end < first_day)
     detail::throw_invalid(caller, "end_day", "day ", end, " is before the first transaction (day ", first_day, ")");
-  std::sort(visits.begin(), visits.end());
-  visits.erase(std::unique(visits.begin(), visits.end()), visits.end());
+  std::sort(purchases.begin(), purchases.end());
   const auto n_days = static_cast<std::size_t>(end - first_day + 1);
   std::vector<double> acquired(n_days, 0.0), repeats(n_days, 0.0);  // per day since first_day
-  for (std::size_t i = 0; i < visits.size(); ++i) {
-    const std::int64_t day = visits[i].second;
-    if (day > end) continue;
-    const bool first = i == 0 || visits[i - 1].first != visits[i].first;
-    (first ? acquired : repeats)[static_cast<std::size_t>(day - first_day)] += 1.0;
+  for (std::size_t lo = 0; lo < purchases.size();) {
+    std::size_t hi = lo;
+    while (hi < purchases.size() && purchases[hi].customer == purchases[lo].customer) ++hi;
+    // The customer's occasions are the first entries of its key runs; the earliest is the
+    // acquisition, every other one a repeat purchase on its day.
+    std::int64_t acquisition = std::numeric_limits<std::int64_t>::max();
+    for (std::size_t i = lo; i < hi; ++i)
+      if (i == lo || purchases[i].key != purchases[i - 1].key) acquisition = std::min(acquisition, purchases[i].day);
+    bool acquisition_seen = false;
+    for (std::size_t i = lo; i < hi; ++i) {
+      if (i != lo && purchases[i].key == purchases[i - 1].key) continue;
+      const std::int64_t day = purchases[i].day;
+      const bool first = !acquisition_seen && day == acquisition;
+      acquisition_seen = acquisition_seen || first;
+      if (day > end) continue;
+      (first ? acquired : repeats)[static_cast<std::size_t>(day - first_day)] += 1.0;
+    }
+    lo = hi;
   }
   // E[X(u)] for every whole-day age u = 1..n_days, each computed once.
   std::vector<double> expected(n_days + 1, 0.0);

@@ -15,6 +15,40 @@
 
 namespace crmine::detail {
 
+namespace {
+
+/// Throws the error for row i of `data` if it has one.
+void check_row(const ClvData& data, std::size_t i, const char* caller, DataKind kind) {
+  const double x = data.frequency[i], tx = data.recency[i], T = data.T[i];
+  if (!std::isfinite(x) || x < 0.0 || x != std::floor(x))
+    throw_invalid(caller, "frequency", "row ", i, " is ", x, "; must be a whole number >= 0");
+  if (!std::isfinite(tx) || tx < 0.0) throw_invalid(caller, "recency", "row ", i, " is ", tx, "; must be >= 0");
+  if (!std::isfinite(T) || T <= 0.0) throw_invalid(caller, "T", "row ", i, " is ", T, "; must be > 0");
+  if (tx > T) throw_invalid(caller, "recency", "row ", i, " is ", tx, ", greater than T = ", T);
+  if (kind == DataKind::discrete) {
+    if (tx != std::floor(tx)) throw_invalid(caller, "recency", "row ", i, " is ", tx, "; must be a whole number");
+    if (T != std::floor(T)) throw_invalid(caller, "T", "row ", i, " is ", T, "; must be a whole number");
+    if (x > tx) throw_invalid(caller, "frequency", "row ", i, " is ", x, ", more than recency = ", tx);
+  }
+  if (!data.weights.empty()) {
+    const double w = data.weights[i];
+    if (!std::isfinite(w) || w < 0.0) throw_invalid(caller, "weights", "row ", i, " is ", w, "; must be >= 0");
+  }
+}
+
+/// The same conditions as check_row, branch-free so that a pass over millions of rows is cheap.
+bool row_ok(const ClvData& data, std::size_t i, DataKind kind) {
+  const double x = data.frequency[i], tx = data.recency[i], T = data.T[i];
+  // NaN fails every comparison, so `>= 0` and `<= T` reject it too; infinities fail x == floor(x)
+  // only for NaN, hence the explicit bounds.
+  bool ok = (x >= 0.0) & (x == std::floor(x)) & (x < 1e300) & (tx >= 0.0) & (T > 0.0) & (T < 1e300) & (tx <= T);
+  if (kind == DataKind::discrete) ok = ok & (tx == std::floor(tx)) & (T == std::floor(T)) & (x <= tx);
+  if (!data.weights.empty()) ok = ok & (data.weights[i] >= 0.0) & (data.weights[i] < 1e300);
+  return ok;
+}
+
+}  // namespace
+
 void check_customers(const ClvData& data, const char* caller, DataKind kind, bool weights_allowed) {
   const std::size_t n = data.frequency.size();
   if (n == 0) throw_invalid(caller, "frequency", "is empty");
@@ -26,60 +60,84 @@ void check_customers(const ClvData& data, const char* caller, DataKind kind, boo
     if (data.weights.size() != n)
       throw_invalid(caller, "weights", "has ", data.weights.size(), " entries, frequency has ", n);
   }
-  for (std::size_t i = 0; i < n; ++i) {
-    const double x = data.frequency[i], tx = data.recency[i], T = data.T[i];
-    if (!std::isfinite(x) || x < 0.0 || x != std::floor(x))
-      throw_invalid(caller, "frequency", "row ", i, " is ", x, "; must be a whole number >= 0");
-    if (!std::isfinite(tx) || tx < 0.0) throw_invalid(caller, "recency", "row ", i, " is ", tx, "; must be >= 0");
-    if (!std::isfinite(T) || T <= 0.0) throw_invalid(caller, "T", "row ", i, " is ", T, "; must be > 0");
-    if (tx > T) throw_invalid(caller, "recency", "row ", i, " is ", tx, ", greater than T = ", T);
-    if (kind == DataKind::discrete) {
-      if (tx != std::floor(tx)) throw_invalid(caller, "recency", "row ", i, " is ", tx, "; must be a whole number");
-      if (T != std::floor(T)) throw_invalid(caller, "T", "row ", i, " is ", T, "; must be a whole number");
-      if (x > tx) throw_invalid(caller, "frequency", "row ", i, " is ", x, ", more than recency = ", tx);
-    }
-    if (!data.weights.empty()) {
-      const double w = data.weights[i];
-      if (!std::isfinite(w) || w < 0.0) throw_invalid(caller, "weights", "row ", i, " is ", w, "; must be >= 0");
-    }
+  // A parallel pass finds the chunks with a bad row; the first of them is re-checked row by row
+  // so the message names the first offending row, as a serial check would.
+  const std::size_t n_chunks = (n + kChunk - 1) / kChunk;
+  std::vector<char> bad(n_chunks, 0);
+  const int threads = n_chunks > 1 ? resolve_threads(0) : 1;
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (std::ptrdiff_t b = 0; b < static_cast<std::ptrdiff_t>(n_chunks); ++b) {
+    const std::size_t lo = static_cast<std::size_t>(b) * kChunk, hi = std::min(n, lo + kChunk);
+    bool ok = true;
+    for (std::size_t i = lo; i < hi; ++i) ok = ok & row_ok(data, i, kind);
+    bad[static_cast<std::size_t>(b)] = ok ? 0 : 1;
+  }
+  for (std::size_t b = 0; b < n_chunks; ++b) {
+    if (!bad[b]) continue;
+    for (std::size_t i = b * kChunk; i < std::min(n, (b + 1) * kChunk); ++i) check_row(data, i, caller, kind);
   }
 }
 
 Collapsed collapse(const ClvData& data, const char* caller, DataKind kind) {
   check_customers(data, caller, kind, true);
-  const std::size_t n = data.size();
-  std::vector<std::size_t> order(n);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  auto key = [&](std::size_t i) { return std::array<double, 3>{data.frequency[i], data.recency[i], data.T[i]}; };
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
+  const DistinctRows rows =
+      distinct_rows<3>({data.frequency, data.recency, data.T}, data.weights, 0);
   Collapsed c;
+  c.x.reserve(rows.size());
+  c.tx.reserve(rows.size());
+  c.T.reserve(rows.size());
+  c.w.reserve(rows.size());
   double repeat_weight = 0.0;
-  for (std::size_t k = 0; k < n; ++k) {
-    const std::size_t i = order[k];
-    const double w = data.weights.empty() ? 1.0 : data.weights[i];
-    if (w == 0.0) continue;
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    const double w = rows.weight[k];
+    if (w == 0.0) continue;  // customers with weight 0 do not enter the likelihood at all
+    const std::size_t i = rows.first[k];
+    c.x.push_back(data.frequency[i]);
+    c.tx.push_back(data.recency[i]);
+    c.T.push_back(data.T[i]);
+    c.w.push_back(w);
     c.total_weight += w;
     if (data.frequency[i] > 0.0) repeat_weight += w;
-    if (!c.x.empty() && c.x.back() == data.frequency[i] && c.tx.back() == data.recency[i] && c.T.back() == data.T[i]) {
-      c.w.back() += w;
-    } else {
-      c.x.push_back(data.frequency[i]);
-      c.tx.push_back(data.recency[i]);
-      c.T.push_back(data.T[i]);
-      c.w.push_back(w);
-    }
-    // Sorted by x first, so distinct x arrive in runs.
-    if (!c.ux.empty() && c.ux.back() == data.frequency[i]) {
-      c.uw.back() += w;
-    } else {
-      c.ux.push_back(data.frequency[i]);
-      c.uw.push_back(w);
-    }
   }
   if (c.total_weight <= 0.0) throw_invalid(caller, "weights", "sum to 0");
   if (repeat_weight <= 0.0)
     throw_invalid(caller, "frequency", "is 0 for every customer; the model needs repeat buyers to be identified");
+  // Terms that depend on x only are evaluated once per distinct x; a stable sort keeps the
+  // weights' summation order fixed.
+  std::vector<std::size_t> by_x(c.size());
+  std::iota(by_x.begin(), by_x.end(), std::size_t{0});
+  std::stable_sort(by_x.begin(), by_x.end(), [&](std::size_t a, std::size_t b) { return c.x[a] < c.x[b]; });
+  for (std::size_t k : by_x) {
+    if (!c.ux.empty() && c.ux.back() == c.x[k]) {
+      c.uw.back() += c.w[k];
+    } else {
+      c.ux.push_back(c.x[k]);
+      c.uw.push_back(c.w[k]);
+    }
+  }
   return c;
+}
+
+void check_clv_options(const ClvOptions& options, const char* caller) {
+  if (options.n_periods < 1) throw_invalid(caller, "n_periods", "is ", options.n_periods, "; must be >= 1");
+  if (!(options.period_length > 0.0) || !std::isfinite(options.period_length))
+    throw_invalid(caller, "period_length", "is ", options.period_length, "; must be > 0");
+  if (!(options.discount_rate > -1.0) || !std::isfinite(options.discount_rate))
+    throw_invalid(caller, "discount_rate", "is ", options.discount_rate, "; must be > -1");
+  if (!std::isfinite(options.margin)) throw_invalid(caller, "margin", "is ", options.margin, "; must be finite");
+}
+
+std::vector<double> discount_weights(const ClvOptions& options, std::vector<double>& horizons) {
+  const auto n = static_cast<std::size_t>(options.n_periods);
+  std::vector<double> w(n);
+  horizons.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double d = std::pow(1.0 + options.discount_rate, -static_cast<double>(i + 1));
+    const double next = i + 1 < n ? std::pow(1.0 + options.discount_rate, -static_cast<double>(i + 2)) : 0.0;
+    w[i] = d - next;
+    horizons[i] = static_cast<double>(i + 1) * options.period_length;
+  }
+  return w;
 }
 
 void check_horizon(double t, const char* caller) {

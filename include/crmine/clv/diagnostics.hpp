@@ -40,8 +40,9 @@ struct TrackingOptions {
 /// Cumulative repeat purchases at the end of each period since the first day of the log.
 ///
 /// Period k (1-based) ends before day first_day + k * period_days. `actual` counts repeat
-/// purchase days (a customer's distinct purchase days after the first one; a purchase is a row
-/// with amount >= 0) before that boundary; `predicted` sums, over every customer whose first
+/// purchase occasions before that boundary, as `clv_summary` counts them: a customer's distinct
+/// orders when the log has order ids (an order dated by its earliest row), else distinct
+/// purchase days, after the first (earliest) one; a purchase is a row with amount >= 0; `predicted` sums, over every customer whose first
 /// purchase falls before it, the model's E[X(u)] for a new customer at age u (boundary minus the
 /// first purchase day, in model units). This is lifetimes' `expected_cumulative_transactions`
 /// and the tracking plots of Fader, Hardie & Lee (2005, figure 2).

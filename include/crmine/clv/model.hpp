@@ -3,6 +3,7 @@
 // the abstract TransactionModel interface that CLV and the Python layer program against.
 #pragma once
 
+#include <crmine/core/matrix.hpp>
 #include <crmine/core/serialize.hpp>
 
 #include <Eigen/Core>
@@ -86,6 +87,12 @@ class TransactionModel {
   /// Hardie's conditional PMF).
   virtual std::vector<double> conditional_probability_of_n_purchases_up_to_time(
       int n, double t, const ClvData& customers) const = 0;
+  /// Per customer, sum over periods i = 1..n of (E[Y(i len)] - E[Y((i-1) len)]) / (1 + rate)^i:
+  /// the discounted expected purchases of the horizon in `options` (margin not applied), which
+  /// `customer_lifetime_value` multiplies by spend and margin. The default evaluates the
+  /// conditional expectation once per period; models override it to share work across periods.
+  virtual std::vector<double> discounted_expected_purchases(const ClvData& customers,
+                                                            const ClvOptions& options) const;
   /// The parameters' names in the papers' notation, in `params()` order.
   virtual std::vector<std::string> param_names() const = 0;
 
@@ -117,6 +124,92 @@ class TransactionModel {
   bool fitted_ = false;
 };
 
+/// A purchase model with static (time-invariant) customer covariates, parameterised as CLVTools
+/// does: each customer's base parameters are the population's scaled by exp(+-gamma' z), with
+/// z_trans acting on the purchase process and z_life on dropout (Fader & Hardie 2007,
+/// "Incorporating time-invariant covariates into the Pareto/NBD and BG/NBD models"; Bachmann,
+/// Meierer & Naef, CLVTools). Without covariate columns it is the plain model.
+///
+/// Covariates are n x k row-major matrices (k may be 0, the two may differ); predictions need the
+/// same columns the model was fitted with. Parameters: the four base parameters (`param_names`),
+/// then gamma_trans (k_trans values), then gamma_life (k_life values).
+class CovariateTransactionModel {
+ public:
+  virtual ~CovariateTransactionModel() = default;
+  /// Fits by maximum likelihood with exact gradients (no collapsing: customers differ in z),
+  /// started from the plain model's fit with zero coefficients.
+  virtual CovariateTransactionModel& fit(const ClvData& data, MatrixRef z_trans, MatrixRef z_life) = 0;
+  /// Total log-likelihood at the current parameters; optionally its gradient in the natural
+  /// parameters (base parameters, gamma_trans, gamma_life).
+  virtual double log_likelihood(const ClvData& data, MatrixRef z_trans, MatrixRef z_life,
+                                Eigen::VectorXd* gradient = nullptr) const = 0;
+  virtual std::vector<double> conditional_probability_alive(const ClvData& customers, MatrixRef z_trans,
+                                                            MatrixRef z_life) const = 0;
+  virtual std::vector<double> conditional_expected_number_of_purchases_up_to_time(double t, const ClvData& customers,
+                                                                                  MatrixRef z_trans,
+                                                                                  MatrixRef z_life) const = 0;
+  /// E[X(t)] of a customer just acquired with covariates z (one value per row).
+  virtual std::vector<double> expected_number_of_purchases_up_to_time(double t, MatrixRef z_trans,
+                                                                      MatrixRef z_life) const = 0;
+  /// As TransactionModel::discounted_expected_purchases, with each customer's covariates.
+  virtual std::vector<double> discounted_expected_purchases(const ClvData& customers, MatrixRef z_trans,
+                                                            MatrixRef z_life, const ClvOptions& options) const = 0;
+  /// The four base parameters' names in the papers' notation.
+  virtual std::vector<std::string> param_names() const = 0;
+  /// The four-character tag of this model's records (docs/developer/model-format.md).
+  virtual ModelTag tag() const = 0;
+
+  bool is_fitted() const { return fitted_; }
+  const Eigen::VectorXd& params() const;
+  const Eigen::VectorXd& standard_errors() const;
+  const ClvFitReport& report() const;
+  const ClvFitOptions& options() const { return options_; }
+  int n_trans() const { return n_trans_; }
+  int n_life() const { return n_life_; }
+  /// Sets the base parameters (> 0) and the coefficients (finite) directly.
+  void set_params(const Eigen::VectorXd& params, int n_trans, int n_life);
+  /// Writes the fitted model in crmine's versioned format (the common fields, then n_trans, n_life).
+  void save(std::ostream& out) const;
+
+ protected:
+  explicit CovariateTransactionModel(ClvFitOptions options) : options_(std::move(options)) {}
+  void check_fitted(const char* caller) const;
+  /// Checks the covariates against the customers (and, once fitted, against the model).
+  void check_covariates(const ClvData& data, MatrixRef z_trans, MatrixRef z_life, const char* caller,
+                        bool fitting) const;
+  /// Checks the covariates of new customers (expected purchases of a new customer): the fitted
+  /// columns and equal rows; returns the number of rows.
+  Eigen::Index check_new_customers(MatrixRef z_trans, MatrixRef z_life, const char* caller) const;
+  /// Reads a record written by `save` of a model with tag `tag` into *this.
+  void read(std::istream& in, ModelTag tag);
+  /// Stores a fit's outcome.
+  void store(Eigen::VectorXd params, Eigen::VectorXd standard_errors, ClvFitReport report, int n_trans, int n_life);
+
+  /// The bodies of the overrides, shared by every covariate model: `Kernel` supplies the model's
+  /// name, how covariates scale its parameters and its per-customer functions (see
+  /// src/clv/covariates.hpp, where these are defined and each model instantiates them).
+  template <typename Kernel>
+  void fit_with(const ClvData& data, MatrixRef z_trans, MatrixRef z_life);
+  template <typename Kernel>
+  double log_likelihood_with(const ClvData& data, MatrixRef z_trans, MatrixRef z_life,
+                             Eigen::VectorXd* gradient) const;
+  template <typename Kernel>
+  std::vector<double> alive_with(const ClvData& customers, MatrixRef z_trans, MatrixRef z_life) const;
+  /// sum_j weight_j E[Y(t_j) | customer]; one horizon with weight 1 is the expected purchases.
+  template <typename Kernel>
+  std::vector<double> expected_with(std::span<const double> t, std::span<const double> weight,
+                                    const ClvData& customers, MatrixRef z_trans, MatrixRef z_life,
+                                    const char* caller) const;
+  template <typename Kernel>
+  std::vector<double> new_customer_expected_with(double t, MatrixRef z_trans, MatrixRef z_life) const;
+
+  ClvFitOptions options_;
+  Eigen::VectorXd params_, standard_errors_;
+  ClvFitReport report_;
+  int n_trans_ = 0, n_life_ = 0;
+  bool fitted_ = false;
+};
+
 /// The purchase model (BG/NBD, MBG/NBD, Pareto/NBD or BG/BB) saved in `in`, whichever it is;
 /// ModelFormatError for any other record or corrupt bytes.
 std::unique_ptr<TransactionModel> load_transaction_model(std::istream& in);
@@ -126,5 +219,10 @@ std::unique_ptr<TransactionModel> load_transaction_model(std::istream& in);
 /// expected spend per purchase (e.g. GammaGamma::conditional_expected_average_profit).
 std::vector<double> customer_lifetime_value(const TransactionModel& model, const ClvData& customers,
                                             std::span<const double> spend, const ClvOptions& options = {});
+
+/// The same for a covariate model: each customer's expected purchases use its covariates.
+std::vector<double> customer_lifetime_value(const CovariateTransactionModel& model, const ClvData& customers,
+                                            MatrixRef z_trans, MatrixRef z_life, std::span<const double> spend,
+                                            const ClvOptions& options = {});
 
 }  // namespace crmine

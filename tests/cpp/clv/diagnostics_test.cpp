@@ -92,6 +92,38 @@ TEST(ExpectedCumulativeTransactions, DailyPeriodsAndEndDay) {
   }
 }
 
+TEST(ExpectedCumulativeTransactions, CountsOrdersAsOccasionsWhenTheLogHasThem) {
+  // Customer 1: orders 10 (two lines) and 11 on day 0, order 12 with lines on days 7 and 8.
+  // Customer 2: order 20 on day 3 and a return (order 21) the same day.
+  const std::vector<std::int64_t> customer{1, 1, 1, 1, 1, 2, 2}, day{0, 0, 0, 7, 8, 3, 3}, order{10, 10, 11, 12, 12, 20, 21};
+  const std::vector<double> amount{5, 6, 7, 8, 9, 10, -4};
+  TransactionLog log;
+  log.customer = customer;
+  log.time = day;
+  log.amount = amount;
+  log.order = order;
+  TrackingOptions o;
+  o.period_days = 1;
+  const BetaGeo model = published_bg_nbd();
+  const TrackingTable by_order = expected_cumulative_transactions(model, log, o);
+  // Order 11 repeats on day 0 (counted by the boundary after it), order 12 on day 7 (its first line).
+  ASSERT_EQ(by_order.actual.size(), 9u);
+  EXPECT_EQ(by_order.actual[0], 1.0);
+  EXPECT_EQ(by_order.actual[6], 1.0);
+  EXPECT_EQ(by_order.actual[7], 2.0);
+  EXPECT_EQ(by_order.actual[8], 2.0);
+  // The same occasions clv_summary counts: the final tally is the sum of the frequencies.
+  const ClvSummary s = clv_summary(log, {.unit_days = 1.0});
+  EXPECT_EQ(by_order.actual.back(), s.frequency[0] + s.frequency[1]);
+  // Without order ids the occasions are days: 7 and 8 are the repeats.
+  log.order = {};
+  const TrackingTable by_day = expected_cumulative_transactions(model, log, o);
+  EXPECT_EQ(by_day.actual[0], 0.0);
+  EXPECT_EQ(by_day.actual[7], 1.0);
+  EXPECT_EQ(by_day.actual[8], 2.0);
+  EXPECT_EQ(by_day.predicted, by_order.predicted);  // acquisitions are the same days either way
+}
+
 TEST(ExpectedCumulativeTransactions, RejectsBadOptions) {
   const RawLog raw = cdnow_sample();
   const BetaGeo m = published_bg_nbd();
