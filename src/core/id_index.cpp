@@ -49,10 +49,10 @@ IdIndex IdIndex::from_sorted_unique(std::vector<std::int64_t> sorted_ids) {
   return index;
 }
 
-IdIndex IdIndex::build(std::span<const std::int64_t> ids, int n_jobs) {
+IdIndex::Range IdIndex::range_of(std::span<const std::int64_t> ids, int n_jobs) {
   const std::int64_t n = static_cast<std::int64_t>(ids.size());
+  if (n == 0) return Range{};
   const int threads = detail::resolve_threads(n_jobs);
-  if (n == 0) return IdIndex{};
   std::int64_t lo = std::numeric_limits<std::int64_t>::max();
   std::int64_t hi = std::numeric_limits<std::int64_t>::min();
   const std::int64_t* data = ids.data();
@@ -61,29 +61,29 @@ IdIndex IdIndex::build(std::span<const std::int64_t> ids, int n_jobs) {
     lo = std::min(lo, data[i]);
     hi = std::max(hi, data[i]);
   }
-  const std::uint64_t range = static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo) + 1;
-  const bool direct = range != 0 &&
-                      range <= std::max<std::uint64_t>(kDirectRangeFloor, kDirectRangeFactor * ids.size()) &&
-                      range <= kMaxDense;
+  Range r{lo, hi, false};
+  const std::uint64_t range = r.width();
+  r.direct = range != 0 && range <= std::max<std::uint64_t>(kDirectRangeFloor, kDirectRangeFactor * ids.size()) &&
+             range <= kMaxDense;
+  return r;
+}
+
+IdIndex IdIndex::build(std::span<const std::int64_t> ids, int n_jobs) {
+  const std::int64_t n = static_cast<std::int64_t>(ids.size());
+  const int threads = detail::resolve_threads(n_jobs);
+  if (n == 0) return IdIndex{};
+  const std::int64_t* data = ids.data();
+  const Range r = range_of(ids, threads);
   IdIndex index;
-  if (direct) {
+  if (r.direct) {
     // Mark presence, then rank the marks: index = number of present ids below.
+    const std::uint64_t range = r.width();
     std::vector<std::uint8_t> present(range, 0);
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (std::int64_t i = 0; i < n; ++i)
-      std::atomic_ref<std::uint8_t>(present[static_cast<std::uint64_t>(data[i]) - static_cast<std::uint64_t>(lo)])
+      std::atomic_ref<std::uint8_t>(present[static_cast<std::uint64_t>(data[i]) - static_cast<std::uint64_t>(r.min)])
           .store(1, std::memory_order_relaxed);
-    index.direct_ = true;
-    index.min_ = lo;
-    index.table_.assign(range, -1);
-    std::int32_t next = 0;
-    for (std::uint64_t off = 0; off < range; ++off) {
-      if (present[off]) {
-        index.table_[off] = next++;
-        index.ids_.push_back(static_cast<std::int64_t>(static_cast<std::uint64_t>(lo) + off));
-      }
-    }
-    return index;
+    return direct_from(r.min, range, [&](std::uint64_t off) { return present[off] != 0; });
   }
   // Sparse ids: dedupe through a growing hash set, then sort the distinct ids.
   std::vector<std::int64_t> keys(1024);

@@ -26,6 +26,13 @@ std::int64_t first_bad_row(std::int64_t n, int n_jobs, Pred bad) {
 
 }  // namespace
 
+std::int64_t first_non_finite(std::span<const double> values, int n_jobs) {
+  const auto n = static_cast<std::int64_t>(values.size());
+  const double* v = values.data();
+  const std::int64_t r = first_bad_row(n, n_jobs, [&](std::int64_t i) { return !std::isfinite(v[i]); });
+  return r < n ? r : -1;
+}
+
 void validate(const TransactionLog& log, const char* caller, ReturnPolicy returns, int n_jobs) {
   const std::size_t n = log.customer.size();
   if (n == 0) detail::throw_invalid(caller, "customer", "the transaction log is empty");
@@ -43,8 +50,7 @@ void validate(const TransactionLog& log, const char* caller, ReturnPolicy return
 
   const auto rows = static_cast<std::int64_t>(n);
   const double* amount = log.amount.data();
-  if (auto r = first_bad_row(rows, n_jobs, [&](std::int64_t i) { return !std::isfinite(amount[i]); });
-      r < rows)
+  if (auto r = first_non_finite(log.amount, n_jobs); r >= 0)
     detail::throw_invalid(caller, "amount", "row ", r, " is not finite (", amount[r], ")");
   if (returns == ReturnPolicy::error) {
     if (auto r = first_bad_row(rows, n_jobs, [&](std::int64_t i) { return amount[i] < 0.0; }); r < rows)
@@ -52,10 +58,8 @@ void validate(const TransactionLog& log, const char* caller, ReturnPolicy return
                             "), a return or cancellation; choose returns='net' or 'drop' to accept them");
   }
   if (log.has_cost()) {
-    const double* cost = log.cost.data();
-    if (auto r = first_bad_row(rows, n_jobs, [&](std::int64_t i) { return !std::isfinite(cost[i]); });
-        r < rows)
-      detail::throw_invalid(caller, "cost", "row ", r, " is not finite (", cost[r], ")");
+    if (auto r = first_non_finite(log.cost, n_jobs); r >= 0)
+      detail::throw_invalid(caller, "cost", "row ", r, " is not finite (", log.cost[static_cast<std::size_t>(r)], ")");
   }
   // Days must fit 32 bits; checking the extremes suffices and avoids a division per row.
   const std::int64_t tpd = log.ticks_per_day;

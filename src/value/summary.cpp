@@ -5,9 +5,12 @@
 #include <crmine/value/summary.hpp>
 
 #include "../core/customer_scan.hpp"
+#include "../core/random_access_array.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <numeric>
+#include <optional>
 #include <type_traits>
 
 namespace crmine {
@@ -26,51 +29,187 @@ struct alignas(64) CustomerState {
   std::int32_t last_day = CustomerSummary::kNoDay;
 };
 
-/// Folds a block's rows into the customers' states. Returns false as soon as a customer's
-/// occasion keys go backwards, which is when counting key changes stops counting distinct keys.
+/// Folds one row into its customer's state. Returns false when the customer's occasion keys go
+/// backwards, which is when counting key changes stops counting distinct keys.
+inline bool absorb(CustomerState& s, std::int64_t key, std::int32_t day, double amount, double cost) {
+  s.cost += cost;
+  ++s.rows;
+  s.revenue += amount;
+  if (amount < 0.0) {
+    s.returned -= amount;
+    return true;
+  }
+  if (s.occasions == 0) {
+    s.occasions = 1;
+    s.last_key = key;
+    s.first_day = s.last_day = day;
+  } else {
+    if (key < s.last_key) return false;
+    if (key != s.last_key) {
+      ++s.occasions;
+      s.last_key = key;
+    }
+    s.first_day = std::min(s.first_day, day);
+    s.last_day = std::max(s.last_day, day);
+  }
+  if (s.occasions == 1) s.first_occasion_revenue += amount;
+  return true;
+}
+
+/// A customer's first row in a chunk misses the cache; asking for the state this many rows ahead
+/// lets those misses overlap instead of stalling one at a time.
+constexpr std::size_t kPrefetchAhead = 16;
+
+/// Folds a block's rows (regrouped by CustomerScan) into the customers' states.
 template <typename Entry>
-bool fold(std::span<const Entry> entries, std::vector<CustomerState>& states, std::int32_t& min_day,
-          std::int32_t& max_day) {
+bool fold(std::span<const Entry> entries, CustomerState* states, std::int32_t& min_day, std::int32_t& max_day) {
   constexpr bool kCompact = std::is_same_v<Entry, detail::CompactScanEntry>;
-  // A customer's first row in a chunk misses the cache; asking for the state a few rows ahead
-  // lets those misses overlap instead of stalling one at a time.
-  constexpr std::size_t kAhead = 16;
   const std::size_t n = entries.size();
   for (std::size_t i = 0; i < n; ++i) {
-    if (i + kAhead < n) __builtin_prefetch(&states[entries[i + kAhead].pos], 1);
+    if (i + kPrefetchAhead < n) __builtin_prefetch(&states[entries[i + kPrefetchAhead].pos], 1);
     const Entry& e = entries[i];
-    CustomerState& s = states[e.pos];
-    std::int64_t key;
-    if constexpr (kCompact) {
-      key = e.day;
-    } else {
-      key = e.key;
-      s.cost += e.cost;
-    }
-    ++s.rows;
-    s.revenue += e.amount;
     min_day = std::min(min_day, e.day);
     max_day = std::max(max_day, e.day);
-    if (e.amount < 0.0) {
-      s.returned -= e.amount;
-      continue;
-    }
-    if (s.occasions == 0) {
-      s.occasions = 1;
-      s.last_key = key;
-      s.first_day = s.last_day = e.day;
-    } else {
-      if (key < s.last_key) return false;
-      if (key != s.last_key) {
-        ++s.occasions;
-        s.last_key = key;
-      }
-      s.first_day = std::min(s.first_day, e.day);
-      s.last_day = std::max(s.last_day, e.day);
-    }
-    if (s.occasions == 1) s.first_occasion_revenue += e.amount;
+    bool ok;
+    if constexpr (kCompact)
+      ok = absorb(states[e.pos], e.day, e.day, e.amount, 0.0);
+    else
+      ok = absorb(states[e.pos], e.key, e.day, e.amount, e.cost);
+    if (!ok) return false;
   }
   return true;
+}
+
+/// The rows of a thread's share of the customers, read straight from the log's columns.
+struct DirectFold {
+  const TransactionLog& log;
+  std::int64_t min_id;        ///< position = id - min_id
+  std::uint64_t n_positions;
+  const std::int64_t* key;  ///< order ids, or nullptr to key occasions by day
+  CustomerState* states;
+
+  std::uint64_t position(std::int64_t id) const {
+    return static_cast<std::uint64_t>(id) - static_cast<std::uint64_t>(min_id);
+  }
+
+  /// Folds, in log order, every row whose customer position is in [lo, hi); false when some
+  /// customer's keys go backwards.
+  template <bool kHasKey, bool kHasCost>
+  bool run(std::uint64_t lo, std::uint64_t hi, std::int32_t& min_day, std::int32_t& max_day) const {
+    const std::int64_t* customer = log.customer.data();
+    const std::int64_t* time = log.time.data();
+    const double* amount = log.amount.data();
+    const double* cost = kHasCost ? log.cost.data() : nullptr;
+    const detail::DayDivider divide(log.ticks_per_day);
+    const std::size_t n = log.size();
+    const std::uint64_t width = hi - lo;
+    // Reads further ahead than the regrouped fold: every row here may be a miss.
+    constexpr std::size_t kAhead = 2 * kPrefetchAhead;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i + kAhead < n) {
+        const std::uint64_t ahead = position(customer[i + kAhead]) - lo;
+        if (ahead < width) __builtin_prefetch(&states[lo + ahead], 1);
+      }
+      const std::uint64_t offset = position(customer[i]) - lo;
+      if (offset >= width) continue;  // another thread's customer
+      const double a = amount[i];
+      const auto day = static_cast<std::int32_t>(divide(time[i]));
+      min_day = std::min(min_day, day);
+      max_day = std::max(max_day, day);
+      if (!absorb(states[lo + offset], kHasKey ? key[i] : day, day, a, kHasCost ? cost[i] : 0.0)) return false;
+    }
+    return true;
+  }
+
+  /// Splits the positions into one contiguous range per thread; every customer's rows are then
+  /// folded by one thread in log order, so the result does not depend on the thread count.
+  bool operator()(int threads, std::int32_t& min_day, std::int32_t& max_day) const {
+    const std::uint64_t n_pos = n_positions;
+    bool ok = true;
+    std::int32_t lo_day = std::numeric_limits<std::int32_t>::max();
+    std::int32_t hi_day = std::numeric_limits<std::int32_t>::min();
+#pragma omp parallel num_threads(threads) reduction(&& : ok) reduction(min : lo_day) reduction(max : hi_day)
+    {
+      const auto t = static_cast<std::uint64_t>(detail::thread_id());
+      const auto count = static_cast<std::uint64_t>(threads);
+      const std::uint64_t lo = n_pos * t / count, hi = n_pos * (t + 1) / count;
+      if (key != nullptr)
+        ok = log.has_cost() ? run<true, true>(lo, hi, lo_day, hi_day) : run<true, false>(lo, hi, lo_day, hi_day);
+      else
+        ok = log.has_cost() ? run<false, true>(lo, hi, lo_day, hi_day) : run<false, false>(lo, hi, lo_day, hi_day);
+    }
+    min_day = lo_day;
+    max_day = hi_day;
+    return ok;
+  }
+};
+
+/// Every thread reads every row in the direct fold, so it pays only while threads are few.
+constexpr int kMaxDirectFoldThreads = 8;
+
+/// The per-customer states of a log and the index of its customers.
+struct Folded {
+  IdIndex index;
+  std::unique_ptr<detail::RandomAccessArray<CustomerState>> states;  // indexed by position
+  std::int32_t min_day = std::numeric_limits<std::int32_t>::max();
+  std::int32_t max_day = std::numeric_limits<std::int32_t>::min();
+};
+
+/// Dense ids straight from the columns: a row's state is found by a subtraction, so the rows need
+/// no regrouping, and which customers occur is learned in the same pass (every row is folded
+/// under these return policies, so a customer occurs exactly when it has rows).
+std::optional<Folded> fold_dense(const TransactionLog& log, const SummaryOptions& options, int threads,
+                                 bool& out_of_order) {
+  if (threads > kMaxDirectFoldThreads || options.returns == ReturnPolicy::drop) return std::nullopt;
+  const IdIndex::Range range = IdIndex::range_of(log.customer, threads);
+  if (!range.direct) return std::nullopt;
+  Folded f;
+  f.states = std::make_unique<detail::RandomAccessArray<CustomerState>>(range.width(), CustomerState{}, threads);
+  const DirectFold direct{log, range.min, range.width(), log.has_order() ? log.order.data() : nullptr,
+                          f.states->data()};
+  if (!direct(threads, f.min_day, f.max_day)) {
+    out_of_order = true;
+    return std::nullopt;
+  }
+  const auto& states = *f.states;
+  f.index = IdIndex::direct_from(range.min, range.width(), [&](std::uint64_t p) { return states[p].rows > 0; });
+  return f;
+}
+
+/// Any ids, through CustomerScan's regrouping: in log order when every customer's keys are (unless
+/// already known not to be), else sorted per customer.
+Folded fold_regrouped(const TransactionLog& log, const SummaryOptions& options, int threads, bool out_of_order) {
+  Folded f;
+  f.index = IdIndex::build(log.customer, threads);
+  const detail::CustomerScan scan(log, f.index, log.has_order() ? log.order.data() : nullptr,
+                                  options.returns == ReturnPolicy::drop, threads);
+  f.states = std::make_unique<detail::RandomAccessArray<CustomerState>>(f.index.n_positions(), CustomerState{}, threads);
+  auto& states = *f.states;
+  auto regrouped = [&](bool sorted) {
+    std::vector<std::int32_t> block_min(scan.n_blocks(), std::numeric_limits<std::int32_t>::max());
+    std::vector<std::int32_t> block_max(scan.n_blocks(), std::numeric_limits<std::int32_t>::min());
+    auto run = [&]<typename Entry>() {
+      auto visit = [&](std::size_t block, std::span<const Entry> entries) {
+        return fold<Entry>(entries, states.data(), block_min[block], block_max[block]);
+      };
+      if (!sorted) return scan.visit_in_log_order<Entry>(visit);
+      scan.visit_sorted<Entry>(visit);
+      return true;
+    };
+    const bool ok = log.has_order() || log.has_cost() ? run.template operator()<detail::ScanEntry>()
+                                                      : run.template operator()<detail::CompactScanEntry>();
+    f.min_day = *std::min_element(block_min.begin(), block_min.end());
+    f.max_day = *std::max_element(block_max.begin(), block_max.end());
+    return ok;
+  };
+  // Logs in time order (the usual case) take a single streaming pass; otherwise regroup.
+  if (out_of_order || !regrouped(false)) {
+    const auto n_pos = static_cast<std::int64_t>(states.size());
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (std::int64_t p = 0; p < n_pos; ++p) states[static_cast<std::size_t>(p)] = CustomerState{};
+    regrouped(true);
+  }
+  return f;
 }
 
 }  // namespace
@@ -85,32 +224,13 @@ std::vector<double> CustomerSummary::profit() const {
 CustomerSummary summarize(const TransactionLog& log, const SummaryOptions& options) {
   validate(log, "summarize", options.returns, options.n_jobs);
   const int threads = detail::resolve_threads(options.n_jobs);
-  const IdIndex index = IdIndex::build(log.customer, threads);
+  bool out_of_order = false;
+  std::optional<Folded> dense = fold_dense(log, options, threads, out_of_order);
+  const Folded folded = dense ? std::move(*dense) : fold_regrouped(log, options, threads, out_of_order);
+  const IdIndex& index = folded.index;
+  const auto& states = *folded.states;
   const std::size_t n_customers = index.size();
-  const detail::CustomerScan scan(log, index, log.has_order() ? log.order.data() : nullptr,
-                                  options.returns == ReturnPolicy::drop, threads);
-
-  // Indexed by position, not dense index: a row then needs no lookup, and a block of positions
-  // is a contiguous range of states.
-  std::vector<CustomerState> states(index.n_positions());
-  std::vector<std::int32_t> block_min(scan.n_blocks(), std::numeric_limits<std::int32_t>::max());
-  std::vector<std::int32_t> block_max(scan.n_blocks(), std::numeric_limits<std::int32_t>::min());
-  auto run = [&]<typename Entry>() {
-    auto visit = [&](std::size_t block, std::span<const Entry> entries) {
-      return fold<Entry>(entries, states, block_min[block], block_max[block]);
-    };
-    // Logs in time order (the usual case) take the single streaming pass; otherwise regroup.
-    if (!scan.visit_in_log_order<Entry>(visit)) {
-      std::fill(states.begin(), states.end(), CustomerState{});
-      std::fill(block_min.begin(), block_min.end(), std::numeric_limits<std::int32_t>::max());
-      std::fill(block_max.begin(), block_max.end(), std::numeric_limits<std::int32_t>::min());
-      scan.visit_sorted<Entry>(visit);
-    }
-  };
-  if (log.has_order() || log.has_cost())
-    run.template operator()<detail::ScanEntry>();
-  else
-    run.template operator()<detail::CompactScanEntry>();
+  const std::int32_t min_day = folded.min_day, max_day = folded.max_day;
 
   CustomerSummary out;
   out.customer = index.ids();
@@ -140,10 +260,8 @@ CustomerSummary summarize(const TransactionLog& log, const SummaryOptions& optio
   }
   out.has_cost = log.has_cost();
   out.occasions_are_orders = log.has_order();
-  const auto lo = *std::min_element(block_min.begin(), block_min.end());
-  const auto hi = *std::max_element(block_max.begin(), block_max.end());
-  out.min_day = lo == std::numeric_limits<std::int32_t>::max() ? CustomerSummary::kNoDay : lo;
-  out.max_day = hi == std::numeric_limits<std::int32_t>::min() ? CustomerSummary::kNoDay : hi;
+  out.min_day = min_day == std::numeric_limits<std::int32_t>::max() ? CustomerSummary::kNoDay : min_day;
+  out.max_day = max_day == std::numeric_limits<std::int32_t>::min() ? CustomerSummary::kNoDay : max_day;
   out.rows_used = std::accumulate(out.rows.begin(), out.rows.end(), std::int64_t{0});
   out.rows_dropped = static_cast<std::int64_t>(log.size()) - out.rows_used;
   return out;

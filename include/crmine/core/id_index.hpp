@@ -20,6 +20,35 @@ class IdIndex {
   /// Numbers the distinct values of `ids`. Parallel over `n_jobs` threads (0 = all).
   static IdIndex build(std::span<const std::int64_t> ids, int n_jobs = 0);
 
+  /// The smallest and largest id of a column, and whether they are close enough for a direct
+  /// table (as `build` decides).
+  struct Range {
+    std::int64_t min = 0;
+    std::int64_t max = -1;
+    bool direct = false;
+    /// Positions of a direct index over this range: max - min + 1.
+    std::uint64_t width() const { return static_cast<std::uint64_t>(max) - static_cast<std::uint64_t>(min) + 1; }
+  };
+  static Range range_of(std::span<const std::int64_t> ids, int n_jobs = 0);
+
+  /// A direct index over the ids min .. min + n_positions - 1 for which `present(position)` holds:
+  /// for callers that learn which ids occur while doing their own pass over the column.
+  template <typename Present>
+  static IdIndex direct_from(std::int64_t min, std::uint64_t n_positions, Present&& present) {
+    IdIndex index;
+    index.direct_ = true;
+    index.min_ = min;
+    index.table_.assign(n_positions, -1);
+    std::int32_t next = 0;
+    for (std::uint64_t off = 0; off < n_positions; ++off) {
+      if (present(off)) {
+        index.table_[off] = next++;
+        index.ids_.push_back(static_cast<std::int64_t>(static_cast<std::uint64_t>(min) + off));
+      }
+    }
+    return index;
+  }
+
   /// Builds an index over ids that are already sorted and unique (e.g. a previous result).
   static IdIndex from_sorted_unique(std::vector<std::int64_t> sorted_ids);
 

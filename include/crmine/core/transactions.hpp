@@ -39,6 +39,10 @@ struct TransactionLog {
 /// Throws InvalidArgument naming `caller`, the column and the first offending row.
 void validate(const TransactionLog& log, const char* caller, ReturnPolicy returns, int n_jobs = 0);
 
+/// The first row of `values` that is NaN or infinite, or -1 when all are finite. Parallel over
+/// `n_jobs` threads (0 = all), yet always the first such row, whatever the thread count.
+std::int64_t first_non_finite(std::span<const double> values, int n_jobs = 0);
+
 /// The day number (days since 1970-01-01) of a timestamp, flooring towards minus infinity.
 inline std::int64_t day_of(std::int64_t ticks, std::int64_t ticks_per_day) {
   const std::int64_t q = ticks / ticks_per_day;

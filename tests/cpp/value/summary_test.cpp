@@ -234,6 +234,45 @@ TEST(Summarize, SameResultAtAnyThreadCount) {
   }
 }
 
+TEST(Summarize, DenseIdsFoldStraightFromTheColumnsWithTheSameResultAsRegrouping) {
+  // Dense ids (a direct index) are folded straight from the columns, each thread owning a range
+  // of customers; sparse ids, or more threads than that pays for, go through the regrouping scan.
+  // Both must give bitwise the same summary, in order and out of order, with and without the
+  // order and cost columns, and with returns dropped or netted.
+  for (bool sorted : {true, false}) {
+    Log sparse = random_log(60000, 4000, 5, sorted);
+    Log dense = sparse;
+    for (auto& id : dense.customer) id = (id - 13) / 7919;
+    for (bool full : {false, true}) {
+      for (ReturnPolicy returns : {ReturnPolicy::net, ReturnPolicy::drop}) {
+        SummaryOptions reference_options;
+        reference_options.returns = returns;
+        reference_options.n_jobs = 1;
+        const auto reference = summarize(sparse.view(full, full), reference_options);
+        for (int threads : {1, 2, 3, 9}) {
+          SummaryOptions options = reference_options;
+          options.n_jobs = threads;
+          const auto s = summarize(dense.view(full, full), options);
+          ASSERT_EQ(s.size(), reference.size());
+          for (std::size_t i = 0; i < s.size(); ++i) ASSERT_EQ(s.customer[i] * 7919 + 13, reference.customer[i]);
+          EXPECT_EQ(s.occasions, reference.occasions) << sorted << full << threads;
+          EXPECT_EQ(s.rows, reference.rows);
+          EXPECT_EQ(s.revenue, reference.revenue);
+          EXPECT_EQ(s.returned, reference.returned);
+          EXPECT_EQ(s.cost, reference.cost);
+          EXPECT_EQ(s.first_occasion_revenue, reference.first_occasion_revenue);
+          EXPECT_EQ(s.first_day, reference.first_day);
+          EXPECT_EQ(s.last_day, reference.last_day);
+          EXPECT_EQ(s.min_day, reference.min_day);
+          EXPECT_EQ(s.max_day, reference.max_day);
+          EXPECT_EQ(s.rows_used, reference.rows_used);
+        }
+      }
+    }
+    expect_matches_brute_force(sparse, summarize(sparse.view()));
+  }
+}
+
 TEST(Merge, PartitionsByCustomerMergeToTheWholeSummary) {
   const Log l = random_log(30000, 2000, 3, true);
   Log parts[3];
