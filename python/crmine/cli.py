@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from . import classify, cluster, datasets, deviation, plot, rules, uplift, value
+from . import classify, cluster, datasets, deviation, plot, profile, rules, satisfaction, uplift, value
 from .report import Progress, Report
 from .transactions import TransactionLog
 
@@ -135,6 +135,7 @@ def _lifetime_value(report: Report, ctx: dict) -> None:
         ggf = clv.GammaGamma().fit(repeat["frequency"], repeat["monetary_value"])
     for w in caught:
         sec.note(f"{w.category.__name__}: {w.message}", kind="warning")
+    ctx["clv_model"], ctx["spend_model"] = bgf, ggf  # for the 7P profile
     summary = ctx["summary"]
     margin = 1.0
     if "cost" in summary.columns and summary["revenue"].sum() > 0:
@@ -178,6 +179,8 @@ SECTIONS: list[tuple[str, Callable[[Report, dict], None]]] = [
     ("Response model", classify.response_model_section),
     ("Campaign uplift", uplift.campaign_section),
     ("Deviations", deviation.deviations_section),
+    ("Satisfaction", satisfaction.satisfaction_section),
+    ("7P profile", profile.profile_section),
 ]
 
 
@@ -239,6 +242,16 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--response-value", type=float, help="value of one incremental response (default: average order "
                      "value)")
     rep.add_argument("--contact-cost", type=float, default=1.0, help="cost of treating one customer (default 1)")
+    rep.add_argument("--survey", type=Path, help="CSV or Parquet file of survey responses, one row per response: adds a "
+                     "satisfaction section (NPS, CSAT, key drivers)")
+    rep.add_argument("--nps-column", default="recommend", help="0-10 likelihood-to-recommend column of --survey "
+                     "(default recommend)")
+    rep.add_argument("--rating-column", default="overall", help="overall satisfaction rating column of --survey "
+                     "(default overall)")
+    rep.add_argument("--rating-scale", default="1,5", help="min,max of --rating-column (default 1,5)")
+    rep.add_argument("--drivers", help="comma-separated attribute rating columns of --survey for key-driver analysis")
+    rep.add_argument("--survey-time", help="response date column of --survey (satisfaction by month)")
+    rep.add_argument("--survey-segment", help="segment column of --survey (satisfaction by segment)")
     rep.add_argument("--title", default=None, help="report title")
     rep.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     return parser
@@ -262,6 +275,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 title = args.title or f"crmine sample report ({args.sample_customers:,} customers, seed {args.seed})"
                 planted = datasets.make_campaign(sample, seed=args.seed)
                 campaign_extra = {"campaign": planted[["treatment", "response"]], "campaign_truth": planted["true_uplift"]}
+                # A survey of the sample's customers from its own seeded stream: the sample's draws are unchanged.
+                survey = datasets.make_survey(min(2000, 2 * args.sample_customers), n_customers=args.sample_customers,
+                                              seed=args.seed)
+                drivers = list(survey.attrs["driver_weights"])
+                campaign_extra.update(survey=survey, survey_columns={
+                    "score": "recommend", "rating": "overall", "scale": (1, 10), "attributes": drivers,
+                    "time": "date", "by": "channel"})
             else:
                 if args.input is None:
                     raise SystemExit("crmine report: give an input file, or --sample for the bundled sample")
@@ -281,6 +301,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                                          "(--customer)")
                     campaign_extra = {"campaign": table.set_index(args.customer),
                                       "campaign_columns": {"treatment": args.treatment, "response": args.response}}
+                if args.survey is not None:
+                    responses = _read_table(args.survey, [], args.sep)
+                    try:
+                        scale = tuple(float(v) for v in args.rating_scale.split(","))
+                    except ValueError:
+                        scale = ()
+                    if len(scale) != 2:
+                        raise ValueError(f"--rating-scale: expected min,max such as 1,5, got {args.rating_scale!r}")
+                    campaign_extra.update(survey=responses, survey_columns={
+                        "score": args.nps_column if args.nps_column in responses.columns else None,
+                        "rating": args.rating_column if args.rating_column in responses.columns else None,
+                        "scale": scale, "time": args.survey_time, "by": args.survey_segment,
+                        "attributes": [c.strip() for c in args.drivers.split(",")] if args.drivers else []})
             log = TransactionLog.from_frame(frame, **{k: v for k, v in names.items() if v is not None})
         report = build_report(log, title=title, as_of=args.as_of, period=args.period, progress=progress,
                               extra={"frame": frame, "columns": {**names, "label": args.label}, **campaign_extra,

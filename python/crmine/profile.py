@@ -25,7 +25,7 @@ from . import clv as _clv
 from . import value as _value
 from .transactions import TransactionLog, as_log
 
-__all__ = ["seven_p", "spend_trend", "GROUPS"]
+__all__ = ["seven_p", "spend_trend", "GROUPS", "profile_section"]
 
 #: The seven Ps, in column order.
 GROUPS = ("profile", "persistency", "profitability", "performance", "prospects", "product", "promotion")
@@ -367,3 +367,49 @@ def _rows_kept(frame: pd.DataFrame, log: TransactionLog, customer: str) -> pd.Da
     if log.rows_missing_customer:
         return frame[frame[customer].notna()]
     return frame
+
+
+# ----------------------------------------------------------------------------- report section
+
+def profile_section(report: Any, ctx: dict) -> None:
+    """``crmine report`` section: the 7P profile from what the report has already fitted (the
+    lifetime-value models of its CLV section, the uplift of its campaign section), summarised by
+    RFM segment, with the most valuable customers' rows."""
+    frame = ctx.get("frame")
+    category = "category" if isinstance(frame, pd.DataFrame) and "category" in frame.columns else None
+    table = seven_p(frame if category is not None else ctx["log"], category=category, as_of=ctx.get("as_of"),
+                    clv_model=ctx.get("clv_model"), spend_model=ctx.get("spend_model"),
+                    uplift=ctx.get("uplift_scores"), customer=ctx["columns"]["customer"] if category else None,
+                    time=ctx["columns"]["time"] if category else None, **_amount_columns(ctx, category))
+    sec = report.section("7P customer profile", (
+        "One row per customer gathering every model's view: profile (segment, tenure), persistency (recency, "
+        "frequency, probability of being active), profitability (revenue, profit, value class, lifetime value), "
+        "performance (trend of spend per month), prospects (expected purchases in 12 months), product (category "
+        "mix) and promotion (predicted uplift of the campaign). Fields come from the models fitted in the sections "
+        "above; those that need a model the report did not fit are listed at the end."))
+    flat = table.copy()
+    flat.columns = [f"{g}: {f}" for g, f in table.columns]
+    sec.metrics({"Customers profiled": f"{len(table):,}", "Fields": f"{table.shape[1]}",
+                 "Groups filled": ", ".join(g for g in GROUPS if g in table.columns.get_level_values(0))})
+    numeric = flat.select_dtypes("number")
+    segment = table[("profile", "segment")] if ("profile", "segment") in table.columns else None
+    if segment is not None:
+        keep = [c for c in numeric.columns if not c.startswith("product: share_")]
+        by = numeric[keep].groupby(segment.astype(str).to_numpy()).mean()
+        by.insert(0, "customers", segment.astype(str).value_counts().reindex(by.index).to_numpy())
+        sec.table(by.sort_values("customers", ascending=False), caption="Average profile by RFM segment",
+                  float_format="{:,.2f}", max_rows=20)
+    value = ("profitability", "clv") if ("profitability", "clv") in table.columns else ("profitability", "revenue")
+    top = flat.loc[table[value].sort_values(ascending=False, kind="stable").index[:20]]
+    sec.table(top, caption=f"The 20 customers with the highest {value[1]}", float_format="{:,.2f}", max_rows=20)
+    omitted = table.attrs.get("omitted") or {}
+    if omitted:
+        sec.note("Left out: " + "; ".join(f"{k} ({v})" for k, v in omitted.items()) + ".")
+
+
+def _amount_columns(ctx: dict, category: str | None) -> dict:
+    """The amount / cost / order columns of the report's log, when the profile reads its frame."""
+    if category is None:
+        return {}
+    cols = ctx["columns"]
+    return {k: cols.get(k) for k in ("amount", "cost", "order", "quantity", "price") if cols.get(k)}

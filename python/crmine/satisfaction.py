@@ -26,7 +26,7 @@ import pandas as pd
 from . import _core
 from . import plot as _plot
 
-__all__ = ["nps", "csat", "key_drivers", "key_drivers_by", "KeyDrivers", "quadrant_chart"]
+__all__ = ["nps", "csat", "key_drivers", "key_drivers_by", "KeyDrivers", "quadrant_chart", "satisfaction_section"]
 
 _NPS_INTERVALS = ("adjusted_wald", "wald", "bootstrap")
 _CSAT_INTERVALS = ("wilson", "wald")
@@ -431,3 +431,81 @@ def quadrant_chart(drivers: KeyDrivers, *, title: str | None = None, width: floa
                                 font_size=11))
     parts.append(_plot._el("g", "".join(dots), class_="points"))
     return _plot._svg(width, height, title, parts)
+
+
+# ----------------------------------------------------------------------------- report section
+
+def satisfaction_section(report: Any, ctx: dict) -> None:
+    """``crmine report`` section: NPS and CSAT with confidence intervals, by segment and month, and
+    key drivers with the importance-performance chart. Runs when the CLI was given ``--survey``
+    (or ``--sample``, which generates a survey of the sample's customers with planted drivers)."""
+    survey = ctx.get("survey")
+    if survey is None:
+        return
+    cols = dict(ctx.get("survey_columns") or {})
+    score, rating, time, by = cols.get("score"), cols.get("rating"), cols.get("time"), cols.get("by")
+    attributes = list(cols.get("attributes") or [])
+    for role, col in (("--nps-column", score), ("--rating-column", rating), ("--survey-time", time),
+                      ("--survey-segment", by), *(("--drivers", a) for a in attributes)):
+        if col is not None and col not in survey.columns:
+            raise ValueError(f"survey: column {col!r} ({role}) is not in the survey table; it has "
+                             f"{list(survey.columns)[:12]}")
+    if score is None and rating is None:
+        raise ValueError("survey: name the likelihood-to-recommend column (--nps-column) or the rating column "
+                         "(--rating-column)")
+    scale = tuple(cols.get("scale") or (1, 5))
+    sec = report.section("Customer satisfaction", (
+        "How satisfied are customers, and what drives it? Net Promoter Score (promoters 9-10 minus detractors 0-6 on "
+        "the 0-10 recommendation question) and CSAT (share of the top two levels of the rating scale), each with a "
+        "95% confidence interval, overall, by segment and by month; then the key drivers: each attribute's share of "
+        "the explained variance of the overall rating (Shapley value of R\u00b2 = dominance analysis) against how "
+        "well it is rated."))
+    figures: dict[str, str] = {"Responses": f"{len(survey):,}"}
+    frames = []
+    if score is not None:
+        overall = nps(survey, score=score)
+        figures["NPS (95% CI)"] = f"{overall['nps']:+.1f} ({overall['lower']:+.1f} to {overall['upper']:+.1f})"
+    if rating is not None:
+        sat = csat(survey, rating=rating, scale=scale)
+        figures["CSAT (95% CI)"] = f"{sat['csat']:.1f}% ({sat['lower']:.1f}% to {sat['upper']:.1f}%)"
+        figures[f"Mean rating ({scale[0]:g}-{scale[1]:g})"] = f"{sat['mean_rating']:.2f}"
+    sec.metrics(figures)
+    if by is not None:
+        if score is not None:
+            frames.append(nps(survey, score=score, by=by)[["n", "nps", "lower", "upper"]]
+                          .rename(columns={"lower": "nps_lower", "upper": "nps_upper"}))
+        if rating is not None:
+            frames.append(csat(survey, rating=rating, by=by, scale=scale)[["csat", "lower", "upper"]]
+                          .rename(columns={"lower": "csat_lower", "upper": "csat_upper"}))
+        sec.table(pd.concat(frames, axis=1), caption=f"By {by}", float_format="{:,.1f}")
+    if time is not None:
+        lines, index = {}, None
+        if score is not None:
+            monthly = nps(survey, score=score, time=time, freq="M")
+            lines["NPS"] = monthly["nps"].to_numpy()
+            index = monthly.index
+        if rating is not None:
+            monthly_csat = csat(survey, rating=rating, time=time, freq="M", scale=scale)
+            lines["CSAT (%)"] = monthly_csat["csat"].reindex(index).to_numpy() if index is not None \
+                else monthly_csat["csat"].to_numpy()
+            index = monthly_csat.index if index is None else index
+        if index is not None and len(index) >= 2:
+            sec.figure(_plot.line_chart(np.arange(len(index)), lines, title="Satisfaction by month",
+                                        x_label=f"Month ({index[0]} to {index[-1]})", y_label="Score"),
+                       caption="Monthly NPS and CSAT; single months move within their confidence intervals.")
+    target = rating if rating is not None else score
+    if attributes:
+        drivers = key_drivers(survey, target=target, attributes=attributes, missing="drop")
+        sec.table(drivers.table[["importance", "importance_share", "relative_weight_share", "beta", "correlation",
+                                 "performance"]],
+                  caption=f"Key drivers of {target} (R\u00b2 = {drivers.r2:.3f}, n = {drivers.n:,})",
+                  float_format="{:,.3f}", percent_columns=("importance_share", "relative_weight_share"))
+        sec.figure(drivers.quadrant_chart(),
+                   caption="Top left: important but poorly rated, fix first; top right: important and well rated, "
+                           "keep up.")
+        truth = survey.attrs.get("importance_share")
+        if truth:
+            planted = pd.Series(truth).reindex(drivers.table.index)
+            corr = float(np.corrcoef(planted.to_numpy(), drivers.table["importance_share"].to_numpy())[0, 1])
+            sec.note(f"Sample data: the planted driver shares are known; their correlation with the estimated "
+                     f"shares is {corr:.2f}.")

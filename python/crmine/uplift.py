@@ -608,6 +608,7 @@ def campaign_section(report: Any, ctx: dict) -> None:
                        "best share to treat.")
     # Whom to treat: the best model refitted on every customer, scored on every customer.
     uplift = pd.Series(models[best]().fit(joined, y, t).predict(joined), index=joined.index, name="uplift")
+    ctx["uplift_scores"] = uplift  # for the 7P profile
     value = ctx.get("response_value")
     if value is None:
         summary = ctx["summary"]

@@ -154,3 +154,28 @@ def test_seven_p_can_fit_the_clv_models_itself(sample):
     recency = table[("persistency", "recency_days")]
     assert p_alive[recency < 60].mean() > p_alive[recency > 365].mean()
     assert not any(key.startswith(("persistency.", "prospects.")) for key in table.attrs["omitted"])
+
+
+# ----------------------------------------------------------------------------- report section
+
+def test_sample_report_has_a_7p_section_from_the_models_it_fitted(tmp_path):
+    from crmine import cli
+
+    out = tmp_path / "r.html"
+    assert cli.main(["report", "--sample", "--sample-customers", "300", "-o", str(out), "-q"]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "7P customer profile" in html and "Average profile by RFM segment" in html
+    # p_alive and CLV come from the lifetime-value section's models, uplift from the campaign section's.
+    for field in ("persistency: p_alive", "profitability: clv", "promotion: uplift_score", "product: top_category"):
+        assert field in html
+
+
+def test_report_without_models_lists_what_the_profile_left_out(tmp_path):
+    from crmine import cli
+
+    sample = cm.datasets.make_transactions(40, seed=4)
+    path, out = tmp_path / "log.csv", tmp_path / "r.html"
+    sample.transactions[["customer_id", "date", "amount"]].to_csv(path, index=False)
+    assert cli.main(["report", str(path), "-o", str(out), "-q"]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "7P customer profile" in html and "Left out:" in html and "promotion.uplift_score" in html

@@ -3,6 +3,7 @@
 
 import itertools
 import math
+import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -236,3 +237,35 @@ def test_quadrant_chart_is_an_svg_with_every_attribute(survey):
     assert len(root.findall(".//{http://www.w3.org/2000/svg}circle")) == len(drivers)
     with pytest.raises(TypeError, match="drivers"):
         cm.satisfaction.quadrant_chart(result.table)
+
+
+# ----------------------------------------------------------------------------- report section
+
+def test_sample_report_has_a_satisfaction_section_that_finds_the_planted_drivers(tmp_path):
+    from crmine import cli
+
+    out = tmp_path / "r.html"
+    assert cli.main(["report", "--sample", "--sample-customers", "300", "-o", str(out), "-q"]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "Customer satisfaction" in html and "NPS (95% CI)" in html and "Key drivers of overall" in html
+    corr = float(re.search(r"correlation with the estimated shares is (-?[0-9]+\.[0-9]+)", html).group(1))
+    assert corr > 0.9  # the planted importance shares are recovered
+
+
+def test_report_satisfaction_section_from_a_survey_file(tmp_path):
+    from crmine import cli
+
+    sample = cm.datasets.make_transactions(300, seed=2)
+    log_path, survey_path, out = tmp_path / "log.csv", tmp_path / "survey.csv", tmp_path / "r.html"
+    sample.transactions.to_csv(log_path, index=False)
+    survey = cm.datasets.make_survey(500, scale=5, n_customers=300, seed=3)
+    survey.rename(columns={"recommend": "ltr", "delivery": "shipping"}).to_csv(survey_path, index=False)
+    args = ["report", str(log_path), "--survey", str(survey_path), "--nps-column", "ltr", "--rating-column",
+            "product_quality", "--drivers", "value_for_money,shipping,website", "--survey-segment", "channel",
+            "--survey-time", "date", "-o", str(out), "-q"]
+    assert cli.main(args) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "Customer satisfaction" in html and "By channel" in html and "Satisfaction by month" in html
+    assert "CSAT (95% CI)" in html and "shipping" in html
+    bad = args[:-3] + ["--drivers", "nope", "-o", str(out), "-q"]
+    assert cli.main(bad) == 2  # an unknown driver column is a clear error
