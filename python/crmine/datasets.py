@@ -12,7 +12,8 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-__all__ = ["SEGMENTS", "SampleData", "load_sample", "make_campaign", "make_survey", "make_transactions"]
+__all__ = ["SEGMENTS", "SampleData", "add_anomalies", "load_sample", "make_campaign", "make_survey",
+           "make_transactions"]
 
 #: Planted behavioural segments. Time is measured in weeks: ``lambda ~ Gamma(r, rate=alpha)`` is
 #: the weekly purchase rate, ``p ~ Beta(a, b)`` the dropout probability after each repeat purchase
@@ -331,6 +332,144 @@ def make_transactions(n_customers: int = 5000, *, start: str = "2023-01-01",
     return SampleData(transactions=transactions, customers=customers, products=products,
                       truth=truth)
 
+
+
+_EXTRA_ANOMALY_KINDS = ("impossible_amount", "unusual_mix")
+
+
+def add_anomalies(sample: SampleData, *, rate: float = 0.004,
+                  kinds: tuple[str, ...] = _EXTRA_ANOMALY_KINDS, seed: int = 0) -> SampleData:
+    """Return a copy of ``sample`` with two more kinds of planted anomaly in its anomaly window.
+
+    ``make_transactions`` is left exactly as it is (its draws, and so every result computed on
+    it, do not change); the new orders come from a stream of their own, seeded by ``seed``, and go
+    to customers that are not already anomalous and had at least 3 orders before the window.
+
+    - ``"impossible_amount"``: one order line whose unit price is the item's shelf price times 100
+      or 1000 (a slipped decimal point), quantity 1 to 3: an amount no real basket of the customer
+      reaches.
+    - ``"unusual_mix"``: 2 to 4 orders at the customer's usual spend, every line from categories
+      the customer never bought before the window (spend stays ordinary; what changes is *what*
+      is bought). Only customers with at least 3 such categories are eligible.
+
+    Parameters
+    ----------
+    sample : SampleData
+        From :func:`make_transactions` or :func:`load_sample`.
+    rate : float, default 0.004
+        Share of the customers given each added kind, in [0, 0.5]; at least one per kind when
+        positive.
+    kinds : tuple of str
+        A subset of ``("impossible_amount", "unusual_mix")``.
+    seed : int, default 0
+
+    Returns
+    -------
+    SampleData
+        New frames: the added lines (new order ids after the last one, dated inside the anomaly
+        window) are merged in date order, ``customers["is_anomalous"]`` is set for the chosen
+        customers and ``truth["anomalies"]`` gains their rows (``kind``, ``onset``);
+        ``truth["params"]["added_anomalies"]`` records the arguments.
+    """
+    if not isinstance(sample, SampleData):
+        raise TypeError(f"sample must be a SampleData, got {type(sample).__name__}")
+    rate = _check_rate("rate", rate)
+    kinds = tuple(kinds)
+    unknown = [k for k in kinds if k not in _EXTRA_ANOMALY_KINDS]
+    if unknown or len(set(kinds)) != len(kinds):
+        raise ValueError(f"kinds must be distinct names among {_EXTRA_ANOMALY_KINDS}, got {kinds!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    # A stream apart from make_transactions' own: same sample + same seed => same additions.
+    rng = np.random.default_rng([int(seed), 0x616E6F6D])
+    tx, customers, products = sample.transactions, sample.customers, sample.products
+    window_start, window_end = sample.truth["anomaly_window"]
+    w0 = pd.Timestamp(window_start).normalize()
+    days = (pd.Timestamp(window_end).normalize() - w0).days + 1
+
+    before = tx[(tx["date"] < w0) & (tx["quantity"] > 0)]
+    n_orders = before.groupby("customer_id", sort=False)["order_id"].nunique()
+    eligible = n_orders.index[n_orders >= 3].difference(customers.index[customers["is_anomalous"]])
+    cats = products["category"].to_numpy(dtype=object)
+    bought = before.groupby("customer_id", sort=False)["category"].agg(set)
+    n_fresh = bought.map(lambda b: len(set(cats) - b))
+    pools = {"impossible_amount": np.sort(eligible.to_numpy(dtype=object)),
+             "unusual_mix": np.sort(eligible.intersection(n_fresh.index[n_fresh >= 3]).to_numpy(dtype=object))}
+    n_each = round(rate * len(customers))
+    if rate > 0:
+        n_each = max(n_each, 1)
+    taken: set = set()
+    items = products.index.to_numpy(dtype=object)
+    shelf = products["base_price"].to_numpy()
+    unit_cost = products["unit_cost"].to_numpy()
+    mean_spend = customers["mean_spend"]
+    channel = customers["channel"]
+
+    rows = []  # (customer, day offset, item position, quantity, unit price, kind)
+    added = []  # (customer, kind, onset day offset)
+    for kind in kinds:
+        pool = np.array([c for c in pools[kind] if c not in taken], dtype=object)
+        picked = rng.choice(pool, min(n_each, pool.size), replace=False)
+        taken.update(picked)
+        for cid in picked:
+            if kind == "impossible_amount":
+                day = int(rng.integers(0, days))
+                item = int(rng.integers(0, items.size))
+                price = round(float(shelf[item]) * float(rng.choice([100.0, 1000.0])), 2)
+                rows.append((cid, day, item, int(rng.integers(1, 4)), price, kind))
+                added.append((cid, kind, day))
+            else:
+                fresh = np.flatnonzero([c not in bought[cid] for c in cats])
+                order_days = np.sort(rng.integers(0, days, int(rng.integers(2, 5))))
+                for day in order_days:
+                    budget = float(mean_spend[cid]) * float(rng.uniform(0.7, 1.3))
+                    n_lines = int(rng.integers(2, 4))
+                    for item in rng.choice(fresh, min(n_lines, fresh.size), replace=False):
+                        qty = max(1, int(round(budget / n_lines / shelf[item])))
+                        rows.append((cid, int(day), int(item), qty, round(float(shelf[item]), 2), kind))
+                added.append((cid, kind, int(order_days[0])))
+
+    # One new order per (customer, day, kind) group, ids after the last one in date order.
+    new = pd.DataFrame(rows, columns=["customer_id", "day", "item_pos", "quantity", "unit_price", "kind"])
+    new = new.sort_values(["day", "customer_id"], kind="stable", ignore_index=True)
+    key = new[["customer_id", "day", "kind"]].apply(tuple, axis=1) if len(new) else pd.Series([], dtype=object)
+    order_number = pd.factorize(key)[0] if len(new) else np.zeros(0, np.int64)
+    quantity = new["quantity"].to_numpy(np.int64)
+    lines = pd.DataFrame({
+        "customer_id": _obj(new["customer_id"].to_numpy(dtype=object)),
+        "order_id": int(tx["order_id"].max()) + 1 + np.asarray(order_number, np.int64),
+        "date": (w0 + pd.to_timedelta(new["day"].to_numpy(np.int64), unit="D")).to_numpy("datetime64[ns]"),
+        "item": _obj(items[new["item_pos"].to_numpy(np.int64)]),
+        "category": _obj(cats[new["item_pos"].to_numpy(np.int64)]),
+        "quantity": quantity,
+        "unit_price": new["unit_price"].to_numpy(np.float64),
+        "amount": new["unit_price"].to_numpy(np.float64) * quantity,
+        "cost": unit_cost[new["item_pos"].to_numpy(np.int64)] * quantity,
+        "channel": _obj(channel.reindex(new["customer_id"]).to_numpy(dtype=object)),
+    })
+    transactions = pd.concat([tx, lines], ignore_index=True)
+    transactions = transactions.sort_values(["date", "order_id"], kind="stable", ignore_index=True)
+    for col in ("customer_id", "item", "category", "channel"):
+        transactions[col] = _obj(transactions[col].to_numpy(dtype=object))
+
+    customers = customers.copy()
+    added_ids = [cid for cid, _, _ in added]
+    customers.loc[added_ids, "is_anomalous"] = True
+    added_index = pd.Index(np.array(added_ids, dtype=object), name="customer_id", dtype=object)
+    extra = pd.DataFrame({
+        "kind": _obj(np.array([k for _, k, _ in added], dtype=object), added_index),
+        "onset": (w0 + pd.to_timedelta(np.array([d for _, _, d in added], np.int64), unit="D")).to_numpy(
+            "datetime64[ns]"),
+    }, index=added_index)
+    truth = dict(sample.truth)
+    anomalies = pd.concat([sample.truth["anomalies"], extra]).sort_index()
+    # pandas 3 infers a string dtype when concatenating; the contract is plain object columns.
+    index = pd.Index(anomalies.index.to_numpy(dtype=object), name="customer_id", dtype=object)
+    truth["anomalies"] = pd.DataFrame({"kind": _obj(anomalies["kind"].to_numpy(dtype=object), index),
+                                       "onset": anomalies["onset"].to_numpy()}, index=index)
+    truth["params"] = {**sample.truth["params"],
+                       "added_anomalies": {"rate": rate, "kinds": kinds, "seed": int(seed)}}
+    return SampleData(transactions=transactions, customers=customers, products=products.copy(), truth=truth)
 
 # --------------------------------------------------------------------------- argument checks
 
