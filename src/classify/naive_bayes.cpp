@@ -9,6 +9,7 @@
 #include <istream>
 #include <numbers>
 #include <ostream>
+#include <vector>
 
 namespace crmine {
 namespace {
@@ -118,20 +119,30 @@ RowMatrix NaiveBayes::joint_log_likelihood(MatrixRef X, MatrixXiRef codes) const
     detail::throw_invalid(where, "codes", "has ", codes.rows(), " rows, X has ", X.rows());
   if (n_numeric() > 0) detail::check_predict(where, X, n_numeric(), true);
   RowMatrix jll(n, 2);
+  // The per-feature constants once, not a logarithm and a division per row and feature.
   const double log2pi = std::log(2.0 * std::numbers::pi);
+  const Eigen::Index q = n_numeric();
+  std::vector<double> half_log(static_cast<std::size_t>(2 * q)), half_inv(static_cast<std::size_t>(2 * q));
+  for (int c = 0; c < 2; ++c)
+    for (Eigen::Index j = 0; j < q; ++j) {
+      half_log[static_cast<std::size_t>(c * q + j)] = 0.5 * (log2pi + std::log(var_(c, j)));
+      half_inv[static_cast<std::size_t>(c * q + j)] = 0.5 / var_(c, j);
+    }
   for (Eigen::Index i = 0; i < n; ++i)
     for (int c = 0; c < 2; ++c) {
       double s = log_prior_[c];
-      for (Eigen::Index j = 0; j < n_numeric(); ++j) {
+      const double* k = half_log.data() + c * q;
+      const double* a = half_inv.data() + c * q;
+      const double* mu = theta_.data() + c * theta_.cols();
+      for (Eigen::Index j = 0; j < q; ++j) {
         const double v = X(i, j);
-        if (std::isnan(v)) continue;
-        const double d = v - theta_(c, j);
-        s -= 0.5 * (log2pi + std::log(var_(c, j)) + d * d / var_(c, j));
+        const double d = v - mu[j];
+        s -= std::isnan(v) ? 0.0 : k[j] + d * d * a[j];
       }
       for (Eigen::Index j = 0; j < n_categorical(); ++j) {
-        const int k = codes(i, j);
+        const int code = codes(i, j);
         const RowMatrix& lp = log_prob_[static_cast<std::size_t>(j)];
-        if (k >= 0 && k < lp.cols()) s += lp(c, k);
+        if (code >= 0 && code < lp.cols()) s += lp(c, code);
       }
       jll(i, c) = s;
     }
