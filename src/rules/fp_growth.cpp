@@ -7,7 +7,10 @@
 #include <crmine/rules/fp_growth.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <memory>
+#include <numeric>
+#include <span>
 
 namespace crmine {
 namespace {
@@ -32,6 +35,7 @@ struct FpTree {
   std::vector<std::uint32_t> gens;  // slot is in use when gens[slot] == gen
   std::uint32_t gen = 0;
   std::uint64_t mask = 0;
+  int shift = 64;
   std::vector<std::int32_t> prev_items, prev_nodes;
   std::size_t prev_len = 0;
 
@@ -58,6 +62,7 @@ struct FpTree {
       gen = 1;
     }
     mask = cap - 1;
+    shift = 64 - std::countr_zero(cap);
     prev_len = 0;
     if (prev_items.size() < static_cast<std::size_t>(items)) {
       prev_items.resize(static_cast<std::size_t>(items));
@@ -77,7 +82,9 @@ struct FpTree {
 
   std::int32_t child(std::int32_t at, std::int32_t it) {
     const std::uint64_t key = (static_cast<std::uint64_t>(at) << 32) | static_cast<std::uint32_t>(it);
-    std::uint64_t h = ((key * 0x9E3779B97F4A7C15ull) >> 20) & mask;
+    // Fibonacci hashing takes the product's top bits: middle bits would depend on only the
+    // low bits of the parent and cluster the probes.
+    std::uint64_t h = (key * 0x9E3779B97F4A7C15ull) >> shift;
     while (gens[h] == gen) {
       if (keys[h] == key) return vals[h];
       h = (h + 1) & mask;
@@ -89,9 +96,9 @@ struct FpTree {
     return node;
   }
 
-  /// Adds a path (ascending local items) with weight w. With `sorted` (paths arrive in
-  /// lexicographic order) a node past the shared prefix cannot exist yet, so no lookup is made.
-  void insert(const std::int32_t* path, std::size_t len, std::int64_t w, bool sorted = false) {
+  /// Adds a path (ascending local items) with weight w, reusing the previous insertion's nodes
+  /// for the prefix it shares (consecutive paths come from neighbouring transactions).
+  void insert(const std::int32_t* path, std::size_t len, std::int64_t w) {
     std::size_t common = 0;
     while (common < len && common < prev_len && prev_items[common] == path[common]) {
       count[static_cast<std::size_t>(prev_nodes[common])] += w;
@@ -99,7 +106,7 @@ struct FpTree {
     }
     std::int32_t at = common ? prev_nodes[common - 1] : 0;
     for (std::size_t j = common; j < len; ++j) {
-      at = sorted ? add_node(at, path[j]) : child(at, path[j]);
+      at = child(at, path[j]);
       count[static_cast<std::size_t>(at)] += w;
       prev_items[j] = path[j];
       prev_nodes[j] = at;
@@ -123,7 +130,7 @@ struct FpTree {
 struct Workspace {
   std::vector<std::unique_ptr<FpTree>> levels;
   std::vector<std::int64_t> cnt;
-  std::vector<std::int32_t> newid, path, prefix;
+  std::vector<std::int32_t> newid, path, prefix, ends;
   std::int64_t min_count = 1;
   std::int32_t max_len = 0;
   Budget* budget = nullptr;
@@ -135,7 +142,7 @@ struct Workspace {
   }
   /// Charges growth of this thread's working memory to the budget.
   void account() {
-    std::int64_t bytes = static_cast<std::int64_t>(cnt.capacity() * 8 + newid.capacity() * 4 + path.capacity() * 4);
+    std::int64_t bytes = static_cast<std::int64_t>(cnt.capacity() * 8 + (newid.capacity() + path.capacity() + ends.capacity()) * 4);
     for (const auto& l : levels) bytes += l->bytes();
     if (bytes > charged) {
       budget->charge(0, bytes - charged, kCaller);
@@ -143,6 +150,60 @@ struct Workspace {
     }
   }
 };
+
+/// Numbers the items j < y with ws.cnt[j] >= min_count consecutively (ws.newid, -1 for the
+/// others) and resets `c` over them, labelled `labels[j]`; returns how many there are.
+std::int32_t start_conditional(std::int32_t y, const std::int32_t* labels, std::size_t node_bound, FpTree& c, Workspace& ws) {
+  const auto uy = static_cast<std::size_t>(y);
+  if (ws.newid.size() < uy) ws.newid.resize(uy);
+  std::int32_t k = 0;
+  for (std::size_t j = 0; j < uy; ++j) ws.newid[j] = ws.cnt[j] >= ws.min_count ? k++ : -1;
+  if (k == 0) return 0;
+  c.reset(k, node_bound);
+  for (std::size_t j = 0; j < uy; ++j) {
+    const std::int32_t id = ws.newid[j];
+    if (id >= 0) {
+      c.label[static_cast<std::size_t>(id)] = labels[j];
+      c.support[static_cast<std::size_t>(id)] = ws.cnt[j];
+    }
+  }
+  if (ws.path.size() < static_cast<std::size_t>(k)) ws.path.resize(static_cast<std::size_t>(k));
+  return k;
+}
+
+/// The conditional tree of rank y straight from the prepared transactions that hold it
+/// (`occ`, ascending): their prefixes before y are read sequentially, where walking a global
+/// tree that does not fit in cache would miss on nearly every parent link (sparse data such as
+/// retail.dat hardly shares prefixes, so that tree saves little).
+bool build_first_level(const detail::Prepared& p, std::span<const std::int32_t> occ, std::int32_t y,
+                       const std::int32_t* identity, FpTree& c, Workspace& ws) {
+  const auto uy = static_cast<std::size_t>(y);
+  if (ws.cnt.size() < uy) ws.cnt.resize(uy);
+  std::fill(ws.cnt.begin(), ws.cnt.begin() + y, 0);
+  if (ws.ends.size() < occ.size()) ws.ends.resize(occ.size());
+  std::size_t total = 0;
+  for (std::size_t o = 0; o < occ.size(); ++o) {
+    const auto t = static_cast<std::size_t>(occ[o]);
+    const std::int32_t* b = p.items.data() + p.indptr[t];
+    const std::int32_t* e = std::lower_bound(b, p.items.data() + p.indptr[t + 1], y);
+    ws.ends[o] = static_cast<std::int32_t>(e - b);
+    const std::int64_t w = p.weight[t];
+    for (const std::int32_t* it = b; it != e; ++it) ws.cnt[static_cast<std::size_t>(*it)] += w;
+    total += static_cast<std::size_t>(e - b);
+  }
+  if (start_conditional(y, identity, total + 1, c, ws) == 0) return false;
+  for (std::size_t o = 0; o < occ.size(); ++o) {
+    const auto t = static_cast<std::size_t>(occ[o]);
+    const std::int32_t* b = p.items.data() + p.indptr[t];
+    std::size_t len = 0;
+    for (std::int32_t j = 0; j < ws.ends[o]; ++j) {
+      const std::int32_t id = ws.newid[static_cast<std::size_t>(b[j])];
+      if (id >= 0) ws.path[len++] = id;
+    }
+    if (len > 0) c.insert(ws.path.data(), len, p.weight[t]);
+  }
+  return true;
+}
 
 /// Builds the conditional tree of local item y of `t` into `c`; false when it would be empty.
 bool build_conditional(const FpTree& t, std::int32_t y, FpTree& c, Workspace& ws) {
@@ -157,19 +218,8 @@ bool build_conditional(const FpTree& t, std::int32_t y, FpTree& c, Workspace& ws
       ++total;
     }
   }
-  if (ws.newid.size() < uy) ws.newid.resize(uy);
-  std::int32_t k = 0;
-  for (std::int32_t j = 0; j < y; ++j) ws.newid[static_cast<std::size_t>(j)] = ws.cnt[static_cast<std::size_t>(j)] >= ws.min_count ? k++ : -1;
+  const std::int32_t k = start_conditional(y, t.label.data(), std::min(total, t.n_nodes()) + 1, c, ws);
   if (k == 0) return false;
-  c.reset(k, std::min(total, t.n_nodes()) + 1);
-  for (std::int32_t j = 0; j < y; ++j) {
-    const std::int32_t id = ws.newid[static_cast<std::size_t>(j)];
-    if (id >= 0) {
-      c.label[static_cast<std::size_t>(id)] = t.label[static_cast<std::size_t>(j)];
-      c.support[static_cast<std::size_t>(id)] = ws.cnt[static_cast<std::size_t>(j)];
-    }
-  }
-  if (ws.path.size() < static_cast<std::size_t>(k)) ws.path.resize(static_cast<std::size_t>(k));
   for (std::int32_t n = t.head[uy]; n >= 0; n = t.next[static_cast<std::size_t>(n)]) {
     std::size_t len = 0;
     for (std::int32_t p = t.parent[static_cast<std::size_t>(n)]; p > 0; p = t.parent[static_cast<std::size_t>(p)]) {
@@ -216,19 +266,23 @@ Itemsets fp_growth(const BasketView& baskets, const ItemsetOptions& options) {
   std::vector<Sink> sinks(static_cast<std::size_t>(n_freq));
   for (auto& s : sinks) s.bind(&budget, kCaller);
 
-  // The global tree: transactions are sorted, so the prefix fast path does nearly all the work.
-  FpTree global;
-  global.reset(n_freq, 1);
-  for (std::int32_t r = 0; r < n_freq; ++r) {
-    global.label[static_cast<std::size_t>(r)] = r;
-    global.support[static_cast<std::size_t>(r)] = prep.support[static_cast<std::size_t>(r)];
+  // Occurrence lists: the transactions holding each rank, in transaction order (counting sort).
+  if (prep.n_transactions() >= INT32_MAX)
+    detail::throw_invalid(kCaller, "baskets", "more than 2^31-2 distinct baskets");
+  std::vector<std::int64_t> occ_ptr(static_cast<std::size_t>(n_freq) + 1, 0);
+  for (const std::int32_t r : prep.items) ++occ_ptr[static_cast<std::size_t>(r) + 1];
+  for (std::size_t r = 0; r < static_cast<std::size_t>(n_freq); ++r) occ_ptr[r + 1] += occ_ptr[r];
+  std::vector<std::int32_t> occ(prep.items.size());
+  {
+    std::vector<std::int64_t> fill(occ_ptr.begin(), occ_ptr.end() - 1);
+    for (std::int64_t t = 0; t < prep.n_transactions(); ++t)
+      for (std::int64_t k = prep.indptr[static_cast<std::size_t>(t)]; k < prep.indptr[static_cast<std::size_t>(t) + 1]; ++k)
+        occ[static_cast<std::size_t>(fill[static_cast<std::size_t>(prep.items[static_cast<std::size_t>(k)])]++)] =
+            static_cast<std::int32_t>(t);
   }
-  for (std::int64_t t = 0; t < prep.n_transactions(); ++t) {
-    const auto b = static_cast<std::size_t>(prep.indptr[static_cast<std::size_t>(t)]);
-    const auto e = static_cast<std::size_t>(prep.indptr[static_cast<std::size_t>(t) + 1]);
-    global.insert(prep.items.data() + b, e - b, prep.weight[static_cast<std::size_t>(t)], /*sorted=*/true);
-  }
-  budget.charge(0, global.bytes(), kCaller);
+  std::vector<std::int32_t> identity(static_cast<std::size_t>(n_freq));
+  std::iota(identity.begin(), identity.end(), 0);
+  budget.charge(0, static_cast<std::int64_t>(occ.size() * 4 + occ_ptr.size() * 8 + identity.size() * 4), kCaller);
 
   const int threads = detail::mining_threads(options.n_threads, static_cast<std::int64_t>(prep.items.size()));
   detail::ExceptionCollector errors;
@@ -251,7 +305,10 @@ Itemsets fp_growth(const BasketView& baskets, const ItemsetOptions& options) {
         sink.emit(ws.prefix.data(), 1, prep.support[static_cast<std::size_t>(y)]);
         if (options.max_len != 1) {
           FpTree& c = ws.level(1);
-          if (build_conditional(global, y, c, ws)) mine(c, 1, ws, sink);
+          const auto b = static_cast<std::size_t>(occ_ptr[static_cast<std::size_t>(y)]);
+          const auto e = static_cast<std::size_t>(occ_ptr[static_cast<std::size_t>(y) + 1]);
+          if (build_first_level(prep, std::span<const std::int32_t>(occ).subspan(b, e - b), y, identity.data(), c, ws))
+            mine(c, 1, ws, sink);
         }
         sink.flush();
         ws.account();

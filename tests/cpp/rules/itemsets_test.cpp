@@ -116,6 +116,20 @@ TEST(FrequentItemsets, AlgorithmsAgreeOnRandomBaskets) {
   }
 }
 
+TEST(FpGrowth, WideSparseBasketsAgreeWithEclat) {
+  // Long baskets over many items, as in retail.dat: first-level trees are built from long
+  // transaction prefixes with thousands of distinct parents per item.
+  const Baskets b = random_baskets(5, 4000, 900, 40);
+  ItemsetOptions o;
+  o.min_count = 12;
+  o.n_threads = 1;
+  const Itemsets fp = frequent_itemsets(b.view(), o);
+  o.algorithm = ItemsetAlgorithm::eclat;
+  const Itemsets ec = frequent_itemsets(b.view(), o);
+  EXPECT_GT(fp.size(), 1000);
+  expect_same(fp, ec);
+}
+
 TEST(FrequentItemsets, ThreadCountDoesNotChangeTheResult) {
   const Baskets b = random_baskets(99, 2000, 60, 15);
   for (const auto algorithm : kAlgorithms) {
