@@ -188,23 +188,63 @@ IsolationForest& IsolationForest::fit(MatrixRef X) {
   return *this;
 }
 
+namespace {
+
+// Rows walk each tree in lockstep groups of kLanes: their dependent load chains overlap, and with
+// the group's rows transposed (feature-major, kLanes values per feature) every lane reads its value
+// at a compile-time distance from the others, so the whole group lives in registers.
+constexpr int kLanes = 8;
+
+/// Adds each lane's leaf path length in one tree (nodes from `tree`, byte-addressed) to acc.
+template <typename Step>
+inline void walk_group(const Step* tree, const double* leaf_path, int depth, const double* xt, double* acc) {
+  const char* base = reinterpret_cast<const char*>(tree);
+  const char* x = reinterpret_cast<const char*>(xt);
+  std::uint32_t at[kLanes];
+#pragma GCC unroll 8
+  for (int l = 0; l < kLanes; ++l) at[l] = 0;
+  for (int step = 0; step < depth; ++step) {
+#pragma GCC unroll 8
+    for (int l = 0; l < kLanes; ++l) {
+      const Step& node = *reinterpret_cast<const Step*>(base + at[l]);
+      const double v = *reinterpret_cast<const double*>(x + node.offset + l * sizeof(double));
+      at[l] = node.left + (v > node.value ? static_cast<std::uint32_t>(sizeof(Step)) : 0u);
+    }
+  }
+#pragma GCC unroll 8
+  for (int l = 0; l < kLanes; ++l) acc[l] += leaf_path[at[l] / sizeof(Step)];
+}
+
+}  // namespace
+
 void IsolationForest::compile() {
-  // Leaves become self-loops with an infinite threshold, so every row walks exactly `depth_` steps
-  // with no data-dependent branch: kLanes rows walk each tree in lockstep, their loads overlap, and
-  // no loop exit is mispredicted. Leaf path lengths move to their own array.
+  // Leaves become self-loops with an infinite threshold, so every row walks exactly its tree's
+  // depth with no data-dependent branch and no mispredicted loop exit. Leaf path lengths move to
+  // their own array (indexed from each tree's root, like the byte offsets).
+  constexpr auto kStep = static_cast<std::int64_t>(sizeof(Step));
+  if (n_features_ * kLanes * static_cast<std::int64_t>(sizeof(double)) > std::numeric_limits<std::uint32_t>::max())
+    detail::throw_invalid("IsolationForest", "n_features", "is too large to score (", n_features_, ")");
   steps_.resize(nodes_.size());
   leaf_path_.assign(nodes_.size(), 0.0);
   std::vector<int> depth(nodes_.size(), 0);
-  depth_ = 0;
-  for (std::size_t i = 0; i < nodes_.size(); ++i) {
-    const Node& node = nodes_[i];
-    if (node.feature >= 0) {
-      steps_[i] = {node.value, node.feature, node.left};
-      depth[static_cast<std::size_t>(node.left)] = depth[static_cast<std::size_t>(node.left) + 1] = depth[i] + 1;
-    } else {
-      steps_[i] = {std::numeric_limits<double>::infinity(), 0, static_cast<std::int32_t>(i)};
-      leaf_path_[i] = node.value;
-      depth_ = std::max(depth_, depth[i]);
+  tree_depth_.assign(roots_.size(), 0);
+  for (std::size_t t = 0; t < roots_.size(); ++t) {
+    const std::int64_t begin = roots_[t];
+    const std::int64_t end = t + 1 < roots_.size() ? roots_[t + 1] : static_cast<std::int64_t>(nodes_.size());
+    if ((end - begin) * kStep > std::numeric_limits<std::uint32_t>::max())
+      detail::throw_invalid("IsolationForest", "max_samples", "gives a tree too large to score (", end - begin, " nodes)");
+    for (std::int64_t i = begin; i < end; ++i) {
+      const auto u = static_cast<std::size_t>(i);
+      const Node& node = nodes_[u];
+      if (node.feature >= 0) {
+        steps_[u] = {node.value, static_cast<std::uint32_t>(node.feature * kLanes * static_cast<std::int64_t>(sizeof(double))),
+                     static_cast<std::uint32_t>((node.left - begin) * kStep)};
+        depth[static_cast<std::size_t>(node.left)] = depth[static_cast<std::size_t>(node.left) + 1] = depth[u] + 1;
+      } else {
+        steps_[u] = {std::numeric_limits<double>::infinity(), 0, static_cast<std::uint32_t>((i - begin) * kStep)};
+        leaf_path_[u] = node.value;
+        tree_depth_[t] = std::max(tree_depth_[t], depth[u]);
+      }
     }
   }
 }
@@ -214,29 +254,30 @@ Eigen::VectorXd IsolationForest::mean_path_length(MatrixRef X) const {
   detail::require_fitted(fitted_, where);
   detail::check_features(where, X, n_features_);
   Eigen::VectorXd out(X.rows());
-  const Node* steps = steps_.data();
+  const Step* steps = steps_.data();
   const double* leaf_path = leaf_path_.data();
   const double inv_trees = 1.0 / static_cast<double>(roots_.size());
-  const int depth = depth_;
+  const Eigen::Index d = X.cols();
+  const auto n_trees = roots_.size();
   detail::for_each_block(X.rows(), kScoreBlock, options_.n_threads, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
-    constexpr int kLanes = 8;
-    double acc[kScoreBlock] = {};
-    for (const std::int64_t root : roots_) {
-      for (Eigen::Index i0 = b; i0 < e; i0 += kLanes) {
-        const int lanes = static_cast<int>(std::min<Eigen::Index>(kLanes, e - i0));
-        const double* x[kLanes];
-        std::int32_t at[kLanes];
-        for (int l = 0; l < kLanes; ++l) {
-          x[l] = X.row(i0 + std::min(l, lanes - 1)).data();
-          at[l] = static_cast<std::int32_t>(root);
-        }
-        for (int step = 0; step < depth; ++step)
-          for (int l = 0; l < kLanes; ++l) {
-            const Node& node = steps[at[l]];
-            at[l] = node.left + (x[l][node.feature] > node.value ? 1 : 0);
-          }
-        for (int l = 0; l < lanes; ++l) acc[i0 - b + l] += leaf_path[at[l]];
-      }
+    // The block transposed group by group: [group][feature][lane], the last group zero-padded.
+    const Eigen::Index groups = (e - b + kLanes - 1) / kLanes;
+    thread_local std::vector<double> xt;
+    xt.assign(static_cast<std::size_t>(groups * d * kLanes), 0.0);
+    for (Eigen::Index i = b; i < e; ++i) {
+      const Eigen::Index g = (i - b) / kLanes, l = (i - b) % kLanes;
+      double* dst = xt.data() + g * d * kLanes + l;
+      const double* row = X.row(i).data();
+      for (Eigen::Index f = 0; f < d; ++f) dst[f * kLanes] = row[f];
+    }
+    alignas(64) double acc[kScoreBlock + kLanes] = {};
+    // Tree-major over the block: each tree's nodes stay in L1 while all groups walk it, and every
+    // row adds its trees' path lengths in tree order, so the sum does not depend on blocks or threads.
+    for (std::size_t t = 0; t < n_trees; ++t) {
+      const auto root = static_cast<std::size_t>(roots_[t]);
+      const int depth = tree_depth_[t];
+      for (Eigen::Index g = 0; g < groups; ++g)
+        walk_group(steps + root, leaf_path + root, depth, xt.data() + g * d * kLanes, acc + g * kLanes);
     }
     for (Eigen::Index i = b; i < e; ++i) out[i] = acc[i - b] * inv_trees;
   });

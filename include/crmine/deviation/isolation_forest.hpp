@@ -58,13 +58,21 @@ class IsolationForest final : public Detector {
   };
 
  private:
+  /// The scoring form of a node, addressed in bytes so the walk needs no index arithmetic: `offset`
+  /// is the feature's byte position in a lane group of the transposed row block, `left` the left
+  /// child's byte position from the tree's root; a leaf loops to itself with value +inf.
+  struct Step {
+    double value;
+    std::uint32_t offset;
+    std::uint32_t left;
+  };
   void compile();
 
   IsolationForestOptions options_;
   std::vector<Node> nodes_;          // the saved form: leaves have feature -1 and their path length
-  std::vector<Node> steps_;          // derived scoring form: leaves loop to themselves
+  std::vector<Step> steps_;          // derived scoring form
   std::vector<double> leaf_path_;    // derived: path length of each leaf (0 elsewhere)
-  int depth_ = 0;                    // derived: deepest leaf
+  std::vector<int> tree_depth_;      // derived: deepest leaf of each tree (steps every row walks)
   std::vector<std::int64_t> roots_;  // index of each tree's root in nodes_
   std::int64_t max_samples_used_ = 0;
   Eigen::Index n_features_ = 0;

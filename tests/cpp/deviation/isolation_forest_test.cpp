@@ -66,6 +66,25 @@ TEST(IsolationForest, SameSeedSameForestAtAnyThreadCount) {
   EXPECT_FALSE(one.score_samples(p.X) == other.score_samples(p.X));
 }
 
+TEST(IsolationForest, ScoreOfARowDoesNotDependOnTheRowsScoredWithIt) {
+  // Rows are scored in lane groups of a transposed block, the last group padded: any subset, in
+  // any order, must get bitwise the scores the whole matrix gets; deep trees (max_samples 2000,
+  // depth 11) and shallow ones alike.
+  const auto p = make_planted(2100, 7, 21, 8);
+  for (std::int64_t max_samples : {0, 2000}) {
+    IsolationForestOptions o;
+    o.max_samples = max_samples;
+    o.n_estimators = 30;
+    IsolationForest m(o);
+    m.fit(p.X);
+    const Eigen::VectorXd all = m.score_samples(p.X);
+    for (Eigen::Index i : {0, 5, 777, 2099}) EXPECT_EQ(m.score_samples(p.X.row(i))[0], all[i]) << i;
+    const RowMatrix reversed = p.X.colwise().reverse();
+    const Eigen::VectorXd back = m.score_samples(reversed.topRows(13));
+    for (Eigen::Index i = 0; i < 13; ++i) EXPECT_EQ(back[i], all[p.X.rows() - 1 - i]) << i;
+  }
+}
+
 TEST(IsolationForest, ConstantFeaturesAreNeverSplitOn) {
   auto p = make_planted(1000, 3, 10, 4);
   RowMatrix X(p.X.rows(), 4);
