@@ -29,6 +29,14 @@ void bind_transaction_model(py::module_& m, const char* name) {
       .def_static("from_bytes", &from_bytes<Model>, py::arg("data"));
 }
 
+template <typename Model>
+void bind_covariate_model(py::module_& m, const char* name) {
+  py::class_<Model, CovariateTransactionModel>(m, name)
+      .def(py::init<ClvFitOptions>(), py::arg("options") = ClvFitOptions{})
+      .def("to_bytes", &to_bytes<Model>, "The model in crmine's versioned binary format")
+      .def_static("from_bytes", &from_bytes<Model>, py::arg("data"));
+}
+
 }  // namespace
 
 void bind_clv(py::module_& m) {
@@ -156,11 +164,10 @@ void bind_clv(py::module_& m) {
       .def_property_readonly("param_names", &GammaGamma::param_names)
       .def_property_readonly("is_fitted", &GammaGamma::is_fitted);
 
-  py::class_<ParetoNBDCovariates>(m, "ParetoNBDCovariates")
-      .def(py::init<ClvFitOptions>(), py::arg("options") = ClvFitOptions{})
+  py::class_<CovariateTransactionModel>(m, "CovariateTransactionModel")
       .def(
           "fit",
-          [](ParetoNBDCovariates& self, py::object x, py::object tx, py::object T, py::object w, MatrixRef zt,
+          [](CovariateTransactionModel& self, py::object x, py::object tx, py::object T, py::object w, MatrixRef zt,
              MatrixRef zl) {
             const ClvData d = customers_of(x, tx, T, w);
             py::gil_scoped_release release;
@@ -170,8 +177,8 @@ void bind_clv(py::module_& m) {
           py::arg("z_life"))
       .def(
           "log_likelihood",
-          [](const ParetoNBDCovariates& self, py::object x, py::object tx, py::object T, py::object w, MatrixRef zt,
-             MatrixRef zl) {
+          [](const CovariateTransactionModel& self, py::object x, py::object tx, py::object T, py::object w,
+             MatrixRef zt, MatrixRef zl) {
             const ClvData d = customers_of(x, tx, T, w);
             Eigen::VectorXd grad;
             double ll = 0.0;
@@ -182,29 +189,65 @@ void bind_clv(py::module_& m) {
             return py::make_tuple(ll, grad);
           })
       .def("conditional_probability_alive",
-           [](const ParetoNBDCovariates& self, py::object x, py::object tx, py::object T, MatrixRef zt, MatrixRef zl) {
-             const ClvData d = customers_of(x, tx, T, py::none());
-             py::gil_scoped_release release;
-             return self.conditional_probability_alive(d, zt, zl);
-           })
-      .def("conditional_expected_number_of_purchases_up_to_time",
-           [](const ParetoNBDCovariates& self, double t, py::object x, py::object tx, py::object T, MatrixRef zt,
+           [](const CovariateTransactionModel& self, py::object x, py::object tx, py::object T, MatrixRef zt,
               MatrixRef zl) {
              const ClvData d = customers_of(x, tx, T, py::none());
-             py::gil_scoped_release release;
-             return self.conditional_expected_number_of_purchases_up_to_time(t, d, zt, zl);
+             std::vector<double> out;
+             {
+               py::gil_scoped_release release;
+               out = self.conditional_probability_alive(d, zt, zl);
+             }
+             return to_numpy(std::move(out));
            })
-      .def("expected_number_of_purchases_up_to_time", &ParetoNBDCovariates::expected_number_of_purchases_up_to_time,
-           Release())
-      .def("to_bytes", &to_bytes<ParetoNBDCovariates>, "The model in crmine's versioned binary format")
-      .def_static("from_bytes", &from_bytes<ParetoNBDCovariates>, py::arg("data"))
-      .def("set_params", &ParetoNBDCovariates::set_params)
-      .def_property_readonly("params", &ParetoNBDCovariates::params)
-      .def_property_readonly("standard_errors", &ParetoNBDCovariates::standard_errors)
-      .def_property_readonly("report", &ParetoNBDCovariates::report)
-      .def_property_readonly("options", &ParetoNBDCovariates::options)
-      .def_property_readonly("n_trans", &ParetoNBDCovariates::n_trans)
-      .def_property_readonly("n_life", &ParetoNBDCovariates::n_life);
+      .def("conditional_expected_number_of_purchases_up_to_time",
+           [](const CovariateTransactionModel& self, double t, py::object x, py::object tx, py::object T,
+              MatrixRef zt, MatrixRef zl) {
+             const ClvData d = customers_of(x, tx, T, py::none());
+             std::vector<double> out;
+             {
+               py::gil_scoped_release release;
+               out = self.conditional_expected_number_of_purchases_up_to_time(t, d, zt, zl);
+             }
+             return to_numpy(std::move(out));
+           })
+      .def("expected_number_of_purchases_up_to_time",
+           [](const CovariateTransactionModel& self, double t, MatrixRef zt, MatrixRef zl) {
+             std::vector<double> out;
+             {
+               py::gil_scoped_release release;
+               out = self.expected_number_of_purchases_up_to_time(t, zt, zl);
+             }
+             return to_numpy(std::move(out));
+           })
+      .def("set_params", &CovariateTransactionModel::set_params)
+      .def_property_readonly("params", &CovariateTransactionModel::params)
+      .def_property_readonly("standard_errors", &CovariateTransactionModel::standard_errors)
+      .def_property_readonly("report", &CovariateTransactionModel::report)
+      .def_property_readonly("options", &CovariateTransactionModel::options)
+      .def_property_readonly("param_names", &CovariateTransactionModel::param_names)
+      .def_property_readonly("n_trans", &CovariateTransactionModel::n_trans)
+      .def_property_readonly("n_life", &CovariateTransactionModel::n_life);
+
+  bind_covariate_model<ParetoNBDCovariates>(m, "ParetoNBDCovariates");
+  bind_covariate_model<BetaGeoCovariates>(m, "BetaGeoCovariates");
+
+  m.def(
+      "customer_lifetime_value_covariates",
+      [](const CovariateTransactionModel& model, py::object x, py::object tx, py::object T, MatrixRef zt,
+         MatrixRef zl, py::object spend, int n_periods, double period_length, double discount_rate, double margin) {
+        const ClvData d = customers_of(x, tx, T, py::none());
+        const auto s = span_of<double>(spend, "monetary_value");
+        const ClvOptions o{n_periods, period_length, discount_rate, margin};
+        std::vector<double> out;
+        {
+          py::gil_scoped_release release;
+          out = customer_lifetime_value(model, d, zt, zl, s, o);
+        }
+        return to_numpy(std::move(out));
+      },
+      py::arg("model"), py::arg("frequency"), py::arg("recency"), py::arg("T"), py::arg("z_trans"), py::arg("z_life"),
+      py::arg("monetary_value"), py::arg("n_periods"), py::arg("period_length"), py::arg("discount_rate"),
+      py::arg("margin"));
 
   m.def(
       "customer_lifetime_value",
@@ -251,8 +294,8 @@ void bind_clv(py::module_& m) {
   m.def(
       "expected_cumulative_transactions",
       [](const TransactionModel& model, py::object customer, py::object time, std::int64_t ticks_per_day,
-         py::object amount, double unit_days, int period_days, py::object end_day) {
-        const TransactionLog log = make_log(customer, time, ticks_per_day, amount, py::none(), py::none());
+         py::object amount, py::object order, double unit_days, int period_days, py::object end_day) {
+        const TransactionLog log = make_log(customer, time, ticks_per_day, amount, order, py::none());
         TrackingOptions o;
         o.unit_days = unit_days;
         o.period_days = period_days;
@@ -269,7 +312,7 @@ void bind_clv(py::module_& m) {
         return out;
       },
       py::arg("model"), py::arg("customer"), py::arg("time"), py::arg("ticks_per_day"), py::arg("amount"),
-      py::arg("unit_days"), py::arg("period_days"), py::arg("end_day"));
+      py::arg("order"), py::arg("unit_days"), py::arg("period_days"), py::arg("end_day"));
 
   py::class_<ClvSummary>(m, "ClvSummary")
       .def_property_readonly("customer", [](ClvSummary& s) { return to_numpy(std::move(s.customer)); })

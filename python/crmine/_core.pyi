@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AUTO_CONTAMINATION', 'AffinityGraph', 'BetaGeo', 'BetaGeoBetaBinom', 'CalibrationTable', 'CampaignAssignment', 'CampaignOptimizerOptions', 'ChurnOptions', 'ClvFitOptions', 'ClvFitReport', 'ClvSummary', 'ConfusionMatrix', 'CovarianceType', 'CustomerSummary', 'DecisionTreeClassifier', 'DecisionTreeOptions', 'DecisionTreeRegressor', 'DecisionTreeRegressorOptions', 'FeatureScaler', 'FitReport', 'GammaGamma', 'GaussianMixture', 'GaussianMixtureOptions', 'GradientBoostingClassifier', 'GradientBoostingOptions', 'HBOS', 'HBOSOptions', 'HistoryBaselines', 'HistoryOptions', 'IsolationForest', 'IsolationForestOptions', 'KMeans', 'KMeansAlgorithm', 'KMeansInit', 'KMeansOptions', 'KModes', 'KPrototypes', 'KPrototypesInit', 'KPrototypesOptions', 'KSweepOptions', 'KSweepResult', 'KSweepRow', 'LiftTable', 'LinearRegression', 'LinearRegressionOptions', 'LocalOutlierFactor', 'LocalOutlierFactorOptions', 'LogisticRegression', 'LogisticRegressionOptions', 'LookAlike', 'LookAlikeOptions', 'LookAlikeScores', 'MLPActivation', 'MLPClassifier', 'MLPNetwork', 'MLPOptions', 'MLPRegressor', 'Mahalanobis', 'MahalanobisOptions', 'MiniBatchKMeans', 'MiniBatchKMeansOptions', 'MixtureInit', 'ModifiedBetaGeo', 'NaiveBayes', 'NaiveBayesOptions', 'NeighborAlgorithm', 'ParetoNBD', 'ParetoNBDCovariates', 'ProfileOptions', 'ProfitCurve', 'Recommender', 'RfmOptions', 'RobustZ', 'RobustZAggregate', 'RobustZOptions', 'Rules', 'ScaleMethod', 'ScalerOptions', 'SegmentProfile', 'SegmentRule', 'TransactionModel', 'TreatmentChoiceOptions', 'TreeCriterion', 'TreeNode', 'UpliftCriterion', 'UpliftForest', 'UpliftForestOptions', 'UpliftNode', 'UpliftTree', 'UpliftTreeOptions', 'all_subsets_r2', 'brier_score', 'calibration_holdout_table', 'calibration_table', 'calinski_harabasz_score', 'campaign_candidates', 'chi2_quantile', 'choose_treatment', 'churn_alerts', 'clv_summary', 'cohort_retention', 'confusion_matrix', 'contribution', 'cross_sell_scores', 'csat', 'customer_lifetime_value', 'davies_bouldin_score', 'default_segment_map', 'expected_cumulative_transactions', 'history_baselines', 'k_sweep', 'key_drivers', 'lift_table', 'log_loss', 'merge_summaries', 'nearest_neighbors', 'nps', 'optimize_campaign', 'perfect_qini_curve', 'perfect_uplift_curve', 'pr_auc', 'precision_at_k', 'profit_curve', 'qini_auc_score', 'qini_curve', 'rank_by_score', 'recall_at_k', 'rfm', 'roc_auc', 'rules_affinity_graph', 'rules_association_rules', 'rules_encode_baskets', 'rules_frequent_itemsets', 'rules_make_baskets', 'rules_sequential_patterns', 'segment_profiles', 'silhouette_samples', 'silhouette_score', 'spend_trend', 'stratified_kfold', 'stratified_split', 'summarize', 'summary_from_arrays', 'uplift_at_k', 'uplift_auc_score', 'uplift_curve', 'validate_campaign']
+__all__: list[str] = ['AUTO_CONTAMINATION', 'AffinityGraph', 'BetaGeo', 'BetaGeoBetaBinom', 'BetaGeoCovariates', 'CalibrationTable', 'CampaignAssignment', 'CampaignOptimizerOptions', 'ChurnOptions', 'ClvFitOptions', 'ClvFitReport', 'ClvSummary', 'ConfusionMatrix', 'CovarianceType', 'CovariateTransactionModel', 'CustomerSummary', 'DecisionTreeClassifier', 'DecisionTreeOptions', 'DecisionTreeRegressor', 'DecisionTreeRegressorOptions', 'FeatureScaler', 'FitReport', 'GammaGamma', 'GaussianMixture', 'GaussianMixtureOptions', 'GradientBoostingClassifier', 'GradientBoostingOptions', 'HBOS', 'HBOSOptions', 'HistoryBaselines', 'HistoryOptions', 'IsolationForest', 'IsolationForestOptions', 'KMeans', 'KMeansAlgorithm', 'KMeansInit', 'KMeansOptions', 'KModes', 'KPrototypes', 'KPrototypesInit', 'KPrototypesOptions', 'KSweepOptions', 'KSweepResult', 'KSweepRow', 'LiftTable', 'LinearRegression', 'LinearRegressionOptions', 'LocalOutlierFactor', 'LocalOutlierFactorOptions', 'LogisticRegression', 'LogisticRegressionOptions', 'LookAlike', 'LookAlikeOptions', 'LookAlikeScores', 'MLPActivation', 'MLPClassifier', 'MLPNetwork', 'MLPOptions', 'MLPRegressor', 'Mahalanobis', 'MahalanobisOptions', 'MiniBatchKMeans', 'MiniBatchKMeansOptions', 'MixtureInit', 'ModifiedBetaGeo', 'NaiveBayes', 'NaiveBayesOptions', 'NeighborAlgorithm', 'ParetoNBD', 'ParetoNBDCovariates', 'ProfileOptions', 'ProfitCurve', 'Recommender', 'RfmOptions', 'RobustZ', 'RobustZAggregate', 'RobustZOptions', 'Rules', 'ScaleMethod', 'ScalerOptions', 'SegmentProfile', 'SegmentRule', 'TransactionModel', 'TreatmentChoiceOptions', 'TreeCriterion', 'TreeNode', 'UpliftCriterion', 'UpliftForest', 'UpliftForestOptions', 'UpliftNode', 'UpliftTree', 'UpliftTreeOptions', 'all_subsets_r2', 'brier_score', 'calibration_holdout_table', 'calibration_table', 'calinski_harabasz_score', 'campaign_candidates', 'chi2_quantile', 'choose_treatment', 'churn_alerts', 'clv_summary', 'cohort_retention', 'confusion_matrix', 'contribution', 'cross_sell_scores', 'csat', 'customer_lifetime_value', 'customer_lifetime_value_covariates', 'davies_bouldin_score', 'default_segment_map', 'expected_cumulative_transactions', 'history_baselines', 'k_sweep', 'key_drivers', 'lift_table', 'log_loss', 'merge_summaries', 'nearest_neighbors', 'nps', 'optimize_campaign', 'perfect_qini_curve', 'perfect_uplift_curve', 'pr_auc', 'precision_at_k', 'profit_curve', 'qini_auc_score', 'qini_curve', 'rank_by_score', 'recall_at_k', 'rfm', 'roc_auc', 'rules_affinity_graph', 'rules_association_rules', 'rules_encode_baskets', 'rules_frequent_itemsets', 'rules_make_baskets', 'rules_sequential_patterns', 'segment_profiles', 'silhouette_samples', 'silhouette_score', 'spend_trend', 'stratified_kfold', 'stratified_split', 'summarize', 'summary_from_arrays', 'uplift_at_k', 'uplift_auc_score', 'uplift_curve', 'validate_campaign']
 class CustomerSummary:
     NO_DAY: typing.ClassVar[int] = -2147483648
     def __len__(self) -> int:
@@ -333,6 +333,16 @@ class ParetoNBD(TransactionModel):
         """
         The model in crmine's versioned binary format
         """
+class BetaGeoCovariates(CovariateTransactionModel):
+    @staticmethod
+    def from_bytes(data: bytes) -> BetaGeoCovariates:
+        ...
+    def __init__(self, options: ClvFitOptions = ...) -> None:
+        ...
+    def to_bytes(self) -> bytes:
+        """
+        The model in crmine's versioned binary format
+        """
 class BetaGeoBetaBinom(TransactionModel):
     @staticmethod
     def from_bytes(data: bytes) -> BetaGeoBetaBinom:
@@ -379,46 +389,16 @@ class GammaGamma:
     @property
     def standard_errors(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
         ...
-class ParetoNBDCovariates:
+class ParetoNBDCovariates(CovariateTransactionModel):
     @staticmethod
     def from_bytes(data: bytes) -> ParetoNBDCovariates:
         ...
     def __init__(self, options: ClvFitOptions = ...) -> None:
         ...
-    def conditional_expected_number_of_purchases_up_to_time(self, arg0: typing.SupportsFloat | typing.SupportsIndex, arg1: typing.Any, arg2: typing.Any, arg3: typing.Any, arg4: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], arg5: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> list[float]:
-        ...
-    def conditional_probability_alive(self, arg0: typing.Any, arg1: typing.Any, arg2: typing.Any, arg3: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], arg4: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> list[float]:
-        ...
-    def expected_number_of_purchases_up_to_time(self, arg0: typing.SupportsFloat | typing.SupportsIndex, arg1: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], arg2: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> list[float]:
-        ...
-    def fit(self, frequency: typing.Any, recency: typing.Any, T: typing.Any, weights: typing.Any, z_trans: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], z_life: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> None:
-        ...
-    def log_likelihood(self, arg0: typing.Any, arg1: typing.Any, arg2: typing.Any, arg3: typing.Any, arg4: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], arg5: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> tuple[float, typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]]:
-        ...
-    def set_params(self, arg0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], arg1: typing.SupportsInt | typing.SupportsIndex, arg2: typing.SupportsInt | typing.SupportsIndex) -> None:
-        ...
     def to_bytes(self) -> bytes:
         """
         The model in crmine's versioned binary format
         """
-    @property
-    def n_life(self) -> int:
-        ...
-    @property
-    def n_trans(self) -> int:
-        ...
-    @property
-    def options(self) -> ClvFitOptions:
-        ...
-    @property
-    def params(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
-        ...
-    @property
-    def report(self) -> ClvFitReport:
-        ...
-    @property
-    def standard_errors(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
-        ...
 class ClvSummary:
     def columns(self) -> dict:
         ...
@@ -2019,6 +1999,40 @@ class MLPRegressor:
     @property
     def options(self) -> MLPOptions:
         ...
+class CovariateTransactionModel:
+    def conditional_expected_number_of_purchases_up_to_time(self, arg0: typing.SupportsFloat | typing.SupportsIndex, arg1: typing.Any, arg2: typing.Any, arg3: typing.Any, arg4: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], arg5: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    def conditional_probability_alive(self, arg0: typing.Any, arg1: typing.Any, arg2: typing.Any, arg3: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], arg4: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    def expected_number_of_purchases_up_to_time(self, arg0: typing.SupportsFloat | typing.SupportsIndex, arg1: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], arg2: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    def fit(self, frequency: typing.Any, recency: typing.Any, T: typing.Any, weights: typing.Any, z_trans: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], z_life: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> None:
+        ...
+    def log_likelihood(self, arg0: typing.Any, arg1: typing.Any, arg2: typing.Any, arg3: typing.Any, arg4: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], arg5: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> tuple[float, typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]]:
+        ...
+    def set_params(self, arg0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], arg1: typing.SupportsInt | typing.SupportsIndex, arg2: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def n_life(self) -> int:
+        ...
+    @property
+    def n_trans(self) -> int:
+        ...
+    @property
+    def options(self) -> ClvFitOptions:
+        ...
+    @property
+    def param_names(self) -> list[str]:
+        ...
+    @property
+    def params(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
+        ...
+    @property
+    def report(self) -> ClvFitReport:
+        ...
+    @property
+    def standard_errors(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
+        ...
 class ConfusionMatrix:
     @property
     def fn(self) -> float:
@@ -3100,11 +3114,13 @@ def csat(ratings: typing.Any, group: typing.Any, n_groups: typing.SupportsInt | 
     ...
 def customer_lifetime_value(model: TransactionModel, frequency: typing.Any, recency: typing.Any, T: typing.Any, monetary_value: typing.Any, n_periods: typing.SupportsInt | typing.SupportsIndex, period_length: typing.SupportsFloat | typing.SupportsIndex, discount_rate: typing.SupportsFloat | typing.SupportsIndex, margin: typing.SupportsFloat | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
     ...
+def customer_lifetime_value_covariates(model: CovariateTransactionModel, frequency: typing.Any, recency: typing.Any, T: typing.Any, z_trans: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], z_life: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], monetary_value: typing.Any, n_periods: typing.SupportsInt | typing.SupportsIndex, period_length: typing.SupportsFloat | typing.SupportsIndex, discount_rate: typing.SupportsFloat | typing.SupportsIndex, margin: typing.SupportsFloat | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+    ...
 def davies_bouldin_score(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], labels: typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m, 1]"]) -> float:
     ...
 def default_segment_map() -> list[SegmentRule]:
     ...
-def expected_cumulative_transactions(model: TransactionModel, customer: typing.Any, time: typing.Any, ticks_per_day: typing.SupportsInt | typing.SupportsIndex, amount: typing.Any, unit_days: typing.SupportsFloat | typing.SupportsIndex, period_days: typing.SupportsInt | typing.SupportsIndex, end_day: typing.Any) -> dict:
+def expected_cumulative_transactions(model: TransactionModel, customer: typing.Any, time: typing.Any, ticks_per_day: typing.SupportsInt | typing.SupportsIndex, amount: typing.Any, order: typing.Any, unit_days: typing.SupportsFloat | typing.SupportsIndex, period_days: typing.SupportsInt | typing.SupportsIndex, end_day: typing.Any) -> dict:
     ...
 def history_baselines(customer: typing.Any, time: typing.Any, ticks_per_day: typing.SupportsInt | typing.SupportsIndex, amount: typing.Any, options: HistoryOptions) -> HistoryBaselines:
     ...

@@ -25,7 +25,8 @@ from . import _core
 from .exceptions import NotFittedError
 from .transactions import TransactionLog, as_log
 
-__all__ = ["summary", "BetaGeo", "ModifiedBetaGeo", "ParetoNBD", "ParetoNBDCovariates", "BetaGeoBetaBinom", "GammaGamma",
+__all__ = ["summary", "BetaGeo", "ModifiedBetaGeo", "ParetoNBD", "ParetoNBDCovariates", "BetaGeoCovariates",
+           "BetaGeoBetaBinom", "GammaGamma",
            "calibration_holdout_table", "expected_cumulative_transactions", "plot_calibration_holdout",
            "plot_tracking", "ConvergenceWarning"]
 
@@ -333,17 +334,10 @@ class BetaGeoBetaBinom(_TransactionModel):
     _param_names = ("alpha", "beta", "gamma", "delta")
 
 
-class ParetoNBDCovariates(_Model):
-    """Pareto/NBD with static customer covariates, as CLVTools parameterises them.
-
-    alpha_i = alpha * exp(-z_trans_i . gamma_trans) and beta_i = beta * exp(-z_life_i . gamma_life):
-    a positive ``trans_`` coefficient raises the purchase rate, a positive ``life_`` coefficient
-    raises the dropout rate. ``params_`` holds r, alpha, s, beta, then ``trans_<column>`` and
-    ``life_<column>``. Predictions need the same covariate columns.
-    """
-
-    _core_class = _core.ParetoNBDCovariates
-    _param_names = ("r", "alpha", "s", "beta")
+class _CovariateModel(_Model):
+    """Static covariates as CLVTools parameterises them (see the subclasses for which parameter
+    each group scales). ``params_`` holds the four base parameters, then ``trans_<column>`` and
+    ``life_<column>``. Predictions need the same covariate columns."""
 
     @staticmethod
     def _matrix(z: Any, n: int, name: str) -> tuple[np.ndarray, list[str]]:
@@ -358,7 +352,8 @@ class ParetoNBDCovariates(_Model):
         return np.ascontiguousarray(arr), names or [str(k) for k in range(arr.shape[1])]
 
     def fit(self, frequency: Any, recency: Any, T: Any, *, z_trans: Any = None, z_life: Any = None,
-            weights: Any = None) -> "ParetoNBDCovariates":
+            weights: Any = None) -> "_CovariateModel":
+        """Fits by maximum likelihood; ``z_trans`` / ``z_life``: n x k covariates (arrays or DataFrames)."""
         x = _column(frequency, "frequency")
         zt, trans_names = self._matrix(z_trans, len(x), "z_trans")
         zl, life_names = self._matrix(z_life, len(x), "z_life")
@@ -376,20 +371,33 @@ class ParetoNBDCovariates(_Model):
 
     def conditional_probability_alive(self, frequency: Any, recency: Any, T: Any, *, z_trans: Any = None,
                                       z_life: Any = None) -> Any:
+        """P(alive at the end of calibration | frequency, recency, T, covariates)."""
         x = _column(frequency, "frequency")
-        out = np.asarray(self._fitted().conditional_probability_alive(
-            x, _column(recency, "recency"), _column(T, "T"), *self._z(z_trans, z_life, len(x))))
+        out = self._fitted().conditional_probability_alive(x, _column(recency, "recency"), _column(T, "T"),
+                                                           *self._z(z_trans, z_life, len(x)))
         return _like(out, frequency)
 
     def conditional_expected_number_of_purchases_up_to_time(self, t: float, frequency: Any, recency: Any, T: Any, *,
                                                             z_trans: Any = None, z_life: Any = None) -> Any:
+        """Expected purchases in the next ``t`` time units, per customer, at its covariates."""
         x = _column(frequency, "frequency")
-        out = np.asarray(self._fitted().conditional_expected_number_of_purchases_up_to_time(
-            float(t), x, _column(recency, "recency"), _column(T, "T"), *self._z(z_trans, z_life, len(x))))
+        out = self._fitted().conditional_expected_number_of_purchases_up_to_time(
+            float(t), x, _column(recency, "recency"), _column(T, "T"), *self._z(z_trans, z_life, len(x)))
         return _like(out, frequency)
+
+    predict = conditional_expected_number_of_purchases_up_to_time
+
+    def expected_number_of_purchases_up_to_time(self, t: float, *, z_trans: Any = None, z_life: Any = None) -> np.ndarray:
+        """Expected purchases in (0, t] of a newly acquired customer with these covariates (one per row)."""
+        model = self._fitted()
+        n = max(len(np.asarray(z)) if z is not None else 0 for z in (z_trans, z_life))
+        if n == 0:
+            n = 1  # no covariates at all: the population's new customer
+        return np.asarray(model.expected_number_of_purchases_up_to_time(float(t), *self._z(z_trans, z_life, n)))
 
     def log_likelihood(self, frequency: Any, recency: Any, T: Any, *, z_trans: Any = None, z_life: Any = None,
                        weights: Any = None) -> tuple[float, np.ndarray]:
+        """Total log-likelihood at the current parameters and its gradient in the parameters."""
         x = _column(frequency, "frequency")
         return self._fitted().log_likelihood(x, _column(recency, "recency"), _column(T, "T"),
                                              None if weights is None else _column(weights, "weights"),
@@ -405,6 +413,33 @@ class ParetoNBDCovariates(_Model):
         state = super().__getstate__()
         state["_names"] = getattr(self, "_names", None)
         return state
+
+
+class ParetoNBDCovariates(_CovariateModel):
+    """Pareto/NBD with static customer covariates, as CLVTools parameterises them.
+
+    alpha_i = alpha * exp(-z_trans_i . gamma_trans) and beta_i = beta * exp(-z_life_i . gamma_life):
+    a positive ``trans_`` coefficient raises the purchase rate, a positive ``life_`` coefficient
+    raises the dropout rate. ``params_`` holds r, alpha, s, beta, then ``trans_<column>`` and
+    ``life_<column>``. Predictions need the same covariate columns.
+    """
+
+    _core_class = _core.ParetoNBDCovariates
+    _param_names = ("r", "alpha", "s", "beta")
+
+
+class BetaGeoCovariates(_CovariateModel):
+    """BG/NBD with static customer covariates, as CLVTools parameterises them.
+
+    alpha_i = alpha * exp(-z_trans_i . gamma_trans) (a positive ``trans_`` coefficient raises the
+    purchase rate), a_i = a * exp(z_life_i . gamma_life) and b_i = b * exp(z_life_i . gamma_life)
+    (a ``life_`` coefficient keeps the mean dropout probability a / (a + b) and changes its
+    spread across customers). ``params_`` holds r, alpha, a, b, then ``trans_<column>`` and
+    ``life_<column>``. Without covariates it is ``BetaGeo``.
+    """
+
+    _core_class = _core.BetaGeoCovariates
+    _param_names = ("r", "alpha", "a", "b")
 
 
 class GammaGamma(_Model):
@@ -434,24 +469,33 @@ class GammaGamma(_Model):
                                                                  _column(monetary_value, "monetary_value"))
         return _like(out, frequency)
 
-    def customer_lifetime_value(self, transaction_prediction_model: _TransactionModel, frequency: Any, recency: Any,
+    def customer_lifetime_value(self, transaction_prediction_model: _Model, frequency: Any, recency: Any,
                                 T: Any, monetary_value: Any, time: int = 12, discount_rate: float = 0.01,
-                                freq: str = "D", margin: float = 1.0) -> Any:
+                                freq: str = "D", margin: float = 1.0, *, z_trans: Any = None,
+                                z_life: Any = None) -> Any:
         """Discounted value over ``time`` months, as lifetimes computes it.
 
         ``freq`` is the time unit of the transaction model ('D', 'W', 'M', 'H'); a month is 30
         days, 4.345 weeks or 720 hours. Month i's expected purchases times the expected spend
-        are divided by (1 + discount_rate)^i and multiplied by ``margin``.
+        are divided by (1 + discount_rate)^i and multiplied by ``margin``. For a covariate model
+        (``BetaGeoCovariates``, ``ParetoNBDCovariates``) pass the customers' ``z_trans`` / ``z_life``.
         """
         if freq not in _PERIODS_PER_MONTH:
             raise ValueError(f"freq: must be one of {sorted(_PERIODS_PER_MONTH)}, got {freq!r}")
         if not isinstance(time, (int, np.integer)) or time < 1:
             raise ValueError(f"time: must be a whole number of months >= 1, got {time!r}")
-        spend = np.asarray(self.conditional_expected_average_profit(frequency, monetary_value), dtype=np.float64)
-        out = _core.customer_lifetime_value(transaction_prediction_model._fitted(), _column(frequency, "frequency"),
-                                            _column(recency, "recency"), _column(T, "T"),
-                                            np.ascontiguousarray(spend.reshape(-1)), int(time),
-                                            _PERIODS_PER_MONTH[freq], float(discount_rate), float(margin))
+        spend = np.ascontiguousarray(np.asarray(self.conditional_expected_average_profit(frequency, monetary_value),
+                                                dtype=np.float64).reshape(-1))
+        model = transaction_prediction_model
+        x, tx, t_cal = _column(frequency, "frequency"), _column(recency, "recency"), _column(T, "T")
+        horizon = (int(time), _PERIODS_PER_MONTH[freq], float(discount_rate), float(margin))
+        if isinstance(model, _CovariateModel):
+            out = _core.customer_lifetime_value_covariates(model._fitted(), x, tx, t_cal,
+                                                           *model._z(z_trans, z_life, len(x)), spend, *horizon)
+        else:
+            if z_trans is not None or z_life is not None:
+                raise ValueError("z_trans: covariates need a covariate model (BetaGeoCovariates, ParetoNBDCovariates)")
+            out = _core.customer_lifetime_value(model._fitted(), x, tx, t_cal, spend, *horizon)
         return _like(out, frequency)
 
 
@@ -486,16 +530,17 @@ _PERIOD_DAYS = {"D": 1, "W": 7}
 
 
 def expected_cumulative_transactions(model: _TransactionModel, data: Any, *, customer: str | None = None,
-                                     time: str | None = None, amount: str | None = None,
+                                     time: str | None = None, amount: str | None = None, order: str | None = None,
                                      time_unit: str | None = None, freq: str = "W", period: Any = "W",
                                      end: Any = None, missing_customer: str = "drop") -> pd.DataFrame:
     """Cumulative actual vs expected repeat purchases over time: the data of a tracking plot.
 
     ``model`` was fitted in time unit ``freq`` ('W' or 'D'). From the first day of the log, at the
     end of every ``period`` ('D', 'W' or a number of days) up to ``end`` (a date or day number;
-    default the last day in the log), ``actual`` counts repeat purchase days so far (a
-    customer's distinct purchase days after the first; rows with negative amounts are ignored)
-    and ``predicted`` sums the model's expected purchases of a new customer over every customer
+    default the last day in the log), ``actual`` counts repeat purchase occasions so far the way
+    ``summary`` counts them (a customer's distinct orders when ``order`` is given, each dated by
+    its earliest row, else distinct purchase days, after the first one; rows with negative
+    amounts are ignored) and ``predicted`` sums the model's expected purchases of a new customer over every customer
     acquired so far, at their age. Index: period number 1..K; column ``date`` is the period's
     last day. Same as lifetimes' ``expected_cumulative_transactions`` with daily data.
     """
@@ -510,9 +555,10 @@ def expected_cumulative_transactions(model: _TransactionModel, data: Any, *, cus
     else:
         raise ValueError(f"period: must be 'D', 'W' or a whole number of days >= 1, got {period!r}")
     log = data if isinstance(data, TransactionLog) else as_log(
-        data, customer=customer, time=time, amount=amount, time_unit=time_unit, missing_customer=missing_customer)
+        data, customer=customer, time=time, amount=amount, order=order, time_unit=time_unit,
+        missing_customer=missing_customer)
     cols = _core.expected_cumulative_transactions(model._fitted(), log.customer, log.time, log.ticks_per_day,
-                                                  log.amount, _UNIT_DAYS[freq], period_days,
+                                                  log.amount, log.order, _UNIT_DAYS[freq], period_days,
                                                   _day_number(end, "end"))
     last_day = cols.pop("period_end") - 1
     frame = pd.DataFrame({"date": log.day_to_timestamp(last_day), **cols},

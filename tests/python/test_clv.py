@@ -316,6 +316,64 @@ def test_pareto_nbd_covariates_reduce_to_plain_and_find_a_planted_effect(cdnow):
         "r", "alpha", "s", "beta", "trans_0", "life_0"}
 
 
+def test_beta_geo_covariates_reduce_to_plain_and_find_a_planted_purchase_effect(cdnow, cdnow_spend):
+    x, tx, T = cdnow["frequency"], cdnow["recency"], cdnow["T"]
+    plain = cm.clv.BetaGeo().fit(x, tx, T)
+    none = cm.clv.BetaGeoCovariates().fit(x, tx, T)
+    for k, v in plain.params_.items():
+        assert none.params_[k] == pytest.approx(v, rel=1e-6)
+    # CLV through the covariate model without covariates is the plain model's CLV.
+    gg = cm.clv.GammaGamma().fit(cdnow_spend["x"], cdnow_spend["zbar"])
+    sub = cdnow.loc[cdnow_spend.index]
+    args = (sub["frequency"], sub["recency"], sub["T"], cdnow_spend["zbar"])
+    np.testing.assert_allclose(gg.customer_lifetime_value(none, *args, time=12, freq="W"),
+                               gg.customer_lifetime_value(plain, *args, time=12, freq="W"), rtol=1e-5)
+    # Planted: a random half of the customers buys on a clock running e^0.7 times faster, which
+    # is alpha_i = alpha exp(-0.7 z); BG/NBD's dropout happens at purchases, so life is untouched.
+    rng = np.random.default_rng(1)
+    z = (rng.random(len(x)) < 0.5).astype(float)
+    scale = np.exp(-0.7 * z)
+    group = pd.DataFrame({"group": z}, index=cdnow.index)
+    m = cm.clv.BetaGeoCovariates().fit(x, tx * scale, T * scale, z_trans=group, z_life=group)
+    assert m.converged_
+    assert set(m.params_) == {"r", "alpha", "a", "b", "trans_group", "life_group"}
+    assert abs(m.params_["trans_group"] - 0.7) < 4 * m.standard_errors_["trans_group"]
+    assert abs(m.params_["life_group"]) < 4 * m.standard_errors_["life_group"]
+    alive = m.conditional_probability_alive(x, tx * scale, T * scale, z_trans=z, z_life=z)
+    assert isinstance(alive, pd.Series) and np.all((alive >= 0) & (alive <= 1))
+    new = m.expected_number_of_purchases_up_to_time(0.01, z_trans=[[0.0], [1.0]], z_life=[[0.0], [0.0]])
+    assert new[1] / new[0] == pytest.approx(np.exp(m.params_["trans_group"]), rel=1e-3)
+    clv = gg.customer_lifetime_value(m, x, tx * scale, T * scale, np.full(len(x), 30.0), time=12, freq="W",
+                                     z_trans=z, z_life=z)
+    assert np.all(np.isfinite(clv)) and np.all(clv >= 0)
+    with pytest.raises(ValueError, match="z_trans"):
+        gg.customer_lifetime_value(plain, x, tx, T, np.full(len(x), 30.0), z_trans=z)
+    import pickle
+    back = pickle.loads(pickle.dumps(m))
+    assert back.params_ == m.params_
+    assert set(cm.clv.BetaGeoCovariates.from_bytes(m.to_bytes()).params_) == {
+        "r", "alpha", "a", "b", "trans_0", "life_0"}
+    with pytest.raises(cm.ModelFormatError):
+        cm.clv.ParetoNBDCovariates.from_bytes(m.to_bytes())
+
+
+def test_tracking_counts_orders_as_occasions_like_summary():
+    log = pd.DataFrame({"customer_id": [1, 1, 1, 1, 1, 2, 2],
+                        "date": pd.to_datetime(["2024-01-01"] * 3 + ["2024-01-08", "2024-01-09", "2024-01-04",
+                                                                     "2024-01-04"]),
+                        "order_id": [10, 10, 11, 12, 12, 20, 21],
+                        "amount": [5.0, 6.0, 7.0, 8.0, 9.0, 10.0, -4.0]})
+    m = cm.clv.BetaGeo.from_params(PUBLISHED_BG)
+    by_order = cm.clv.expected_cumulative_transactions(m, log, customer="customer_id", time="date", amount="amount",
+                                                       order="order_id", freq="D", period="D")
+    s = cm.clv.summary(log, customer="customer_id", time="date", amount="amount", order="order_id", freq="D")
+    assert by_order["actual"].iloc[-1] == s["frequency"].sum() == 2
+    assert list(by_order["actual"]) == [1, 1, 1, 1, 1, 1, 1, 2, 2]  # order 11 on day 0, order 12 on day 7
+    by_day = cm.clv.expected_cumulative_transactions(m, log, customer="customer_id", time="date", amount="amount",
+                                                     freq="D", period="D")
+    assert list(by_day["actual"]) == [0, 0, 0, 0, 0, 0, 0, 1, 2]
+
+
 # --- robustness and bad input ---------------------------------------------------------------------
 
 def test_no_nan_for_huge_frequency_and_long_age():
