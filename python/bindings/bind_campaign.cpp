@@ -30,7 +30,7 @@ Strided3 cube_of(const py::array& a, const char* name, std::int64_t n, std::int6
 }
 
 CampaignProblem problem_of(const py::array& response, const py::array& value, const py::array& cost, double budget,
-                           std::vector<double> capacity) {
+                           std::vector<double> capacity, int max_offers_per_customer) {
   if (response.ndim() != 3) detail::throw_invalid("optimize_campaign", "response", "must be 3-d (customers, offers, channels)");
   CampaignProblem p;
   p.n_customers = response.shape(0);
@@ -41,11 +41,13 @@ CampaignProblem problem_of(const py::array& response, const py::array& value, co
   p.cost = cube_of(cost, "cost", p.n_customers, p.n_offers, p.n_channels);
   p.budget = budget;
   p.capacity = std::move(capacity);
+  p.max_offers_per_customer = max_offers_per_customer;
   return p;
 }
 
 py::dict candidates_dict(CampaignCandidates&& c) {
   py::dict d;
+  d["max_per_customer"] = c.max_per_customer;
   d["indptr"] = to_numpy(std::move(c.indptr));
   d["profit"] = to_numpy(std::move(c.profit));
   d["cost"] = to_numpy(std::move(c.cost));
@@ -64,8 +66,10 @@ void bind_campaign(py::module_& m) {
       .def_readwrite("n_threads", &CampaignOptimizerOptions::n_threads);
 
   py::class_<CampaignAssignment>(m, "CampaignAssignment")
+      .def_property_readonly("customer", [](const CampaignAssignment& a) { return py::array_t<std::int64_t>(a.customer.size(), a.customer.data()); })
       .def_property_readonly("offer", [](const CampaignAssignment& a) { return py::array_t<std::int32_t>(a.offer.size(), a.offer.data()); })
       .def_property_readonly("channel", [](const CampaignAssignment& a) { return py::array_t<std::int32_t>(a.channel.size(), a.channel.data()); })
+      .def_property_readonly("candidate", [](const CampaignAssignment& a) { return py::array_t<std::int64_t>(a.candidate.size(), a.candidate.data()); })
       .def_readonly("expected_profit", &CampaignAssignment::expected_profit)
       .def_readonly("expected_value", &CampaignAssignment::expected_value)
       .def_readonly("cost", &CampaignAssignment::cost)
@@ -80,18 +84,19 @@ void bind_campaign(py::module_& m) {
   m.def(
       "validate_campaign",
       [](const py::array& response, const py::array& value, const py::array& cost, double budget,
-         std::vector<double> capacity) {
-        const auto p = problem_of(response, value, cost, budget, std::move(capacity));
+         std::vector<double> capacity, int max_offers_per_customer) {
+        const auto p = problem_of(response, value, cost, budget, std::move(capacity), max_offers_per_customer);
         py::gil_scoped_release release;
         validate(p, "optimize");
       },
       py::arg("response"), py::arg("value"), py::arg("cost"), py::arg("budget"), py::arg("capacity"),
+      py::arg("max_offers_per_customer") = 1,
       "Checks a campaign problem; raises ValueError naming the argument and the first bad entry");
   m.def(
       "campaign_candidates",
       [](const py::array& response, const py::array& value, const py::array& cost, double budget,
-         std::vector<double> capacity, int n_threads) {
-        const auto p = problem_of(response, value, cost, budget, std::move(capacity));
+         std::vector<double> capacity, int n_threads, int max_offers_per_customer) {
+        const auto p = problem_of(response, value, cost, budget, std::move(capacity), max_offers_per_customer);
         CampaignCandidates c;
         {
           py::gil_scoped_release release;
@@ -101,17 +106,42 @@ void bind_campaign(py::module_& m) {
         return candidates_dict(std::move(c));
       },
       py::arg("response"), py::arg("value"), py::arg("cost"), py::arg("budget"), py::arg("capacity"),
-      py::arg("n_threads") = 0, "Profitable, undominated contacts per customer (CSR dict)");
+      py::arg("n_threads") = 0, py::arg("max_offers_per_customer") = 1,
+      "Profitable (and, with one contact per customer, undominated) contacts per customer (CSR dict)");
   m.def(
       "optimize_campaign",
       [](const py::array& response, const py::array& value, const py::array& cost, double budget,
-         std::vector<double> capacity, const CampaignOptimizerOptions& options) {
-        const auto p = problem_of(response, value, cost, budget, std::move(capacity));
+         std::vector<double> capacity, const CampaignOptimizerOptions& options, int max_offers_per_customer) {
+        const auto p = problem_of(response, value, cost, budget, std::move(capacity), max_offers_per_customer);
         py::gil_scoped_release release;
         return optimize_campaign(p, options);
       },
       py::arg("response"), py::arg("value"), py::arg("cost"), py::arg("budget"), py::arg("capacity"),
-      py::arg("options"), "Dual-price greedy assignment with its LP upper bound");
+      py::arg("options"), py::arg("max_offers_per_customer") = 1, "Dual-price greedy assignment with its LP upper bound");
+  m.def(
+      "campaign_reduction",
+      [](const py::array& response, const py::array& value, const py::array& cost, double budget,
+         std::vector<double> capacity, const CampaignOptimizerOptions& options, int max_offers_per_customer) {
+        const auto p = problem_of(response, value, cost, budget, std::move(capacity), max_offers_per_customer);
+        CampaignCandidates c;
+        CampaignAssignment greedy;
+        std::vector<std::uint8_t> state;
+        {
+          py::gil_scoped_release release;
+          validate(p, "optimize");
+          validate(options);
+          c = campaign_candidates(p, options.n_threads);
+          greedy = optimize_campaign(c, p.n_channels, p.budget, p.capacity, options);
+          const auto fix = fix_by_reduced_cost(c, p.n_channels, p.budget, p.capacity, greedy.budget_price,
+                                               greedy.channel_price, greedy.expected_profit, options.n_threads);
+          state.reserve(fix.size());
+          for (auto f : fix) state.push_back(static_cast<std::uint8_t>(f));
+        }
+        return py::make_tuple(candidates_dict(std::move(c)), std::move(greedy), to_numpy(std::move(state)));
+      },
+      py::arg("response"), py::arg("value"), py::arg("cost"), py::arg("budget"), py::arg("capacity"),
+      py::arg("options"), py::arg("max_offers_per_customer") = 1,
+      "(candidates, greedy assignment on them, reduced-cost fixing per candidate: 0 free, 1 taken, 2 dropped)");
 
   m.def(
       "nearest_neighbors",

@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AUTO_CONTAMINATION', 'AffinityGraph', 'BetaGeo', 'BetaGeoBetaBinom', 'BetaGeoCovariates', 'CalibrationTable', 'CampaignAssignment', 'CampaignOptimizerOptions', 'ChurnOptions', 'ClvFitOptions', 'ClvFitReport', 'ClvSummary', 'ConfusionMatrix', 'CovarianceType', 'CovariateTransactionModel', 'CustomerSummary', 'DecisionTreeClassifier', 'DecisionTreeOptions', 'DecisionTreeRegressor', 'DecisionTreeRegressorOptions', 'FeatureScaler', 'FitReport', 'GammaGamma', 'GaussianMixture', 'GaussianMixtureOptions', 'GradientBoostingClassifier', 'GradientBoostingOptions', 'HBOS', 'HBOSOptions', 'HistoryBaselines', 'HistoryOptions', 'IsolationForest', 'IsolationForestOptions', 'KMeans', 'KMeansAlgorithm', 'KMeansInit', 'KMeansOptions', 'KModes', 'KPrototypes', 'KPrototypesInit', 'KPrototypesOptions', 'KSweepOptions', 'KSweepResult', 'KSweepRow', 'LiftTable', 'LinearRegression', 'LinearRegressionOptions', 'LocalOutlierFactor', 'LocalOutlierFactorOptions', 'LogisticRegression', 'LogisticRegressionOptions', 'LookAlike', 'LookAlikeOptions', 'LookAlikeScores', 'MLPActivation', 'MLPClassifier', 'MLPNetwork', 'MLPOptions', 'MLPRegressor', 'Mahalanobis', 'MahalanobisOptions', 'MiniBatchKMeans', 'MiniBatchKMeansOptions', 'MixtureInit', 'ModifiedBetaGeo', 'NaiveBayes', 'NaiveBayesOptions', 'NeighborAlgorithm', 'ParetoNBD', 'ParetoNBDCovariates', 'ProfileOptions', 'ProfitCurve', 'Recommender', 'RfmOptions', 'RobustZ', 'RobustZAggregate', 'RobustZOptions', 'Rules', 'ScaleMethod', 'ScalerOptions', 'SegmentProfile', 'SegmentRule', 'TransactionModel', 'TreatmentChoiceOptions', 'TreeCriterion', 'TreeNode', 'UpliftCriterion', 'UpliftForest', 'UpliftForestOptions', 'UpliftNode', 'UpliftTree', 'UpliftTreeOptions', 'all_subsets_r2', 'brier_score', 'calibration_holdout_table', 'calibration_table', 'calinski_harabasz_score', 'campaign_candidates', 'chi2_quantile', 'choose_treatment', 'churn_alerts', 'clv_summary', 'cohort_retention', 'confusion_matrix', 'contribution', 'cross_sell_scores', 'csat', 'customer_lifetime_value', 'customer_lifetime_value_covariates', 'davies_bouldin_score', 'default_segment_map', 'expected_cumulative_transactions', 'history_baselines', 'k_sweep', 'key_drivers', 'lift_table', 'log_loss', 'merge_summaries', 'nearest_neighbors', 'nps', 'optimize_campaign', 'perfect_qini_curve', 'perfect_uplift_curve', 'pr_auc', 'precision_at_k', 'profit_curve', 'qini_auc_score', 'qini_curve', 'rank_by_score', 'recall_at_k', 'rfm', 'roc_auc', 'rules_affinity_graph', 'rules_association_rules', 'rules_encode_baskets', 'rules_frequent_itemsets', 'rules_make_baskets', 'rules_sequential_patterns', 'segment_profiles', 'silhouette_samples', 'silhouette_score', 'spend_trend', 'stratified_kfold', 'stratified_split', 'summarize', 'summary_from_arrays', 'uplift_at_k', 'uplift_auc_score', 'uplift_curve', 'validate_campaign']
+__all__: list[str] = ['AUTO_CONTAMINATION', 'AffinityGraph', 'BetaGeo', 'BetaGeoBetaBinom', 'BetaGeoCovariates', 'CalibrationTable', 'CampaignAssignment', 'CampaignOptimizerOptions', 'ChurnOptions', 'ClvFitOptions', 'ClvFitReport', 'ClvSummary', 'ConfusionMatrix', 'CovarianceType', 'CovariateTransactionModel', 'CustomerSummary', 'DecisionTreeClassifier', 'DecisionTreeOptions', 'DecisionTreeRegressor', 'DecisionTreeRegressorOptions', 'FeatureScaler', 'FitReport', 'GammaGamma', 'GaussianMixture', 'GaussianMixtureOptions', 'GradientBoostingClassifier', 'GradientBoostingOptions', 'HBOS', 'HBOSOptions', 'HistoryBaselines', 'HistoryOptions', 'IsolationForest', 'IsolationForestOptions', 'KMeans', 'KMeansAlgorithm', 'KMeansInit', 'KMeansOptions', 'KModes', 'KPrototypes', 'KPrototypesInit', 'KPrototypesOptions', 'KSweepOptions', 'KSweepResult', 'KSweepRow', 'LiftTable', 'LinearRegression', 'LinearRegressionOptions', 'LocalOutlierFactor', 'LocalOutlierFactorOptions', 'LogisticRegression', 'LogisticRegressionOptions', 'LookAlike', 'LookAlikeOptions', 'LookAlikeScores', 'MLPActivation', 'MLPClassifier', 'MLPNetwork', 'MLPOptions', 'MLPRegressor', 'Mahalanobis', 'MahalanobisOptions', 'MiniBatchKMeans', 'MiniBatchKMeansOptions', 'MixtureInit', 'ModifiedBetaGeo', 'NaiveBayes', 'NaiveBayesOptions', 'NeighborAlgorithm', 'ParetoNBD', 'ParetoNBDCovariates', 'ProfileOptions', 'ProfitCurve', 'Recommender', 'RfmOptions', 'RobustZ', 'RobustZAggregate', 'RobustZOptions', 'Rules', 'ScaleMethod', 'ScalerOptions', 'SegmentProfile', 'SegmentRule', 'TransactionModel', 'TreatmentChoiceOptions', 'TreeCriterion', 'TreeNode', 'UpliftCriterion', 'UpliftForest', 'UpliftForestOptions', 'UpliftNode', 'UpliftTree', 'UpliftTreeOptions', 'all_subsets_r2', 'brier_score', 'calibration_holdout_table', 'calibration_table', 'calinski_harabasz_score', 'campaign_candidates', 'campaign_reduction', 'chi2_quantile', 'choose_treatment', 'churn_alerts', 'clv_summary', 'cohort_retention', 'confusion_matrix', 'contribution', 'cross_sell_scores', 'csat', 'customer_lifetime_value', 'customer_lifetime_value_covariates', 'davies_bouldin_score', 'default_segment_map', 'expected_cumulative_transactions', 'history_baselines', 'k_sweep', 'key_drivers', 'lift_table', 'log_loss', 'merge_summaries', 'nearest_neighbors', 'nps', 'optimize_campaign', 'perfect_qini_curve', 'perfect_uplift_curve', 'pr_auc', 'precision_at_k', 'profit_curve', 'qini_auc_score', 'qini_curve', 'rank_by_score', 'recall_at_k', 'rfm', 'roc_auc', 'rules_affinity_graph', 'rules_association_rules', 'rules_encode_baskets', 'rules_frequent_itemsets', 'rules_make_baskets', 'rules_sequential_patterns', 'segment_profiles', 'silhouette_samples', 'silhouette_score', 'spend_trend', 'stratified_kfold', 'stratified_split', 'summarize', 'summary_from_arrays', 'uplift_at_k', 'uplift_auc_score', 'uplift_curve', 'validate_campaign']
 class CustomerSummary:
     NO_DAY: typing.ClassVar[int] = -2147483648
     def __len__(self) -> int:
@@ -487,11 +487,14 @@ class KMeansAlgorithm:
       lloyd
     
       hamerly
+    
+      yinyang
     """
     __members__: typing.ClassVar[dict[str, KMeansAlgorithm]]
     automatic: typing.ClassVar[KMeansAlgorithm]
     hamerly: typing.ClassVar[KMeansAlgorithm]
     lloyd: typing.ClassVar[KMeansAlgorithm]
+    yinyang: typing.ClassVar[KMeansAlgorithm]
     @typing.overload
     def __eq__(self, other: KMeansAlgorithm) -> bool:
         ...
@@ -2988,6 +2991,9 @@ class CampaignAssignment:
     def budget_price(self) -> float:
         ...
     @property
+    def candidate(self) -> numpy.typing.NDArray[numpy.int64]:
+        ...
+    @property
     def channel(self) -> numpy.typing.NDArray[numpy.int32]:
         ...
     @property
@@ -2998,6 +3004,9 @@ class CampaignAssignment:
         ...
     @property
     def cost(self) -> float:
+        ...
+    @property
+    def customer(self) -> numpy.typing.NDArray[numpy.int64]:
         ...
     @property
     def expected_profit(self) -> float:
@@ -3090,9 +3099,13 @@ def calibration_table(y: typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m
     ...
 def calinski_harabasz_score(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], labels: typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m, 1]"]) -> float:
     ...
-def campaign_candidates(response: numpy.ndarray, value: numpy.ndarray, cost: numpy.ndarray, budget: typing.SupportsFloat | typing.SupportsIndex, capacity: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
+def campaign_reduction(response: numpy.ndarray, value: numpy.ndarray, cost: numpy.ndarray, budget: typing.SupportsFloat | typing.SupportsIndex, capacity: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], options: CampaignOptimizerOptions, max_offers_per_customer: typing.SupportsInt | typing.SupportsIndex = 1) -> tuple:
     """
-    Profitable, undominated contacts per customer (CSR dict)
+    (candidates, greedy assignment on them, reduced-cost fixing per candidate: 0 free, 1 taken, 2 dropped)
+    """
+def campaign_candidates(response: numpy.ndarray, value: numpy.ndarray, cost: numpy.ndarray, budget: typing.SupportsFloat | typing.SupportsIndex, capacity: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], n_threads: typing.SupportsInt | typing.SupportsIndex = 0, max_offers_per_customer: typing.SupportsInt | typing.SupportsIndex = 1) -> dict:
+    """
+    Profitable (and, with one contact per customer, undominated) contacts per customer (CSR dict)
     """
 def chi2_quantile(p: typing.SupportsFloat | typing.SupportsIndex, dof: typing.SupportsFloat | typing.SupportsIndex) -> float:
     ...
@@ -3140,7 +3153,7 @@ def nearest_neighbors(reference: typing.Annotated[numpy.typing.NDArray[numpy.flo
     """
 def nps(scores: typing.Any, group: typing.Any, n_groups: typing.SupportsInt | typing.SupportsIndex, interval: str, confidence: typing.SupportsFloat | typing.SupportsIndex, n_boot: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, n_jobs: typing.SupportsInt | typing.SupportsIndex) -> dict:
     ...
-def optimize_campaign(response: numpy.ndarray, value: numpy.ndarray, cost: numpy.ndarray, budget: typing.SupportsFloat | typing.SupportsIndex, capacity: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], options: CampaignOptimizerOptions) -> CampaignAssignment:
+def optimize_campaign(response: numpy.ndarray, value: numpy.ndarray, cost: numpy.ndarray, budget: typing.SupportsFloat | typing.SupportsIndex, capacity: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], options: CampaignOptimizerOptions, max_offers_per_customer: typing.SupportsInt | typing.SupportsIndex = 1) -> CampaignAssignment:
     """
     Dual-price greedy assignment with its LP upper bound
     """
@@ -3200,7 +3213,7 @@ def uplift_auc_score(y: typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m,
     ...
 def uplift_curve(y: typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m, 1]"], uplift: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], treatment: typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m, 1]"]) -> tuple:
     ...
-def validate_campaign(response: numpy.ndarray, value: numpy.ndarray, cost: numpy.ndarray, budget: typing.SupportsFloat | typing.SupportsIndex, capacity: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex]) -> None:
+def validate_campaign(response: numpy.ndarray, value: numpy.ndarray, cost: numpy.ndarray, budget: typing.SupportsFloat | typing.SupportsIndex, capacity: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], max_offers_per_customer: typing.SupportsInt | typing.SupportsIndex = 1) -> None:
     """
     Checks a campaign problem; raises ValueError naming the argument and the first bad entry
     """

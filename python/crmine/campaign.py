@@ -99,11 +99,16 @@ def select(table: pd.DataFrame, *, model: Any = None, score_column: str | None =
 class CampaignPlan:
     """The result of :func:`optimize`.
 
-    ``assignment`` has one row per contacted customer (``customer``, ``offer``, ``channel``,
-    ``response``, ``value``, ``cost``, ``expected_profit``, plus the contact-window columns when
-    windows were given). ``upper_bound`` is a proven upper bound on the best achievable expected
-    profit (the LP dual for ``greedy``, HiGHS's MIP dual bound for ``exact``), so ``gap`` =
+    ``assignment`` has one row per contact (``customer``, ``offer``, ``channel``, ``response``,
+    ``value``, ``cost``, ``expected_profit``, plus the contact-window columns when windows were
+    given), ordered by customer then offer. ``upper_bound`` is a proven upper bound on the best
+    achievable expected profit (the Lagrangian LP dual for ``greedy``; for ``exact`` the solver's
+    MIP dual bound, equal to the profit when it proved optimality), so ``gap`` =
     (upper_bound - expected_profit) / upper_bound says how far from optimal the plan can be.
+    ``status`` is ``"optimal"`` when the exact solver proved optimality (within ``mip_rel_gap``),
+    HiGHS's status (e.g. ``"Time limit reached"``) when it stopped early, and ``"greedy"`` for the
+    greedy. ``n_free`` is the number of candidates left to the exact solver after reduced-cost
+    fixing (equal to ``n_candidates`` for the greedy).
     """
 
     assignment: pd.DataFrame
@@ -117,12 +122,14 @@ class CampaignPlan:
     seconds: float
     n_candidates: int
     prices: dict[str, Any] = field(default_factory=dict)
+    status: str = "greedy"
+    n_free: int = 0
 
     def summary(self) -> dict[str, Any]:
         """The headline figures as a flat dict (for logging or a report table)."""
         return {"method": self.method, "contacts": int(len(self.assignment)), "expected_profit": self.expected_profit,
                 "expected_value": self.expected_value, "cost": self.cost, "upper_bound": self.upper_bound,
-                "gap": self.gap, "seconds": self.seconds}
+                "gap": self.gap, "status": self.status, "seconds": self.seconds}
 
 
 def _labels(labels: Any, n: int, name: str) -> np.ndarray:
@@ -190,53 +197,141 @@ def _capacity(capacity: Any, channel_labels: np.ndarray) -> list[float]:
     return arr.tolist()
 
 
-def _solve_exact(cand: dict[str, np.ndarray], n: int, n_channels: int, budget: float, capacity: list[float],
-                 time_limit: float | None, mip_rel_gap: float) -> tuple[np.ndarray, float]:
-    """HiGHS (through scipy.optimize.milp) on the pruned candidates: which candidates are taken and
-    the solver's proven upper bound on the optimum."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import csr_matrix, vstack
+def _greedy_options(max_iter: int, tol: float, threads: int) -> Any:
+    opts = _core.CampaignOptimizerOptions()
+    opts.max_iter, opts.tol, opts.n_threads = int(max_iter), float(tol), threads
+    return opts
 
-    m = len(cand["profit"])
-    if m == 0:
-        return np.zeros(0, dtype=bool), 0.0
-    indptr = cand["indptr"]
-    owner = np.repeat(np.arange(n), np.diff(indptr))
-    keep = np.diff(indptr) > 1  # a customer with one candidate needs no choice row
-    rows = np.cumsum(keep) - 1
-    sel = keep[owner]
-    blocks = [csr_matrix((np.ones(sel.sum()), (rows[owner[sel]], np.nonzero(sel)[0])), shape=(int(keep.sum()), m))]
-    upper = [np.ones(int(keep.sum()))]
+
+def _solve_exact(r: np.ndarray, v: np.ndarray, k: np.ndarray, budget: float, capacity: list[float],
+                 max_offers: int, opts: Any, time_limit: float | None, mip_rel_gap: float) -> dict[str, Any]:
+    """The integer program solved by HiGHS (scipy.optimize.milp), in a form that exploits its structure.
+
+    1. Candidates (profitable, undominated contacts) and the C++ greedy give dual prices, a plan
+       (the incumbent) and the Lagrangian bound; reduced-cost fixing then settles every candidate
+       whose inclusion or exclusion alone would cost more than bound - incumbent (no plan at
+       least as good as the greedy's can differ there), so only the free ones reach the solver.
+    2. Budget and capacities depend on a contact only through its (channel, cost) class, so they
+       are written on one integer count N_k per class, linked by sum_{j in k} x_j = N_k, and the
+       contact variables x stay continuous. The rows on x (one per customer, one per customer and
+       offer, one per class) are two laminar families, a totally unimodular matrix: for integer
+       N_k the LP over x has integral vertices. HiGHS therefore branches on the few N_k only, and
+       the optimum over x at the optimal N is a 0/1 plan (recovered by a simplex solve with N fixed
+       when the MIP's own point is not a vertex).
+    """
+    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+    from scipy.sparse import coo_matrix
+
+    cand, greedy, fix = _core.campaign_reduction(r, v, k, budget, capacity, opts, max_offers)
+    n = r.shape[0]
+    profit, cost, channel, offer = cand["profit"], cand["cost"], cand["channel"], cand["offer"]
+    owner = np.repeat(np.arange(n), np.diff(cand["indptr"]))
+    taken, free = fix == 1, np.flatnonzero(fix == 0)
+    result = {"cand": cand, "owner": owner, "taken": np.asarray(greedy.candidate, dtype=np.int64), "n_free": len(free),
+              "upper": float(greedy.upper_bound), "status": "optimal"}
+    if len(free) == 0:  # every candidate settled: the greedy's plan is the only one that good
+        return result
+    # Classes of every candidate, so taken ones count towards their class.
+    classes, cls = np.unique(np.stack([channel.astype(np.float64), cost]), axis=1, return_inverse=True)
+    cls = cls.ravel()
+    n_cls = classes.shape[1]
+    taken_per_class = np.bincount(cls[taken], minlength=n_cls).astype(np.float64)
+    m_free = len(free)
+    rows, cols, upper = [], [], []
+    n_rows = 0
+
+    def add_group_rows(keys: np.ndarray, limit: np.ndarray) -> None:
+        """One row sum(x) <= limit per key value of the free candidates, where it can bind."""
+        nonlocal n_rows
+        uniq, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        binds = counts > limit
+        row = np.cumsum(binds) - 1
+        sel = binds[inv]
+        rows.append(n_rows + row[inv[sel]])
+        cols.append(np.flatnonzero(sel))
+        upper.append(limit[binds])
+        n_rows += int(binds.sum())
+
+    f_owner = owner[free]
+    slots = max_offers - np.bincount(owner[taken], minlength=n)
+    add_group_rows(f_owner, slots[np.unique(f_owner)].astype(np.float64))
+    if max_offers > 1:
+        n_offers = r.shape[1]
+        f_pair = f_owner * n_offers + offer[free]
+        pair_taken = np.zeros(n * n_offers, dtype=np.int64)
+        np.add.at(pair_taken, owner[taken] * n_offers + offer[taken], 1)
+        add_group_rows(f_pair, (1 - pair_taken[np.unique(f_pair)]).astype(np.float64))
+    tu_rows = n_rows
+    data = [np.ones(sum(len(c) for c in cols))]
+    # Class rows: sum of free x in class k - N_k = -(taken in class k).
+    rows += [n_rows + cls[free], n_rows + np.arange(n_cls)]
+    cols += [np.arange(m_free), m_free + np.arange(n_cls)]
+    data += [np.ones(m_free), -np.ones(n_cls)]
+    n_rows += n_cls
+    lower = np.concatenate([np.full(tu_rows, -np.inf), -taken_per_class])
+    upper_all = np.concatenate(upper + [-taken_per_class]) if upper else -taken_per_class
+    link_rows = n_rows
+    coupling = []  # (coefficients on N, limit)
     if np.isfinite(budget):
-        blocks.append(csr_matrix(cand["cost"].reshape(1, m)))
-        upper.append(np.array([budget]))
-    cap = capacity or [np.inf] * n_channels
-    for c in range(n_channels):
-        if np.isfinite(cap[c]):
-            blocks.append(csr_matrix((cand["channel"] == c).astype(np.float64).reshape(1, m)))
-            upper.append(np.array([cap[c]]))
-    # HiGHS's presolve spends most of its time on the one-row-per-customer structure and removes
-    # almost nothing (measured 4x slower in total on 5,000 customers), so it is switched off.
-    options: dict[str, Any] = {"mip_rel_gap": mip_rel_gap, "disp": False, "presolve": False}
+        coupling.append((classes[1], budget))
+    cls_channel = classes[0].astype(np.int64)
+    for c, limit in enumerate(capacity):
+        if np.isfinite(limit):
+            coupling.append(((cls_channel == c).astype(np.float64), limit))
+    for coef, limit in coupling:
+        nz = np.flatnonzero(coef)
+        rows.append(np.full(len(nz), n_rows))
+        cols.append(m_free + nz)
+        data.append(coef[nz])
+        lower = np.append(lower, -np.inf)
+        upper_all = np.append(upper_all, limit)
+        n_rows += 1
+    A = coo_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
+                   shape=(n_rows, m_free + n_cls)).tocsr()
+    c_obj = np.concatenate([-profit[free], np.zeros(n_cls)])
+    col_upper = np.concatenate([np.ones(m_free), np.full(n_cls, np.inf)])
+    options: dict[str, Any] = {"mip_rel_gap": mip_rel_gap, "disp": False}
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
-    A = vstack(blocks, format="csr")
-    ub = np.concatenate(upper)
-    res = milp(-cand["profit"], integrality=np.ones(m), bounds=Bounds(0, 1),
-               constraints=LinearConstraint(A, -np.inf, ub), options=options)
-    if res.x is None:
-        raise RuntimeError(f"optimize: the exact solver found no solution ({res.message})")
+    res = milp(c_obj, integrality=np.concatenate([np.zeros(m_free), np.ones(n_cls)]), bounds=Bounds(0, col_upper),
+               constraints=LinearConstraint(A, lower, upper_all), options=options)
+    fixed_profit = float(profit[taken].sum())
+    greedy_profit = float(greedy.expected_profit)
+    if res.x is None or fixed_profit - res.fun < greedy_profit:
+        # Stopped before beating the greedy: keep its plan, and the better of the two bounds.
+        bound = getattr(res, "mip_dual_bound", None)
+        if bound is not None and np.isfinite(bound):
+            result["upper"] = min(result["upper"], fixed_profit - float(bound))
+        result["status"] = "optimal" if res.status == 0 else str(res.message)
+        return result
+    x, counts = res.x[:m_free], np.round(res.x[m_free:])
+    if np.abs(x - np.round(x)).max() > 1e-6:
+        # Not a vertex of the x-polytope: with the class counts fixed the LP is totally
+        # unimodular, so a simplex solve returns a 0/1 plan of the same profit.
+        b_eq = -taken_per_class - A[tu_rows:link_rows, m_free:] @ counts
+        lp = linprog(-profit[free], A_ub=A[:tu_rows, :m_free] if tu_rows else None,
+                     b_ub=np.concatenate(upper) if tu_rows else None, A_eq=A[tu_rows:link_rows, :m_free], b_eq=b_eq,
+                     bounds=(0, 1), method="highs-ds")
+        if lp.x is None or np.abs(lp.x - np.round(lp.x)).max() > 1e-6:
+            raise RuntimeError(f"optimize: the exact solver's plan could not be made integral ({lp.message})")
+        x = lp.x
+    chosen = np.concatenate([np.flatnonzero(taken), free[x > 0.5]])
+    result["taken"] = np.sort(chosen)
     bound = getattr(res, "mip_dual_bound", None)
-    return res.x > 0.5, (-float(bound) if bound is not None and np.isfinite(bound) else float(-res.fun))
+    exact_bound = fixed_profit - float(bound) if bound is not None and np.isfinite(bound) else fixed_profit - res.fun
+    result["upper"] = min(result["upper"], exact_bound)
+    result["status"] = "optimal" if res.status == 0 else str(res.message)
+    return result
 
 
 def optimize(response: Any, *, value: Any, cost: Any, budget: float = np.inf, capacity: Any = None,
-             method: str = "greedy", customers: Any = None, offers: Any = None, channels: Any = None,
-             contact_windows: pd.DataFrame | None = None, max_iter: int = 50, tol: float = 1e-7,
-             time_limit: float | None = None, mip_rel_gap: float = 1e-6, n_jobs: int | None = None) -> CampaignPlan:
-    """Chooses for each customer at most one (offer, channel) contact to maximise the expected
-    profit  sum(response x value - cost)  within ``budget`` (total contact cost) and ``capacity``
-    (contacts per channel).
+             max_offers_per_customer: int = 1, method: str = "greedy", customers: Any = None, offers: Any = None,
+             channels: Any = None, contact_windows: pd.DataFrame | None = None, max_iter: int = 50, tol: float = 1e-7,
+             time_limit: float | None = None, mip_rel_gap: float = 1e-9, n_jobs: int | None = None) -> CampaignPlan:
+    """Chooses for each customer at most ``max_offers_per_customer`` (offer, channel) contacts, each
+    with a different offer (one contact by default), to maximise the expected profit
+    sum(response x value - cost) within ``budget`` (total contact cost) and ``capacity`` (contacts
+    per channel). A customer's contacts add up: their responses are taken as independent.
 
     ``response`` is P(response) per customer x offer x channel, from any calibrated model (a 2-d
     array is one channel). ``value`` is a scalar, one per offer, (customers, offers) or the full
@@ -246,10 +341,11 @@ def optimize(response: Any, *, value: Any, cost: Any, budget: float = np.inf, ca
 
     ``method``: ``"greedy"`` (dual-price greedy in C++, for millions of customers, with a proven
     LP upper bound), ``"exact"`` (the integer program solved by HiGHS through
-    ``scipy.optimize.milp``, for moderate sizes; ``time_limit`` in seconds, ``mip_rel_gap`` its
-    stopping gap) or ``"auto"`` (exact up to 100,000 customers, greedy beyond).
-    ``contact_windows`` (from :func:`contact_windows`, indexed by customer id) adds each contacted
-    customer's best contact window to the assignment.
+    ``scipy.optimize.milp`` after reduced-cost fixing, with budget and capacities on integer counts
+    per (channel, cost) class; ``time_limit`` in seconds, ``mip_rel_gap`` its stopping gap; see
+    ``status`` and ``gap`` of the result) or ``"auto"`` (exact up to 100,000 customers, greedy
+    beyond). ``contact_windows`` (from :func:`contact_windows`, indexed by customer id) adds each
+    contacted customer's best contact window to the assignment.
     """
     if method not in ("greedy", "exact", "auto"):
         raise ValueError(f"optimize: method must be 'greedy', 'exact' or 'auto', got {method!r}")
@@ -258,6 +354,10 @@ def optimize(response: Any, *, value: Any, cost: Any, budget: float = np.inf, ca
     budget = float(budget)
     if not budget > 0:  # also catches NaN
         raise ValueError(f"optimize: budget must be > 0, got {budget!r}")
+    if (isinstance(max_offers_per_customer, bool) or not isinstance(max_offers_per_customer, (numbers.Integral, np.integer))
+            or max_offers_per_customer < 1):
+        raise ValueError(f"optimize: max_offers_per_customer must be an int >= 1, got {max_offers_per_customer!r}")
+    max_offers = int(max_offers_per_customer)
     r = _float_array(response, "response")
     if r.ndim == 2:
         r = r[:, :, None]
@@ -276,28 +376,29 @@ def optimize(response: Any, *, value: Any, cost: Any, budget: float = np.inf, ca
         method = "exact" if n <= 100_000 else "greedy"
     start = _time.perf_counter()
     prices: dict[str, Any] = {}
+    opts = _greedy_options(max_iter, tol, threads)
+    status = "greedy"
     if method == "greedy":
-        opts = _core.CampaignOptimizerOptions()
-        opts.max_iter, opts.tol, opts.n_threads = int(max_iter), float(tol), threads
-        res = _core.optimize_campaign(r, v, k, budget, cap, opts)
-        offer = np.asarray(res.offer)
-        channel = np.asarray(res.channel)
+        res = _core.optimize_campaign(r, v, k, budget, cap, opts, max_offers)
+        rows = np.asarray(res.customer)
+        o, c = np.asarray(res.offer).astype(np.intp), np.asarray(res.channel).astype(np.intp)
         upper, n_cand = float(res.upper_bound), int(res.n_candidates)
+        n_free = n_cand
         prices = {"budget": float(res.budget_price),
                   "channel": dict(zip(channel_labels.tolist(), map(float, res.channel_price))),
                   "rounds": int(res.n_iter)}
     else:
-        cand = _core.campaign_candidates(r, v, k, budget, cap, threads)
-        taken, upper = _solve_exact(cand, n, n_channels, budget, cap, time_limit, mip_rel_gap)
-        n_cand = len(cand["profit"])
-        owner = np.repeat(np.arange(n), np.diff(cand["indptr"]))
-        offer = np.full(n, -1, dtype=np.int32)
-        channel = np.full(n, -1, dtype=np.int32)
-        offer[owner[taken]] = cand["offer"][taken]
-        channel[owner[taken]] = cand["channel"][taken]
+        if not 0 <= mip_rel_gap < 1:
+            raise ValueError(f"optimize: mip_rel_gap must be in [0, 1), got {mip_rel_gap!r}")
+        if time_limit is not None and not time_limit > 0:
+            raise ValueError(f"optimize: time_limit must be None or > 0 seconds, got {time_limit!r}")
+        ex = _solve_exact(r, v, k, budget, cap, max_offers, opts, time_limit, mip_rel_gap)
+        chosen = ex["taken"]
+        rows = ex["owner"][chosen]
+        o = ex["cand"]["offer"][chosen].astype(np.intp)
+        c = ex["cand"]["channel"][chosen].astype(np.intp)
+        upper, n_cand, n_free, status = ex["upper"], len(ex["cand"]["profit"]), ex["n_free"], ex["status"]
     seconds = _time.perf_counter() - start
-    rows = np.nonzero(offer >= 0)[0]
-    o, c = offer[rows].astype(np.intp), channel[rows].astype(np.intp)
     p_, v_, k_ = r[rows, o, c], v[rows, o, c], k[rows, o, c]
     assignment = pd.DataFrame({"customer": customer_labels[rows], "offer": offer_labels[o], "channel": channel_labels[c],
                                "response": p_, "value": v_, "cost": k_, "expected_profit": p_ * v_ - k_})
@@ -310,7 +411,7 @@ def optimize(response: Any, *, value: Any, cost: Any, budget: float = np.inf, ca
                         expected_value=float((assignment["response"] * assignment["value"]).sum()),
                         cost=float(assignment["cost"].sum()), channel_contacts=counts, upper_bound=upper,
                         gap=(upper - profit) / max(abs(upper), 1e-300), method=method, seconds=seconds,
-                        n_candidates=n_cand, prices=prices)
+                        n_candidates=n_cand, prices=prices, status=status, n_free=n_free)
 
 
 # --- Timing --------------------------------------------------------------------------------------

@@ -24,16 +24,18 @@ def make_problem(n: int, offers: int = 3, channels: int = 2, seed: int = 0) -> d
     return {"response": response, "value": 30.0 + 40.0 * np.arange(offers), "cost": 0.3 + 3.0 * np.arange(channels)}
 
 
-def reference_milp(response, value, cost, budget, capacity) -> float:
-    """The whole integer program (every customer x offer x channel, nothing pruned) solved by HiGHS."""
+def reference_milp(response, value, cost, budget, capacity, max_offers: int = 1) -> float:
+    """The whole integer program (every customer x offer x channel, nothing pruned, one binary per
+    contact) solved by HiGHS: at most ``max_offers`` contacts per customer, one per offer."""
     n, o, c = response.shape
     v = np.broadcast_to(np.asarray(value, dtype=float).reshape(1, o, 1), response.shape)
     k = np.broadcast_to(np.asarray(cost, dtype=float).reshape(1, 1, c), response.shape)
     profit = (response * v - k).ravel()
     m = profit.size
-    one_per_customer = sparse.csr_matrix((np.ones(m), (np.repeat(np.arange(n), o * c), np.arange(m))), shape=(n, m))
-    rows = [one_per_customer, sparse.csr_matrix(k.ravel().reshape(1, m))]
-    ub = [np.ones(n), [budget]]
+    per_customer = sparse.csr_matrix((np.ones(m), (np.repeat(np.arange(n), o * c), np.arange(m))), shape=(n, m))
+    per_offer = sparse.csr_matrix((np.ones(m), (np.repeat(np.arange(n * o), c), np.arange(m))), shape=(n * o, m))
+    rows = [per_customer, per_offer, sparse.csr_matrix(k.ravel().reshape(1, m))]
+    ub = [np.full(n, float(max_offers)), np.ones(n * o), [budget]]
     for ch in range(c):
         if np.isfinite(capacity[ch]):
             rows.append(sparse.csr_matrix((np.tile(np.arange(c), n * o) == ch).astype(float).reshape(1, m)))
@@ -45,9 +47,11 @@ def reference_milp(response, value, cost, budget, capacity) -> float:
     return -res.fun
 
 
-def check_feasible(plan, budget, capacity, channels) -> None:
+def check_feasible(plan, budget, capacity, channels, max_offers: int = 1) -> None:
     assert plan.cost <= budget * (1 + 1e-12)
-    assert plan.assignment["customer"].is_unique
+    a = plan.assignment
+    assert a["customer"].value_counts().max() <= max_offers
+    assert not a.duplicated(["customer", "offer"]).any()
     for i, ch in enumerate(channels):
         assert plan.channel_contacts[ch] <= capacity[i]
 
@@ -60,7 +64,9 @@ def test_greedy_is_within_one_percent_of_highs_and_its_bound_encloses_the_optimu
     exact = cm.campaign.optimize(**p, budget=budget, capacity=capacity, method="exact")
     check_feasible(greedy, budget, capacity, [0, 1])
     check_feasible(exact, budget, capacity, [0, 1])
-    assert exact.expected_profit == pytest.approx(best, rel=1e-6)
+    assert exact.expected_profit == pytest.approx(best, rel=1e-9)
+    assert exact.status == "optimal" and exact.gap < 1e-8
+    assert exact.n_free < exact.n_candidates  # reduced-cost fixing settled some candidates
     assert greedy.expected_profit <= best + 1e-6
     assert greedy.upper_bound >= best - 1e-6
     assert (best - greedy.expected_profit) / best < 0.01
@@ -87,6 +93,49 @@ def test_greedy_and_exact_agree_with_brute_force_on_tiny_problems() -> None:
         greedy = cm.campaign.optimize(response, value=value, cost=cost, budget=budget, capacity=capacity)
         assert exact.expected_profit == pytest.approx(best, abs=1e-9)
         assert greedy.expected_profit <= best + 1e-9 <= greedy.upper_bound + 2e-9
+
+
+def test_several_offers_per_customer_agree_with_brute_force_on_tiny_problems() -> None:
+    for seed in range(4):
+        rng = np.random.default_rng(10 + seed)
+        response = rng.uniform(0, 0.6, size=(4, 2, 2))
+        value, cost, budget, capacity = [10.0, 16.0], [1.0, 2.5], 6.0, [4.0, 2.0]
+        best = 0.0
+        # Per customer and offer: 0 = no contact, 1 + c = channel c; both offers allowed.
+        for pick in itertools.product(range(9), repeat=4):
+            used, cap_used, profit = 0.0, [0, 0], 0.0
+            for i, choice in enumerate(pick):
+                for o, c in enumerate(divmod(choice, 3)):
+                    if c:
+                        used += cost[c - 1]
+                        cap_used[c - 1] += 1
+                        profit += response[i, o, c - 1] * value[o] - cost[c - 1]
+            if used <= budget and cap_used[0] <= capacity[0] and cap_used[1] <= capacity[1]:
+                best = max(best, profit)
+        kw = dict(value=value, cost=cost, budget=budget, capacity=capacity, max_offers_per_customer=2)
+        exact = cm.campaign.optimize(response, **kw, method="exact")
+        greedy = cm.campaign.optimize(response, **kw)
+        check_feasible(exact, budget, capacity, [0, 1], max_offers=2)
+        check_feasible(greedy, budget, capacity, [0, 1], max_offers=2)
+        assert exact.expected_profit == pytest.approx(best, abs=1e-9)
+        assert greedy.expected_profit <= best + 1e-9 <= greedy.upper_bound + 2e-9
+
+
+def test_several_offers_per_customer_match_highs_on_the_full_program() -> None:
+    p = make_problem(600, offers=3, channels=2, seed=8)
+    budget, capacity = 500.0, [np.inf, 60.0]
+    one = cm.campaign.optimize(**p, budget=budget, capacity=capacity, method="exact")
+    for m in (2, 3):
+        best = reference_milp(p["response"], p["value"], p["cost"], budget, capacity, max_offers=m)
+        greedy = cm.campaign.optimize(**p, budget=budget, capacity=capacity, max_offers_per_customer=m)
+        exact = cm.campaign.optimize(**p, budget=budget, capacity=capacity, max_offers_per_customer=m, method="exact")
+        check_feasible(greedy, budget, capacity, [0, 1], max_offers=m)
+        check_feasible(exact, budget, capacity, [0, 1], max_offers=m)
+        assert exact.expected_profit == pytest.approx(best, rel=1e-9) and exact.status == "optimal"
+        assert greedy.expected_profit <= best + 1e-6 <= greedy.upper_bound + 1e-6
+        assert (best - greedy.expected_profit) / best < 0.01
+        assert greedy.assignment["customer"].value_counts().max() > 1  # the option is used
+        assert best >= one.expected_profit - 1e-6  # more contacts allowed never earn less
 
 
 def test_assignment_names_customers_offers_and_channels_and_adds_up() -> None:
@@ -135,6 +184,8 @@ def test_same_plan_at_any_thread_count() -> None:
     ({"value": [1.0, np.nan, 3.0]}, "value"),
     ({"cost": [1.0, -2.0]}, "cost"),
     ({"method": "simplex"}, "method"),
+    ({"max_offers_per_customer": 0}, "max_offers_per_customer"),
+    ({"max_offers_per_customer": 1.5}, "max_offers_per_customer"),
 ])
 def test_bad_input_names_the_argument(change, match) -> None:
     kw = {**make_problem(10, seed=5), "budget": 10.0, **change}

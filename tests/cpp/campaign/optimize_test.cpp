@@ -9,7 +9,10 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <set>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -38,13 +41,18 @@ struct RandomCampaign {
   }
 };
 
+/// Within budget and capacities, at most max_offers_per_customer contacts per customer, no offer twice.
 bool feasible(const CampaignProblem& p, const crmine::CampaignAssignment& a) {
   double cost = 0;
   std::vector<double> per(static_cast<std::size_t>(p.n_channels), 0);
-  for (std::int64_t i = 0; i < p.n_customers; ++i) {
-    if (a.offer[i] < 0) continue;
-    cost += p.cost(i, a.offer[i], a.channel[i]);
-    per[a.channel[i]] += 1;
+  std::vector<int> contacts(static_cast<std::size_t>(p.n_customers), 0);
+  std::set<std::pair<std::int64_t, std::int32_t>> offers;
+  for (std::size_t k = 0; k < a.customer.size(); ++k) {
+    const auto i = a.customer[k];
+    cost += p.cost(i, a.offer[k], a.channel[k]);
+    per[a.channel[k]] += 1;
+    if (++contacts[i] > p.max_offers_per_customer) return false;
+    if (!offers.insert({i, a.offer[k]}).second) return false;
   }
   if (cost > p.budget * (1 + 1e-12)) return false;
   for (std::size_t c = 0; c < p.capacity.size(); ++c)
@@ -52,28 +60,60 @@ bool feasible(const CampaignProblem& p, const crmine::CampaignAssignment& a) {
   return true;
 }
 
-/// The best expected profit by enumerating every assignment (tiny problems only).
-double brute_force(const CampaignProblem& p) {
-  const std::int64_t choices = 1 + p.n_offers * p.n_channels;
+/// The best plan, found by enumerating every assignment (tiny problems only): each customer gives
+/// each offer no channel or one channel, at most max_offers_per_customer offers in all.
+struct BruteForce {
+  double profit = 0;
+  std::set<std::tuple<std::int64_t, std::int64_t, std::int64_t>> contacts;  // (customer, offer, channel)
+};
+
+BruteForce brute_force(const CampaignProblem& p) {
+  const std::int64_t per_offer = 1 + p.n_channels;
+  std::int64_t choices = 1;
+  for (std::int64_t o = 0; o < p.n_offers; ++o) choices *= per_offer;
   std::vector<std::int64_t> pick(static_cast<std::size_t>(p.n_customers), 0);
-  double best = 0;
+  BruteForce best;
   for (;;) {
     double profit = 0, cost = 0;
+    bool ok = true;
     std::vector<double> per(static_cast<std::size_t>(p.n_channels), 0);
-    for (std::int64_t i = 0; i < p.n_customers; ++i) {
-      if (pick[i] == 0) continue;
-      const std::int64_t o = (pick[i] - 1) / p.n_channels, c = (pick[i] - 1) % p.n_channels;
-      profit += p.response(i, o, c) * p.value(i, o, c) - p.cost(i, o, c);
-      cost += p.cost(i, o, c);
-      per[c] += 1;
+    for (std::int64_t i = 0; i < p.n_customers && ok; ++i) {
+      std::int64_t code = pick[i], used = 0;
+      for (std::int64_t o = 0; o < p.n_offers; ++o, code /= per_offer) {
+        const std::int64_t c = code % per_offer - 1;
+        if (c < 0) continue;
+        ++used;
+        profit += p.response(i, o, c) * p.value(i, o, c) - p.cost(i, o, c);
+        cost += p.cost(i, o, c);
+        per[c] += 1;
+      }
+      ok = used <= p.max_offers_per_customer;
     }
-    bool ok = cost <= p.budget;
+    ok = ok && cost <= p.budget;
     for (std::size_t c = 0; c < p.capacity.size(); ++c) ok = ok && per[c] <= p.capacity[c];
-    if (ok) best = std::max(best, profit);
+    if (ok && profit > best.profit) {
+      best.profit = profit;
+      best.contacts.clear();
+      for (std::int64_t i = 0; i < p.n_customers; ++i) {
+        std::int64_t code = pick[i];
+        for (std::int64_t o = 0; o < p.n_offers; ++o, code /= per_offer)
+          if (code % per_offer > 0) best.contacts.insert({i, o, code % per_offer - 1});
+      }
+    }
     std::int64_t k = 0;
     while (k < p.n_customers && ++pick[k] == choices) pick[k++] = 0;
     if (k == p.n_customers) return best;
   }
+}
+
+/// A tiny problem whose limits bind (responses scaled up, small budget and capacities).
+RandomCampaign tiny_campaign(std::uint64_t seed, std::int64_t customers, int max_offers) {
+  RandomCampaign rc(customers, 2, 2, seed);
+  for (auto& r : rc.response) r = std::min(1.0, 8 * r);
+  rc.problem.budget = 6.0;
+  rc.problem.capacity = {4.0, 2.0};
+  rc.problem.max_offers_per_customer = max_offers;
+  return rc;
 }
 
 void expect_invalid(const std::function<void()>& fn, const std::string& argument) {
@@ -91,31 +131,65 @@ TEST(CampaignOptimize, WithoutLimitsEveryCustomerGetsItsBestContact) {
   RandomCampaign rc(500, 3, 2, 1);
   const auto a = crmine::optimize_campaign(rc.problem);
   double expected = 0;
+  std::vector<int> contacted(static_cast<std::size_t>(rc.n), 0);
+  for (auto i : a.customer) ++contacted[i];
   for (std::int64_t i = 0; i < rc.n; ++i) {
     double best = 0;
     for (std::int64_t o = 0; o < rc.offers; ++o)
       for (std::int64_t c = 0; c < rc.channels; ++c)
         best = std::max(best, rc.problem.response(i, o, c) * rc.value[o] - rc.cost[c]);
     expected += best;
-    if (best == 0) {
-      EXPECT_EQ(a.offer[i], -1);
-    }
+    EXPECT_EQ(contacted[i], best > 0 ? 1 : 0) << "customer " << i;
   }
   EXPECT_NEAR(a.expected_profit, expected, 1e-9 * expected);
   EXPECT_NEAR(a.gap, 0.0, 1e-12);
 }
 
+TEST(CampaignOptimize, WithoutLimitsEachCustomerGetsEveryProfitableOfferOnItsBestChannel) {
+  RandomCampaign rc(300, 3, 2, 5);
+  rc.problem.max_offers_per_customer = 3;
+  const auto a = crmine::optimize_campaign(rc.problem);
+  double expected = 0;
+  std::size_t n_expected = 0;
+  for (std::int64_t i = 0; i < rc.n; ++i)
+    for (std::int64_t o = 0; o < rc.offers; ++o) {
+      double best = 0;
+      for (std::int64_t c = 0; c < rc.channels; ++c)
+        best = std::max(best, rc.problem.response(i, o, c) * rc.value[o] - rc.cost[c]);
+      expected += best;
+      n_expected += best > 0;
+    }
+  EXPECT_TRUE(feasible(rc.problem, a));
+  EXPECT_EQ(a.customer.size(), n_expected);
+  EXPECT_NEAR(a.expected_profit, expected, 1e-9 * expected);
+  EXPECT_NEAR(a.gap, 0.0, 1e-12);
+}
+
 TEST(CampaignOptimize, BoundEnclosesTheBruteForceOptimumOnTinyProblems) {
-  for (std::uint64_t seed = 0; seed < 12; ++seed) {
-    RandomCampaign rc(7, 2, 2, 100 + seed);
-    for (auto& r : rc.response) r = std::min(1.0, 8 * r);
-    rc.problem.budget = 6.0;
-    rc.problem.capacity = {4.0, 2.0};
+  for (int max_offers : {1, 2}) {
+    for (std::uint64_t seed = 0; seed < 12; ++seed) {
+      auto rc = tiny_campaign(100 + seed, max_offers == 1 ? 6 : 5, max_offers);
+      const auto a = crmine::optimize_campaign(rc.problem);
+      const double best = brute_force(rc.problem).profit;
+      ASSERT_TRUE(feasible(rc.problem, a)) << "seed " << seed << ", " << max_offers << " offers per customer";
+      EXPECT_LE(a.expected_profit, best + 1e-9) << "seed " << seed << ", " << max_offers << " offers per customer";
+      EXPECT_GE(a.upper_bound, best - 1e-9) << "seed " << seed << ", " << max_offers << " offers per customer";
+    }
+  }
+}
+
+TEST(CampaignOptimize, MoreContactsPerCustomerNeverEarnLess) {
+  RandomCampaign rc(20000, 5, 3, 11);
+  rc.problem.budget = 6000.0;
+  rc.problem.capacity = {8000.0, 1500.0, 300.0};
+  double previous_bound = 0.0;
+  for (int m : {1, 2, 3}) {
+    rc.problem.max_offers_per_customer = m;
     const auto a = crmine::optimize_campaign(rc.problem);
-    const double best = brute_force(rc.problem);
-    ASSERT_TRUE(feasible(rc.problem, a)) << "seed " << seed;
-    EXPECT_LE(a.expected_profit, best + 1e-9) << "seed " << seed;
-    EXPECT_GE(a.upper_bound, best - 1e-9) << "seed " << seed;
+    EXPECT_TRUE(feasible(rc.problem, a)) << m;
+    EXPECT_LT(a.gap, 0.01) << m;
+    EXPECT_GE(a.upper_bound, previous_bound) << m;  // every plan of m contacts is a plan of m + 1
+    previous_bound = a.upper_bound;
   }
 }
 
@@ -141,13 +215,17 @@ TEST(CampaignOptimize, SameAssignmentAtAnyThreadCount) {
   crmine::CampaignOptimizerOptions one, two;
   one.n_threads = 1;
   two.n_threads = 2;
-  const auto a = crmine::optimize_campaign(rc.problem, one);
-  const auto b = crmine::optimize_campaign(rc.problem, two);
-  ASSERT_GE(a.n_candidates, 200000);
-  EXPECT_EQ(a.offer, b.offer);
-  EXPECT_EQ(a.channel, b.channel);
-  EXPECT_EQ(a.expected_profit, b.expected_profit);
-  EXPECT_EQ(a.upper_bound, b.upper_bound);
+  for (int m : {1, 2}) {
+    rc.problem.max_offers_per_customer = m;
+    const auto a = crmine::optimize_campaign(rc.problem, one);
+    const auto b = crmine::optimize_campaign(rc.problem, two);
+    ASSERT_GE(a.n_candidates, 200000);
+    EXPECT_EQ(a.customer, b.customer);
+    EXPECT_EQ(a.offer, b.offer);
+    EXPECT_EQ(a.channel, b.channel);
+    EXPECT_EQ(a.expected_profit, b.expected_profit);
+    EXPECT_EQ(a.upper_bound, b.upper_bound);
+  }
 }
 
 TEST(CampaignCandidates, KeepsOnlyProfitableUndominatedContacts) {
@@ -169,6 +247,67 @@ TEST(CampaignCandidates, KeepsOnlyProfitableUndominatedContacts) {
   EXPECT_EQ(cand.indptr.back(), 2);
 }
 
+TEST(CampaignCandidates, KeepEveryProfitableContactWhenSeveralAreAllowed) {
+  // Three offers of equal cost on one channel: with one contact the best (offer 2) dominates the
+  // others; with two, a dominated offer can still be made besides the one dominating it.
+  std::vector<double> response{0.5, 0.5, 0.9}, value{4.0, 3.0, 10.0}, cost{1.0, 1.0, 1.0};
+  CampaignProblem p;
+  p.n_customers = 1;
+  p.n_offers = 3;
+  p.n_channels = 1;
+  p.response = {response.data(), {3, 1, 1}};
+  p.value = {value.data(), {0, 1, 0}};
+  p.cost = {cost.data(), {3, 1, 1}};
+  EXPECT_EQ(crmine::campaign_candidates(p).size(), 1);  // one contact: offer 2 dominates both others
+  p.max_offers_per_customer = 2;
+  const auto cand = crmine::campaign_candidates(p);
+  ASSERT_EQ(cand.size(), 3);
+  EXPECT_EQ(cand.max_per_customer, 2);
+  EXPECT_EQ(cand.offer, (std::vector<std::int32_t>{0, 1, 2}));
+}
+
+TEST(FixByReducedCost, TheOptimumKeepsEveryFixing) {
+  for (int max_offers : {1, 2}) {
+    for (std::uint64_t seed = 0; seed < 12; ++seed) {
+      auto rc = tiny_campaign(200 + seed, max_offers == 1 ? 6 : 5, max_offers);
+      const auto cand = crmine::campaign_candidates(rc.problem);
+      const auto a = crmine::optimize_campaign(cand, rc.channels, rc.problem.budget, rc.problem.capacity);
+      const auto fix = crmine::fix_by_reduced_cost(cand, rc.channels, rc.problem.budget, rc.problem.capacity,
+                                                   a.budget_price, a.channel_price, a.expected_profit);
+      const auto best = brute_force(rc.problem);
+      for (std::int64_t i = 0; i < rc.n; ++i)
+        for (std::int64_t j = cand.indptr[i]; j < cand.indptr[i + 1]; ++j) {
+          const bool in_optimum = best.contacts.count({i, cand.offer[j], cand.channel[j]}) > 0;
+          if (fix[j] == crmine::CandidateFix::taken) {
+            EXPECT_TRUE(in_optimum) << "seed " << seed << ", candidate " << j;
+          }
+          if (fix[j] == crmine::CandidateFix::dropped) {
+            EXPECT_FALSE(in_optimum) << "seed " << seed << ", candidate " << j;
+          }
+        }
+    }
+  }
+}
+
+TEST(FixByReducedCost, SettlesMostCandidatesOfALargeProblem) {
+  RandomCampaign rc(20000, 5, 3, 7);
+  rc.problem.budget = 4000.0;
+  rc.problem.capacity = {3000.0, 1500.0, 200.0};
+  const auto cand = crmine::campaign_candidates(rc.problem);
+  const auto a = crmine::optimize_campaign(cand, rc.channels, rc.problem.budget, rc.problem.capacity);
+  const auto fix = crmine::fix_by_reduced_cost(cand, rc.channels, rc.problem.budget, rc.problem.capacity,
+                                               a.budget_price, a.channel_price, a.expected_profit);
+  std::int64_t settled = 0;
+  for (auto f : fix) settled += f != crmine::CandidateFix::free;
+  EXPECT_GT(settled, cand.size() / 2);
+  // The greedy's own plan is at least as good as itself, so it keeps every fixing too.
+  for (auto j : a.candidate) EXPECT_NE(fix[j], crmine::CandidateFix::dropped);
+  // The fixing is only as valid as the prices are dual prices: a negative one is refused.
+  EXPECT_THROW(crmine::fix_by_reduced_cost(cand, rc.channels, rc.problem.budget, rc.problem.capacity, -1.0,
+                                           a.channel_price, a.expected_profit),
+               crmine::InvalidArgument);
+}
+
 TEST(CampaignOptimize, RejectsBadInputNamingTheArgument) {
   RandomCampaign rc(10, 2, 2, 3);
   auto with = [&](const std::function<void(CampaignProblem&)>& change) {
@@ -185,6 +324,7 @@ TEST(CampaignOptimize, RejectsBadInputNamingTheArgument) {
   expect_invalid(with([](CampaignProblem& p) { p.capacity = {1.0, -1.0}; }), "capacity");
   expect_invalid(with([](CampaignProblem& p) { p.capacity = {0.0, 0.5}; }), "infeasible");
   expect_invalid(with([](CampaignProblem& p) { p.n_offers = 0; }), "response");
+  expect_invalid(with([](CampaignProblem& p) { p.max_offers_per_customer = 0; }), "max_offers_per_customer");
   std::vector<double> bad = rc.response;
   bad[5] = 1.5;
   expect_invalid(with([&bad](CampaignProblem& p) { p.response.data = bad.data(); }), "response");
