@@ -16,6 +16,16 @@ void bind_core(py::module_& m) {
     model_format = mf.release().ptr();
     limit_exceeded = le.release().ptr();
   });
+  // The finiteness check of every float column a Python caller hands in: one parallel pass with
+  // no temporary arrays (numpy's isfinite would allocate two masks the size of the column).
+  m.def(
+      "first_non_finite",
+      [](py::object values) {
+        const auto v = span_of<double>(values, "values");
+        py::gil_scoped_release release;
+        return first_non_finite(v);
+      },
+      py::arg("values"));
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);

@@ -9,6 +9,8 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from . import _core
+
 __all__ = ["TransactionLog", "as_log"]
 
 _NS_PER_DAY = 86_400_000_000_000
@@ -97,9 +99,8 @@ def _as_float(values: Any, name: str) -> np.ndarray:
         except (TypeError, ValueError) as exc:
             raise TypeError(f"{name}: must be numeric, got dtype {arr.dtype}") from exc
     arr = np.ascontiguousarray(arr, dtype=np.float64)
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
+    row = _core.first_non_finite(arr)
+    if row >= 0:
         raise ValueError(f"{name}: row {row} is not finite ({arr[row]})")
     return arr
 
