@@ -36,7 +36,8 @@ void bind_cluster(py::module_& m) {
   py::enum_<KMeansAlgorithm>(m, "KMeansAlgorithm")
       .value("automatic", KMeansAlgorithm::automatic)
       .value("lloyd", KMeansAlgorithm::lloyd)
-      .value("hamerly", KMeansAlgorithm::hamerly);
+      .value("hamerly", KMeansAlgorithm::hamerly)
+      .value("yinyang", KMeansAlgorithm::yinyang);
   py::enum_<KPrototypesInit>(m, "KPrototypesInit")
       .value("kmeans_plus_plus", KPrototypesInit::kmeans_plus_plus)
       .value("random", KPrototypesInit::random);

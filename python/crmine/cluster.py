@@ -4,7 +4,7 @@
 scikit-learn compatible estimators over crmine's compiled core (threads, no copies of
 C-contiguous float64 input, the GIL released while fitting):
 
-* ``KMeans`` (k-means++ or k-means|| seeding, Lloyd or Hamerly iterations) and ``MiniBatchKMeans``;
+* ``KMeans`` (k-means++ or k-means|| seeding, Lloyd, Hamerly or Yinyang iterations) and ``MiniBatchKMeans``;
 * ``KPrototypes`` for mixed numeric + categorical tables (pandas categorical/object columns) and
   ``KModes`` for purely categorical ones;
 * ``GaussianMixture`` (EM, full or diagonal covariances, BIC/AIC);
@@ -39,7 +39,7 @@ __all__ = ["KMeans", "MiniBatchKMeans", "KPrototypes", "KModes", "GaussianMixtur
 
 _INITS = {"k-means++": _core.KMeansInit.kmeans_plus_plus, "k-means||": _core.KMeansInit.kmeans_parallel}
 _ALGORITHMS = {"auto": _core.KMeansAlgorithm.automatic, "lloyd": _core.KMeansAlgorithm.lloyd,
-               "hamerly": _core.KMeansAlgorithm.hamerly}
+               "hamerly": _core.KMeansAlgorithm.hamerly, "yinyang": _core.KMeansAlgorithm.yinyang}
 
 
 def _choice(value: Any, choices: dict, name: str, caller: str) -> Any:
@@ -121,7 +121,8 @@ class _CentroidClusterer(Estimator):
 
 class KMeans(_CentroidClusterer):
     """k-means clustering (Lloyd 1982) with k-means++ (Arthur & Vassilvitskii 2007) or k-means||
-    (Bahmani et al. 2012) seeding and Hamerly's (2010) exact bounds chosen automatically.
+    (Bahmani et al. 2012) seeding and Hamerly's (2010) or Yinyang (Ding et al. 2015) exact bounds
+    chosen automatically.
 
     Parameters
     ----------
@@ -135,8 +136,9 @@ class KMeans(_CentroidClusterer):
         Iterations per restart.
     tol : float, default 1e-4
         Converged when the summed squared centre shift is at most tol x mean feature variance.
-    algorithm : {'auto', 'lloyd', 'hamerly'}, default 'auto'
-        Exact iteration; 'auto' uses Hamerly for k >= 4 and up to 64 features.
+    algorithm : {'auto', 'lloyd', 'hamerly', 'yinyang'}, default 'auto'
+        Exact iteration; 'auto' uses Yinyang's group bounds for k >= 32, Hamerly's single bound
+        for 4 <= k < 32 (both up to 64 features), else Lloyd with blocked matrix products.
     random_state : None, int, numpy Generator or RandomState
         Seed; the same seed gives the same model for any ``n_threads``.
     n_threads : int, default 0

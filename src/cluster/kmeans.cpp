@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// KMeans: k-means++ / k-means|| seeding, Lloyd and Hamerly iterations, restarts, save/load.
+// KMeans: k-means++ / k-means|| seeding, Lloyd, Hamerly and Yinyang iterations, restarts, save/load.
 #include <crmine/cluster/kmeans.hpp>
 #include <crmine/core/random.hpp>
 #include <crmine/core/serialize.hpp>
@@ -85,17 +85,40 @@ RowMatrix seed_kmeans_plus_plus(MatrixRef X, const Eigen::VectorXd& w, int k, Ra
   const int trials = 2 + static_cast<int>(std::log(static_cast<double>(k)));
   std::vector<Eigen::Index> candidates(static_cast<std::size_t>(trials));
   std::vector<double> trial_chunk_pot(static_cast<std::size_t>(trials) * pot.chunk_sums.size());
+  // Distances of every row to every trial, kept so the winner's need not be measured again.
+  const int padded = (trials + 7) / 8 * 8;  // lanes of eight trials; spare lanes repeat trial 0
+  std::vector<double> trial_dist(static_cast<std::size_t>(n) * static_cast<std::size_t>(padded));
+  std::vector<double> table(static_cast<std::size_t>(d) * static_cast<std::size_t>(padded));
   for (int j = 1; j < k; ++j) {
     if (!(pot.total > 0)) too_few_distinct(where, k, j);
     for (auto& cand : candidates) cand = draw_weighted(pot.weighted, pot.chunk_sums, pot.total, rng.uniform());
+    // Trials feature-major: one pass per row, vectorised across trials, each distance summed
+    // feature by feature like squared_distance.
+    for (int t = 0; t < padded; ++t)
+      for (Eigen::Index f = 0; f < d; ++f)
+        table[static_cast<std::size_t>(f * padded + t)] = X(candidates[static_cast<std::size_t>(t < trials ? t : 0)], f);
     const std::size_t n_chunks = pot.chunk_sums.size();
     for_each_chunk(n, n_threads, [&](Eigen::Index c, Eigen::Index b, Eigen::Index e) {
-      for (int t = 0; t < trials; ++t) {
-        const double* cx = X.row(candidates[static_cast<std::size_t>(t)]).data();
-        double s = 0;
-        for (Eigen::Index i = b; i < e; ++i) s += w[i] * std::min(pot.closest[i], squared_distance(X.row(i).data(), cx, d));
-        trial_chunk_pot[static_cast<std::size_t>(t) * n_chunks + static_cast<std::size_t>(c)] = s;
+      std::vector<double> s(static_cast<std::size_t>(trials), 0.0);
+      for (Eigen::Index i = b; i < e; ++i) {
+        double* out = trial_dist.data() + i * padded;
+        const double* x = X.row(i).data();
+        for (int t0 = 0; t0 < padded; t0 += 8) {
+          // Eight independent sums (two AVX2 registers) hide the latency of the additions.
+          double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+          for (Eigen::Index f = 0; f < d; ++f) {
+            const double v = x[f];
+            const double* r = table.data() + f * padded + t0;
+            for (int l = 0; l < 8; ++l) {
+              const double diff = v - r[l];
+              acc[l] += diff * diff;
+            }
+          }
+          for (int l = 0; l < 8; ++l) out[t0 + l] = acc[l];
+        }
+        for (int t = 0; t < trials; ++t) s[static_cast<std::size_t>(t)] += w[i] * std::min(pot.closest[i], out[t]);
       }
+      for (int t = 0; t < trials; ++t) trial_chunk_pot[static_cast<std::size_t>(t) * n_chunks + static_cast<std::size_t>(c)] = s[static_cast<std::size_t>(t)];
     });
     int best = 0;
     double best_pot = std::numeric_limits<double>::infinity();
@@ -108,7 +131,7 @@ RowMatrix seed_kmeans_plus_plus(MatrixRef X, const Eigen::VectorXd& w, int k, Ra
     for_each_chunk(n, n_threads, [&](Eigen::Index c, Eigen::Index b, Eigen::Index e) {
       double s = 0;
       for (Eigen::Index i = b; i < e; ++i) {
-        pot.closest[i] = std::min(pot.closest[i], squared_distance(X.row(i).data(), centres.row(j).data(), d));
+        pot.closest[i] = std::min(pot.closest[i], trial_dist[static_cast<std::size_t>(i * padded + best)]);
         pot.weighted[i] = w[i] * pot.closest[i];
         s += pot.weighted[i];
       }
@@ -220,34 +243,46 @@ double weighted_inertia(MatrixRef X, const Eigen::VectorXd& w, const RowMatrix& 
   return total;
 }
 
-/// Lloyd E-step: returns whether any label changed.
+/// Lloyd E-step by blocked products: returns whether any label changed.
 bool lloyd_assign(MatrixRef X, const RowMatrix& centres, Eigen::VectorXi& labels, int n_threads) {
-  const CentreTable table(centres);
+  const BlockDistances shared(centres);
   std::vector<char> changed(static_cast<std::size_t>(chunk_count(X.rows())), 0);
   for_each_chunk(X.rows(), n_threads, [&](Eigen::Index c, Eigen::Index b, Eigen::Index e) {
-    std::vector<double> dist(static_cast<std::size_t>(table.k));
-    for (Eigen::Index i = b; i < e; ++i) {
-      table.distances(X.row(i).data(), dist.data());
-      int best = 0;
-      for (Eigen::Index j = 1; j < table.k; ++j)
-        if (dist[j] < dist[best]) best = static_cast<int>(j);
-      if (labels[i] != best) changed[c] = 1, labels[i] = best;
+    BlockDistances table = shared;
+    double exact = 0;
+    for (Eigen::Index s = b; s < e; s += BlockDistances::kBlockRows) {
+      const Eigen::Index m = std::min(BlockDistances::kBlockRows, e - s);
+      table.compute(X.middleRows(s, m));
+      for (Eigen::Index r = 0; r < m; ++r) {
+        const int best = table.nearest(r, X.row(s + r).data(), exact);
+        if (labels[s + r] != best) changed[c] = 1, labels[s + r] = best;
+      }
     }
   });
   return std::find(changed.begin(), changed.end(), 1) != changed.end();
 }
 
-/// Hamerly state: u = upper bound on the distance to the own centre, l = lower bound on the
-/// distance to every other centre (Euclidean, not squared).
-struct Bounds {
-  Eigen::VectorXd upper, lower;
+/// How far every centre moved in the last update (Euclidean), for the bounds.
+struct Shift {
+  Eigen::VectorXd by_centre;
+  Eigen::Index largest = 0;  // the centre that moved most
+  double max1 = 0;           // its shift
+  double max2 = 0;           // the largest shift among the others
 };
 
-/// Exact distances to all centres for rows whose bounds cannot rule out a change.
-bool hamerly_assign(MatrixRef X, const RowMatrix& centres, Eigen::VectorXi& labels, Bounds& bounds, bool all,
-                    int n_threads, long long& n_dist) {
-  const Eigen::Index k = centres.rows(), d = X.cols();
-  // s[j]: half the distance from centre j to its nearest other centre.
+Shift measure_shift(const RowMatrix& next, const RowMatrix& old) {
+  Shift s;
+  s.by_centre = (next - old).rowwise().norm();
+  s.max1 = s.by_centre.maxCoeff(&s.largest);
+  for (Eigen::Index j = 0; j < s.by_centre.size(); ++j)
+    if (j != s.largest) s.max2 = std::max(s.max2, s.by_centre[j]);
+  return s;
+}
+
+/// Half the distance from each centre to its nearest other centre: a row closer than that to its
+/// own centre cannot be closer to any other (Elkan 2003, lemma 1).
+Eigen::VectorXd half_separation(const RowMatrix& centres) {
+  const Eigen::Index k = centres.rows(), d = centres.cols();
   Eigen::VectorXd s = Eigen::VectorXd::Constant(k, std::numeric_limits<double>::infinity());
   for (Eigen::Index a = 0; a < k; ++a)
     for (Eigen::Index b = a + 1; b < k; ++b) {
@@ -255,34 +290,260 @@ bool hamerly_assign(MatrixRef X, const RowMatrix& centres, Eigen::VectorXi& labe
       s[a] = std::min(s[a], half);
       s[b] = std::min(s[b], half);
     }
+  return s;
+}
+
+/// Rows gathered from X into contiguous blocks for the product kernel; `on_row(i, table, r)` sees
+/// each row i with its block row r after the block's distances are computed.
+template <typename OnRow>
+void scan_rows(MatrixRef X, const std::vector<Eigen::Index>& rows, BlockDistances& table, RowMatrix& buffer,
+               OnRow&& on_row) {
+  const auto count = static_cast<Eigen::Index>(rows.size());
+  for (Eigen::Index s = 0; s < count; s += BlockDistances::kBlockRows) {
+    const Eigen::Index m = std::min(BlockDistances::kBlockRows, count - s);
+    for (Eigen::Index r = 0; r < m; ++r) buffer.row(r) = X.row(rows[static_cast<std::size_t>(s + r)]);
+    table.compute(buffer.topRows(m));
+    for (Eigen::Index r = 0; r < m; ++r) on_row(rows[static_cast<std::size_t>(s + r)], r, buffer.row(r).data());
+  }
+}
+
+/// Hamerly (2010): u = upper bound on the distance to the own centre, l = lower bound on the
+/// distance to every other centre (Euclidean, not squared).
+struct HamerlyBounds {
+  Eigen::VectorXd upper, lower;
+};
+
+/// One Hamerly pass: moves the bounds by `shift`, then measures all centres (by blocked products)
+/// only for rows whose bounds cannot rule out a change. `all`: the first pass, every row measured.
+bool hamerly_assign(MatrixRef X, const RowMatrix& centres, const Shift& shift, Eigen::VectorXi& labels,
+                    HamerlyBounds& bounds, bool all, int n_threads, long long& n_dist) {
+  const Eigen::Index k = centres.rows(), d = X.cols();
+  const Eigen::VectorXd s = half_separation(centres);
+  const BlockDistances shared(centres);
+  const Eigen::Index n_chunks = chunk_count(X.rows());
+  std::vector<char> changed(static_cast<std::size_t>(n_chunks), 0);
+  std::vector<long long> evals(static_cast<std::size_t>(n_chunks), 0);
+  for_each_chunk(X.rows(), n_threads, [&](Eigen::Index c, Eigen::Index b, Eigen::Index e) {
+    std::vector<Eigen::Index> pending;
+    pending.reserve(static_cast<std::size_t>(e - b));
+    long long count = 0;
+    for (Eigen::Index i = b; i < e; ++i) {
+      if (!all) {
+        const int a = labels[i];
+        // Own centre moved by shift[a]: the upper bound grows by it; the others moved by at most
+        // the largest shift among them, so the lower bound shrinks by that.
+        double u = bounds.upper[i] + shift.by_centre[a];
+        const double l = bounds.lower[i] - (a == shift.largest ? shift.max2 : shift.max1);
+        bounds.lower[i] = l;
+        const double z = std::max(l, s[a]);
+        if (u > z) {
+          u = std::sqrt(squared_distance_split(X.row(i).data(), centres.row(a).data(), d));
+          ++count;
+        }
+        bounds.upper[i] = u;
+        if (u <= z) continue;
+      }
+      pending.push_back(i);
+    }
+    if (!pending.empty()) {
+      BlockDistances table = shared;
+      RowMatrix buffer(BlockDistances::kBlockRows, d);
+      scan_rows(X, pending, table, buffer, [&](Eigen::Index i, Eigen::Index r, const double* x) {
+        double exact = 0;
+        const int best = table.nearest(r, x, exact);
+        double second = std::numeric_limits<double>::infinity();
+        for (Eigen::Index j = 0; j < k; ++j)
+          if (j != best) second = std::min(second, table.lower(r, j));
+        if (labels[i] != best) changed[c] = 1, labels[i] = best;
+        bounds.upper[i] = std::sqrt(exact);
+        bounds.lower[i] = std::sqrt(second);
+      });
+      count += static_cast<long long>(pending.size()) * k;
+    }
+    evals[c] = count;
+  });
+  for (long long v : evals) n_dist += v;
+  return std::find(changed.begin(), changed.end(), 1) != changed.end();
+}
+
+/// Yinyang k-means (Ding et al. 2015): the centres are split once into t ~ k / 10 groups of nearby
+/// centres; each row keeps an upper bound on the distance to its own centre and, per group, a lower
+/// bound on the distance to the group's other centres. A group is only measured when its bound
+/// falls below the upper bound, so at large k a row that must be re-checked usually measures the
+/// one or two groups around it instead of all k centres (Hamerly's single bound, the minimum over
+/// all groups, fails as soon as any neighbour moves).
+struct YinyangGroups {
+  Eigen::Index t = 1;
+  std::vector<int> group_of;  // k
+  std::vector<int> start;     // t + 1 offsets into members
+  std::vector<int> members;   // centre indices, by group, increasing within a group
+};
+
+YinyangGroups make_groups(const RowMatrix& centres) {
+  const Eigen::Index k = centres.rows(), d = centres.cols();
+  YinyangGroups g;
+  g.t = std::max<Eigen::Index>(1, k / 10);
+  // A few Lloyd iterations over the centres, started from evenly spaced ones (deterministic).
+  RowMatrix gc(g.t, d);
+  for (Eigen::Index q = 0; q < g.t; ++q) gc.row(q) = centres.row(q * k / g.t);
+  g.group_of.assign(static_cast<std::size_t>(k), 0);
+  for (int it = 0; it < 5; ++it) {
+    for (Eigen::Index j = 0; j < k; ++j) {
+      int best = 0;
+      double best_d = std::numeric_limits<double>::infinity();
+      for (Eigen::Index q = 0; q < g.t; ++q) {
+        const double dq = squared_distance(centres.row(j).data(), gc.row(q).data(), d);
+        if (dq < best_d) best_d = dq, best = static_cast<int>(q);
+      }
+      g.group_of[static_cast<std::size_t>(j)] = best;
+    }
+    RowMatrix sums = RowMatrix::Zero(g.t, d);
+    Eigen::VectorXd sizes = Eigen::VectorXd::Zero(g.t);
+    for (Eigen::Index j = 0; j < k; ++j) {
+      sums.row(g.group_of[static_cast<std::size_t>(j)]) += centres.row(j);
+      sizes[g.group_of[static_cast<std::size_t>(j)]] += 1;
+    }
+    for (Eigen::Index q = 0; q < g.t; ++q)
+      if (sizes[q] > 0) gc.row(q) = sums.row(q) / sizes[q];
+  }
+  g.start.assign(static_cast<std::size_t>(g.t) + 1, 0);
+  for (int q : g.group_of) ++g.start[static_cast<std::size_t>(q) + 1];
+  for (Eigen::Index q = 0; q < g.t; ++q) g.start[q + 1] += g.start[q];
+  g.members.resize(static_cast<std::size_t>(k));
+  std::vector<int> fill(g.start.begin(), g.start.end() - 1);
+  for (Eigen::Index j = 0; j < k; ++j) g.members[static_cast<std::size_t>(fill[g.group_of[j]]++)] = static_cast<int>(j);
+  return g;
+}
+
+/// Centres of each group stored feature-major, so the distances from a row to a whole group are
+/// one pass vectorised across the group's centres; every distance is summed feature by feature
+/// exactly like squared_distance, so it has the same bits.
+struct GroupTables {
+  Eigen::Index d;
+  std::vector<double> values;  // group q occupies d x size(q) from start[q] * d
+
+  GroupTables(const RowMatrix& centres, const YinyangGroups& g) : d(centres.cols()), values(static_cast<std::size_t>(centres.size())) {
+    for (Eigen::Index q = 0; q < g.t; ++q) {
+      const int begin = g.start[q], size = g.start[q + 1] - begin;
+      double* table = values.data() + static_cast<Eigen::Index>(begin) * d;
+      for (int r = 0; r < size; ++r)
+        for (Eigen::Index f = 0; f < d; ++f) table[f * size + r] = centres(g.members[begin + r], f);
+    }
+  }
+
+  /// out[r] = squared distance of x to the r-th centre of group q.
+  void distances(const YinyangGroups& g, Eigen::Index q, const double* x, double* out) const {
+    const int begin = g.start[q], size = g.start[q + 1] - begin;
+    const double* table = values.data() + static_cast<Eigen::Index>(begin) * d;
+    for (int r = 0; r < size; ++r) out[r] = 0;
+    for (Eigen::Index f = 0; f < d; ++f) {
+      const double v = x[f];
+      const double* row = table + f * size;
+      for (int r = 0; r < size; ++r) {
+        const double t = v - row[r];
+        out[r] += t * t;
+      }
+    }
+  }
+};
+
+struct YinyangBounds {
+  Eigen::VectorXd upper;      // n
+  std::vector<double> lower;  // n x t
+};
+
+bool yinyang_assign(MatrixRef X, const RowMatrix& centres, const Shift& shift, const YinyangGroups& g,
+                    Eigen::VectorXi& labels, YinyangBounds& bounds, bool all, int n_threads, long long& n_dist) {
+  const Eigen::Index k = centres.rows(), d = X.cols(), t = g.t;
+  const Eigen::VectorXd s = half_separation(centres);
+  Eigen::VectorXd group_shift = Eigen::VectorXd::Zero(t);
+  if (!all)
+    for (Eigen::Index j = 0; j < k; ++j) group_shift[g.group_of[j]] = std::max(group_shift[g.group_of[j]], shift.by_centre[j]);
+  const BlockDistances shared(centres);
+  const GroupTables tables(centres, g);
   const Eigen::Index n_chunks = chunk_count(X.rows());
   std::vector<char> changed(static_cast<std::size_t>(n_chunks), 0);
   std::vector<long long> evals(static_cast<std::size_t>(n_chunks), 0);
   for_each_chunk(X.rows(), n_threads, [&](Eigen::Index c, Eigen::Index b, Eigen::Index e) {
     long long count = 0;
+    if (all) {
+      std::vector<Eigen::Index> rows(static_cast<std::size_t>(e - b));
+      for (Eigen::Index i = b; i < e; ++i) rows[static_cast<std::size_t>(i - b)] = i;
+      BlockDistances table = shared;
+      RowMatrix buffer(BlockDistances::kBlockRows, d);
+      scan_rows(X, rows, table, buffer, [&](Eigen::Index i, Eigen::Index r, const double* x) {
+        double exact = 0;
+        const int best = table.nearest(r, x, exact);
+        double* lb = bounds.lower.data() + i * t;
+        for (Eigen::Index q = 0; q < t; ++q) lb[q] = std::numeric_limits<double>::infinity();
+        for (Eigen::Index j = 0; j < k; ++j)
+          if (j != best) lb[g.group_of[j]] = std::min(lb[g.group_of[j]], table.lower(r, j));
+        for (Eigen::Index q = 0; q < t; ++q) lb[q] = std::sqrt(lb[q]);
+        if (labels[i] != best) changed[c] = 1, labels[i] = best;
+        bounds.upper[i] = std::sqrt(exact);
+      });
+      evals[c] = (e - b) * k;
+      return;
+    }
+    std::vector<double> dist(static_cast<std::size_t>(k));
+    std::vector<double> m1(static_cast<std::size_t>(t)), m2(static_cast<std::size_t>(t));
+    std::vector<int> j1(static_cast<std::size_t>(t));
+    std::vector<char> examined(static_cast<std::size_t>(t));
     for (Eigen::Index i = b; i < e; ++i) {
+      const int a = labels[i];
+      double* lb = bounds.lower.data() + i * t;
+      double u = bounds.upper[i] + shift.by_centre[a];
+      double lowest = std::numeric_limits<double>::infinity();
+      for (Eigen::Index q = 0; q < t; ++q) {
+        lb[q] -= group_shift[q];
+        lowest = std::min(lowest, lb[q]);
+      }
+      const double z = std::max(lowest, s[a]);
+      if (u <= z) {
+        bounds.upper[i] = u;
+        continue;
+      }
       const double* x = X.row(i).data();
-      if (!all) {
-        const double z = std::max(bounds.lower[i], s[labels[i]]);
-        if (bounds.upper[i] <= z) continue;
-        bounds.upper[i] = std::sqrt(squared_distance(x, centres.row(labels[i]).data(), d));
-        ++count;
-        if (bounds.upper[i] <= z) continue;
-      }
-      double d1 = std::numeric_limits<double>::infinity(), d2 = d1;
-      int best = 0;
-      for (Eigen::Index j = 0; j < k; ++j) {
-        const double dj = squared_distance(x, centres.row(j).data(), d);
-        if (dj < d1) {
-          d2 = d1, d1 = dj, best = static_cast<int>(j);
-        } else if (dj < d2) {
-          d2 = dj;
+      u = std::sqrt(squared_distance_split(x, centres.row(a).data(), d));
+      ++count;
+      bounds.upper[i] = u;
+      if (u <= z) continue;
+      // Measure every group whose bound does not exclude a centre closer than the own one.
+      int best = a;
+      double best_d = u;
+      for (Eigen::Index q = 0; q < t; ++q) {
+        examined[q] = lb[q] < u;
+        if (!examined[q]) continue;
+        tables.distances(g, q, x, dist.data());
+        const int begin = g.start[q], size = g.start[q + 1] - begin;
+        count += size;
+        double first = std::numeric_limits<double>::infinity(), second = first;
+        int first_j = -1;
+        for (int r = 0; r < size; ++r) {
+          const int j = g.members[begin + r];
+          if (j == a) continue;
+          const double dj = std::sqrt(dist[r]);
+          if (dj < first) {
+            second = first, first = dj, first_j = j;
+          } else if (dj < second) {
+            second = dj;
+          }
         }
+        m1[q] = first, m2[q] = second, j1[q] = first_j;
+        if (first_j >= 0 && (first < best_d || (first == best_d && first_j < best))) best = first_j, best_d = first;
       }
-      count += k;
-      if (labels[i] != best) changed[c] = 1, labels[i] = best;
-      bounds.upper[i] = std::sqrt(d1);
-      bounds.lower[i] = std::sqrt(d2);
+      // New group bounds: the nearest centre of each measured group other than the new label;
+      // the old own centre becomes an "other" centre of its group when the label changes.
+      const int best_group = g.group_of[best];
+      for (Eigen::Index q = 0; q < t; ++q)
+        if (examined[q]) lb[q] = (best != a && q == best_group) ? m2[q] : m1[q];
+      if (best != a) {
+        const int own_group = g.group_of[a];
+        lb[own_group] = std::min(lb[own_group], u);
+        changed[c] = 1;
+        labels[i] = best;
+        bounds.upper[i] = best_d;
+      }
     }
     evals[c] = count;
   });
@@ -294,40 +555,40 @@ bool hamerly_assign(MatrixRef X, const RowMatrix& centres, Eigen::VectorXi& labe
 
 KMeansRun run_kmeans(MatrixRef X, const Eigen::VectorXd& w, RowMatrix centres, const KMeansOptions& options,
                      KMeansAlgorithm algorithm, int n_threads) {
-  const Eigen::Index n = X.rows();
+  const Eigen::Index n = X.rows(), k = centres.rows();
   const double tol = options.tol * mean_variance(X, w);
   KMeansRun run;
   Eigen::VectorXi labels = Eigen::VectorXi::Constant(n, -1);
-  const bool hamerly = algorithm == KMeansAlgorithm::hamerly;
-  Bounds bounds{Eigen::VectorXd::Zero(hamerly ? n : 0), Eigen::VectorXd::Zero(hamerly ? n : 0)};
+  HamerlyBounds hamerly;
+  YinyangBounds yinyang;
+  YinyangGroups groups;
+  if (algorithm == KMeansAlgorithm::hamerly) {
+    hamerly = {Eigen::VectorXd::Zero(n), Eigen::VectorXd::Zero(n)};
+  } else if (algorithm == KMeansAlgorithm::yinyang) {
+    groups = make_groups(centres);
+    yinyang = {Eigen::VectorXd::Zero(n), std::vector<double>(static_cast<std::size_t>(n * groups.t))};
+  }
+  Shift shift{Eigen::VectorXd::Zero(k)};
   auto assign = [&](bool all) {
-    if (hamerly) return hamerly_assign(X, centres, labels, bounds, all, n_threads, run.n_dist);
-    run.n_dist += static_cast<long long>(n) * centres.rows();
-    return lloyd_assign(X, centres, labels, n_threads);
+    switch (algorithm) {
+      case KMeansAlgorithm::hamerly:
+        return hamerly_assign(X, centres, shift, labels, hamerly, all, n_threads, run.n_dist);
+      case KMeansAlgorithm::yinyang:
+        return yinyang_assign(X, centres, shift, groups, labels, yinyang, all, n_threads, run.n_dist);
+      default:
+        run.n_dist += static_cast<long long>(n) * k;
+        return lloyd_assign(X, centres, labels, n_threads);
+    }
   };
   assign(true);
   bool labels_current = true;
   for (int it = 1; it <= options.max_iter; ++it) {
     RowMatrix next = update_centres(X, w, labels, centres, n_threads);
-    const Eigen::VectorXd shift = (next - centres).rowwise().norm();
-    const double shift_sq = shift.squaredNorm();
-    if (hamerly) {
-      // Own centre moved by shift[a]: the upper bound grows by it; the others moved by at most the
-      // largest shift among them, so the lower bound shrinks by that.
-      Eigen::Index r1 = 0;
-      const double max1 = shift.maxCoeff(&r1);
-      double max2 = 0;
-      for (Eigen::Index j = 0; j < shift.size(); ++j)
-        if (j != r1) max2 = std::max(max2, shift[j]);
-      for (Eigen::Index i = 0; i < n; ++i) {
-        bounds.upper[i] += shift[labels[i]];
-        bounds.lower[i] -= labels[i] == r1 ? max2 : max1;
-      }
-    }
+    shift = measure_shift(next, centres);
     centres = std::move(next);
     run.n_iter = it;
     labels_current = false;
-    if (shift_sq <= tol) {
+    if (shift.by_centre.squaredNorm() <= tol) {
       run.converged = true;
       break;
     }
@@ -344,7 +605,6 @@ KMeansRun run_kmeans(MatrixRef X, const Eigen::VectorXd& w, RowMatrix centres, c
   run.labels = std::move(labels);
   return run;
 }
-
 }  // namespace detail
 
 void validate(const KMeansOptions& o) {
@@ -355,7 +615,7 @@ void validate(const KMeansOptions& o) {
   if (!(o.tol >= 0) || !std::isfinite(o.tol)) detail::throw_invalid(where, "tol", "must be finite and >= 0, got ", o.tol);
   if (o.n_threads < 0) detail::throw_invalid(where, "n_threads", "must be >= 0, got ", o.n_threads);
   if (static_cast<int>(o.init) > 1) detail::throw_invalid(where, "init", "unknown value ", static_cast<int>(o.init));
-  if (static_cast<int>(o.algorithm) > 2) detail::throw_invalid(where, "algorithm", "unknown value ", static_cast<int>(o.algorithm));
+  if (static_cast<int>(o.algorithm) > 3) detail::throw_invalid(where, "algorithm", "unknown value ", static_cast<int>(o.algorithm));
 }
 
 KMeans::KMeans(KMeansOptions options) : options_(options) {}
@@ -372,7 +632,9 @@ KMeans& KMeans::fit(MatrixRef X, VectorRef sample_weight) {
   const int k = options_.n_clusters;
   algorithm_used_ = options_.algorithm;
   if (algorithm_used_ == KMeansAlgorithm::automatic)
-    algorithm_used_ = (X.cols() <= 64 && k >= 4) ? KMeansAlgorithm::hamerly : KMeansAlgorithm::lloyd;
+    algorithm_used_ = X.cols() > 64 || k < 4 ? KMeansAlgorithm::lloyd
+                      : k >= 32          ? KMeansAlgorithm::yinyang
+                                         : KMeansAlgorithm::hamerly;
   detail::KMeansRun best;
   best.inertia = std::numeric_limits<double>::infinity();
   long long evaluations = 0;

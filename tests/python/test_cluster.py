@@ -83,12 +83,23 @@ def test_kmeans_inertia_matches_sklearn_on_cdnow_rfm(cdnow_features, k):
 
 
 @pytest.mark.parametrize("init", ["k-means++", "k-means||"])
-@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly"])
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "yinyang"])
 def test_kmeans_recovers_planted_blobs(init, algorithm):
     X, truth = blobs(4000, 5, 4, seed=3)
     model = cc.KMeans(5, init=init, algorithm=algorithm, n_init=3, random_state=0).fit(X)
     assert adjusted_rand_score(truth, model.labels_) > 0.99
     np.testing.assert_array_equal(model.predict(X), model.labels_)
+
+
+def test_kmeans_at_large_k_uses_yinyang_and_matches_lloyd_and_sklearn():
+    X, _ = blobs(6000, 24, 6, seed=5)
+    auto = cc.KMeans(48, n_init=2, random_state=0).fit(X)
+    lloyd = cc.KMeans(48, n_init=2, algorithm="lloyd", random_state=0).fit(X)
+    assert auto._model.algorithm_used == _core.KMeansAlgorithm.yinyang
+    np.testing.assert_array_equal(auto.labels_, lloyd.labels_)
+    np.testing.assert_allclose(auto.cluster_centers_, lloyd.cluster_centers_, rtol=0, atol=1e-9)
+    theirs = SkKMeans(48, n_init=2, random_state=0).fit(X)
+    assert auto.inertia_ <= 1.02 * theirs.inertia_, (auto.inertia_, theirs.inertia_)
 
 
 def test_minibatch_kmeans_is_close_to_full_kmeans(telco_numeric):

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// k-means clustering: exact Lloyd and Hamerly iterations, k-means++ / k-means|| seeding, mini-batch.
+// k-means clustering: exact Lloyd, Hamerly and Yinyang iterations, k-means++ / k-means|| seeding, mini-batch.
 #pragma once
 
 #include <crmine/core/estimator.hpp>
@@ -17,9 +17,10 @@ enum class KMeansInit : std::uint8_t {
 
 /// Which exact iteration runs; both give the same centres up to floating-point ties.
 enum class KMeansAlgorithm : std::uint8_t {
-  automatic = 0,  ///< Hamerly when n_features <= 64 and k >= 4 (bounds prune well there), else Lloyd
-  lloyd = 1,      ///< every point against every centre each iteration
+  automatic = 0,  ///< up to 64 features: Yinyang for k >= 32, Hamerly for 4 <= k < 32; otherwise Lloyd
+  lloyd = 1,      ///< every point against every centre each iteration (blocked matrix products)
   hamerly = 2,    ///< Hamerly (2010): one upper and one lower bound per point skip most distances
+  yinyang = 3,    ///< Yinyang (Ding et al. 2015): a lower bound per group of ~10 centres; for large k
 };
 
 /// Hyperparameters of KMeans. Names and defaults match the Python keyword arguments.
@@ -37,7 +38,7 @@ struct KMeansOptions {
 /// Throws InvalidArgument naming the first invalid field.
 void validate(const KMeansOptions& options);
 
-/// Lloyd's k-means with k-means++ or k-means|| seeding and Hamerly's exact acceleration.
+/// Lloyd's k-means with k-means++ or k-means|| seeding and Hamerly's or Yinyang's exact acceleration.
 /// Minimises the (weighted) sum of squared distances of rows to their nearest centre.
 /// Parallel work is split into fixed chunks of rows reduced in chunk order, so results do not
 /// depend on the number of threads.

@@ -7,6 +7,7 @@
 #include "cluster/helpers.hpp"
 
 #include <limits>
+#include <utility>
 
 namespace crmine {
 namespace {
@@ -23,7 +24,7 @@ KMeansOptions opts(int k, int threads = 0) {
 
 TEST(KMeans, RecoversSeparatedBlobs) {
   const auto b = make_blobs(6000, 5, 6, 12.0, 1);
-  for (auto alg : {KMeansAlgorithm::lloyd, KMeansAlgorithm::hamerly}) {
+  for (auto alg : {KMeansAlgorithm::lloyd, KMeansAlgorithm::hamerly, KMeansAlgorithm::yinyang}) {
     for (auto init : {KMeansInit::kmeans_plus_plus, KMeansInit::kmeans_parallel}) {
       KMeansOptions o = opts(6);
       o.algorithm = alg;
@@ -56,6 +57,55 @@ TEST(KMeans, LloydAndHamerlyReachTheSameCentres) {
   EXPECT_LT(hamerly.report().n_distance_evaluations, lloyd.report().n_distance_evaluations / 2);
 }
 
+TEST(KMeans, YinyangReachesLloydsCentresWithFarFewerDistances) {
+  const auto b = make_blobs(3000, 6, 40, 2.0, 12);  // k = 40 overlapping blobs: many iterations
+  KMeansOptions o = opts(40);
+  o.tol = 0;
+  o.algorithm = KMeansAlgorithm::lloyd;
+  KMeans lloyd(o);
+  lloyd.fit(b.X);
+  o.algorithm = KMeansAlgorithm::yinyang;
+  KMeans yinyang(o);
+  yinyang.fit(b.X);
+  o.algorithm = KMeansAlgorithm::hamerly;
+  KMeans hamerly(o);
+  hamerly.fit(b.X);
+  EXPECT_GT(lloyd.report().n_iter, 10);
+  EXPECT_EQ(lloyd.report().n_iter, yinyang.report().n_iter);
+  EXPECT_EQ(lloyd.labels(), yinyang.labels());
+  EXPECT_NEAR(lloyd.inertia(), yinyang.inertia(), 1e-9 * lloyd.inertia());
+  EXPECT_LT((lloyd.centroids() - yinyang.centroids()).cwiseAbs().maxCoeff(), 1e-9);
+  // Group bounds prune more than Hamerly's single bound at this k.
+  EXPECT_LT(yinyang.report().n_distance_evaluations, hamerly.report().n_distance_evaluations);
+  EXPECT_LT(yinyang.report().n_distance_evaluations, lloyd.report().n_distance_evaluations / 4);
+}
+
+TEST(KMeans, AutomaticChoosesYinyangFromThirtyTwoClusters) {
+  const auto b = make_blobs(2000, 3, 4, 6.0, 13);
+  const std::pair<int, KMeansAlgorithm> cases[] = {
+      {2, KMeansAlgorithm::lloyd}, {8, KMeansAlgorithm::hamerly}, {31, KMeansAlgorithm::hamerly}, {32, KMeansAlgorithm::yinyang}};
+  for (const auto& [k, expected] : cases) {
+    KMeans m(opts(k));
+    m.fit(b.X);
+    EXPECT_EQ(m.algorithm_used(), expected) << "k = " << k;
+  }
+}
+
+TEST(KMeans, PredictMatchesDirectNearestCentreOnNearTies) {
+  // Rows exactly half-way between two centres, far from the origin, where ||x||^2 - 2 x.c + ||c||^2
+  // loses most digits: the blocked kernel must re-check and break the tie to the lower index.
+  RowMatrix centres(2, 2);
+  centres << 1e4, 1e4, 1e4 + 2, 1e4;
+  RowMatrix X(300, 2);
+  for (Eigen::Index i = 0; i < X.rows(); ++i) X.row(i) << 1e4 + 1 + 1e-9 * static_cast<double>(i - 150), 1e4 + 0.5 * static_cast<double>(i % 7);
+  const KMeans m = KMeans::from_centroids(centres);
+  const Eigen::VectorXi labels = m.predict(X);
+  for (Eigen::Index i = 0; i < X.rows(); ++i) {
+    const double d0 = (X.row(i) - centres.row(0)).squaredNorm(), d1 = (X.row(i) - centres.row(1)).squaredNorm();
+    EXPECT_EQ(labels[i], d1 < d0 ? 1 : 0) << "row " << i;
+  }
+}
+
 TEST(KMeans, SeedRepeatabilityAndSeedMatters) {
   const auto b = make_blobs(3000, 3, 5, 2.0, 3);
   KMeans a(opts(5)), c(opts(5));
@@ -72,8 +122,8 @@ TEST(KMeans, SeedRepeatabilityAndSeedMatters) {
 TEST(KMeans, OneAndTwoThreadsGiveBitwiseEqualModels) {
   const auto b = make_blobs(20000, 6, 7, 2.5, 4);  // several chunks
   for (auto init : {KMeansInit::kmeans_plus_plus, KMeansInit::kmeans_parallel}) {
-    for (auto alg : {KMeansAlgorithm::lloyd, KMeansAlgorithm::hamerly}) {
-      KMeansOptions o = opts(7, 1);
+    for (auto alg : {KMeansAlgorithm::lloyd, KMeansAlgorithm::hamerly, KMeansAlgorithm::yinyang}) {
+      KMeansOptions o = opts(init == KMeansInit::kmeans_parallel && alg == KMeansAlgorithm::yinyang ? 33 : 7, 1);
       o.init = init;
       o.algorithm = alg;
       o.n_init = 2;
