@@ -3,8 +3,9 @@
 and vs the kmodes package (KPrototypes), on the same synthetic data in one run.
 
 Each pair runs on identical arrays with the same k, n_init and thread count; the script prints
-wall times, the time ratio (peer / crmine) and the objective each reached, so speed is only read
-next to quality.
+wall and CPU times (CPU = all threads of this process, the steadier figure on a shared machine),
+the ratios (peer / crmine), the objective each reached, so speed is only read next to quality,
+and the load average before and after.
 
     python bench/python/bench_cluster.py                       # the sizes of issue 5
     python bench/python/bench_cluster.py --kmeans-rows 200000 --kprototypes-rows 20000 --gmm-rows 200000
@@ -27,15 +28,33 @@ def blobs(n: int, d: int, k: int, seed: int) -> np.ndarray:
     return np.ascontiguousarray(centres[rng.integers(0, k, n)] + rng.standard_normal((n, d)))
 
 
+class Timing(float):
+    """Wall seconds (the float value) with the process CPU seconds (all threads) alongside: on a
+    shared machine the CPU ratio is the steadier figure."""
+
+    cpu: float
+
+    def __new__(cls, wall: float, cpu: float) -> "Timing":
+        self = super().__new__(cls, wall)
+        self.cpu = cpu
+        return self
+
+
 def timed(fn):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     out = fn()
-    return time.perf_counter() - start, out
+    return Timing(time.perf_counter() - start, time.process_time() - cpu), out
 
 
-def row(name: str, ours: float, theirs: float, ours_obj: float, theirs_obj: float, peer: str, obj: str) -> dict:
+def load() -> str:
+    return "load average %.1f %.1f %.1f" % os.getloadavg()
+
+
+def row(name: str, ours: Timing, theirs: Timing, ours_obj: float, theirs_obj: float, peer: str, obj: str) -> dict:
     return {"benchmark": name, "crmine s": round(ours, 2), f"{peer} s": round(theirs, 2),
-            "ratio (peer / crmine)": round(theirs / ours, 2), f"crmine {obj}": ours_obj, f"{peer} {obj}": theirs_obj,
+            "ratio (peer / crmine)": round(theirs / ours, 2), "crmine cpu s": round(ours.cpu, 2),
+            "peer cpu s": round(theirs.cpu, 2), "cpu ratio": round(theirs.cpu / max(ours.cpu, 1e-9), 2),
+            f"crmine {obj}": ours_obj, f"{peer} {obj}": theirs_obj,
             "objective diff %": round(100 * (ours_obj - theirs_obj) / abs(theirs_obj), 3)}
 
 
@@ -55,13 +74,21 @@ def bench_kmeans(rows: int, ks: list[int], n_init: int, threads: int) -> list[di
     return out
 
 
-def bench_minibatch(rows: int, threads: int) -> list[dict]:
+def bench_minibatch(rows: int, threads: int, batch_size: int) -> list[dict]:
+    """One pass (rows / batch_size steps) for both, same batch size, 3 seedings each, early
+    stopping off; both report inertia_ over all rows."""
+    from sklearn.cluster import MiniBatchKMeans as SkMiniBatchKMeans
     import crmine.cluster as cc
 
     X = blobs(rows, 20, 8, seed=2)
-    t, model = timed(lambda: cc.MiniBatchKMeans(8, random_state=0, n_threads=threads, max_iter=1).fit(X))
-    return [{"benchmark": f"MiniBatchKMeans {rows:,} x 20, k=8 (one pass)", "crmine s": round(t, 2),
-             "crmine inertia": model.inertia_}]
+    t_ours, ours = timed(lambda: cc.MiniBatchKMeans(8, batch_size=batch_size, max_iter=1, max_no_improvement=0,
+                                                    n_init=3, random_state=0, n_threads=threads).fit(X))
+    print(f"  MiniBatchKMeans: crmine {t_ours:.2f}s, {ours.n_iter_} steps", flush=True)
+    t_sk, sk = timed(lambda: SkMiniBatchKMeans(8, batch_size=batch_size, max_iter=1, max_no_improvement=None,
+                                               n_init=3, random_state=0).fit(X))
+    print(f"  MiniBatchKMeans: sklearn {t_sk:.2f}s, {sk.n_steps_} steps", flush=True)
+    return [row(f"MiniBatchKMeans {rows:,} x 20, k=8, batch {batch_size}, one pass vs sklearn", t_ours, t_sk,
+                ours.inertia_, sk.inertia_, "peer", "inertia")]
 
 
 def bench_kprototypes(rows: int, threads: int) -> list[dict]:
@@ -102,6 +129,7 @@ def main() -> None:
     parser.add_argument("--ks", type=int, nargs="+", default=[8, 64])
     parser.add_argument("--n-init", type=int, default=1)
     parser.add_argument("--minibatch-rows", type=float, default=2e7)
+    parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--kprototypes-rows", type=float, default=1e5)
     parser.add_argument("--gmm-rows", type=float, default=1e6)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
@@ -109,12 +137,12 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, threads {args.threads}", flush=True)
+          f"Python {platform.python_version()}, threads {args.threads}, {load()}", flush=True)
     rows: list[dict] = []
     if "kmeans" not in args.skip:
         rows += bench_kmeans(int(args.kmeans_rows), args.ks, args.n_init, args.threads)
     if "minibatch" not in args.skip:
-        rows += bench_minibatch(int(args.minibatch_rows), args.threads)
+        rows += bench_minibatch(int(args.minibatch_rows), args.threads, args.batch_size)
     if "kprototypes" not in args.skip:
         rows += bench_kprototypes(int(args.kprototypes_rows), args.threads)
     if "gmm" not in args.skip:
@@ -122,6 +150,7 @@ def main() -> None:
     table = pd.DataFrame(rows)
     with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_colwidth", 80):
         print(table.to_string(index=False))
+    print(f"end: {load()}")
 
 
 if __name__ == "__main__":
