@@ -6,6 +6,7 @@
 #include <crmine/core/random.hpp>
 #include <crmine/core/serialize.hpp>
 
+#include "forest_scorer.hpp"
 #include "io.hpp"
 
 #include <algorithm>
@@ -481,16 +482,6 @@ class TreeGrower {
   std::vector<Bin> group_hist_;
 };
 
-double predict_tree(const std::vector<TreeNode>& nodes, MatrixRef X, Eigen::Index i) {
-  std::int32_t k = 0;
-  for (;;) {
-    const TreeNode& t = nodes[static_cast<std::size_t>(k)];
-    if (t.feature < 0) return t.value;
-    const double v = X(i, t.feature);
-    k = (std::isnan(v) ? t.missing_left : v <= t.threshold) ? t.left : t.right;
-  }
-}
-
 }  // namespace
 
 void validate(const GradientBoostingOptions& o) {
@@ -591,7 +582,7 @@ GradientBoostingClassifier& GradientBoostingClassifier::fit(MatrixRef X, LabelRe
     trees_.push_back(grower.grow(std::move(rows), importances_, raw));
     const auto& tree = trees_.back();
 #pragma omp parallel for schedule(static) num_threads(threads) if (others.size() > 20000)
-    for (std::size_t k = 0; k < others.size(); ++k) raw[static_cast<std::size_t>(others[k])] += predict_tree(tree, X, others[k]);
+    for (std::size_t k = 0; k < others.size(); ++k) raw[static_cast<std::size_t>(others[k])] += detail::walk_tree(tree, X, others[k]);
     if (!valid.empty()) {
       double loss = 0, wv = 0;
       for (const std::int32_t i : valid) {
@@ -623,16 +614,7 @@ Eigen::VectorXd GradientBoostingClassifier::decision_function(MatrixRef X) const
   detail::require_fitted(fitted_, "GradientBoostingClassifier::decision_function");
   detail::check_predict("GradientBoostingClassifier::decision_function", X, n_features_, true);
   Eigen::VectorXd raw = Eigen::VectorXd::Constant(X.rows(), init_score_);
-  // Tree-major within blocks of rows: one tree's nodes stay in cache while a block walks it, and
-  // every row still adds the trees in order, so scores equal the row-by-row sum bitwise.
-  constexpr Eigen::Index kBlock = 256;
-  const Eigen::Index n_blocks = (X.rows() + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static) num_threads(detail::resolve_threads(options_.n_threads)) if (X.rows() > 5000)
-  for (Eigen::Index b = 0; b < n_blocks; ++b) {
-    const Eigen::Index i0 = b * kBlock, i1 = std::min(X.rows(), i0 + kBlock);
-    for (const auto& tree : trees_)
-      for (Eigen::Index i = i0; i < i1; ++i) raw[i] += predict_tree(tree, X, i);
-  }
+  detail::ForestScorer(trees_).add(X, raw, options_.n_threads);
   return raw;
 }
 

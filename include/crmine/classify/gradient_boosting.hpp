@@ -39,7 +39,8 @@ void validate(const GradientBoostingOptions& options);
 /// Guestrin 2016) over quantile-binned features with one bin for NaN, leaf-wise growth and the
 /// histogram subtraction trick (Ke et al. 2017). Histograms are built one feature per task, each
 /// summing rows in a fixed order, and sampling uses per-round streams of the seed, so the model
-/// is bitwise the same at any thread count. Trees split on raw values, so prediction needs no bins.
+/// is bitwise the same at any thread count. Trees split on raw values, so prediction needs no bins;
+/// it tests each split on blocks of rows at once (QuickScorer) and adds the trees in order.
 class GradientBoostingClassifier final : public Classifier {
  public:
   explicit GradientBoostingClassifier(GradientBoostingOptions options = {});
@@ -55,6 +56,10 @@ class GradientBoostingClassifier final : public Classifier {
   const GradientBoostingOptions& options() const { return options_; }
   /// Trees kept (the best round when early stopping).
   int n_trees() const { return static_cast<int>(trees_.size()); }
+  /// The fitted trees in boosting order; leaf values are already shrunk by the learning rate.
+  const std::vector<std::vector<TreeNode>>& trees() const { return trees_; }
+  /// The raw score every row starts from (the log-odds of the training labels).
+  double init_score() const { return init_score_; }
   /// Normalised total gain per feature.
   const Eigen::VectorXd& feature_importances() const;
   /// Validation log-loss per round (empty without early stopping).

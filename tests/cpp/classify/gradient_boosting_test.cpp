@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -93,6 +94,54 @@ TEST(GradientBoostingClassifier, OneHotTablesTrainBitwiseTheSameAtOneAndTwoThrea
   // Saved options differ in n_threads only; the trees must be identical, so compare the scores.
   EXPECT_EQ(a.decision_function(d.X), b.decision_function(d.X));
   EXPECT_EQ(a.feature_importances(), b.feature_importances());
+}
+
+/// The score of row i as the plain definition: the initial score plus every tree's leaf, tree 0 first,
+/// each tree walked from the root on raw values.
+double walked_score(const GradientBoostingClassifier& m, const RowMatrix& X, Eigen::Index i) {
+  double z = m.init_score();
+  for (const auto& tree : m.trees()) {
+    std::size_t k = 0;
+    while (tree[k].feature >= 0) {
+      const double v = X(i, tree[k].feature);
+      k = static_cast<std::size_t>((std::isnan(v) ? tree[k].missing_left : v <= tree[k].threshold) ? tree[k].left : tree[k].right);
+    }
+    z += tree[k].value;
+  }
+  return z;
+}
+
+TEST(GradientBoostingClassifier, BlockScoringEqualsWalkingEveryTreeBitwise) {
+  // NaN in training gives splits that send NaN left and splits that send it right; 90 leaves exceed
+  // the 64-leaf bitvectors, so those trees take the walking path; 1001 rows end in a partial block.
+  OneHot d = one_hot(4000, 21, true);
+  for (Eigen::Index i = 0; i < d.X.rows(); i += 7) d.X(i, 7) = std::numeric_limits<double>::quiet_NaN();
+  Random rng(3);
+  for (Eigen::Index i = 0; i < d.X.rows(); ++i)
+    if (rng.uniform() < 0.1) d.X(i, 7) = rng.uniform() * 4 - 2;  // rows on either side of the cut points
+  const RowMatrix scored = d.X.topRows(1001);
+  for (const int leaves : {2, 31, 64, 90})
+    for (const int threads : {1, 2}) {
+      GradientBoostingOptions o;
+      o.n_estimators = 20;
+      o.num_leaves = leaves;
+      o.min_child_samples = 2;
+      o.n_threads = threads;
+      GradientBoostingClassifier m(o);
+      m.fit(d.X, d.y);
+      bool nan_left = false, nan_right = false;
+      std::size_t most_leaves = 0;
+      for (const auto& tree : m.trees()) {
+        most_leaves = std::max(most_leaves, (tree.size() + 1) / 2);
+        for (const TreeNode& t : tree)
+          if (t.feature == 7) (t.missing_left ? nan_left : nan_right) = true;
+      }
+      EXPECT_TRUE(nan_left && nan_right) << leaves << " leaves";
+      EXPECT_EQ(most_leaves, static_cast<std::size_t>(leaves));
+      const Eigen::VectorXd z = m.decision_function(scored);
+      for (Eigen::Index i = 0; i < scored.rows(); ++i)
+        ASSERT_EQ(z[i], walked_score(m, scored, i)) << leaves << " leaves, " << threads << " threads, row " << i;
+    }
 }
 
 TEST(GradientBoostingClassifier, ValidationLossIsTheLossOfTheFittedModelsPredictions) {
