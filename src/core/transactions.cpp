@@ -33,7 +33,7 @@ std::int64_t first_non_finite(std::span<const double> values, int n_jobs) {
   return r < n ? r : -1;
 }
 
-void validate(const TransactionLog& log, const char* caller, ReturnPolicy returns, int n_jobs) {
+LogFacts validate(const TransactionLog& log, const char* caller, ReturnPolicy returns, int n_jobs) {
   const std::size_t n = log.customer.size();
   if (n == 0) detail::throw_invalid(caller, "customer", "the transaction log is empty");
   auto check_length = [&](std::size_t got, const char* column) {
@@ -50,13 +50,24 @@ void validate(const TransactionLog& log, const char* caller, ReturnPolicy return
 
   const auto rows = static_cast<std::int64_t>(n);
   const double* amount = log.amount.data();
-  if (auto r = first_non_finite(log.amount, n_jobs); r >= 0)
-    detail::throw_invalid(caller, "amount", "row ", r, " is not finite (", amount[r], ")");
-  if (returns == ReturnPolicy::error) {
-    if (auto r = first_bad_row(rows, n_jobs, [&](std::int64_t i) { return amount[i] < 0.0; }); r < rows)
-      detail::throw_invalid(caller, "amount", "row ", r, " is negative (", amount[r],
-                            "), a return or cancellation; choose returns='net' or 'drop' to accept them");
+  const int threads = detail::resolve_threads(n_jobs);
+  // One pass finds both the first non-finite and the first negative amount: on 100M rows each
+  // pass over a column is a tenth of a second.
+  std::int64_t first_non_finite_row = rows, first_negative_row = rows;
+#pragma omp parallel for num_threads(threads) reduction(min : first_non_finite_row, first_negative_row) schedule(static)
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const double a = amount[i];
+    if (!std::isfinite(a)) first_non_finite_row = std::min(first_non_finite_row, i);
+    if (a < 0.0) first_negative_row = std::min(first_negative_row, i);
   }
+  if (first_non_finite_row < rows)
+    detail::throw_invalid(caller, "amount", "row ", first_non_finite_row, " is not finite (",
+                          amount[first_non_finite_row], ")");
+  if (returns == ReturnPolicy::error && first_negative_row < rows)
+    detail::throw_invalid(caller, "amount", "row ", first_negative_row, " is negative (", amount[first_negative_row],
+                          "), a return or cancellation; choose returns='net' or 'drop' to accept them");
+  LogFacts facts;
+  facts.has_negative_amount = first_negative_row < rows;
   if (log.has_cost()) {
     if (auto r = first_non_finite(log.cost, n_jobs); r >= 0)
       detail::throw_invalid(caller, "cost", "row ", r, " is not finite (", log.cost[static_cast<std::size_t>(r)], ")");
@@ -65,7 +76,6 @@ void validate(const TransactionLog& log, const char* caller, ReturnPolicy return
   const std::int64_t tpd = log.ticks_per_day;
   const std::int64_t* time = log.time.data();
   std::int64_t t_min = time[0], t_max = time[0];
-  const int threads = detail::resolve_threads(n_jobs);
 #pragma omp parallel for num_threads(threads) reduction(min : t_min) reduction(max : t_max) schedule(static)
   for (std::int64_t i = 0; i < rows; ++i) {
     t_min = std::min(t_min, time[i]);
@@ -82,6 +92,7 @@ void validate(const TransactionLog& log, const char* caller, ReturnPolicy return
     detail::throw_invalid(caller, "time", "row ", r, " is out of the supported range (", time[r],
                           " ticks, ", tpd, " ticks per day); missing dates (NaT) are not allowed");
   }
+  return facts;
 }
 
 }  // namespace crmine

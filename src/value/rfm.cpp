@@ -5,7 +5,9 @@
 #include <crmine/value/rfm.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <span>
 
 namespace crmine {
 
@@ -29,76 +31,110 @@ std::vector<SegmentRule> default_segment_map() {
 
 namespace {
 
-constexpr double kMaxHistogramRange = 1 << 22;
+/// A value as an unsigned key whose unsigned order is the value's order (and the reverse order
+/// when `reversed`), so that one selection routine serves integers and doubles, either way up.
+inline std::uint64_t ordered_key(std::int64_t v) { return static_cast<std::uint64_t>(v) ^ (std::uint64_t{1} << 63); }
+inline std::uint64_t ordered_key(std::int32_t v) { return ordered_key(static_cast<std::int64_t>(v)); }
+inline std::uint64_t ordered_key(double v) {
+  const auto u = std::bit_cast<std::uint64_t>(v + 0.0);  // + 0.0 turns -0.0 into +0.0: equal values, equal keys
+  return (u >> 63) != 0 ? ~u : u | (std::uint64_t{1} << 63);
+}
 
-/// Counts of each integer value from `lo` on, when every value is an integer and the range is
-/// below 2^22; false otherwise.
-bool integer_histogram(const std::vector<double>& v, std::vector<std::size_t>& counts, double& lo) {
-  lo = HUGE_VAL;
-  double hi = -HUGE_VAL;
-  bool integral = true;
-  for (double x : v) {
-    lo = std::min(lo, x);
-    hi = std::max(hi, x);
-    integral &= x == std::floor(x);
+/// Scores 1 + floor(q w / n) of `values` into `scores` (w = strictly worse values).
+///
+/// Score = 1 + #{k : key > t_k} with t_k the m_k-th smallest key, m_k = ceil(k n / q); that
+/// equals 1 + floor(q w / n). The order statistics come from a radix selection: one histogram of
+/// the keys' leading bits (above their minimum) finds the bucket of each m_k, and only those
+/// buckets' keys are collected and selected in. Small integers (recency in days, frequency) fall one
+/// value per bucket and need no second pass; all passes are parallel. Sorting or nth_element over
+/// millions of customers would cost more than the rest of the RFM table.
+template <typename T>
+void score_quantiles(std::span<const T> values, int q, bool higher_is_better, int threads, std::uint8_t* scores) {
+  const auto n = static_cast<std::int64_t>(values.size());
+  if (n == 0) return;
+  const std::uint64_t flip = higher_is_better ? 0 : ~std::uint64_t{0};
+  auto key = [&](std::int64_t i) { return ordered_key(values[static_cast<std::size_t>(i)]) ^ flip; };
+
+  std::uint64_t lo = ~std::uint64_t{0}, hi = 0;
+#pragma omp parallel for num_threads(threads) reduction(min : lo) reduction(max : hi) schedule(static)
+  for (std::int64_t i = 0; i < n; ++i) {
+    lo = std::min(lo, key(i));
+    hi = std::max(hi, key(i));
   }
-  if (!integral || !(hi - lo < kMaxHistogramRange)) return false;
-  counts.assign(static_cast<std::size_t>(hi - lo) + 1, 0);
-  for (double x : v) ++counts[static_cast<std::size_t>(x - lo)];
-  return true;
+  constexpr int kBucketBits = 16;
+  const auto span_bits = static_cast<int>(std::bit_width(hi - lo));
+  const int shift = std::max(0, span_bits - kBucketBits);
+  const std::size_t n_buckets = static_cast<std::size_t>((hi - lo) >> shift) + 1;
+  std::vector<std::int64_t> counts(n_buckets, 0);
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<std::int64_t> mine(n_buckets, 0);
+#pragma omp for schedule(static) nowait
+    for (std::int64_t i = 0; i < n; ++i) ++mine[static_cast<std::size_t>((key(i) - lo) >> shift)];
+#pragma omp critical
+    for (std::size_t b = 0; b < n_buckets; ++b) counts[b] += mine[b];
+  }
+
+  // For each threshold: its bucket and its rank among that bucket's keys.
+  struct Target {
+    std::size_t bucket;
+    std::int64_t rank;
+  };
+  std::vector<Target> targets;
+  {
+    std::int64_t below = 0;
+    std::size_t b = 0;
+    for (int k = 1; k < q; ++k) {
+      const std::int64_t m = (static_cast<std::int64_t>(k) * n + q - 1) / q;  // >= 1 as n >= 1
+      while (below + counts[b] < m) below += counts[b++];
+      targets.push_back({b, m - 1 - below});
+    }
+  }
+  std::vector<std::uint64_t> thresholds(targets.size());
+  if (shift == 0) {
+    for (std::size_t k = 0; k < targets.size(); ++k) thresholds[k] = lo + targets[k].bucket;
+  } else {
+    // Collect the keys of the few buckets that hold a threshold, then select within each.
+    std::vector<std::size_t> wanted;
+    for (const auto& t : targets)
+      if (wanted.empty() || wanted.back() != t.bucket) wanted.push_back(t.bucket);
+    std::vector<std::int64_t> slot(n_buckets, -1);
+    for (std::size_t w = 0; w < wanted.size(); ++w) slot[wanted[w]] = static_cast<std::int64_t>(w);
+    std::vector<std::vector<std::uint64_t>> members(wanted.size());
+    for (std::size_t w = 0; w < wanted.size(); ++w) members[w].reserve(static_cast<std::size_t>(counts[wanted[w]]));
+#pragma omp parallel num_threads(threads)
+    {
+      std::vector<std::vector<std::uint64_t>> mine(wanted.size());
+#pragma omp for schedule(static) nowait
+      for (std::int64_t i = 0; i < n; ++i) {
+        const std::uint64_t k = key(i);
+        const std::int64_t w = slot[static_cast<std::size_t>((k - lo) >> shift)];
+        if (w >= 0) mine[static_cast<std::size_t>(w)].push_back(k);
+      }
+#pragma omp critical
+      for (std::size_t w = 0; w < wanted.size(); ++w) members[w].insert(members[w].end(), mine[w].begin(), mine[w].end());
+    }
+    for (std::size_t k = 0; k < targets.size(); ++k) {
+      auto& m = members[static_cast<std::size_t>(slot[targets[k].bucket])];
+      const auto nth = m.begin() + targets[k].rank;
+      std::nth_element(m.begin(), nth, m.end());
+      thresholds[k] = *nth;
+    }
+  }
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::uint64_t k = key(i);
+    int s = 1;
+    for (std::uint64_t t : thresholds) s += k > t;
+    scores[i] = static_cast<std::uint8_t>(s);
+  }
 }
 
 }  // namespace
 
 std::vector<std::uint8_t> quantile_scores(const std::vector<double>& values, int q, bool higher_is_better) {
-  const std::size_t n = values.size();
-  std::vector<std::uint8_t> scores(n, 1);
-  if (n == 0) return scores;
-  // Orient so that larger is better; then score = 1 + #{k : v > s[m_k - 1]} with s sorted and
-  // m_k = ceil(k n / q), which equals 1 + floor(q w / n) for w = count of strictly smaller values.
-  std::vector<double> sorted(n);
-  for (std::size_t i = 0; i < n; ++i) sorted[i] = higher_is_better ? values[i] : -values[i];
-  auto rank_of = [&](int k) {  // m_k = ceil(k n / q)
-    return (static_cast<std::size_t>(k) * n + static_cast<std::size_t>(q) - 1) / static_cast<std::size_t>(q);
-  };
-  std::vector<double> thresholds;
-  std::vector<std::size_t> counts;
-  double lo = 0.0;
-  if (integer_histogram(sorted, counts, lo)) {
-    // Recency in days and frequency are small integers: the order statistics come from a
-    // histogram in one pass, where selection would mispredict a branch per element.
-    std::size_t below = 0, bin = 0;
-    for (int k = 1; k < q; ++k) {
-      const std::size_t m = rank_of(k);
-      if (m == 0) {
-        thresholds.push_back(-HUGE_VAL);
-        continue;
-      }
-      while (below + counts[bin] < m) below += counts[bin++];
-      thresholds.push_back(lo + static_cast<double>(bin));
-    }
-  } else {
-    auto first = sorted.begin();
-    for (int k = 1; k < q; ++k) {
-      const std::size_t m = rank_of(k);
-      if (m == 0) {
-        thresholds.push_back(-HUGE_VAL);  // every value beats it, as w >= 0 = m
-        continue;
-      }
-      auto nth = sorted.begin() + static_cast<std::ptrdiff_t>(m - 1);
-      if (nth >= first) {
-        std::nth_element(first, nth, sorted.end());
-        first = nth;
-      }
-      thresholds.push_back(*nth);
-    }
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    const double v = higher_is_better ? values[i] : -values[i];
-    int s = 1;
-    for (double t : thresholds) s += v > t;
-    scores[i] = static_cast<std::uint8_t>(s);
-  }
+  std::vector<std::uint8_t> scores(values.size(), 1);
+  score_quantiles(std::span<const double>(values), q, higher_is_better, detail::resolve_threads(0), scores.data());
   return scores;
 }
 
@@ -142,48 +178,56 @@ RfmTable rfm(const CustomerSummary& summary, const RfmOptions& options) {
   RfmTable out;
   out.q = q;
   out.as_of_day = as_of;
-  std::vector<std::size_t> keep;
-  keep.reserve(summary.size());
-  for (std::size_t i = 0; i < summary.size(); ++i) {
-    if (summary.occasions[i] > 0) {
-      keep.push_back(i);
-      if (summary.last_day[i] > as_of)
-        detail::throw_invalid("rfm", "as_of", "day ", as_of, " is before the last purchase (day ", summary.last_day[i],
-                              ") of customer ", summary.customer[i], "; filter the log to the as-of date first");
+  const int threads = detail::resolve_threads(options.n_jobs);
+  const auto total = static_cast<std::int64_t>(summary.size());
+  // The first customer (in id order) bought after as_of, so the error names the same one at any
+  // thread count; and how many customers have a purchase at all.
+  std::int64_t first_late = total, n_kept = 0;
+#pragma omp parallel for num_threads(threads) reduction(min : first_late) reduction(+ : n_kept) schedule(static)
+  for (std::int64_t i = 0; i < total; ++i) {
+    const auto u = static_cast<std::size_t>(i);
+    if (summary.occasions[u] > 0) {
+      ++n_kept;
+      if (summary.last_day[u] > as_of) first_late = std::min(first_late, i);
     }
   }
-  out.excluded_without_purchase = static_cast<std::int64_t>(summary.size() - keep.size());
-  if (keep.empty()) detail::throw_invalid("rfm", "summary", "no customer has a purchase (amount >= 0)");
-  const std::size_t n = keep.size();
+  if (first_late < total) {
+    const auto u = static_cast<std::size_t>(first_late);
+    detail::throw_invalid("rfm", "as_of", "day ", as_of, " is before the last purchase (day ", summary.last_day[u],
+                          ") of customer ", summary.customer[u], "; filter the log to the as-of date first");
+  }
+  out.excluded_without_purchase = total - n_kept;
+  if (n_kept == 0) detail::throw_invalid("rfm", "summary", "no customer has a purchase (amount >= 0)");
+  // Customers with returns only are rare: list the kept ones only when there are any to skip.
+  std::vector<std::size_t> keep;
+  if (n_kept < total) {
+    keep.reserve(static_cast<std::size_t>(n_kept));
+    for (std::size_t i = 0; i < summary.size(); ++i)
+      if (summary.occasions[i] > 0) keep.push_back(i);
+  }
+  const auto n = static_cast<std::size_t>(n_kept);
   out.customer.resize(n);
   out.recency.resize(n);
   out.frequency.resize(n);
   out.monetary.resize(n);
   out.revenue.resize(n);
-  std::vector<double> r(n), f(n);
-  for (std::size_t k = 0; k < n; ++k) {
-    const std::size_t i = keep[k];
-    out.customer[k] = summary.customer[i];
-    out.recency[k] = as_of - summary.last_day[i];
-    out.frequency[k] = summary.occasions[i];
-    out.revenue[k] = summary.revenue[i];
-    out.monetary[k] = options.monetary == Monetary::mean
-                          ? summary.revenue[i] / static_cast<double>(summary.occasions[i])
-                          : summary.revenue[i];
-    r[k] = out.recency[k];
-    f[k] = static_cast<double>(out.frequency[k]);
+  const bool mean = options.monetary == Monetary::mean;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (std::int64_t k = 0; k < n_kept; ++k) {
+    const auto o = static_cast<std::size_t>(k);
+    const std::size_t i = keep.empty() ? o : keep[o];
+    out.customer[o] = summary.customer[i];
+    out.recency[o] = as_of - summary.last_day[i];
+    out.frequency[o] = summary.occasions[i];
+    out.revenue[o] = summary.revenue[i];
+    out.monetary[o] = mean ? summary.revenue[i] / static_cast<double>(summary.occasions[i]) : summary.revenue[i];
   }
-  // The three dimensions are independent selections: one per thread where there are threads.
-  const int threads = std::min(3, detail::resolve_threads(options.n_jobs));
-#pragma omp parallel sections num_threads(threads)
-  {
-#pragma omp section
-    out.r_score = quantile_scores(r, q, false);
-#pragma omp section
-    out.f_score = quantile_scores(f, q, true);
-#pragma omp section
-    out.m_score = quantile_scores(out.monetary, q, true);
-  }
+  out.r_score.resize(n);
+  out.f_score.resize(n);
+  out.m_score.resize(n);
+  score_quantiles(std::span<const std::int32_t>(out.recency), q, false, threads, out.r_score.data());
+  score_quantiles(std::span<const std::int64_t>(out.frequency), q, true, threads, out.f_score.data());
+  score_quantiles(std::span<const double>(out.monetary), q, true, threads, out.m_score.data());
 
   const auto& map = options.segment_map;
   out.segment.assign(n, -1);
@@ -208,9 +252,12 @@ RfmTable rfm(const CustomerSummary& summary, const RfmOptions& options) {
           }
         }
     if (unmatched) out.segment_names.push_back("Other");
-    for (std::size_t k = 0; k < n; ++k)
-      out.segment[k] =
-          cell[static_cast<std::size_t>(((out.r_score[k] - 1) * q + (out.f_score[k] - 1)) * q + (out.m_score[k] - 1))];
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (std::int64_t k = 0; k < n_kept; ++k) {
+      const auto o = static_cast<std::size_t>(k);
+      out.segment[o] =
+          cell[static_cast<std::size_t>(((out.r_score[o] - 1) * q + (out.f_score[o] - 1)) * q + (out.m_score[o] - 1))];
+    }
   }
   return out;
 }

@@ -29,6 +29,36 @@ struct alignas(64) CustomerState {
   std::int32_t last_day = CustomerSummary::kNoDay;
 };
 
+/// The state of a customer when occasions are days and the log has neither cost nor returns (the
+/// usual RFM input): what CustomerState holds, in half the bytes. Every row still misses the cache
+/// once, but there is half as much state to map fresh (which costs as much as the fold itself on a
+/// freshly started process) and twice as many customers fit the last-level cache.
+struct alignas(32) DayState {
+  std::int32_t first_day = CustomerSummary::kNoDay;
+  std::int32_t last_day = CustomerSummary::kNoDay;
+  std::int32_t occasions = 0;
+  std::int32_t rows = 0;  // the compact fold is used only for logs under 2^31 rows
+  double revenue = 0.0;
+  double first_occasion_revenue = 0.0;
+};
+static_assert(sizeof(DayState) == 32);
+
+/// As `absorb` below for a purchase (amount >= 0) keyed by its day.
+inline bool absorb(DayState& s, std::int32_t day, double amount) {
+  ++s.rows;
+  s.revenue += amount;
+  if (s.occasions == 0) {
+    s.occasions = 1;
+    s.first_day = s.last_day = day;
+  } else if (day != s.last_day) {
+    if (day < s.last_day) return false;
+    ++s.occasions;
+    s.last_day = day;
+  }
+  if (s.occasions == 1) s.first_occasion_revenue += amount;
+  return true;
+}
+
 /// Folds one row into its customer's state. Returns false when the customer's occasion keys go
 /// backwards, which is when counting key changes stops counting distinct keys.
 inline bool absorb(CustomerState& s, std::int64_t key, std::int32_t day, double amount, double cost) {
@@ -80,30 +110,31 @@ bool fold(std::span<const Entry> entries, CustomerState* states, std::int32_t& m
   return true;
 }
 
-/// The rows of a thread's share of the customers, read straight from the log's columns.
+/// The rows of a thread's share of the customers, read straight from the log's columns, folded
+/// into states of type `State` (CustomerState, or DayState when the log allows it).
+template <typename State>
 struct DirectFold {
   const TransactionLog& log;
   std::int64_t min_id;        ///< position = id - min_id
   std::uint64_t n_positions;
   const std::int64_t* key;  ///< order ids, or nullptr to key occasions by day
-  CustomerState* states;
+  State* states;
 
   std::uint64_t position(std::int64_t id) const {
     return static_cast<std::uint64_t>(id) - static_cast<std::uint64_t>(min_id);
   }
 
-  /// Folds, in log order, every row whose customer position is in [lo, hi); false when some
-  /// customer's keys go backwards.
-  template <bool kHasKey, bool kHasCost>
-  bool run(std::uint64_t lo, std::uint64_t hi, std::int32_t& min_day, std::int32_t& max_day) const {
+  /// Folds, in log order, every row whose customer position is in [lo, hi) with
+  /// `absorb_row(state, row, day)`; false when some customer's keys go backwards.
+  template <typename AbsorbRow>
+  bool run(std::uint64_t lo, std::uint64_t hi, std::int32_t& min_day, std::int32_t& max_day,
+           AbsorbRow&& absorb_row) const {
     const std::int64_t* customer = log.customer.data();
     const std::int64_t* time = log.time.data();
-    const double* amount = log.amount.data();
-    const double* cost = kHasCost ? log.cost.data() : nullptr;
     const detail::DayDivider divide(log.ticks_per_day);
     const std::size_t n = log.size();
     const std::uint64_t width = hi - lo;
-    CustomerState* mine = states + lo;
+    State* mine = states + lo;
     // Rows come in batches: a branch-free pass picks this thread's rows of the batch, then the
     // fold walks only those. Skipping the other threads' rows one by one would mispredict a branch
     // on every second row, and the prefetch can then aim exactly at the states to come.
@@ -127,7 +158,7 @@ struct DirectFold {
         const auto day = static_cast<std::int32_t>(divide(time[i]));
         min_day = std::min(min_day, day);
         max_day = std::max(max_day, day);
-        if (!absorb(mine[offsets[j]], kHasKey ? key[i] : day, day, amount[i], kHasCost ? cost[i] : 0.0)) return false;
+        if (!absorb_row(mine[offsets[j]], i, day)) return false;
       }
     }
     return true;
@@ -137,6 +168,8 @@ struct DirectFold {
   /// folded by one thread in log order, so the result does not depend on the thread count.
   bool operator()(int threads, std::int32_t& min_day, std::int32_t& max_day) const {
     const std::uint64_t n_pos = n_positions;
+    const double* amount = log.amount.data();
+    const double* cost = log.has_cost() ? log.cost.data() : nullptr;
     bool ok = true;
     std::int32_t lo_day = std::numeric_limits<std::int32_t>::max();
     std::int32_t hi_day = std::numeric_limits<std::int32_t>::min();
@@ -145,10 +178,21 @@ struct DirectFold {
       const auto t = static_cast<std::uint64_t>(detail::thread_id());
       const auto count = static_cast<std::uint64_t>(threads);
       const std::uint64_t lo = n_pos * t / count, hi = n_pos * (t + 1) / count;
-      if (key != nullptr)
-        ok = log.has_cost() ? run<true, true>(lo, hi, lo_day, hi_day) : run<true, false>(lo, hi, lo_day, hi_day);
-      else
-        ok = log.has_cost() ? run<false, true>(lo, hi, lo_day, hi_day) : run<false, false>(lo, hi, lo_day, hi_day);
+      if constexpr (std::is_same_v<State, DayState>) {
+        ok = run(lo, hi, lo_day, hi_day,
+                 [&](DayState& s, std::size_t i, std::int32_t day) { return absorb(s, day, amount[i]); });
+      } else {
+        // One instantiation per column set, so the fold tests no column's presence per row.
+        auto fold_with = [&]<bool kHasKey, bool kHasCost>() {
+          return run(lo, hi, lo_day, hi_day, [&](CustomerState& s, std::size_t i, std::int32_t day) {
+            return absorb(s, kHasKey ? key[i] : day, day, amount[i], kHasCost ? cost[i] : 0.0);
+          });
+        };
+        if (key != nullptr)
+          ok = cost ? fold_with.template operator()<true, true>() : fold_with.template operator()<true, false>();
+        else
+          ok = cost ? fold_with.template operator()<false, true>() : fold_with.template operator()<false, false>();
+      }
     }
     min_day = lo_day;
     max_day = hi_day;
@@ -162,29 +206,46 @@ constexpr int kMaxDirectFoldThreads = 8;
 /// The per-customer states of a log and the index of its customers.
 struct Folded {
   IdIndex index;
-  std::unique_ptr<detail::RandomAccessArray<CustomerState>> states;  // indexed by position
+  // Indexed by position; exactly one of the two is set.
+  std::unique_ptr<detail::RandomAccessArray<CustomerState>> states;
+  std::unique_ptr<detail::RandomAccessArray<DayState>> day_states;
   std::int32_t min_day = std::numeric_limits<std::int32_t>::max();
   std::int32_t max_day = std::numeric_limits<std::int32_t>::min();
 };
 
+/// Folds the log straight from its columns into fresh `State`s over the id range; false when some
+/// customer's occasion keys go backwards.
+template <typename State>
+bool fold_direct(const TransactionLog& log, const IdIndex::Range& range, int threads,
+                 std::unique_ptr<detail::RandomAccessArray<State>>& out, Folded& f) {
+  out = std::make_unique<detail::RandomAccessArray<State>>(range.width(), State{}, threads);
+  const DirectFold<State> direct{log, range.min, range.width(), log.has_order() ? log.order.data() : nullptr,
+                                 out->data()};
+  if (!direct(threads, f.min_day, f.max_day)) return false;
+  const auto& states = *out;
+  f.index = IdIndex::direct_from(range.min, range.width(), [&](std::uint64_t p) { return states[p].rows > 0; });
+  return true;
+}
+
 /// Dense ids straight from the columns: a row's state is found by a subtraction, so the rows need
 /// no regrouping, and which customers occur is learned in the same pass (every row is folded
 /// under these return policies, so a customer occurs exactly when it has rows).
-std::optional<Folded> fold_dense(const TransactionLog& log, const SummaryOptions& options, int threads,
-                                 bool& out_of_order) {
-  if (threads > kMaxDirectFoldThreads || options.returns == ReturnPolicy::drop) return std::nullopt;
+std::optional<Folded> fold_dense(const TransactionLog& log, const LogFacts& facts, const SummaryOptions& options,
+                                 int threads, bool& out_of_order) {
+  // Dropping returns means skipping rows, which only the regrouping scan does; without any
+  // return, dropping them is netting them.
+  const bool drops_rows = options.returns == ReturnPolicy::drop && facts.has_negative_amount;
+  if (threads > kMaxDirectFoldThreads || drops_rows) return std::nullopt;
   const IdIndex::Range range = IdIndex::range_of(log.customer, threads);
   if (!range.direct) return std::nullopt;
   Folded f;
-  f.states = std::make_unique<detail::RandomAccessArray<CustomerState>>(range.width(), CustomerState{}, threads);
-  const DirectFold direct{log, range.min, range.width(), log.has_order() ? log.order.data() : nullptr,
-                          f.states->data()};
-  if (!direct(threads, f.min_day, f.max_day)) {
+  const bool compact = !log.has_order() && !log.has_cost() && !facts.has_negative_amount &&
+                       log.size() < static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max());
+  const bool ok = compact ? fold_direct(log, range, threads, f.day_states, f) : fold_direct(log, range, threads, f.states, f);
+  if (!ok) {
     out_of_order = true;
     return std::nullopt;
   }
-  const auto& states = *f.states;
-  f.index = IdIndex::direct_from(range.min, range.width(), [&](std::uint64_t p) { return states[p].rows > 0; });
   return f;
 }
 
@@ -234,13 +295,12 @@ std::vector<double> CustomerSummary::profit() const {
 }
 
 CustomerSummary summarize(const TransactionLog& log, const SummaryOptions& options) {
-  validate(log, "summarize", options.returns, options.n_jobs);
+  const LogFacts facts = validate(log, "summarize", options.returns, options.n_jobs);
   const int threads = detail::resolve_threads(options.n_jobs);
   bool out_of_order = false;
-  std::optional<Folded> dense = fold_dense(log, options, threads, out_of_order);
+  std::optional<Folded> dense = fold_dense(log, facts, options, threads, out_of_order);
   const Folded folded = dense ? std::move(*dense) : fold_regrouped(log, options, threads, out_of_order);
   const IdIndex& index = folded.index;
-  const auto& states = *folded.states;
   const std::size_t n_customers = index.size();
   const std::int32_t min_day = folded.min_day, max_day = folded.max_day;
 
@@ -254,22 +314,33 @@ CustomerSummary summarize(const TransactionLog& log, const SummaryOptions& optio
   out.returned.resize(n_customers);
   out.cost.resize(n_customers);
   out.first_occasion_revenue.resize(n_customers);
-  const auto n_pos = static_cast<std::int64_t>(index.n_positions());
+  auto unpack = [&](const auto& states) {
+    const auto n_pos = static_cast<std::int64_t>(index.n_positions());
 #pragma omp parallel for num_threads(threads) schedule(static)
-  for (std::int64_t p = 0; p < n_pos; ++p) {
-    const std::int64_t c = index.index_at_position(static_cast<std::uint64_t>(p));
-    if (c < 0) continue;  // a gap in a direct index's id range
-    const CustomerState& s = states[static_cast<std::size_t>(p)];
-    const auto i = static_cast<std::size_t>(c);
-    out.first_day[i] = s.first_day;
-    out.last_day[i] = s.last_day;
-    out.occasions[i] = s.occasions;
-    out.rows[i] = s.rows;
-    out.revenue[i] = s.revenue;
-    out.returned[i] = s.returned;
-    out.cost[i] = s.cost;
-    out.first_occasion_revenue[i] = s.first_occasion_revenue;
-  }
+    for (std::int64_t p = 0; p < n_pos; ++p) {
+      const std::int64_t c = index.index_at_position(static_cast<std::uint64_t>(p));
+      if (c < 0) continue;  // a gap in a direct index's id range
+      const auto& s = states[static_cast<std::size_t>(p)];
+      const auto i = static_cast<std::size_t>(c);
+      out.first_day[i] = s.first_day;
+      out.last_day[i] = s.last_day;
+      out.occasions[i] = s.occasions;
+      out.rows[i] = s.rows;
+      out.revenue[i] = s.revenue;
+      out.first_occasion_revenue[i] = s.first_occasion_revenue;
+      if constexpr (std::is_same_v<std::decay_t<decltype(s)>, CustomerState>) {
+        out.returned[i] = s.returned;
+        out.cost[i] = s.cost;
+      } else {
+        out.returned[i] = 0.0;  // the compact state is only used for logs without returns or cost
+        out.cost[i] = 0.0;
+      }
+    }
+  };
+  if (folded.day_states)
+    unpack(*folded.day_states);
+  else
+    unpack(*folded.states);
   out.has_cost = log.has_cost();
   out.occasions_are_orders = log.has_order();
   out.min_day = min_day == std::numeric_limits<std::int32_t>::max() ? CustomerSummary::kNoDay : min_day;

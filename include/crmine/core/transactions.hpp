@@ -37,7 +37,11 @@ struct TransactionLog {
 /// Checks a log before any work: equal column lengths, at least one row, finite amounts and
 /// costs, positive ticks_per_day, times whose day numbers fit 32 bits, and the return policy.
 /// Throws InvalidArgument naming `caller`, the column and the first offending row.
-void validate(const TransactionLog& log, const char* caller, ReturnPolicy returns, int n_jobs = 0);
+/// Returns what the checks learned on the way, so that callers need no pass of their own for it.
+struct LogFacts {
+  bool has_negative_amount = false;  ///< some row is a return or cancellation
+};
+LogFacts validate(const TransactionLog& log, const char* caller, ReturnPolicy returns, int n_jobs = 0);
 
 /// The first row of `values` that is NaN or infinite, or -1 when all are finite. Parallel over
 /// `n_jobs` threads (0 = all), yet always the first such row, whatever the thread count.

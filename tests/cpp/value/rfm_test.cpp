@@ -23,8 +23,9 @@ TEST(QuantileScores, EqualValuesShareAScoreAndScoresFollowStrictRanks) {
 }
 
 TEST(QuantileScores, IntegerAndRealValuesFollowTheDefinitionAtEveryQ) {
-  // Integer data takes a histogram path, real data a selection path; both must give
-  // 1 + floor(q w / n), w = number of strictly worse values, counted here by brute force.
+  // Keys over a narrow range are counted one value per bucket, wide ones are selected within the
+  // buckets that hold a threshold; both must give 1 + floor(q w / n), w = number of strictly
+  // worse values, counted here by brute force.
   std::mt19937_64 rng(5);
   for (bool integral : {true, false}) {
     for (int q : {2, 3, 5, 7, 10}) {
@@ -41,6 +42,37 @@ TEST(QuantileScores, IntegerAndRealValuesFollowTheDefinitionAtEveryQ) {
           ASSERT_EQ(s[i], 1 + (static_cast<std::size_t>(q) * worse) / v.size())
               << "integral=" << integral << " q=" << q << " higher=" << higher << " i=" << i;
         }
+      }
+    }
+  }
+}
+
+TEST(QuantileScores, CrowdedBucketsNeighbouringDoublesAndSignedZerosFollowTheDefinition) {
+  // 30,000 values where one bucket of the selection holds most of them (ties and doubles one ulp
+  // apart), with -0.0 and +0.0 (equal values, so they must share a score).
+  std::mt19937_64 rng(11);
+  std::vector<double> v(30000);
+  const double crowded = 37.25;
+  for (auto& x : v) {
+    switch (rng() % 6) {
+      case 0: x = -0.0; break;
+      case 1: x = 0.0; break;
+      case 2: x = crowded; break;
+      case 3: x = std::nextafter(crowded, 100.0); break;
+      case 4: x = std::nextafter(crowded, 0.0); break;
+      default: x = std::uniform_real_distribution<double>(-1e6, 1e6)(rng);
+    }
+  }
+  std::vector<double> sorted = v;
+  std::sort(sorted.begin(), sorted.end());
+  for (int q : {2, 5, 20}) {
+    for (bool higher : {true, false}) {
+      const auto s = quantile_scores(v, q, higher);
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        const auto smaller = static_cast<std::size_t>(std::lower_bound(sorted.begin(), sorted.end(), v[i]) - sorted.begin());
+        const auto larger = static_cast<std::size_t>(sorted.end() - std::upper_bound(sorted.begin(), sorted.end(), v[i]));
+        const std::size_t worse = higher ? smaller : larger;
+        ASSERT_EQ(s[i], 1 + (static_cast<std::size_t>(q) * worse) / v.size()) << "q=" << q << " i=" << i;
       }
     }
   }
