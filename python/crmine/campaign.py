@@ -205,7 +205,7 @@ def _greedy_options(max_iter: int, tol: float, threads: int) -> Any:
 
 def _solve_exact(r: np.ndarray, v: np.ndarray, k: np.ndarray, budget: float, capacity: list[float],
                  max_offers: int, opts: Any, time_limit: float | None, mip_rel_gap: float) -> dict[str, Any]:
-    """The integer program solved by HiGHS (scipy.optimize.milp), in a form that exploits its structure.
+    """The integer program solved exactly with HiGHS (scipy.optimize.linprog), exploiting its structure.
 
     1. Candidates (profitable, undominated contacts) and the C++ greedy give dual prices, a plan
        (the incumbent) and the Lagrangian bound; reduced-cost fixing then settles every candidate
@@ -215,11 +215,9 @@ def _solve_exact(r: np.ndarray, v: np.ndarray, k: np.ndarray, budget: float, cap
        are written on one integer count N_k per class, linked by sum_{j in k} x_j = N_k, and the
        contact variables x stay continuous. The rows on x (one per customer, one per customer and
        offer, one per class) are two laminar families, a totally unimodular matrix: for integer
-       N_k the LP over x has integral vertices. HiGHS therefore branches on the few N_k only, and
-       the optimum over x at the optimal N is a 0/1 plan (recovered by a simplex solve with N fixed
-       when the MIP's own point is not a vertex).
+       N_k the LP over x has integral vertices, so a branch and bound on the few N_k alone, each
+       node an LP solved by HiGHS, finds the integer optimum (see ``_branch_on_counts``).
     """
-    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
     from scipy.sparse import coo_matrix
 
     cand, greedy, fix = _core.campaign_reduction(r, v, k, budget, capacity, opts, max_offers)
@@ -270,7 +268,6 @@ def _solve_exact(r: np.ndarray, v: np.ndarray, k: np.ndarray, budget: float, cap
     n_rows += n_cls
     lower = np.concatenate([np.full(tu_rows, -np.inf), -taken_per_class])
     upper_all = np.concatenate(upper + [-taken_per_class]) if upper else -taken_per_class
-    link_rows = n_rows
     coupling = []  # (coefficients on N, limit)
     if np.isfinite(budget):
         coupling.append((classes[1], budget))
@@ -288,40 +285,102 @@ def _solve_exact(r: np.ndarray, v: np.ndarray, k: np.ndarray, budget: float, cap
         n_rows += 1
     A = coo_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
                    shape=(n_rows, m_free + n_cls)).tocsr()
-    c_obj = np.concatenate([-profit[free], np.zeros(n_cls)])
-    col_upper = np.concatenate([np.ones(m_free), np.full(n_cls, np.inf)])
-    options: dict[str, Any] = {"mip_rel_gap": mip_rel_gap, "disp": False}
-    if time_limit is not None:
-        options["time_limit"] = float(time_limit)
-    res = milp(c_obj, integrality=np.concatenate([np.zeros(m_free), np.ones(n_cls)]), bounds=Bounds(0, col_upper),
-               constraints=LinearConstraint(A, lower, upper_all), options=options)
     fixed_profit = float(profit[taken].sum())
     greedy_profit = float(greedy.expected_profit)
-    if res.x is None or fixed_profit - res.fun < greedy_profit:
-        # Stopped before beating the greedy: keep its plan, and the better of the two bounds.
-        bound = getattr(res, "mip_dual_bound", None)
-        if bound is not None and np.isfinite(bound):
-            result["upper"] = min(result["upper"], fixed_profit - float(bound))
-        result["status"] = "optimal" if res.status == 0 else str(res.message)
+    eq = np.isfinite(lower)
+    best = _branch_on_counts(-np.concatenate([profit[free], np.zeros(n_cls)]), A[~eq], upper_all[~eq], A[eq],
+                             upper_all[eq], m_free, greedy_profit - fixed_profit,
+                             mip_rel_gap * max(abs(greedy_profit), 1.0), time_limit)
+    result["upper"] = min(result["upper"], fixed_profit + best["bound"])
+    result["status"] = best["status"]
+    result["nodes"] = best["nodes"]
+    if best["x"] is None:  # nothing better than the greedy's plan: it is the plan returned
         return result
-    x, counts = res.x[:m_free], np.round(res.x[m_free:])
-    if np.abs(x - np.round(x)).max() > 1e-6:
-        # Not a vertex of the x-polytope: with the class counts fixed the LP is totally
-        # unimodular, so a simplex solve returns a 0/1 plan of the same profit.
-        b_eq = -taken_per_class - A[tu_rows:link_rows, m_free:] @ counts
-        lp = linprog(-profit[free], A_ub=A[:tu_rows, :m_free] if tu_rows else None,
-                     b_ub=np.concatenate(upper) if tu_rows else None, A_eq=A[tu_rows:link_rows, :m_free], b_eq=b_eq,
-                     bounds=(0, 1), method="highs-ds")
-        if lp.x is None or np.abs(lp.x - np.round(lp.x)).max() > 1e-6:
-            raise RuntimeError(f"optimize: the exact solver's plan could not be made integral ({lp.message})")
-        x = lp.x
+    x = best["x"]
     chosen = np.concatenate([np.flatnonzero(taken), free[x > 0.5]])
     result["taken"] = np.sort(chosen)
-    bound = getattr(res, "mip_dual_bound", None)
-    exact_bound = fixed_profit - float(bound) if bound is not None and np.isfinite(bound) else fixed_profit - res.fun
-    result["upper"] = min(result["upper"], exact_bound)
-    result["status"] = "optimal" if res.status == 0 else str(res.message)
     return result
+
+
+def _branch_on_counts(c: np.ndarray, A_ub: Any, b_ub: np.ndarray, A_eq: Any, b_eq: np.ndarray, m: int,
+                      incumbent: float, tol: float, time_limit: float | None) -> dict[str, Any]:
+    """Best-first branch and bound on the integer class counts (the columns from ``m`` on), every
+    node's LP solved by HiGHS's dual simplex (``scipy.optimize.linprog``).
+
+    Branching on the counts alone suffices: at integer counts the contact rows are totally
+    unimodular, so a basic optimum is 0/1 in the contact variables (re-solved with the counts fixed
+    when HiGHS's point is not basic). HiGHS is called without presolve: its presolve does not come
+    back within 10 minutes on the 100,000-customer problem, while the dual simplex solves the LP in
+    seconds; likewise its MILP solver on this model does not finish its root node in that time,
+    hence the tree here (a handful of nodes: the LP value is concave in the counts). Nodes whose LP
+    bound exceeds ``incumbent`` (the objective to beat) by at most ``tol`` are pruned.
+
+    Returns the best x found above the incumbent (or None), an upper bound on the optimum, the
+    status (``"optimal"`` or why it stopped) and the number of LP solves.
+    """
+    import heapq
+    import time
+
+    from scipy.optimize import linprog
+
+    start = time.perf_counter()
+    n_cols = len(c)
+    n_cls = n_cols - m
+    col_lo, col_hi = np.zeros(n_cols), np.concatenate([np.ones(m), np.full(n_cls, np.inf)])
+    opts = {"presolve": False}
+
+    def solve(lo: np.ndarray, hi: np.ndarray) -> Any:
+        bounds = np.stack([col_lo, col_hi], axis=1)
+        bounds[m:, 0], bounds[m:, 1] = lo, hi
+        return linprog(c, A_ub=A_ub if A_ub.shape[0] else None, b_ub=b_ub if A_ub.shape[0] else None,
+                       A_eq=A_eq if A_eq.shape[0] else None, b_eq=b_eq if A_eq.shape[0] else None,
+                       bounds=bounds, method="highs-ds", options=opts)
+
+    def prune(bound: float) -> bool:
+        return bound <= incumbent + tol
+
+    best_x, nodes = None, 0
+    heap: list[Any] = [(-np.inf, 0, np.zeros(n_cls), np.full(n_cls, np.inf))]
+    order = 1
+    while heap:
+        parent_bound = -heap[0][0]
+        if prune(parent_bound):
+            break
+        if time_limit is not None and time.perf_counter() - start > time_limit:
+            return {"x": best_x, "bound": max(parent_bound, incumbent), "nodes": nodes,
+                    "status": f"time limit reached ({nodes} LP solves)"}
+        _, _, lo, hi = heapq.heappop(heap)
+        lp = solve(lo, hi)
+        nodes += 1
+        if lp.status == 2:  # infeasible branch
+            continue
+        if lp.status != 0:
+            raise RuntimeError(f"optimize: HiGHS could not solve a node's LP ({lp.message})")
+        value = -lp.fun
+        if prune(value):
+            continue
+        counts = lp.x[m:]
+        frac = np.abs(counts - np.round(counts))
+        if frac.max() > 1e-6:
+            b = int(np.argmax(frac))
+            for lo2, hi2 in ((lo, np.where(np.arange(n_cls) == b, np.floor(counts[b]), hi)),
+                             (np.where(np.arange(n_cls) == b, np.ceil(counts[b]), lo), hi)):
+                heapq.heappush(heap, (-value, order, lo2, hi2))
+                order += 1
+            continue
+        x = lp.x[:m]
+        if np.abs(x - np.round(x)).max() > 1e-6:
+            # Integer counts but not a vertex of the contact polytope: fixing them makes the LP totally
+            # unimodular, and the dual simplex returns a 0/1 point of the same value.
+            fixed = np.round(counts)
+            lp = solve(fixed, fixed)
+            nodes += 1
+            if lp.status != 0 or np.abs(lp.x[:m] - np.round(lp.x[:m])).max() > 1e-6:
+                raise RuntimeError(f"optimize: the exact solver's plan could not be made integral ({lp.message})")
+            x, value = lp.x[:m], -lp.fun
+        best_x, incumbent = np.round(x), value
+    bound = max(-heap[0][0], incumbent) if heap else incumbent
+    return {"x": best_x, "bound": bound, "status": "optimal", "nodes": nodes}
 
 
 def optimize(response: Any, *, value: Any, cost: Any, budget: float = np.inf, capacity: Any = None,
@@ -340,9 +399,10 @@ def optimize(response: Any, *, value: Any, cost: Any, budget: float = np.inf, ca
     dict {channel: limit} (None / inf = unlimited).
 
     ``method``: ``"greedy"`` (dual-price greedy in C++, for millions of customers, with a proven
-    LP upper bound), ``"exact"`` (the integer program solved by HiGHS through
-    ``scipy.optimize.milp`` after reduced-cost fixing, with budget and capacities on integer counts
-    per (channel, cost) class; ``time_limit`` in seconds, ``mip_rel_gap`` its stopping gap; see
+    LP upper bound), ``"exact"`` (the integer program, after reduced-cost fixing, with budget and
+    capacities on integer counts per (channel, cost) class: a branch and bound on those counts
+    whose LPs HiGHS solves through ``scipy.optimize.linprog``; ``time_limit`` in seconds,
+    ``mip_rel_gap`` its stopping gap; see
     ``status`` and ``gap`` of the result) or ``"auto"`` (exact up to 100,000 customers, greedy
     beyond). ``contact_windows`` (from :func:`contact_windows`, indexed by customer id) adds each
     contacted customer's best contact window to the assignment.
