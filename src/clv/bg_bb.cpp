@@ -61,7 +61,7 @@ double bgbb_pmf(double alpha, double beta, double gamma, double delta, double n,
 
 BetaGeoBetaBinom& BetaGeoBetaBinom::fit(const ClvData& data) {
   detail::check_options(options_, 4, kName);
-  const detail::Collapsed d = detail::collapse(data, kName, detail::DataKind::discrete);
+  const detail::Collapsed d = detail::collapse(data, kName, detail::DataKind::discrete, options_.n_jobs);
   const detail::LogLikelihood ll = [&](const Eigen::VectorXd& theta, Eigen::VectorXd& grad) {
     const auto p = detail::log_seeded<4>(theta.array().exp().matrix());
     const Dual<4> v = total(d, p, options_.n_jobs);

@@ -78,10 +78,10 @@ void check_customers(const ClvData& data, const char* caller, DataKind kind, boo
   }
 }
 
-Collapsed collapse(const ClvData& data, const char* caller, DataKind kind) {
+Collapsed collapse(const ClvData& data, const char* caller, DataKind kind, int n_jobs) {
   check_customers(data, caller, kind, true);
   const DistinctRows rows =
-      distinct_rows<3>({data.frequency, data.recency, data.T}, data.weights, 0);
+      distinct_rows<3>({data.frequency, data.recency, data.T}, data.weights, n_jobs, 1.0, false);
   Collapsed c;
   c.x.reserve(rows.size());
   c.tx.reserve(rows.size());

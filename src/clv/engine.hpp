@@ -9,10 +9,15 @@
 
 #include <Eigen/Core>
 
+
 #include <array>
 #include <bit>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
+#include <new>
+#include <type_traits>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -33,20 +38,23 @@ inline constexpr std::size_t kChunk = std::size_t{1} << 16;
 
 /// Rows of K double columns grouped by equal values.
 struct DistinctRows {
-  std::vector<std::uint32_t> index;  ///< per input row: the number of its distinct key
-  std::vector<std::size_t> first;    ///< per distinct key, in order of first appearance: its first row
+  std::vector<std::uint32_t> index;  ///< per input row: the number of its distinct key (when asked for)
+  std::vector<std::size_t> first;    ///< per distinct key: its first row
   std::vector<double> weight;        ///< per distinct key: summed weights (rows count 1 without weights)
   std::size_t size() const { return first.size(); }
 };
 
-/// Groups the rows of `columns` (equal length, no NaN: checked data) by their values with an
-/// open-addressing hash table per fixed chunk, merged in chunk order, so keys are numbered in
-/// order of first appearance and weights summed in a fixed order whatever the thread count.
-/// With `give_up_ratio` < 1, returns an empty result as soon as the first chunk has more than
-/// that share of distinct keys: grouping would not pay for itself.
+/// Groups the rows of `columns` (equal length, no NaN: checked data; fewer than 2^32 rows) by
+/// their values. Rows are scattered by the top bits of a hash into a fixed number of partitions
+/// (one for inputs up to kChunk rows), each listing its rows in increasing order, and the
+/// partitions are grouped independently in parallel. Keys are numbered by partition, then by
+/// first appearance, and weights are summed in row order: the result depends on the data only,
+/// never on the thread count. With `give_up_ratio` < 1, returns an empty result when the first
+/// chunk has more than that share of distinct keys: grouping would not pay for itself. The
+/// per-row `index` is filled only `with_index`.
 template <std::size_t K>
 DistinctRows distinct_rows(const std::array<std::span<const double>, K>& columns, std::span<const double> weights,
-                           int n_jobs, double give_up_ratio = 1.0);
+                           int n_jobs, double give_up_ratio = 1.0, bool with_index = true);
 
 /// What a model accepts beyond the common checks.
 enum class DataKind { continuous, discrete };
@@ -54,9 +62,9 @@ enum class DataKind { continuous, discrete };
 /// Validates customers (throws InvalidArgument naming `caller` and the argument).
 void check_customers(const ClvData& data, const char* caller, DataKind kind, bool weights_allowed);
 
-/// Validates and collapses fitting data (identical rows merged with a hash, first-appearance
-/// order, per-x weights sorted by x); also rejects data without any repeat purchase.
-Collapsed collapse(const ClvData& data, const char* caller, DataKind kind);
+/// Validates and collapses fitting data (identical rows merged by distinct_rows, per-x weights
+/// sorted by x) with n_jobs threads; also rejects data without any repeat purchase.
+Collapsed collapse(const ClvData& data, const char* caller, DataKind kind, int n_jobs);
 
 /// Applies fn(x, t_x, T) to every customer after checking them, in parallel for large inputs.
 template <typename Fn>
@@ -170,133 +178,217 @@ Eigen::VectorXd initial_point(const ClvFitOptions& options, const Eigen::VectorX
 /// Throws InvalidArgument unless every parameter is finite and > 0.
 void check_params(const Eigen::VectorXd& params, std::size_t n, const char* caller);
 
+/// Frees memory of `scratch_array`.
+struct FreeDeleter {
+  void operator()(void* p) const { std::free(p); }
+};
+
+/// Uninitialised storage for n trivially copyable T, without the page-by-page cost of zeroing.
+template <typename T>
+std::unique_ptr<T[], FreeDeleter> scratch_array(std::size_t n) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  void* p = std::malloc(std::max<std::size_t>(n, 1) * sizeof(T));
+  if (p == nullptr) throw std::bad_alloc();
+  return std::unique_ptr<T[], FreeDeleter>(static_cast<T*>(p));
+}
+
 namespace distinct_impl {
 
 /// Bits of a value with -0 folded into +0, so that equal values hash equally.
 inline std::uint64_t bits(double v) { return std::bit_cast<std::uint64_t>(v + 0.0); }
 
+/// A 64-bit hash whose top bits choose the partition and whose low 32 bits address the table.
+/// Each value is folded in with a multiply and a right shift, so that values differing only in
+/// their high bits (whole numbers as doubles have all-zero low mantissa bits) still spread over
+/// the low bits; the finaliser is Murmur3's.
 template <std::size_t K>
 std::uint64_t hash(const std::array<double, K>& key) {
-  std::uint64_t h = 0x9E3779B97F4A7C15ull;
+  std::uint64_t h = 0x243F6A8885A308D3ull;
   for (double v : key) {
-    h ^= bits(v) + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
-    h *= 0xBF58476D1CE4E5B9ull;
+    h = (h ^ bits(v)) * 0x9E3779B97F4A7C15ull;
+    h ^= h >> 29;
   }
-  return h ^ (h >> 31);
+  h ^= h >> 33;
+  h *= 0xFF51AFD7ED558CCDull;
+  h ^= h >> 33;
+  h *= 0xC4CEB9FE1A85EC53ull;
+  return h ^ (h >> 33);
 }
 
-/// Open addressing over key numbers; keys and their sums live in the caller's vectors.
+/// A row as it travels to its partition: its key, its number and the low bits of its hash.
 template <std::size_t K>
-class Table {
+struct Entry {
+  std::array<double, K> key;
+  std::uint32_t row;
+  std::uint32_t hash;
+};
+
+/// The distinct keys of one partition, numbered in order of first appearance, built from
+/// batches of entries that arrive in increasing row order. Open addressing over key numbers; a
+/// slot keeps the hash so that most probes of other keys end without reading a key.
+template <std::size_t K>
+class Grouper {
  public:
-  explicit Table(std::size_t expected) {
-    std::size_t cap = 16;
-    while (cap < 2 * expected) cap <<= 1;
-    slots_.assign(cap, kEmpty);
-    mask_ = cap - 1;
-  }
-  /// The number of `key` in `keys`, appending it when new.
-  std::uint32_t insert(const std::array<double, K>& key, std::vector<std::array<double, K>>& keys) {
-    std::size_t s = static_cast<std::size_t>(hash(key)) & mask_;
-    for (;;) {
-      const std::uint32_t id = slots_[s];
-      if (id == kEmpty) {
-        if (2 * (keys.size() + 1) > slots_.size()) {
-          grow(keys);
-          return insert(key, keys);
+  std::vector<std::size_t> first;  ///< per key: its first row
+  std::vector<double> weight;      ///< per key: summed weights, in row order
+
+  /// Adds a batch; with `index`, index[row] receives the key's number in this partition.
+  void add(std::span<const Entry<K>> entries, std::span<const double> weights, std::uint32_t* index) {
+    if (slots_.empty()) slots_.assign(std::size_t{1} << 10, Slot{0, kEmpty});
+    std::size_t mask = slots_.size() - 1;
+    for (const Entry<K>& e : entries) {
+      std::size_t s = e.hash & mask;
+      std::uint32_t id;
+      for (;;) {
+        const Slot slot = slots_[s];
+        if (slot.id == kEmpty) {
+          id = static_cast<std::uint32_t>(keys_.size());
+          slots_[s] = {e.hash, id};
+          keys_.push_back(e.key);
+          first.push_back(e.row);
+          weight.push_back(0.0);
+          if (2 * keys_.size() > slots_.size()) mask = grow();  // load stays at most 1/2
+          break;
         }
-        slots_[s] = static_cast<std::uint32_t>(keys.size());
-        keys.push_back(key);
-        return slots_[s];
+        if (slot.hash == e.hash && keys_[slot.id] == e.key) {
+          id = slot.id;
+          break;
+        }
+        s = (s + 1) & mask;
       }
-      if (keys[id] == key) return id;
-      s = (s + 1) & mask_;
+      weight[id] += weights.empty() ? 1.0 : weights[e.row];
+      if (index != nullptr) index[e.row] = id;
     }
   }
 
  private:
+  struct Slot {
+    std::uint32_t hash, id;
+  };
   static constexpr std::uint32_t kEmpty = 0xFFFFFFFFu;
-  void grow(const std::vector<std::array<double, K>>& keys) {
-    slots_.assign(slots_.size() * 2, kEmpty);
-    mask_ = slots_.size() - 1;
-    for (std::uint32_t id = 0; id < keys.size(); ++id) {
-      std::size_t s = static_cast<std::size_t>(hash(keys[id])) & mask_;
-      while (slots_[s] != kEmpty) s = (s + 1) & mask_;
-      slots_[s] = id;
+
+  std::size_t grow() {
+    std::vector<Slot> old(slots_.size() * 2, Slot{0, kEmpty});
+    old.swap(slots_);
+    const std::size_t mask = slots_.size() - 1;
+    for (const Slot& o : old) {
+      if (o.id == kEmpty) continue;
+      std::size_t t = o.hash & mask;
+      while (slots_[t].id != kEmpty) t = (t + 1) & mask;
+      slots_[t] = o;
     }
+    return mask;
   }
-  std::vector<std::uint32_t> slots_;
-  std::size_t mask_ = 0;
+
+  std::vector<Slot> slots_;
+  std::vector<std::array<double, K>> keys_;
 };
 
 }  // namespace distinct_impl
 
 template <std::size_t K>
 DistinctRows distinct_rows(const std::array<std::span<const double>, K>& columns, std::span<const double> weights,
-                           int n_jobs, double give_up_ratio) {
-  const std::size_t n = columns[0].size();
-  const std::size_t n_chunks = (n + kChunk - 1) / kChunk;
+                           int n_jobs, double give_up_ratio, bool with_index) {
+  using namespace distinct_impl;
   using Key = std::array<double, K>;
-  struct Local {
-    std::vector<Key> keys;
-    std::vector<std::size_t> first;
-    std::vector<double> weight;
-    std::vector<std::uint32_t> to_global;
-  };
-  std::vector<Local> local(n_chunks);
+  const std::size_t n = columns[0].size();
   DistinctRows out;
-  out.index.resize(n);
+  if (n == 0) return out;
   auto key_of = [&](std::size_t i) {
     Key k;
     for (std::size_t c = 0; c < K; ++c) k[c] = columns[c][i];
     return k;
   };
-  auto group_chunk = [&](std::size_t b) {
-    const std::size_t lo = b * kChunk, hi = std::min(n, lo + kChunk);
-    Local& l = local[b];
-    distinct_impl::Table<K> table(std::min<std::size_t>(hi - lo, 4096));
-    for (std::size_t i = lo; i < hi; ++i) {
-      const std::uint32_t id = table.insert(key_of(i), l.keys);
-      if (id == l.first.size()) {
-        l.first.push_back(i);
-        l.weight.push_back(0.0);
-      }
-      l.weight[id] += weights.empty() ? 1.0 : weights[i];
-      out.index[i] = id;
-    }
+  auto entry_of = [&](std::size_t i, std::uint64_t h) {
+    return Entry<K>{key_of(i), static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(h)};
   };
-  if (n_chunks == 0) return out;
-  group_chunk(0);
-  if (give_up_ratio < 1.0 && static_cast<double>(local[0].keys.size()) >
-                                 give_up_ratio * static_cast<double>(std::min(n, kChunk)))
-    return {};
-  const int threads = n_chunks > 2 ? resolve_threads(n_jobs) : 1;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (std::ptrdiff_t b = 1; b < static_cast<std::ptrdiff_t>(n_chunks); ++b) group_chunk(static_cast<std::size_t>(b));
-  std::vector<Key> keys;
-  distinct_impl::Table<K> table(local[0].keys.size());
-  for (Local& l : local) {
-    l.to_global.resize(l.keys.size());
-    for (std::size_t j = 0; j < l.keys.size(); ++j) {
-      const std::uint32_t id = table.insert(l.keys[j], keys);
-      if (id == out.first.size()) {
-        out.first.push_back(l.first[j]);
-        out.weight.push_back(0.0);
+  if (give_up_ratio < 1.0) {
+    // Decide on the first chunk alone whether grouping pays for itself.
+    const std::size_t m = std::min(n, kChunk);
+    std::vector<Entry<K>> head(m);
+    for (std::size_t i = 0; i < m; ++i) head[i] = entry_of(i, hash(key_of(i)));
+    Grouper<K> g;
+    g.add(head, {}, nullptr);
+    if (static_cast<double>(g.first.size()) > give_up_ratio * static_cast<double>(m)) return {};
+  }
+  // Large inputs are split by the top bits of the hash into partitions small enough for their
+  // tables to stay in cache, grouped independently. Rows travel in super-chunks through one
+  // reused buffer (one buffer of n entries would cost a page fault per 4 KiB): per fixed block,
+  // count the rows of each partition; scatter them, each block's after the earlier blocks', so a
+  // partition receives its rows in increasing order; group every partition's share. All
+  // boundaries depend on n only, never on the thread count.
+  constexpr int kBits = 8;
+  constexpr std::size_t kSuper = std::size_t{1} << 20;
+  const std::size_t n_parts = n <= kChunk ? 1 : std::size_t{1} << kBits;
+  auto part_of = [&](std::uint64_t h) { return n_parts == 1 ? std::size_t{0} : static_cast<std::size_t>(h >> (64 - kBits)); };
+  const std::size_t super = std::min(n, kSuper), blocks_per_super = (super + kChunk - 1) / kChunk;
+  auto buffer = scratch_array<Entry<K>>(super);
+  // Each row's partition: for the super-chunk at hand, or for all rows when the index needs it.
+  std::vector<std::uint8_t> part(n_parts == 1 ? 0 : with_index ? n : super);
+  std::vector<std::size_t> offset(blocks_per_super * n_parts), start(n_parts + 1);
+  std::vector<Grouper<K>> groups(n_parts);
+  if (with_index) out.index.resize(n);
+  const int threads = n > kChunk ? resolve_threads(n_jobs) : 1;
+#pragma omp parallel num_threads(threads)
+  for (std::size_t lo = 0; lo < n; lo += kSuper) {
+    const std::size_t hi = std::min(n, lo + kSuper), n_blocks = (hi - lo + kChunk - 1) / kChunk;
+    const std::size_t part_base = with_index ? 0 : lo;  // part[i - part_base] for rows i of [lo, hi)
+#pragma omp for schedule(static)
+    for (std::ptrdiff_t b = 0; b < static_cast<std::ptrdiff_t>(n_blocks); ++b) {
+      std::size_t* count = &offset[static_cast<std::size_t>(b) * n_parts];
+      std::fill(count, count + n_parts, std::size_t{0});
+      const std::size_t b_lo = lo + static_cast<std::size_t>(b) * kChunk, b_hi = std::min(hi, b_lo + kChunk);
+      if (n_parts == 1) {
+        count[0] = b_hi - b_lo;
+        continue;
       }
-      out.weight[id] += l.weight[j];
-      l.to_global[j] = id;
+      for (std::size_t i = b_lo; i < b_hi; ++i) {
+        const auto p = static_cast<std::uint8_t>(part_of(hash(key_of(i))));
+        part[i - part_base] = p;
+        ++count[p];
+      }
     }
-    l.keys = {};
+#pragma omp single
+    {
+      std::size_t pos = 0;
+      for (std::size_t p = 0; p < n_parts; ++p) {
+        start[p] = pos;
+        for (std::size_t b = 0; b < n_blocks; ++b) {
+          const std::size_t c = offset[b * n_parts + p];
+          offset[b * n_parts + p] = pos;
+          pos += c;
+        }
+      }
+      start[n_parts] = pos;
+    }
+#pragma omp for schedule(static)
+    for (std::ptrdiff_t b = 0; b < static_cast<std::ptrdiff_t>(n_blocks); ++b) {
+      std::size_t* next = &offset[static_cast<std::size_t>(b) * n_parts];
+      const std::size_t b_lo = lo + static_cast<std::size_t>(b) * kChunk, b_hi = std::min(hi, b_lo + kChunk);
+      for (std::size_t i = b_lo; i < b_hi; ++i) buffer[next[n_parts > 1 ? part[i - part_base] : 0]++] = entry_of(i, hash(key_of(i)));
+    }
+#pragma omp for schedule(dynamic, 1)
+    for (std::ptrdiff_t p = 0; p < static_cast<std::ptrdiff_t>(n_parts); ++p) {
+      const auto q = static_cast<std::size_t>(p);
+      groups[q].add(std::span<const Entry<K>>(buffer.get() + start[q], start[q + 1] - start[q]), weights,
+                    with_index ? out.index.data() : nullptr);
+    }
   }
-  if (n_chunks > 1) {
+  // Keys are numbered by partition, then by first appearance within it.
+  std::vector<std::uint32_t> base(n_parts + 1, 0);
+  for (std::size_t p = 0; p < n_parts; ++p)
+    base[p + 1] = base[p] + static_cast<std::uint32_t>(groups[p].first.size());
+  out.first.reserve(base[n_parts]);
+  out.weight.reserve(base[n_parts]);
+  for (const Grouper<K>& g : groups) {
+    out.first.insert(out.first.end(), g.first.begin(), g.first.end());
+    out.weight.insert(out.weight.end(), g.weight.begin(), g.weight.end());
+  }
+  if (with_index && n_parts > 1) {
 #pragma omp parallel for schedule(static) num_threads(threads)
-    for (std::ptrdiff_t b = 1; b < static_cast<std::ptrdiff_t>(n_chunks); ++b) {
-      const auto& map = local[static_cast<std::size_t>(b)].to_global;
-      const std::size_t lo = static_cast<std::size_t>(b) * kChunk, hi = std::min(n, lo + kChunk);
-      for (std::size_t i = lo; i < hi; ++i) out.index[i] = map[out.index[i]];
-    }
+    for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(n); ++i)
+      out.index[static_cast<std::size_t>(i)] += base[part[static_cast<std::size_t>(i)]];
   }
-  // Chunk 0's local numbers are already the global ones: it was merged first.
   return out;
 }
 

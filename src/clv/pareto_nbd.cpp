@@ -135,7 +135,7 @@ double pnbd_pmf(double r, double alpha, double s, double beta, double t, int n) 
 
 ParetoNBD& ParetoNBD::fit(const ClvData& data) {
   detail::check_options(options_, 4, kName);
-  const detail::Collapsed d = detail::collapse(data, kName, detail::DataKind::continuous);
+  const detail::Collapsed d = detail::collapse(data, kName, detail::DataKind::continuous, options_.n_jobs);
   const detail::LogLikelihood ll = [&](const Eigen::VectorXd& theta, Eigen::VectorXd& grad) {
     const auto p = detail::log_seeded<4>(theta.array().exp().matrix());
     const Dual<4> v = total(d, p, options_.n_jobs);

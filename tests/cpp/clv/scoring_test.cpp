@@ -9,9 +9,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <set>
 
 namespace crmine {
 namespace {
@@ -65,7 +67,7 @@ TEST(BetaGeo, ScoringManyCustomersGivesEachCustomersOwnValue) {
   // exactly the value it gets when scored alone, at any thread count.
   BetaGeo model;
   model.fit(test::cdnow().data());
-  const test::Cdnow c = repeated_cdnow(4, 9);
+  const test::Cdnow c = repeated_cdnow(30, 9);  // 70,710 rows: grouped in hash partitions
   ClvFitOptions one;
   one.n_jobs = 1;
   BetaGeo serial(one);
@@ -117,6 +119,47 @@ TEST(BetaGeo, RowOrderAndDuplicationDoNotChangeTheFit) {
   BetaGeo serial(one);
   serial.fit(r.data());
   for (int j = 0; j < 4; ++j) EXPECT_EQ(serial.params()[j], repeated.params()[j]) << j;
+}
+
+/// The model fitted to `c` with 1, 2 and 3 threads.
+template <typename Model>
+std::vector<Model> fits_with_1_2_3_threads(const test::Cdnow& c) {
+  std::vector<Model> fits;
+  fits.reserve(3);
+  for (int threads : {1, 2, 3}) {
+    ClvFitOptions o;
+    o.n_jobs = threads;
+    fits.emplace_back(o).fit(c.data());
+  }
+  return fits;
+}
+
+TEST(BetaGeo, CollapsedFitOfALargeInputEqualsItsUncollapsedLikelihoodAtAnyThreadCount) {
+  // 70,710 rows, more than one chunk: identical rows are grouped in hash partitions. The fit's
+  // rows are CDNOW's distinct ones, its log-likelihood is the one evaluated row by row, its
+  // parameters are those of CDNOW weighted by 30, and 1, 2 or 3 threads give the same bits.
+  const test::Cdnow c = test::cdnow(), r = repeated_cdnow(30, 4);
+  std::set<std::array<double, 3>> distinct;
+  for (std::size_t i = 0; i < c.x.size(); ++i) distinct.insert({c.x[i], c.tx[i], c.T[i]});
+  const std::vector<double> thirty(c.x.size(), 30.0);
+  BetaGeo weighted;
+  weighted.fit({c.x, c.tx, c.T, thirty});
+  const std::vector<BetaGeo> fits = fits_with_1_2_3_threads<BetaGeo>(r);
+  const BetaGeo& m = fits.front();
+  EXPECT_EQ(m.report().n_rows, distinct.size());
+  EXPECT_DOUBLE_EQ(m.report().n_customers, static_cast<double>(r.x.size()));
+  EXPECT_NEAR(m.report().log_likelihood / m.log_likelihood(r.data()), 1.0, 1e-12);
+  for (int j = 0; j < 4; ++j) EXPECT_NEAR(m.params()[j] / weighted.params()[j], 1.0, 1e-7) << j;
+  for (const BetaGeo& other : fits)
+    for (int j = 0; j < 4; ++j) EXPECT_EQ(other.params()[j], m.params()[j]) << j;
+}
+
+TEST(ParetoNBD, CollapsedFitOfALargeInputIsTheSameAtAnyThreadCount) {
+  const test::Cdnow r = repeated_cdnow(30, 6);
+  const std::vector<ParetoNBD> fits = fits_with_1_2_3_threads<ParetoNBD>(r);
+  EXPECT_NEAR(fits[0].report().log_likelihood / fits[0].log_likelihood(r.data()), 1.0, 1e-12);
+  for (const ParetoNBD& other : fits)
+    for (int j = 0; j < 4; ++j) EXPECT_EQ(other.params()[j], fits[0].params()[j]) << j;
 }
 
 TEST(BetaGeo, BadRowInALargeInputIsNamedByItsIndex) {
