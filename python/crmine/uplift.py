@@ -225,10 +225,11 @@ def choose_treatment(uplift: Any, *, n: int | None = None, value_per_response: f
 
 # ----------------------------------------------------------------------------- meta-learners
 
-def _take(X: Any, mask: np.ndarray) -> Any:
+def _take(X: Any, rows: np.ndarray) -> Any:
+    """Rows of X by position (np.take on row indices copies several times faster than a boolean mask)."""
     if hasattr(X, "iloc"):
-        return X.iloc[np.flatnonzero(mask)]
-    return np.asarray(X)[mask]
+        return X.iloc[rows]
+    return np.take(np.asarray(X), rows, axis=0)
 
 
 def _n_rows(X: Any, caller: str) -> int:
@@ -284,15 +285,17 @@ class TwoModel(Estimator):
     def fit(self, X: Any, y: Any, treatment: Any) -> TwoModel:
         """Fits one classifier on the treated rows and one on the control rows."""
         _, y01, t = _fit_input("TwoModel.fit", X, y, treatment)
+        rows = {}
         for group, name in ((1, "treated"), (0, "control")):
-            labels = y01[t == group]
+            rows[group] = np.flatnonzero(t == group)
+            labels = y01[rows[group]]
             if labels.min() == labels.max():
                 raise ValueError(f"TwoModel.fit: y: every {name} row has response {labels[0]}; each group needs both "
                                  "responders and non-responders")
         base = self.estimator_trmnt if self.estimator_trmnt is not None else _default_classifier()
-        self.estimator_trmnt_ = _clone(base).fit(_take(X, t == 1), y01[t == 1])
+        self.estimator_trmnt_ = _clone(base).fit(_take(X, rows[1]), y01[rows[1]])
         ctrl = self.estimator_ctrl if self.estimator_ctrl is not None else base
-        self.estimator_ctrl_ = _clone(ctrl).fit(_take(X, t == 0), y01[t == 0])
+        self.estimator_ctrl_ = _clone(ctrl).fit(_take(X, rows[0]), y01[rows[0]])
         self.n_features_in_ = getattr(self.estimator_trmnt_, "n_features_in_", None)
         return self
 
