@@ -73,6 +73,18 @@ def test_greedy_is_within_one_percent_of_highs_and_its_bound_encloses_the_optimu
     assert greedy.gap < 0.01
 
 
+def test_exact_stopped_by_its_time_limit_returns_the_greedys_plan_and_says_so() -> None:
+    p = make_problem(1500, seed=1)
+    budget, capacity = 450.0, [np.inf, 75.0]
+    greedy = cm.campaign.optimize(**p, budget=budget, capacity=capacity)
+    stopped = cm.campaign.optimize(**p, budget=budget, capacity=capacity, method="exact", time_limit=1e-9)
+    assert stopped.n_free > 0  # there was a search to stop
+    assert stopped.status.startswith("time limit reached")
+    check_feasible(stopped, budget, capacity, [0, 1])
+    assert stopped.expected_profit == pytest.approx(greedy.expected_profit, rel=1e-12)
+    assert stopped.expected_profit <= stopped.upper_bound <= greedy.upper_bound + 1e-6
+
+
 def test_greedy_and_exact_agree_with_brute_force_on_tiny_problems() -> None:
     for seed in range(5):
         rng = np.random.default_rng(seed)
