@@ -32,7 +32,8 @@ def _as_array(values: Any, name: str) -> np.ndarray:
 def _encode_ids(values: Any, name: str) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Integer ids as int64 (labels None), or dense codes plus sorted labels for anything else.
 
-    Returns (ids, labels, missing mask).
+    Returns (ids, labels, missing mask); the mask is None when no id can be missing (integer ids),
+    which spares a pass over 100M-row columns.
     """
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
         values = values.astype(object)
@@ -40,7 +41,7 @@ def _encode_ids(values: Any, name: str) -> tuple[np.ndarray, np.ndarray | None, 
     if arr.dtype.kind in "iu":
         if arr.dtype.kind == "u" and arr.size and arr.max() > np.iinfo(np.int64).max:
             raise ValueError(f"{name}: unsigned ids above 2**63-1 are not supported")
-        return np.ascontiguousarray(arr, dtype=np.int64), None, np.zeros(arr.size, dtype=bool)
+        return np.ascontiguousarray(arr, dtype=np.int64), None, None
     if arr.dtype.kind == "f":
         missing = np.isnan(arr)
         finite = arr[~missing]
@@ -167,17 +168,17 @@ class TransactionLog:
         if order is not None:
             orders, self.order_labels, order_missing = _encode_ids(order, name("order"))
             check_length(orders, "order")
-            if order_missing.any():
+            if order_missing is not None and order_missing.any():
                 raise ValueError(f"{name('order')}: row {int(np.flatnonzero(order_missing)[0])} has no order id")
         if item is not None:
             items, self.item_labels, item_missing = _encode_ids(item, name("item"))
             check_length(items, "item")
-            if item_missing.any():
+            if item_missing is not None and item_missing.any():
                 raise ValueError(f"{name('item')}: row {int(np.flatnonzero(item_missing)[0])} has no item id")
         if cost is not None:
             costs = check_length(_as_float(cost, name("cost")), "cost")
 
-        self.rows_missing_customer = int(missing.sum())
+        self.rows_missing_customer = 0 if missing is None else int(missing.sum())
         if self.rows_missing_customer:
             if missing_customer == "error":
                 row = int(np.flatnonzero(missing)[0])

@@ -96,6 +96,10 @@ class CustomerScan {
     for (std::int64_t begin = 0; begin < n; begin += chunk) {
       const std::int64_t end = std::min(n, begin + chunk);
       std::fill(counts.begin(), counts.end(), 0);
+      // Hashed ids are looked up for the whole chunk at once (partition by partition, in cache).
+      if (store_pos)
+        index_.known_positions(log_.customer.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(end - begin)),
+                               std::span<std::uint32_t>(pos.data(), static_cast<std::size_t>(end - begin)), threads_);
       // Pass 1: position of each row and per-thread block histograms over contiguous row ranges.
 #pragma omp parallel num_threads(threads_)
       {
@@ -104,8 +108,8 @@ class CustomerScan {
         const auto [lo, hi] = thread_range(begin, end, t);
         if (store_pos) {
           for (std::int64_t i = lo; i < hi; ++i) {
-            const std::uint32_t p = row_position(i);
-            pos[static_cast<std::size_t>(i - begin)] = p;
+            std::uint32_t& p = pos[static_cast<std::size_t>(i - begin)];
+            if (drop_returns_ && log_.amount[static_cast<std::size_t>(i)] < 0.0) p = kSkip;
             if (p != kSkip) ++hist[p >> shift_];
           }
         } else {
@@ -179,9 +183,27 @@ class CustomerScan {
         const int t = thread_id();
         const auto [lo, hi] = thread_range(0, n, t);
         auto& mine = per_thread[static_cast<std::size_t>(t)];
-        for (std::int64_t i = lo; i < hi; ++i) {
-          const std::uint32_t p = row_position(i);
-          if (p != kSkip && p >= p_lo && p < p_hi) mine.push_back(make_entry<Entry>(i, p));
+        if (index_.is_direct()) {
+          for (std::int64_t i = lo; i < hi; ++i) {
+            const std::uint32_t p = row_position(i);
+            if (p != kSkip && p >= p_lo && p < p_hi) mine.push_back(make_entry<Entry>(i, p));
+          }
+        } else {
+          // Hashed ids: looked up a cache-sized run of rows at a time, each thread on its own.
+          constexpr std::int64_t kRun = std::int64_t{1} << 15;
+          std::vector<std::uint32_t> run_pos(static_cast<std::size_t>(std::min(kRun, std::max<std::int64_t>(hi - lo, 1))));
+          for (std::int64_t r = lo; r < hi; r += kRun) {
+            const std::int64_t r_end = std::min(hi, r + kRun);
+            const auto len = static_cast<std::size_t>(r_end - r);
+            index_.known_positions(log_.customer.subspan(static_cast<std::size_t>(r), len),
+                                   std::span<std::uint32_t>(run_pos.data(), len), 1);
+            for (std::int64_t i = r; i < r_end; ++i) {
+              const std::uint32_t p = run_pos[static_cast<std::size_t>(i - r)];
+              if (p == kSkip || p < p_lo || p >= p_hi) continue;
+              if (drop_returns_ && log_.amount[static_cast<std::size_t>(i)] < 0.0) continue;
+              mine.push_back(make_entry<Entry>(i, p));
+            }
+          }
         }
       }
       std::vector<Entry> entries;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <limits>
+#include <span>
 
 namespace crmine {
 namespace {
@@ -24,6 +25,135 @@ inline std::uint64_t mix(std::uint64_t x) {
   x ^= x >> 27;
   x *= 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
+}
+
+/// Hashed indexes split the hash space into 2^kPartitionBits partitions by the hash's top bits.
+constexpr int kPartitionBits = 8;
+inline std::uint32_t partition_of(std::uint64_t hash) { return static_cast<std::uint32_t>(hash >> (64 - kPartitionBits)); }
+
+constexpr std::uint32_t kNoPosition = 0xFFFFFFFFu;
+
+/// Processes the ids of a column in blocks of `block` rows, partition by partition: each block's
+/// rows are scattered (as `make(row)`, the row's index in `ids`) into `buffer` grouped by the partition of their hash, then
+/// `visit(partition, first, last)` sees each partition's entries, partitions shared
+/// among the threads. A partition's state (a set, a table) is then in cache while its rows are
+/// visited, and no two threads touch the same partition.
+template <typename Entry, typename Make, typename Visit>
+void by_partition(std::span<const std::int64_t> ids, std::int64_t block, int threads, Make make, Visit visit) {
+  const std::size_t n_parts = std::size_t{1} << kPartitionBits;
+  const auto n = static_cast<std::int64_t>(ids.size());
+  const std::int64_t* data = ids.data();
+  std::vector<Entry> buffer(static_cast<std::size_t>(std::min(n, block)));
+  std::vector<std::int64_t> counts(n_parts * static_cast<std::size_t>(threads));
+  std::vector<std::int64_t> begin_of(n_parts + 1);
+  for (std::int64_t begin = 0; begin < n; begin += block) {
+    const std::int64_t end = std::min(n, begin + block);
+    std::fill(counts.begin(), counts.end(), 0);
+#pragma omp parallel num_threads(threads)
+    {
+      const int t = detail::thread_id();
+      std::int64_t* next = counts.data() + static_cast<std::size_t>(t) * n_parts;
+      const std::int64_t lo = begin + (end - begin) * t / threads, hi = begin + (end - begin) * (t + 1) / threads;
+      for (std::int64_t i = lo; i < hi; ++i) ++next[partition_of(mix(static_cast<std::uint64_t>(data[i])))];
+#pragma omp barrier
+#pragma omp single
+      {
+        // Offsets ordered (partition, thread).
+        std::int64_t offset = 0;
+        for (std::size_t p = 0; p < n_parts; ++p) {
+          begin_of[p] = offset;
+          for (int u = 0; u < threads; ++u) {
+            std::int64_t& c = counts[static_cast<std::size_t>(u) * n_parts + p];
+            const std::int64_t size = c;
+            c = offset;
+            offset += size;
+          }
+        }
+        begin_of[n_parts] = offset;
+      }
+      for (std::int64_t i = lo; i < hi; ++i)
+        buffer[static_cast<std::size_t>(next[partition_of(mix(static_cast<std::uint64_t>(data[i])))]++)] = make(i);
+#pragma omp barrier
+#pragma omp for schedule(dynamic, 4)
+      for (std::int64_t p = 0; p < static_cast<std::int64_t>(n_parts); ++p)
+        visit(static_cast<std::size_t>(p), buffer.data() + begin_of[static_cast<std::size_t>(p)],
+              buffer.data() + begin_of[static_cast<std::size_t>(p) + 1]);
+    }
+  }
+}
+
+/// A growing open-addressing set of ids for one partition of distinct_sparse. An empty slot
+/// holds kEmpty; the id equal to kEmpty, if present, is noted aside.
+struct PartitionSet {
+  static constexpr std::int64_t kEmpty = std::numeric_limits<std::int64_t>::min();
+  std::vector<std::int64_t> slots = std::vector<std::int64_t>(64, kEmpty);
+  std::size_t size = 0;
+  bool has_empty_value = false;
+  void insert(std::int64_t id, std::uint64_t h) {
+    if (id == kEmpty) {
+      has_empty_value = true;
+      return;
+    }
+    if (2 * (size + 1) > slots.size()) grow();
+    const std::uint64_t mask = slots.size() - 1;
+    for (std::uint64_t s = h & mask;; s = (s + 1) & mask) {
+      if (slots[s] == id) return;
+      if (slots[s] == kEmpty) {
+        slots[s] = id;
+        ++size;
+        return;
+      }
+    }
+  }
+  void grow() {
+    std::vector<std::int64_t> old(slots.size() * 2, kEmpty);
+    old.swap(slots);
+    const std::uint64_t mask = slots.size() - 1;
+    for (std::int64_t id : old) {
+      if (id == kEmpty) continue;
+      std::uint64_t s = mix(static_cast<std::uint64_t>(id)) & mask;
+      while (slots[s] != kEmpty) s = (s + 1) & mask;
+      slots[s] = id;
+    }
+  }
+};
+
+/// The distinct values of a column of sparse ids, sorted. Rows are scattered chunk by chunk into
+/// partitions by hash, and each partition dedupes its ids in its own small open-addressing set,
+/// which stays in cache while its rows are inserted; partitions are independent, so threads
+/// share the work without locks. One global hash set would miss the cache on nearly every row
+/// and could only be filled by one thread.
+std::vector<std::int64_t> distinct_sparse(std::span<const std::int64_t> ids, int threads) {
+  const std::size_t n_parts = std::size_t{1} << kPartitionBits;
+  std::vector<PartitionSet> sets(n_parts);
+  // Each block reloads every set from memory, so blocks are large: 16M rows, a 128 MiB buffer.
+  const std::int64_t* data = ids.data();
+  by_partition<std::int64_t>(
+      ids, std::int64_t{1} << 24, threads, [&](std::int64_t row) { return data[row]; },
+      [&](std::size_t p, const std::int64_t* first, const std::int64_t* last) {
+        for (const std::int64_t* id = first; id != last; ++id) sets[p].insert(*id, mix(static_cast<std::uint64_t>(*id)));
+      });
+  std::vector<std::int64_t> out;
+  std::size_t total = 0;
+  for (const PartitionSet& s : sets) total += s.size + (s.has_empty_value ? 1 : 0);
+  out.reserve(total);
+  for (const PartitionSet& s : sets) {
+    if (s.has_empty_value) out.push_back(PartitionSet::kEmpty);
+    for (std::int64_t id : s.slots)
+      if (id != PartitionSet::kEmpty) out.push_back(id);
+  }
+  // Sorted in `threads` runs at once, then merged.
+  const std::size_t runs = static_cast<std::size_t>(std::max(1, threads));
+  std::vector<std::size_t> cut(runs + 1);
+  for (std::size_t r = 0; r <= runs; ++r) cut[r] = out.size() * r / runs;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (std::int64_t r = 0; r < static_cast<std::int64_t>(runs); ++r)
+    std::sort(out.begin() + static_cast<std::ptrdiff_t>(cut[static_cast<std::size_t>(r)]),
+              out.begin() + static_cast<std::ptrdiff_t>(cut[static_cast<std::size_t>(r) + 1]));
+  for (std::size_t r = 1; r < runs; ++r)
+    std::inplace_merge(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(cut[r]),
+                       out.begin() + static_cast<std::ptrdiff_t>(cut[r + 1]));
+  return out;
 }
 
 }  // namespace
@@ -44,7 +174,7 @@ IdIndex IdIndex::from_sorted_unique(std::vector<std::int64_t> sorted_ids) {
       index.table_[static_cast<std::uint64_t>(index.ids_[i]) - static_cast<std::uint64_t>(index.min_)] =
           static_cast<std::int32_t>(i);
   } else {
-    index.build_hash();
+    index.build_hash(detail::resolve_threads(0));
   }
   return index;
 }
@@ -85,63 +215,102 @@ IdIndex IdIndex::build(std::span<const std::int64_t> ids, int n_jobs) {
           .store(1, std::memory_order_relaxed);
     return direct_from(r.min, range, [&](std::uint64_t off) { return present[off] != 0; });
   }
-  // Sparse ids: dedupe through a growing hash set, then sort the distinct ids.
-  std::vector<std::int64_t> keys(1024);
-  std::vector<std::uint8_t> used(1024, 0);
-  std::size_t count = 0;
-  auto insert = [&](std::int64_t id) {
-    std::size_t mask = keys.size() - 1;
-    for (std::size_t slot = mix(static_cast<std::uint64_t>(id)) & mask;; slot = (slot + 1) & mask) {
-      if (!used[slot]) {
-        used[slot] = 1;
-        keys[slot] = id;
-        ++count;
-        return;
-      }
-      if (keys[slot] == id) return;
-    }
-  };
-  for (std::int64_t i = 0; i < n; ++i) {
-    if (2 * (count + 1) > keys.size()) {
-      std::vector<std::int64_t> old_keys(keys.size() * 2);
-      std::vector<std::uint8_t> old_used(keys.size() * 2, 0);
-      old_keys.swap(keys);
-      old_used.swap(used);
-      count = 0;
-      for (std::size_t s = 0; s < old_keys.size(); ++s)
-        if (old_used[s]) insert(old_keys[s]);
-    }
-    insert(data[i]);
-  }
-  if (count > kMaxDense) throw LimitExceeded("IdIndex: more than 2^31-1 distinct ids are not supported");
-  index.ids_.reserve(count);
-  for (std::size_t s = 0; s < keys.size(); ++s)
-    if (used[s]) index.ids_.push_back(keys[s]);
-  std::sort(index.ids_.begin(), index.ids_.end());
-  index.build_hash();
+  index.ids_ = distinct_sparse(ids, threads);
+  if (index.ids_.size() > kMaxDense) throw LimitExceeded("IdIndex: more than 2^31-1 distinct ids are not supported");
+  index.build_hash(threads);
   return index;
 }
 
-void IdIndex::build_hash() {
-  std::size_t capacity = 16;
-  while (capacity < 2 * ids_.size()) capacity *= 2;
-  keys_.assign(capacity, 0);
-  values_.assign(capacity, -1);
-  const std::size_t mask = capacity - 1;
-  for (std::size_t i = 0; i < ids_.size(); ++i) {
-    std::size_t slot = mix(static_cast<std::uint64_t>(ids_[i])) & mask;
-    while (values_[slot] >= 0) slot = (slot + 1) & mask;
-    keys_[slot] = ids_[i];
-    values_[slot] = static_cast<std::int32_t>(i);
+void IdIndex::build_hash(int threads) {
+  partitions_.assign(std::size_t{1} << kPartitionBits, Partition{});
+  // ids_ is sorted: count each partition's ids, size its table to at least 1.5x that, and fill the
+  // partitions in parallel, each from its own ids in ascending order (the same slots at any
+  // thread count).
+  const auto n = static_cast<std::int64_t>(ids_.size());
+  std::vector<std::uint32_t> part(ids_.size());
+  std::vector<std::int64_t> counts(partitions_.size(), 0);
+  for (std::int64_t i = 0; i < n; ++i) {
+    part[static_cast<std::size_t>(i)] = partition_of(mix(static_cast<std::uint64_t>(ids_[static_cast<std::size_t>(i)])));
+    ++counts[part[static_cast<std::size_t>(i)]];
+  }
+  std::uint64_t offset = 0;
+  std::vector<std::int64_t> first(partitions_.size() + 1, 0);
+  for (std::size_t p = 0; p < partitions_.size(); ++p) {
+    std::uint64_t capacity = 4;
+    // Load at most 2/3: short probe runs, and a third less memory than a half-empty table.
+    while (2 * capacity < 3 * static_cast<std::uint64_t>(counts[p])) capacity *= 2;
+    partitions_[p] = {offset, capacity - 1};
+    offset += capacity;
+    first[p + 1] = first[p] + counts[p];
+  }
+  // Members of each partition, in ascending id order.
+  std::vector<std::int64_t> members(ids_.size());
+  {
+    std::vector<std::int64_t> next(first.begin(), first.end() - 1);
+    for (std::int64_t i = 0; i < n; ++i) members[static_cast<std::size_t>(next[part[static_cast<std::size_t>(i)]]++)] = i;
+  }
+  slots_.assign(offset, Slot{});
+  const auto n_parts = static_cast<std::int64_t>(partitions_.size());
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 8)
+  for (std::int64_t p = 0; p < n_parts; ++p) {
+    const Partition& P = partitions_[static_cast<std::size_t>(p)];
+    for (std::int64_t k = first[static_cast<std::size_t>(p)]; k < first[static_cast<std::size_t>(p) + 1]; ++k) {
+      const std::int64_t i = members[static_cast<std::size_t>(k)];
+      const std::int64_t id = ids_[static_cast<std::size_t>(i)];
+      std::uint64_t slot = mix(static_cast<std::uint64_t>(id)) & P.mask;
+      while (slots_[P.offset + slot].index >= 0) slot = (slot + 1) & P.mask;
+      slots_[P.offset + slot] = {id, i};
+    }
   }
 }
 
+void IdIndex::known_positions(std::span<const std::int64_t> ids, std::span<std::uint32_t> out, int n_jobs) const {
+  if (out.size() != ids.size())
+    detail::throw_invalid("IdIndex::known_positions", "out", "has ", out.size(), " entries for ", ids.size(), " ids");
+  const auto n = static_cast<std::int64_t>(ids.size());
+  const int threads = detail::resolve_threads(n_jobs);
+  const std::int64_t* data = ids.data();
+  std::uint32_t* result = out.data();
+  if (direct_) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (std::int64_t i = 0; i < n; ++i) {
+      const std::int64_t p = position(data[i]);
+      result[i] = p < 0 ? kNoPosition : static_cast<std::uint32_t>(p);
+    }
+    return;
+  }
+  if (slots_.empty()) {
+    std::fill(out.begin(), out.end(), kNoPosition);
+    return;
+  }
+  // Blocks of rows are scattered by partition (hash top bits), then each partition's rows are
+  // looked up together, so that the lookups of a partition hit its table in cache.
+  struct Pending {
+    std::int64_t id;
+    std::int64_t row;
+  };
+  // A block reloads every partition table, so a block has at least 4 rows per distinct id (2^20 to
+  // 2^24 rows: 16 to 256 MiB of pending lookups).
+  const std::int64_t block = std::clamp<std::int64_t>(4 * static_cast<std::int64_t>(ids_.size()), std::int64_t{1} << 20,
+                                                      std::int64_t{1} << 24);
+  by_partition<Pending>(
+      ids, block, threads, [&](std::int64_t row) { return Pending{data[row], row}; },
+      [&](std::size_t, const Pending* first, const Pending* last) {
+        for (const Pending* e = first; e != last; ++e) {
+          const std::int64_t index = find_hashed(e->id);
+          result[e->row] = index < 0 ? kNoPosition : static_cast<std::uint32_t>(index);
+        }
+      });
+}
+
 std::int64_t IdIndex::find_hashed(std::int64_t id) const {
-  if (keys_.empty()) return -1;
-  const std::size_t mask = keys_.size() - 1;
-  for (std::size_t slot = mix(static_cast<std::uint64_t>(id)) & mask;; slot = (slot + 1) & mask) {
-    if (values_[slot] < 0) return -1;
-    if (keys_[slot] == id) return values_[slot];
+  if (slots_.empty()) return -1;
+  const std::uint64_t h = mix(static_cast<std::uint64_t>(id));
+  const Partition& P = partitions_[partition_of(h)];
+  for (std::uint64_t slot = h & P.mask;; slot = (slot + 1) & P.mask) {
+    const Slot& s = slots_[P.offset + slot];
+    if (s.index < 0) return -1;
+    if (s.key == id) return s.index;
   }
 }
 

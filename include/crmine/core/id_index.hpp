@@ -76,6 +76,11 @@ class IdIndex {
     if (direct_) return static_cast<std::uint64_t>(id) - static_cast<std::uint64_t>(min_);
     return static_cast<std::uint64_t>(find_hashed(id));
   }
+  /// `known_position` of each of `ids` into `out` (same length), 0xFFFFFFFF for an id not in the
+  /// index. A hashed index looks the ids up partition by partition, with each partition's table
+  /// in cache while its ids are looked up; row by row, a big log would miss the cache on nearly
+  /// every lookup. Parallel over `n_jobs` threads (0 = all).
+  void known_positions(std::span<const std::int64_t> ids, std::span<std::uint32_t> out, int n_jobs = 0) const;
   /// The dense index at a position returned by `position`.
   std::int64_t index_at_position(std::uint64_t pos) const { return direct_ ? table_[pos] : static_cast<std::int64_t>(pos); }
   /// The id at a position (any position in [0, n_positions()), present or not, for range bounds).
@@ -92,14 +97,26 @@ class IdIndex {
 
  private:
   std::int64_t find_hashed(std::int64_t id) const;
-  void build_hash();
+  void build_hash(int threads);
 
   std::vector<std::int64_t> ids_;
   bool direct_ = false;
   std::int64_t min_ = 0;
   std::vector<std::int32_t> table_;   // direct: table_[id - min_] = index or -1
-  std::vector<std::int64_t> keys_;    // hashed: open addressing, power-of-two capacity
-  std::vector<std::int32_t> values_;  // hashed: index per slot, -1 = empty
+
+  // Hashed: one open-addressing table per partition of the hash space (the hash's top bits pick the
+  // partition, its low bits the slot), so that the partitions are built in parallel and each fits
+  // a core's cache while it is built. Key and index share a slot: one cache miss per lookup.
+  struct Slot {
+    std::int64_t key = 0;
+    std::int64_t index = -1;  // -1 = empty
+  };
+  struct Partition {
+    std::uint64_t offset = 0;  // first slot in slots_
+    std::uint64_t mask = 0;    // capacity - 1 (a power of two)
+  };
+  std::vector<Slot> slots_;
+  std::vector<Partition> partitions_;
 };
 
 }  // namespace crmine
