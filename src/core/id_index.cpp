@@ -199,11 +199,14 @@ IdIndex::Range IdIndex::range_of(std::span<const std::int64_t> ids, int n_jobs) 
 }
 
 IdIndex IdIndex::build(std::span<const std::int64_t> ids, int n_jobs) {
+  return build(ids, range_of(ids, n_jobs), n_jobs);
+}
+
+IdIndex IdIndex::build(std::span<const std::int64_t> ids, const Range& r, int n_jobs) {
   const std::int64_t n = static_cast<std::int64_t>(ids.size());
   const int threads = detail::resolve_threads(n_jobs);
   if (n == 0) return IdIndex{};
   const std::int64_t* data = ids.data();
-  const Range r = range_of(ids, threads);
   IdIndex index;
   if (r.direct) {
     // Mark presence, then rank the marks: index = number of present ids below.

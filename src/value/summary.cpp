@@ -231,13 +231,11 @@ bool fold_direct(const TransactionLog& log, const IdIndex::Range& range, int thr
 /// no regrouping, and which customers occur is learned in the same pass (every row is folded
 /// under these return policies, so a customer occurs exactly when it has rows).
 std::optional<Folded> fold_dense(const TransactionLog& log, const LogFacts& facts, const SummaryOptions& options,
-                                 int threads, bool& out_of_order) {
+                                 int threads, const IdIndex::Range& range, bool& out_of_order) {
   // Dropping returns means skipping rows, which only the regrouping scan does; without any
   // return, dropping them is netting them.
   const bool drops_rows = options.returns == ReturnPolicy::drop && facts.has_negative_amount;
-  if (threads > kMaxDirectFoldThreads || drops_rows) return std::nullopt;
-  const IdIndex::Range range = IdIndex::range_of(log.customer, threads);
-  if (!range.direct) return std::nullopt;
+  if (threads > kMaxDirectFoldThreads || drops_rows || !range.direct) return std::nullopt;
   Folded f;
   const bool compact = !log.has_order() && !log.has_cost() && !facts.has_negative_amount &&
                        log.size() < static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max());
@@ -251,9 +249,10 @@ std::optional<Folded> fold_dense(const TransactionLog& log, const LogFacts& fact
 
 /// Any ids, through CustomerScan's regrouping: in log order when every customer's keys are (unless
 /// already known not to be), else sorted per customer.
-Folded fold_regrouped(const TransactionLog& log, const SummaryOptions& options, int threads, bool out_of_order) {
+Folded fold_regrouped(const TransactionLog& log, const SummaryOptions& options, int threads,
+                      const IdIndex::Range& range, bool out_of_order) {
   Folded f;
-  f.index = IdIndex::build(log.customer, threads);
+  f.index = IdIndex::build(log.customer, range, threads);
   const detail::CustomerScan scan(log, f.index, log.has_order() ? log.order.data() : nullptr,
                                   options.returns == ReturnPolicy::drop, threads);
   f.states = std::make_unique<detail::RandomAccessArray<CustomerState>>(f.index.n_positions(), CustomerState{}, threads);
@@ -298,8 +297,9 @@ CustomerSummary summarize(const TransactionLog& log, const SummaryOptions& optio
   const LogFacts facts = validate(log, "summarize", options.returns, options.n_jobs);
   const int threads = detail::resolve_threads(options.n_jobs);
   bool out_of_order = false;
-  std::optional<Folded> dense = fold_dense(log, facts, options, threads, out_of_order);
-  const Folded folded = dense ? std::move(*dense) : fold_regrouped(log, options, threads, out_of_order);
+  const IdIndex::Range range = IdIndex::range_of(log.customer, threads);
+  std::optional<Folded> dense = fold_dense(log, facts, options, threads, range, out_of_order);
+  const Folded folded = dense ? std::move(*dense) : fold_regrouped(log, options, threads, range, out_of_order);
   const IdIndex& index = folded.index;
   const std::size_t n_customers = index.size();
   const std::int32_t min_day = folded.min_day, max_day = folded.max_day;

@@ -30,6 +30,8 @@ class IdIndex {
     std::uint64_t width() const { return static_cast<std::uint64_t>(max) - static_cast<std::uint64_t>(min) + 1; }
   };
   static Range range_of(std::span<const std::int64_t> ids, int n_jobs = 0);
+  /// `build` for a caller that already has the column's `range_of` (one pass fewer).
+  static IdIndex build(std::span<const std::int64_t> ids, const Range& range, int n_jobs = 0);
 
   /// A direct index over the ids min .. min + n_positions - 1 for which `present(position)` holds:
   /// for callers that learn which ids occur while doing their own pass over the column.
