@@ -338,28 +338,33 @@ FitOutcome maximize(const LogLikelihood& ll, const Eigen::VectorXd& initial, con
   rep.n_iter = it;
   rep.gradient_norm = grad.cwiseAbs().maxCoeff();
   out.params = natural(theta, n_positive);
-  Eigen::VectorXd g_unused(n);
-  rep.log_likelihood = ll(theta, g_unused);
+  Eigen::VectorXd g_at_optimum(n);
+  rep.log_likelihood = ll(theta, g_at_optimum);
   rep.n_evaluations = objective.evaluations;
   rep.n_rows = n_rows;
   rep.n_customers = total_weight;
 
-  // Hessian of the negative log-likelihood in natural parameters, by central differences of the
-  // exact gradient (d/dp = d/dlog p / p).
-  auto natural_gradient = [&](const Eigen::VectorXd& p) {
-    Eigen::VectorXd g(n), th = p;
-    th.head(n_positive) = p.head(n_positive).array().log().matrix();
-    ll(th, g);
+  // Hessian of the negative log-likelihood in natural parameters, by forward differences of the
+  // exact gradient (d/dp = d/dlog p / p) from the optimum's, already known: n evaluations instead
+  // of central differences' 2n, for a relative error of order h = 1e-5, far below any use of a
+  // standard error.
+  auto natural_gradient = [&](const Eigen::VectorXd& p, Eigen::VectorXd g) {
     g.head(n_positive) = g.head(n_positive).cwiseQuotient(p.head(n_positive));
     return Eigen::VectorXd(-g);
   };
+  auto gradient_at = [&](const Eigen::VectorXd& p) {
+    Eigen::VectorXd g(n), th = p;
+    th.head(n_positive) = p.head(n_positive).array().log().matrix();
+    ll(th, g);
+    return natural_gradient(p, g);
+  };
+  const Eigen::VectorXd g0 = natural_gradient(out.params, g_at_optimum);
   Eigen::MatrixXd hess(n, n);
   for (Eigen::Index j = 0; j < n; ++j) {
     const double h = 1e-5 * (j < n_positive ? out.params[j] : std::max(1.0, std::abs(out.params[j])));
-    Eigen::VectorXd up = out.params, down = out.params;
+    Eigen::VectorXd up = out.params;
     up[j] += h;
-    down[j] -= h;
-    hess.col(j) = (natural_gradient(up) - natural_gradient(down)) / (2.0 * h);
+    hess.col(j) = (gradient_at(up) - g0) / (up[j] - out.params[j]);
   }
   hess = 0.5 * (hess + hess.transpose()).eval();
   out.standard_errors = Eigen::VectorXd::Constant(n, std::numeric_limits<double>::quiet_NaN());

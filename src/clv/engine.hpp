@@ -109,6 +109,8 @@ inline double mix_dead(double alive, double pmf, int n) { return (n == 0 ? 1.0 -
 Collapsed as_rows(const ClvData& data, const char* caller, DataKind kind);
 
 /// Rows per block of the parallel sum; fixed so the result does not depend on the thread count.
+/// Large enough that small fits (CDNOW: a thousand distinct rows) run on one thread: on a busy
+/// machine every parallel region waits for a descheduled thread, ~5 ms per likelihood evaluation.
 inline constexpr std::size_t kBlock = 2048;
 
 /// Sum over collapsed rows of w * row_term(p, x, tx, T) plus sum over distinct x of

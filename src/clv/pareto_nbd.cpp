@@ -28,14 +28,22 @@ S x_term(const std::array<S, 4>& p, double x) {
   return log_gamma(r + x) - log_gamma(r) + r * log(alpha) + s * log(beta);
 }
 
+/// ln of the likelihood's "alive at T" factor (alpha+T)^-(r+x) (beta+T)^-s (up to x-only terms).
+template <typename S>
+S log_alive(const std::array<S, 4>& p, double x, double T) {
+  using std::log;
+  return -(p[0] + x) * log(p[1] + T) - p[2] * log(p[3] + T);
+}
+
 /// ln of (alpha+T)^(r+x) (beta+T)^s times the probability density of dying in (t_x, T] relative
 /// to staying alive, i.e. ln[(s/(r+s+x)) (alpha+T)^(r+x) (beta+T)^s A_0]; -inf when t_x = T.
 ///
 /// A_0 = F(t_x) - F(T) with F(t) = 2F1(r+s+x, b2; r+s+x+1; |alpha-beta| / (m+t)) / (m+t)^(r+s+x),
 /// m = max(alpha, beta), b2 = s+1 if alpha >= beta else r+x (Fader & Hardie's note, eq. 22-23):
-/// choosing the larger of alpha, beta keeps the argument in [0, 1).
+/// choosing the larger of alpha, beta keeps the argument in [0, 1). `alive` = log_alive(p, x, T),
+/// which the likelihood needs as well.
 template <typename S>
-S log_death_odds(const std::array<S, 4>& p, double x, double tx, double T, bool& defined) {
+S log_death_odds(const std::array<S, 4>& p, double x, double tx, double T, const S& alive, bool& defined) {
   using std::log;
   const S &r = p[0], &alpha = p[1], &s = p[2], &beta = p[3];
   defined = false;
@@ -46,23 +54,27 @@ S log_death_odds(const std::array<S, 4>& p, double x, double tx, double T, bool&
   const S b2 = alpha_larger ? s + 1.0 : r + x;
   const S rsx = r + s + x;
   auto log_f = [&](double t) {
-    return detail::log_hyp2f1_positive(rsx, b2, rsx + 1.0, diff / (m + t)) - rsx * log(m + t);
+    return detail::log_hyp2f1_a_plus_1(rsx, b2, diff / (m + t)) - rsx * log(m + t);
   };
   const S lf_tx = log_f(tx), lf_T = log_f(T);
   const S gap = lf_T - lf_tx;
   if (!(detail::value_of(gap) < 0.0)) return S(-std::numeric_limits<double>::infinity());
   defined = true;
   using std::expm1;
-  return log(s) - log(rsx) + (r + x) * log(alpha + T) + s * log(beta + T) + lf_tx + log(-expm1(gap));
+  return log(s) - log(rsx) - alive + lf_tx + log(-expm1(gap));
+}
+
+/// The same, computing `alive`.
+template <typename S>
+S log_death_odds(const std::array<S, 4>& p, double x, double tx, double T, bool& defined) {
+  return log_death_odds(p, x, tx, T, log_alive(p, x, T), defined);
 }
 
 template <typename S>
 S row_term(const std::array<S, 4>& p, double x, double tx, double T) {
-  using std::log;
-  const S &r = p[0], &alpha = p[1], &s = p[2], &beta = p[3];
-  const S alive = -(r + x) * log(alpha + T) - s * log(beta + T);
+  const S alive = log_alive(p, x, T);
   bool defined = false;
-  const S odds = log_death_odds(p, x, tx, T, defined);
+  const S odds = log_death_odds(p, x, tx, T, alive, defined);
   return defined ? alive + detail::softplus(odds) : alive;
 }
 

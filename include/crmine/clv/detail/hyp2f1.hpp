@@ -38,9 +38,9 @@ S log_hyp2f1_positive(const S& a, const S& b, const S& c, const S& z) {
       log_scale += kLogBig;
     }
     // The ratios tend monotonically to z, so once q = max(ratio, z) < 1 the tail is below
-    // term * q / (1 - q).
+    // term * q / (1 - q) (tested without the division, which would dominate a term's cost).
     const double q = std::max(value_of(ratio), zv);
-    if (q < 1.0 && value_of(term) * q / (1.0 - q) <= 1e-17 * value_of(sum)) return log(sum) + log_scale;
+    if (q < 1.0 && value_of(term) * q <= 1e-17 * value_of(sum) * (1.0 - q)) return log(sum) + log_scale;
   }
   return S(std::numeric_limits<double>::quiet_NaN());
 }
@@ -77,7 +77,66 @@ Dual<N> log_hyp2f1_positive(const Dual<N>& a, const Dual<N>& b, const Dual<N>& c
       log_scale += kLogBig;
     }
     const double q = std::max(ratio, zv);
-    if (q < 1.0 && term * q / (1.0 - q) <= 1e-17 * sum) {
+    if (q < 1.0 && term * q <= 1e-17 * sum * (1.0 - q)) {
+      out.v = std::log(sum) + log_scale;
+      for (std::size_t i = 0; i < static_cast<std::size_t>(N); ++i) out.d[i] = dsum[i] / sum;
+      return out;
+    }
+  }
+  return Dual<N>(std::numeric_limits<double>::quiet_NaN());
+}
+
+/// ln 2F1(a, b; a + 1; z) for a, b > 0 and 0 <= z < 1: Pareto/NBD's form.
+template <typename S>
+S log_hyp2f1_a_plus_1(const S& a, const S& b, const S& z) {
+  return log_hyp2f1_positive(a, b, a + 1.0, z);
+}
+
+/// The same for dual numbers. With c = a + 1 the terms are t_k = a / (a+k) u_k, u_k = (b)_k z^k / k!,
+/// so d ln t_k = da (1/a - 1/(a+k)) + sum_{j<k} db/(b+j) + k dz/z: one division per term
+/// (1/(k+1) comes from a table) instead of the general series' four.
+template <int N>
+Dual<N> log_hyp2f1_a_plus_1(const Dual<N>& a, const Dual<N>& b, const Dual<N>& z) {
+  const double av = a.v, bv = b.v, zv = z.v;
+  Dual<N> out;
+  if (zv == 0.0) {  // only the first term survives: d ln S = (a b / (a + 1)) dz
+    for (int i = 0; i < N; ++i) out.d[static_cast<std::size_t>(i)] = av * bv / (av + 1.0) * z.d[static_cast<std::size_t>(i)];
+    return out;
+  }
+  static const std::array<double, 256> kInverse = [] {
+    std::array<double, 256> t{};
+    for (std::size_t k = 0; k < t.size(); ++k) t[k] = 1.0 / static_cast<double>(k + 1);
+    return t;
+  }();
+  constexpr double kBig = 1e200, kLogBig = 460.51701859880914;
+  std::array<double, N> dsum{}, bsum{}, dz_over_z{}, da_over_a{};
+  for (std::size_t i = 0; i < static_cast<std::size_t>(N); ++i) {
+    dz_over_z[i] = z.d[i] / zv;
+    da_over_a[i] = a.d[i] / av;
+  }
+  double u = 1.0, sum = 1.0, log_scale = 0.0;
+  for (int k = 0; k < kHyp2f1MaxTerms; ++k) {
+    const double kd = static_cast<double>(k), k1 = kd + 1.0;
+    // One division for both reciprocals: divisions bound the cost of a term.
+    const double inv = 1.0 / ((bv + kd) * (av + k1)), ib = (av + k1) * inv, ia = (bv + kd) * inv;
+    const double inv_k1 = k < 256 ? kInverse[static_cast<std::size_t>(k)] : 1.0 / k1;
+    u *= (bv + kd) * inv_k1 * zv;  // u_{k+1}
+    double term = av * ia * u;  // t_{k+1}
+    sum += term;
+    for (std::size_t i = 0; i < static_cast<std::size_t>(N); ++i) {
+      bsum[i] += b.d[i] * ib;
+      dsum[i] += term * (da_over_a[i] - a.d[i] * ia + bsum[i] + k1 * dz_over_z[i]);
+    }
+    if (sum > kBig) {
+      u *= 1.0 / kBig;
+      term *= 1.0 / kBig;
+      sum *= 1.0 / kBig;
+      for (double& v : dsum) v *= 1.0 / kBig;
+      log_scale += kLogBig;
+    }
+    // Term ratios (a+k)/(a+k+1) (b+k)/(k+1) z tend to z; the tail bound of the general series.
+    const double q = std::max((av + kd) * ia * (bv + kd) * inv_k1 * zv, zv);
+    if (q < 1.0 && term * q <= 1e-17 * sum * (1.0 - q)) {
       out.v = std::log(sum) + log_scale;
       for (std::size_t i = 0; i < static_cast<std::size_t>(N); ++i) out.d[i] = dsum[i] / sum;
       return out;
@@ -101,7 +160,7 @@ inline double hyp2f1(double a, double b, double c, double z) {
     sum += term;
     if (term == 0.0) return sum;
     const double q = std::max(std::abs(ratio), z);
-    if (kd > k_min && q < 1.0 && std::abs(term) * q / (1.0 - q) <= 1e-17 * std::abs(sum)) return sum;
+    if (kd > k_min && q < 1.0 && std::abs(term) * q <= 1e-17 * std::abs(sum) * (1.0 - q)) return sum;
   }
   return std::numeric_limits<double>::quiet_NaN();
 }
@@ -138,7 +197,7 @@ inline void hyp2f1_minus_one(double a, double b, double c, std::span<const doubl
       bool done = grow * z_max < 1.0;
       for (std::size_t j = 0; j < m && done; ++j) {
         const double q = grow * z[j];
-        done = std::abs(coef * power[j]) * q / (1.0 - q) <= 1e-17 * std::abs(1.0 + out[j]);
+        done = std::abs(coef * power[j]) * q <= 1e-17 * std::abs(1.0 + out[j]) * (1.0 - q);
       }
       if (done) return;
     }
