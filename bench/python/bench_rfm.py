@@ -6,6 +6,7 @@ is measured cleanly (ru_maxrss minus the resident size after loading the input).
 checked to agree before any time is printed.
 
     python bench/python/bench_rfm.py --rows 1e6 1e7 1e8
+    python bench/python/bench_rfm.py --rows 1e7 --sparse-ids
 """
 
 from __future__ import annotations
@@ -26,11 +27,17 @@ import numpy as np
 Q = 5
 
 
-def make_log(rows: int, seed: int, directory: Path) -> None:
-    """Rows in time order over two years; customers (5% of rows) in random order."""
+def make_log(rows: int, seed: int, directory: Path, sparse_ids: bool = False) -> None:
+    """Rows in time order over two years; customers (5% of rows) in random order.
+
+    With ``sparse_ids`` the customer numbers are spread a million apart (as keys drawn from a wide
+    range are), which rules out a direct table and takes crmine's hashed path."""
     rng = np.random.default_rng(seed)
     customers = max(1, rows // 20)
-    np.save(directory / "customer.npy", rng.integers(0, customers, rows, dtype=np.int64))
+    ids = rng.integers(0, customers, rows, dtype=np.int64)
+    if sparse_ids:
+        ids = ids * 1_000_003 + 7
+    np.save(directory / "customer.npy", ids)
     np.save(directory / "day.npy", 19000 + (np.arange(rows, dtype=np.int64) * 730) // rows)
     np.save(directory / "amount.npy", np.round(rng.gamma(2.0, 25.0, rows), 2))
 
@@ -125,6 +132,7 @@ def main() -> None:
     parser.add_argument("--rows", type=float, nargs="+", default=[1e6, 1e7])
     parser.add_argument("--tools", nargs="+", default=["crmine", "polars", "pandas"])
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--sparse-ids", action="store_true", help="customer ids spread a million apart")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -136,7 +144,7 @@ def main() -> None:
     for rows in (int(r) for r in args.rows):
         with tempfile.TemporaryDirectory(dir=os.environ.get("CRMINE_BENCH_TMP")) as tmp:
             d = Path(tmp)
-            make_log(rows, args.seed, d)
+            make_log(rows, args.seed, d, args.sparse_ids)
             timings = {}
             for tool in args.tools:
                 result = d / f"{tool}.npz"

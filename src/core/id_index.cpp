@@ -27,6 +27,10 @@ inline std::uint64_t mix(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
+/// Threads for a pass over `n` ids: below ~250k ids, handing work to a second thread costs more
+/// than it saves.
+int threads_for(std::int64_t n, int n_jobs) { return n < (std::int64_t{1} << 18) ? 1 : detail::resolve_threads(n_jobs); }
+
 /// Hashed indexes split the hash space into 2^kPartitionBits partitions by the hash's top bits.
 constexpr int kPartitionBits = 8;
 inline std::uint32_t partition_of(std::uint64_t hash) { return static_cast<std::uint32_t>(hash >> (64 - kPartitionBits)); }
@@ -204,7 +208,7 @@ IdIndex IdIndex::build(std::span<const std::int64_t> ids, int n_jobs) {
 
 IdIndex IdIndex::build(std::span<const std::int64_t> ids, const Range& r, int n_jobs) {
   const std::int64_t n = static_cast<std::int64_t>(ids.size());
-  const int threads = detail::resolve_threads(n_jobs);
+  const int threads = threads_for(n, n_jobs);
   if (n == 0) return IdIndex{};
   const std::int64_t* data = ids.data();
   IdIndex index;
@@ -271,7 +275,7 @@ void IdIndex::known_positions(std::span<const std::int64_t> ids, std::span<std::
   if (out.size() != ids.size())
     detail::throw_invalid("IdIndex::known_positions", "out", "has ", out.size(), " entries for ", ids.size(), " ids");
   const auto n = static_cast<std::int64_t>(ids.size());
-  const int threads = detail::resolve_threads(n_jobs);
+  const int threads = threads_for(n, n_jobs);
   const std::int64_t* data = ids.data();
   std::uint32_t* result = out.data();
   if (direct_) {

@@ -178,8 +178,9 @@ RfmTable rfm(const CustomerSummary& summary, const RfmOptions& options) {
   RfmTable out;
   out.q = q;
   out.as_of_day = as_of;
-  const int threads = detail::resolve_threads(options.n_jobs);
   const auto total = static_cast<std::int64_t>(summary.size());
+  // Below ~100k customers a parallel pass costs more in thread hand-offs than it saves.
+  const int threads = total < (std::int64_t{1} << 17) ? 1 : detail::resolve_threads(options.n_jobs);
   // The first customer (in id order) bought after as_of, so the error names the same one at any
   // thread count; and how many customers have a purchase at all.
   std::int64_t first_late = total, n_kept = 0;

@@ -50,7 +50,8 @@ TEST(IdIndex, SparseIdsAreHashedAndNumberedInIdOrderAtEveryThreadCount) {
   distinct.push_back(std::numeric_limits<std::int64_t>::max());
   distinct.push_back(0);
   std::vector<std::int64_t> column;
-  for (int copy = 0; copy < 3; ++copy) column.insert(column.end(), distinct.begin(), distinct.end());
+  // Five copies: 300k rows, above the size where the build goes parallel.
+  for (int copy = 0; copy < 5; ++copy) column.insert(column.end(), distinct.begin(), distinct.end());
   std::shuffle(column.begin(), column.end(), rng);
   std::vector<std::int64_t> absent(1000);
   for (auto& id : absent) id = static_cast<std::int64_t>(rng());
