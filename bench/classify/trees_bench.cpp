@@ -35,13 +35,21 @@ void BM_GradientBoosting_decision_function(benchmark::State& state) {
 }
 BENCHMARK(BM_GradientBoosting_decision_function)->ArgsProduct({{1 << 20}, {1, 2}})->Unit(benchmark::kMillisecond)->UseRealTime();
 
-/// Args: rows, threads. An unlimited-depth gini tree on 50 features.
+/// Args: rows, threads, max_depth (-1 = unlimited). Gini trees on 50 features; depth 8 with leaves of at
+/// least 20 rows is bench_classify.py's setting.
 void BM_DecisionTree_fit(benchmark::State& state) {
   crmine::DecisionTreeOptions o;
   o.n_threads = static_cast<int>(state.range(1));
+  o.max_depth = static_cast<int>(state.range(2));
+  if (o.max_depth > 0) o.min_samples_leaf = 20;
   bench::fit_loop<crmine::DecisionTreeClassifier>(state, o);
 }
-BENCHMARK(BM_DecisionTree_fit)->ArgsProduct({{1 << 16}, {1, 2}})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_DecisionTree_fit)
+    ->ArgsProduct({{1 << 16}, {1, 2}, {-1, 8}})
+    ->Args({1 << 20, 1, 8})
+    ->Args({1 << 20, 2, 8})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 

@@ -7,7 +7,10 @@
 #include "io.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstring>
+#include <utility>
 #include <istream>
 #include <limits>
 #include <numeric>
@@ -32,18 +35,27 @@ struct Stats {
   Stats operator-(const Stats& o) const { return {w - o.w, wy - o.wy, wyy - o.wyy, n - o.n}; }
 };
 
-double impurity(const Stats& s, CartCriterion c) {
+template <CartCriterion C>
+inline double impurity_of(const Stats& s) {
   if (s.w <= 0) return 0.0;
   const double m = s.wy / s.w;
+  if constexpr (C == CartCriterion::gini) {
+    return 2.0 * m * (1.0 - m);
+  } else if constexpr (C == CartCriterion::entropy) {
+    double h = 0.0;
+    if (m > 0) h -= m * std::log2(m);
+    if (m < 1) h -= (1.0 - m) * std::log2(1.0 - m);
+    return h;
+  } else {
+    return std::max(0.0, s.wyy / s.w - m * m);
+  }
+}
+
+double impurity(const Stats& s, CartCriterion c) {
   switch (c) {
-    case CartCriterion::gini: return 2.0 * m * (1.0 - m);
-    case CartCriterion::entropy: {
-      double h = 0.0;
-      if (m > 0) h -= m * std::log2(m);
-      if (m < 1) h -= (1.0 - m) * std::log2(1.0 - m);
-      return h;
-    }
-    case CartCriterion::squared_error: return std::max(0.0, s.wyy / s.w - m * m);
+    case CartCriterion::gini: return impurity_of<CartCriterion::gini>(s);
+    case CartCriterion::entropy: return impurity_of<CartCriterion::entropy>(s);
+    case CartCriterion::squared_error: return impurity_of<CartCriterion::squared_error>(s);
   }
   return 0.0;
 }
@@ -53,69 +65,268 @@ struct Split {
   std::int32_t feature = -1;
   double threshold = 0.0;
   bool missing_left = false;
+  std::uint32_t code = 0;  ///< rows with rank codes <= code go left (NaN: missing_left)
+  bool constant = false;   ///< the feature cannot split this node or any node below it
 };
 
+/// A training row in one feature's sorted order: the rank of its value among the feature's
+/// distinct values (NaN ranks last) and the row (bit 31: which of two label pairs, see Builder).
+struct Entry {
+  std::uint32_t code;
+  std::int32_t row;
+};
+
+/// Stable LSD radix sort of (key, row) pairs by key in bytes (256 output streams: wider digits
+/// missed the cache on every scattered store), skipping the passes where all keys share the byte.
+struct KeyRow {
+  std::uint64_t key;
+  std::int32_t row;
+};
+void radix_sort(std::vector<KeyRow>& a, std::vector<KeyRow>& tmp) {
+  constexpr int kBits = 8, kPasses = (64 + kBits - 1) / kBits;
+  constexpr std::size_t kBuckets = std::size_t{1} << kBits;
+  std::vector<std::size_t> count(kPasses * kBuckets, 0);
+  for (const KeyRow& x : a)
+    for (int d = 0; d < kPasses; ++d) ++count[static_cast<std::size_t>(d) * kBuckets + ((x.key >> (kBits * d)) & (kBuckets - 1))];
+  tmp.resize(a.size());
+  for (int d = 0; d < kPasses; ++d) {
+    std::size_t* c = count.data() + static_cast<std::size_t>(d) * kBuckets;
+    if (a.empty() || c[(a[0].key >> (kBits * d)) & (kBuckets - 1)] == a.size()) continue;
+    std::size_t sum = 0;
+    for (std::size_t b = 0; b < kBuckets; ++b) sum += std::exchange(c[b], sum);
+    for (const KeyRow& x : a) tmp[c[(x.key >> (kBits * d)) & (kBuckets - 1)]++] = x;
+    a.swap(tmp);
+  }
+}
+
+/// Order-preserving map of a double (not NaN; -0 and +0 alike) to an unsigned key.
+std::uint64_t order_key(double v) {
+  if (v == 0) v = 0.0;
+  std::uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  return (bits >> 63) ? ~bits : bits | (std::uint64_t{1} << 63);
+}
+
+double key_value(std::uint64_t key) {
+  const std::uint64_t bits = (key >> 63) ? key & ~(std::uint64_t{1} << 63) : ~key;
+  double v;
+  std::memcpy(&v, &bits, sizeof v);
+  return v;
+}
+
+/// CART on presorted rows (as in SLIQ and scikit-learn's former presort): every feature's rows are
+/// ranked once, and each node keeps, for every feature, its rows in rank order in one shared range
+/// [begin, end). A split scans those ranges (no sorting per node) and stably partitions them, so
+/// rows with equal values stay in row order and the sums, gains and ties are those of sorting each
+/// node's (value, row) pairs. Features found constant in a node are dropped below it.
 class Builder {
  public:
   Builder(MatrixRef X, const Eigen::VectorXd& y, const Eigen::VectorXd& w, const CartLimits& limits)
-      : X_(X), y_(y), w_(w), lim_(limits), index_(static_cast<std::size_t>(X.rows())) {
-    std::iota(index_.begin(), index_.end(), Eigen::Index{0});
+      : X_(X), y_(y), w_(w), lim_(limits), n_(X.rows()), threads_(resolve_threads(limits.n_threads)) {
+    if (n_ >= std::numeric_limits<std::int32_t>::max()) throw_invalid("DecisionTree fit", "X", "has ", n_, " rows; at most 2^31 - 2 are supported");
     total_weight_ = w.sum();
+    labels_.resize(static_cast<std::size_t>(n_));
+    for (Eigen::Index i = 0; i < n_; ++i) labels_[static_cast<std::size_t>(i)] = {w[i], y[i]};
+    // With at most two distinct (weight, target) pairs (classes without sample weights), each entry
+    // carries its row's pair in the row's sign bit, and scans read no per-row array at random.
+    two_labels_ = n_ > 0;
+    int distinct = 0;
+    for (Eigen::Index i = 0; two_labels_ && i < n_; ++i) {
+      const Label& l = labels_[static_cast<std::size_t>(i)];
+      int k = 0;
+      while (k < distinct && !(pair_[k].w == l.w && pair_[k].y == l.y)) ++k;
+      if (k == 2) two_labels_ = false;
+      else if (k == distinct) pair_[distinct++] = l;
+    }
+    rows_.resize(static_cast<std::size_t>(n_));
+    std::iota(rows_.begin(), rows_.end(), std::int32_t{0});
+    presort();
+    goes_left_.assign(static_cast<std::size_t>(n_), 0);
+    scratch_.resize(static_cast<std::size_t>(threads_));
   }
 
   CartTree run() {
+    const auto n = static_cast<std::size_t>(n_);
+    std::vector<std::int32_t> all(static_cast<std::size_t>(X_.cols()));
+    std::iota(all.begin(), all.end(), 0);
+    Grown top;
+    top.nodes.push_back(make_node(0, n));
+    top.gain.push_back(0.0);
+    // Large nodes split one by one with threads over features; nodes below `defer` rows are grown as
+    // whole subtrees, one per thread, so small nodes do not each pay for a thread team.
+    const std::size_t defer = threads_ > 1 ? std::max<std::size_t>(n / (4 * static_cast<std::size_t>(threads_)), 256) : 0;
+    std::vector<Task> deferred;
+    std::vector<Task> stack{{0, n, 0, 0, std::move(all)}};
+    grow(stack, top, true, defer, &deferred, scratch_[0]);
+    std::vector<Grown> sub(deferred.size());
+    ExceptionCollector errors;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) if (deferred.size() > 1)
+    for (std::size_t d = 0; d < deferred.size(); ++d)
+      errors.run([&] {
+        Grown& g = sub[d];
+        g.nodes.push_back(top.nodes[static_cast<std::size_t>(deferred[d].node)]);
+        g.gain.push_back(0.0);
+        std::vector<Task> local{std::move(deferred[d])};
+        local[0].node = 0;
+        grow(local, g, false, 0, nullptr, scratch_[static_cast<std::size_t>(thread_id())]);
+      });
+    errors.rethrow();
+    // Graft each subtree in place of its root (a leaf of `top`), then number the nodes as a single
+    // depth-first pass would have: children take the next two ids when their parent splits.
+    for (std::size_t d = 0; d < sub.size(); ++d) {
+      const auto root = static_cast<std::size_t>(deferred[d].node);
+      const auto base = static_cast<std::int32_t>(top.nodes.size()) - 1;
+      const auto id = [&](std::int32_t k) { return k == 0 ? static_cast<std::int32_t>(root) : base + k; };
+      for (std::size_t k = 0; k < sub[d].nodes.size(); ++k) {
+        TreeNode t = sub[d].nodes[k];
+        if (t.feature >= 0) t.left = id(t.left), t.right = id(t.right);
+        if (k == 0) {
+          top.nodes[root] = t;
+          top.gain[root] = sub[d].gain[0];
+        } else {
+          top.nodes.push_back(t);
+          top.gain.push_back(sub[d].gain[k]);
+        }
+      }
+      top.depth = std::max(top.depth, sub[d].depth);  // subtree depths count from the root
+    }
     CartTree tree;
     tree.n_features = X_.cols();
     tree.importances = Eigen::VectorXd::Zero(X_.cols());
-    struct Task {
-      std::size_t begin, end;
-      int depth;
-      std::int32_t node;
-    };
-    std::vector<Task> stack;
-    tree.nodes.push_back(make_node(0, index_.size()));
-    stack.push_back({0, index_.size(), 0, 0});
-    while (!stack.empty()) {
-      const Task t = stack.back();
-      stack.pop_back();
-      TreeNode& node = tree.nodes[static_cast<std::size_t>(t.node)];
-      tree.depth = std::max(tree.depth, t.depth);
-      const auto n = static_cast<Eigen::Index>(t.end - t.begin);
-      if ((lim_.max_depth >= 0 && t.depth >= lim_.max_depth) || n < lim_.min_samples_split ||
-          n < 2 * static_cast<Eigen::Index>(lim_.min_samples_leaf) || node.impurity <= 1e-12)
-        continue;
-      const Split best = find_split(t.begin, t.end, node);
-      if (best.feature < 0) continue;
-      const double decrease = best.gain / total_weight_;
-      if (decrease < lim_.min_impurity_decrease) continue;
-      // Partition rows: left = x <= threshold, or missing when missing goes left.
-      const auto mid = std::stable_partition(index_.begin() + static_cast<std::ptrdiff_t>(t.begin),
-                                             index_.begin() + static_cast<std::ptrdiff_t>(t.end), [&](Eigen::Index i) {
-                                               const double v = X_(i, best.feature);
-                                               return std::isnan(v) ? best.missing_left : v <= best.threshold;
-                                             });
-      const auto m = static_cast<std::size_t>(mid - index_.begin());
-      const auto left = static_cast<std::int32_t>(tree.nodes.size());
-      TreeNode ln = make_node(t.begin, m), rn = make_node(m, t.end);
-      TreeNode& parent = tree.nodes[static_cast<std::size_t>(t.node)];
-      parent.feature = best.feature;
-      parent.threshold = best.threshold;
-      parent.missing_left = best.missing_left;
-      parent.left = left;
-      parent.right = left + 1;
-      tree.importances[best.feature] += best.gain;
-      tree.nodes.push_back(ln);
-      tree.nodes.push_back(rn);
-      stack.push_back({m, t.end, t.depth + 1, left + 1});
-      stack.push_back({t.begin, m, t.depth + 1, left});
+    tree.depth = top.depth;
+    tree.nodes.resize(top.nodes.size());
+    std::vector<std::pair<std::int32_t, std::int32_t>> order{{0, 0}};  // (old id, new id)
+    std::int32_t next = 1;
+    tree.nodes[0] = top.nodes[0];
+    while (!order.empty()) {
+      const auto [old, id] = order.back();
+      order.pop_back();
+      TreeNode& t = tree.nodes[static_cast<std::size_t>(id)];
+      t = top.nodes[static_cast<std::size_t>(old)];
+      if (t.feature < 0) continue;
+      tree.importances[t.feature] += top.gain[static_cast<std::size_t>(old)];
+      const std::int32_t l = t.left, r = t.right;
+      t.left = next;
+      t.right = next + 1;
+      next += 2;
+      order.emplace_back(r, t.right);
+      order.emplace_back(l, t.left);
     }
     return tree;
   }
 
  private:
+  struct Task {
+    std::size_t begin, end;
+    int depth;
+    std::int32_t node;
+    std::vector<std::int32_t> features;  // not yet known to be constant here
+  };
+  /// Nodes in split order (children appended when their parent splits) and each split's gain.
+  struct Grown {
+    std::vector<TreeNode> nodes;
+    std::vector<double> gain;
+    int depth = 0;
+  };
+
+  /// Depth-first growth of the tasks on `stack` into `g`; with `team`, large nodes use threads over
+  /// features. Tasks of fewer than `defer` rows go to `deferred` unsplit.
+  void grow(std::vector<Task>& stack, Grown& g, bool team, std::size_t defer, std::vector<Task>* deferred,
+            std::vector<std::int32_t>& scratch) {
+    while (!stack.empty()) {
+      Task t = std::move(stack.back());
+      stack.pop_back();
+      const TreeNode& node = g.nodes[static_cast<std::size_t>(t.node)];
+      const auto rows = static_cast<Eigen::Index>(t.end - t.begin);
+      if ((lim_.max_depth >= 0 && t.depth >= lim_.max_depth) || rows < lim_.min_samples_split ||
+          rows < 2 * static_cast<Eigen::Index>(lim_.min_samples_leaf) || node.impurity <= 1e-12) {
+        g.depth = std::max(g.depth, t.depth);
+        continue;
+      }
+      if (deferred && t.end - t.begin < defer) {
+        deferred->push_back(std::move(t));
+        continue;
+      }
+      g.depth = std::max(g.depth, t.depth);
+      const Split best = find_split(t.begin, t.end, t.features, team);
+      if (best.feature < 0) continue;
+      const double decrease = best.gain / total_weight_;
+      if (decrease < lim_.min_impurity_decrease) continue;
+      const std::size_t m = partition(t.begin, t.end, best, t.features, team, scratch);
+      const auto left = static_cast<std::int32_t>(g.nodes.size());
+      TreeNode ln = make_node(t.begin, m), rn = make_node(m, t.end);
+      TreeNode& parent = g.nodes[static_cast<std::size_t>(t.node)];
+      parent.feature = best.feature;
+      parent.threshold = best.threshold;
+      parent.missing_left = best.missing_left;
+      parent.left = left;
+      parent.right = left + 1;
+      g.gain[static_cast<std::size_t>(t.node)] = best.gain;
+      g.nodes.push_back(ln);
+      g.nodes.push_back(rn);
+      g.gain.resize(g.nodes.size(), 0.0);
+      stack.push_back({m, t.end, t.depth + 1, left + 1, t.features});
+      stack.push_back({t.begin, m, t.depth + 1, left, std::move(t.features)});
+    }
+  }
+
+  /// Ranks every feature's values: lists_[j] holds all rows by (value, row), NaN rows last.
+  void presort() {
+    const Eigen::Index p = X_.cols();
+    lists_.resize(static_cast<std::size_t>(p));
+    values_.resize(static_cast<std::size_t>(p));
+    ExceptionCollector errors;
+    // Features in groups of kGroup: one pass over the rows of a row-major X reads a group's values
+    // from one or two cache lines, where a pass per feature would fetch every line many times.
+    constexpr Eigen::Index kGroup = 4;
+    const Eigen::Index n_groups = (p + kGroup - 1) / kGroup;
+#pragma omp parallel num_threads(threads_) if (n_ * p >= 100000)
+    {
+      std::array<std::vector<KeyRow>, kGroup> keys;
+      std::array<std::vector<std::int32_t>, kGroup> nan_rows;
+      std::vector<KeyRow> tmp;
+#pragma omp for schedule(dynamic, 1)
+      for (Eigen::Index g = 0; g < n_groups; ++g)
+        errors.run([&] {
+          const Eigen::Index j0 = g * kGroup, width = std::min(kGroup, p - j0);
+          for (Eigen::Index q = 0; q < width; ++q) {
+            keys[static_cast<std::size_t>(q)].clear();
+            keys[static_cast<std::size_t>(q)].reserve(static_cast<std::size_t>(n_));
+            nan_rows[static_cast<std::size_t>(q)].clear();
+          }
+          for (Eigen::Index i = 0; i < n_; ++i)
+            for (Eigen::Index q = 0; q < width; ++q) {
+              const double v = X_(i, j0 + q);
+              // Rows are tagged here, in row order: tagging in rank order would read labels_ at random.
+              const std::int32_t row = tagged(static_cast<std::int32_t>(i));
+              if (std::isnan(v)) nan_rows[static_cast<std::size_t>(q)].push_back(row);
+              else keys[static_cast<std::size_t>(q)].push_back({order_key(v), row});
+            }
+          for (Eigen::Index q = 0; q < width; ++q) rank(j0 + q, keys[static_cast<std::size_t>(q)], nan_rows[static_cast<std::size_t>(q)], tmp);
+        });
+    }
+    errors.rethrow();
+  }
+
+  /// Sorts feature j's keys (rows already tagged) and fills its list (NaN rows last) and the value of each rank code.
+  void rank(Eigen::Index j, std::vector<KeyRow>& keys, const std::vector<std::int32_t>& nan_rows, std::vector<KeyRow>& tmp) {
+    radix_sort(keys, tmp);
+    auto& list = lists_[static_cast<std::size_t>(j)];
+    auto& values = values_[static_cast<std::size_t>(j)];
+    list.clear();
+    list.reserve(static_cast<std::size_t>(n_));
+    values.clear();
+    for (std::size_t k = 0; k < keys.size(); ++k) {
+      // From the key, not X: a row-major X would miss the cache at every distinct value.
+      if (k == 0 || keys[k].key != keys[k - 1].key) values.push_back(key_value(keys[k].key));
+      list.push_back({static_cast<std::uint32_t>(values.size() - 1), keys[k].row});
+    }
+    for (const std::int32_t i : nan_rows) list.push_back({static_cast<std::uint32_t>(values.size()), i});
+  }
+
   TreeNode make_node(std::size_t begin, std::size_t end) const {
     Stats s;
-    for (std::size_t k = begin; k < end; ++k) s.add(w_[index_[k]], y_[index_[k]]);
+    for (std::size_t k = begin; k < end; ++k) s.add(w_[rows_[k]], y_[rows_[k]]);
     TreeNode node;
     node.weight = s.w;
     node.n_samples = s.n;
@@ -124,75 +335,178 @@ class Builder {
     return node;
   }
 
-  /// Best split of one feature over rows index_[begin, end).
-  Split best_for_feature(std::size_t begin, std::size_t end, Eigen::Index j, const Stats& total,
-                         std::vector<std::pair<double, Eigen::Index>>& buf) const {
-    buf.clear();
-    Stats missing;
-    for (std::size_t k = begin; k < end; ++k) {
-      const Eigen::Index i = index_[k];
-      const double v = X_(i, j);
-      if (std::isnan(v)) missing.add(w_[i], y_[i]);
-      else buf.emplace_back(v, i);
-    }
-    Split best;
-    if (buf.size() < 2) return best;
-    std::sort(buf.begin(), buf.end());
-    if (buf.front().first == buf.back().first) return best;
-    const double parent = total.w * impurity(total, lim_.criterion);
+  /// Records the candidate split of feature j between rank codes `code` and `next` (left = codes <= code).
+  template <CartCriterion C>
+  void consider(Split& best, const Stats& l0, const Stats& missing, const Stats& total, double parent, std::int32_t j,
+                std::uint32_t code, std::uint32_t next) const {
     const Eigen::Index min_leaf = lim_.min_samples_leaf;
-    Stats left;
-    for (std::size_t k = 0; k + 1 < buf.size(); ++k) {
-      const Eigen::Index i = buf[k].second;
-      left.add(w_[i], y_[i]);
-      if (buf[k].first == buf[k + 1].first) continue;
-      for (int side = 0; side < (missing.n > 0 ? 2 : 1); ++side) {
-        const Stats l = side ? left + missing : left;
-        const Stats r = total - l;
-        if (l.n < min_leaf || r.n < min_leaf || l.w <= 0 || r.w <= 0) continue;
-        const double gain = parent - l.w * impurity(l, lim_.criterion) - r.w * impurity(r, lim_.criterion);
-        if (gain > best.gain) {
-          best.gain = gain;
-          best.feature = static_cast<std::int32_t>(j);
-          double thr = 0.5 * (buf[k].first + buf[k + 1].first);
-          if (!(thr < buf[k + 1].first)) thr = buf[k].first;
-          best.threshold = thr;
-          best.missing_left = side == 1 || (missing.n == 0 && l.w >= r.w);
-        }
+    for (int side = 0; side < (missing.n > 0 ? 2 : 1); ++side) {
+      const Stats l = side ? l0 + missing : l0;
+      const Stats r = total - l;
+      if (l.n < min_leaf || r.n < min_leaf || l.w <= 0 || r.w <= 0) continue;
+      const double gain = parent - l.w * impurity_of<C>(l) - r.w * impurity_of<C>(r);
+      if (gain > best.gain) {
+        best.gain = gain;
+        best.feature = j;
+        best.code = code;
+        // Values are looked up only here: reading them at every candidate missed the cache.
+        const auto& values = values_[static_cast<std::size_t>(j)];
+        const double lo = values[code], hi = values[next];
+        double thr = 0.5 * (lo + hi);
+        if (!(thr < hi)) thr = lo;
+        best.threshold = thr;
+        best.missing_left = side == 1 || (missing.n == 0 && l.w >= r.w);
       }
+    }
+  }
+
+  /// Best split of feature j over the node's rank range [begin, end).
+  Split best_for_feature(std::size_t begin, std::size_t end, std::int32_t j, const Stats& total) const {
+    switch (lim_.criterion) {
+      case CartCriterion::gini: return best_for_feature<CartCriterion::gini>(begin, end, j, total);
+      case CartCriterion::entropy: return best_for_feature<CartCriterion::entropy>(begin, end, j, total);
+      case CartCriterion::squared_error: break;
+    }
+    return best_for_feature<CartCriterion::squared_error>(begin, end, j, total);
+  }
+
+  template <CartCriterion C>
+  Split best_for_feature(std::size_t begin, std::size_t end, std::int32_t j, const Stats& total) const {
+    Split best;
+    const auto add = [&](Stats& s, std::int32_t row) {
+      const Label& l = two_labels_ ? pair_[static_cast<std::uint32_t>(row) >> 31] : labels_[static_cast<std::size_t>(row)];
+      s.add(l.w, l.y);
+    };
+    const Entry* e = lists_[static_cast<std::size_t>(j)].data();
+    const auto& values = values_[static_cast<std::size_t>(j)];
+    const auto nan_code = static_cast<std::uint32_t>(values.size());
+    // NaN rows rank last: [begin, stop) holds values, [stop, end) NaN.
+    std::size_t stop = end;
+    if (e[end - 1].code == nan_code)
+      stop = static_cast<std::size_t>(std::lower_bound(e + begin, e + end, nan_code, [](const Entry& x, std::uint32_t c) { return x.code < c; }) - e);
+    // One distinct value (NaN aside) here means one below too: never splittable again.
+    if (stop - begin < 2 || e[begin].code == e[stop - 1].code) {
+      best.constant = true;
+      return best;
+    }
+    Stats missing;
+    for (std::size_t k = stop; k < end; ++k) add(missing, e[k].row);
+    const double parent = total.w * impurity_of<C>(total);
+    if (values.size() == 2 && stop == end) {
+      // Two values, no NaN (one-hot columns): one candidate; sum the shorter side only.
+      const std::size_t cut = static_cast<std::size_t>(
+          std::lower_bound(e + begin, e + end, 1u, [](const Entry& x, std::uint32_t c) { return x.code < c; }) - e);
+      Stats left;
+      if (cut - begin <= end - cut) {
+        for (std::size_t k = begin; k < cut; ++k) add(left, e[k].row);
+      } else {
+        Stats right;
+        for (std::size_t k = cut; k < end; ++k) add(right, e[k].row);
+        left = total - right;
+      }
+      consider<C>(best, left, missing, total, parent, j, 0, 1);
+      return best;
+    }
+    Stats left;
+    for (std::size_t k = begin; k + 1 < stop; ++k) {
+      add(left, e[k].row);
+      if (e[k].code == e[k + 1].code) continue;
+      consider<C>(best, left, missing, total, parent, j, e[k].code, e[k + 1].code);
     }
     return best;
   }
 
-  Split find_split(std::size_t begin, std::size_t end, const TreeNode&) const {
+  /// True when a node is worth an OpenMP team: milliseconds of work, as a team waits for a descheduled thread on a busy machine.
+  bool parallel(std::size_t rows, std::size_t features) const { return threads_ > 1 && rows * features >= (std::size_t{1} << 22); }
+
+  Split find_split(std::size_t begin, std::size_t end, std::vector<std::int32_t>& features, bool team) const {
     Stats total;
-    for (std::size_t k = begin; k < end; ++k) total.add(w_[index_[k]], y_[index_[k]]);
-    const Eigen::Index p = X_.cols();
-    std::vector<Split> per_feature(static_cast<std::size_t>(p));
-    const bool parallel = (end - begin) * static_cast<std::size_t>(p) >= 200000;
+    for (std::size_t k = begin; k < end; ++k) total.add(w_[rows_[k]], y_[rows_[k]]);
+    std::vector<Split> per_feature(features.size());
     ExceptionCollector errors;
-#pragma omp parallel num_threads(parallel ? resolve_threads(lim_.n_threads) : 1)
-    {
-      std::vector<std::pair<double, Eigen::Index>> buf;
-#pragma omp for schedule(dynamic, 1)
-      for (Eigen::Index j = 0; j < p; ++j)
-        errors.run([&] { per_feature[static_cast<std::size_t>(j)] = best_for_feature(begin, end, j, total, buf); });
-    }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) if (team && parallel(end - begin, features.size()))
+    for (std::size_t f = 0; f < features.size(); ++f)
+      errors.run([&] { per_feature[f] = best_for_feature(begin, end, features[f], total); });
     errors.rethrow();
     Split best;
-    for (const Split& s : per_feature)  // strict '>' keeps the lowest feature on ties
-      if (s.feature >= 0 && s.gain > best.gain) best = s;
+    std::size_t kept = 0;
+    for (std::size_t f = 0; f < features.size(); ++f) {
+      const Split& s = per_feature[f];
+      if (s.feature >= 0 && s.gain > best.gain) best = s;  // strict '>': the lowest feature wins ties
+      if (!s.constant) features[kept++] = features[f];
+    }
+    features.resize(kept);
     // Gains within rounding of zero are no split (pure or constant data).
     if (best.feature >= 0 && !(best.gain > 1e-12 * std::max(1.0, total.w))) best.feature = -1;
     return best;
+  }
+
+  /// Stable partition of the node's range in every live list (and rows_) by the split; returns the
+  /// first position of the right child.
+  std::size_t partition(std::size_t begin, std::size_t end, const Split& s, const std::vector<std::int32_t>& features, bool team,
+                        std::vector<std::int32_t>& scratch) {
+    const Entry* e = lists_[static_cast<std::size_t>(s.feature)].data();
+    const auto nan_code = static_cast<std::uint32_t>(values_[static_cast<std::size_t>(s.feature)].size());
+    std::size_t n_left = 0;
+    for (std::size_t k = begin; k < end; ++k) {
+      const bool left = e[k].code == nan_code ? s.missing_left : e[k].code <= s.code;
+      goes_left_[static_cast<std::size_t>(e[k].row & kRowMask)] = left;
+      n_left += left;
+    }
+    // The split feature itself is in `features`: it was not constant here.
+    ExceptionCollector errors;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) if (team && parallel(end - begin, features.size()))
+    for (std::size_t f = 0; f <= features.size(); ++f)
+      errors.run([&] {
+        auto& tmp = team && parallel(end - begin, features.size()) ? scratch_[static_cast<std::size_t>(thread_id())] : scratch;
+        if (f == features.size()) stable_split(rows_.data() + begin, end - begin, tmp, [](std::int32_t r) { return r; });
+        else stable_split(lists_[static_cast<std::size_t>(features[f])].data() + begin, end - begin, tmp, [](const Entry& x) { return x.row & kRowMask; });
+      });
+    errors.rethrow();
+    return begin + n_left;
+  }
+
+  template <typename T, typename RowOf>
+  void stable_split(T* a, std::size_t n, std::vector<std::int32_t>& scratch, RowOf row_of) const {
+    // Right-going items wait in scratch (raw bytes of T) while left-going ones move down in place.
+    scratch.resize(std::max(scratch.size(), (n * sizeof(T) + sizeof(std::int32_t) - 1) / sizeof(std::int32_t)));
+    T* right = reinterpret_cast<T*>(scratch.data());
+    std::size_t l = 0, r = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      const T x = a[k];
+      const std::size_t left = goes_left_[static_cast<std::size_t>(row_of(x))];
+      a[l] = x;
+      right[r] = x;
+      l += left;
+      r += 1 - left;
+    }
+    std::copy(right, right + r, a + l);
   }
 
   MatrixRef X_;
   const Eigen::VectorXd& y_;
   const Eigen::VectorXd& w_;
   CartLimits lim_;
-  std::vector<Eigen::Index> index_;
+  Eigen::Index n_;
+  int threads_;
   double total_weight_ = 0.0;
+  std::vector<std::vector<Entry>> lists_;
+  std::vector<std::vector<double>> values_;  ///< per feature, the value of each rank code
+  struct Label {
+    double w, y;
+  };
+  std::vector<Label> labels_;                ///< per row: weight and target side by side, one cache line
+  static constexpr std::int32_t kRowMask = 0x7FFFFFFF;
+  bool two_labels_ = false;
+  std::array<Label, 2> pair_{};              ///< the pairs when two_labels_: Entry::row's bit 31 picks one
+  std::int32_t tagged(std::int32_t row) const {
+    if (!two_labels_) return row;
+    const Label& l = labels_[static_cast<std::size_t>(row)];
+    return pair_[0].w == l.w && pair_[0].y == l.y ? row : static_cast<std::int32_t>(static_cast<std::uint32_t>(row) | 0x80000000u);
+  }
+  std::vector<std::int32_t> rows_;           ///< per node range, its rows in row order
+  std::vector<std::uint8_t> goes_left_;      ///< per row, set for the node being split
+  std::vector<std::vector<std::int32_t>> scratch_;  ///< per thread
 };
 
 /// Minimal cost-complexity pruning: repeatedly collapses the weakest link while its effective
@@ -295,7 +609,8 @@ CartTree build_cart(MatrixRef X, const Eigen::VectorXd& y, const Eigen::VectorXd
 
 Eigen::VectorXi CartTree::apply(MatrixRef X, int n_threads) const {
   Eigen::VectorXi leaf(X.rows());
-#pragma omp parallel for schedule(static) num_threads(resolve_threads(n_threads)) if (X.rows() > 10000)
+// A thread team costs more than walking a tree for tens of thousands of rows on a busy machine.
+#pragma omp parallel for schedule(static) num_threads(resolve_threads(n_threads)) if (X.rows() > 100000)
   for (Eigen::Index i = 0; i < X.rows(); ++i) {
     std::int32_t k = 0;
     for (;;) {
