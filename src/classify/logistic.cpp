@@ -65,32 +65,14 @@ struct Design {
     if (intercept) Z.col(p).setOnes();
   }
 
-  /// Weighted log-loss sum at beta.
-  double loss(const Eigen::VectorXd& beta) const {
-    const Eigen::Index nc = n_chunks();
-    std::vector<double> part(static_cast<std::size_t>(nc), 0.0);
-#pragma omp parallel num_threads(detail::resolve_threads(n_threads))
-    {
-      RowMatrix Z;
-#pragma omp for schedule(dynamic, 1)
-      for (Eigen::Index c = 0; c < nc; ++c) {
-        const Eigen::Index begin = c * detail::kRowChunk, rows = std::min(detail::kRowChunk, X.rows() - begin);
-        block(begin, rows, Z);
-        const Eigen::VectorXd eta = Z * beta;
-        part[static_cast<std::size_t>(c)] = chunk_loss(eta, weight.segment(begin, rows), y.segment(begin, rows), nullptr);
-      }
-    }
-    double total = 0.0;
-    for (double s : part) total += s;
-    return total;
-  }
-
-  /// Loss, gradient and Hessian of the weighted log-loss sum at beta, in one pass over the rows.
-  double second_order(const Eigen::VectorXd& beta, Eigen::VectorXd& grad, Eigen::MatrixXd& hess) const {
+  /// Weighted log-loss sum at beta, in one pass over the rows; with `grad` also its gradient and
+  /// with `hess` (needs `grad`) its Hessian. Per-chunk parts are summed in chunk order, so the
+  /// result does not depend on the thread count.
+  double evaluate(const Eigen::VectorXd& beta, Eigen::VectorXd* grad, Eigen::MatrixXd* hess) const {
     const Eigen::Index nc = n_chunks(), d = dim();
     std::vector<double> loss_part(static_cast<std::size_t>(nc), 0.0);
-    std::vector<Eigen::VectorXd> grad_part(static_cast<std::size_t>(nc));
-    std::vector<Eigen::MatrixXd> hess_part(static_cast<std::size_t>(nc));
+    std::vector<Eigen::VectorXd> grad_part(grad ? static_cast<std::size_t>(nc) : 0);
+    std::vector<Eigen::MatrixXd> hess_part(hess ? static_cast<std::size_t>(nc) : 0);
 #pragma omp parallel num_threads(detail::resolve_threads(n_threads))
     {
       RowMatrix Z;
@@ -102,24 +84,27 @@ struct Design {
         const Eigen::VectorXd eta = Z * beta;
         const auto w = weight.segment(begin, rows).array();
         const auto k = static_cast<std::size_t>(c);
-        loss_part[k] = chunk_loss(eta, weight.segment(begin, rows), y.segment(begin, rows), &prob);
+        loss_part[k] = chunk_loss(eta, weight.segment(begin, rows), y.segment(begin, rows), grad ? &prob : nullptr);
+        if (!grad) continue;
         const Eigen::VectorXd r = (w * (prob - y.segment(begin, rows).array().cast<double>())).matrix();
         grad_part[k].noalias() = Z.transpose() * r;
+        if (!hess) continue;
         Z.array().colwise() *= (w * prob * (1.0 - prob)).sqrt();
         hess_part[k] = Eigen::MatrixXd::Zero(d, d);
         hess_part[k].selfadjointView<Eigen::Lower>().rankUpdate(Z.transpose());
       }
     }
-    grad = Eigen::VectorXd::Zero(d);
-    hess = Eigen::MatrixXd::Zero(d, d);
     double total = 0.0;
-    for (std::size_t k = 0; k < loss_part.size(); ++k) {
-      total += loss_part[k];
-      grad += grad_part[k];
-      hess.triangularView<Eigen::Lower>() += hess_part[k];
+    for (double s : loss_part) total += s;
+    if (grad) {
+      *grad = Eigen::VectorXd::Zero(d);
+      for (const auto& part : grad_part) *grad += part;
     }
-    const Eigen::MatrixXd full = hess.selfadjointView<Eigen::Lower>();
-    hess = full;
+    if (hess) {
+      Eigen::MatrixXd lower = Eigen::MatrixXd::Zero(d, d);
+      for (const auto& part : hess_part) lower.triangularView<Eigen::Lower>() += part;
+      *hess = lower.selfadjointView<Eigen::Lower>();
+    }
     return total;
   }
 };
@@ -152,10 +137,11 @@ LogisticRegression& LogisticRegression::fit(MatrixRef X, LabelRef y, VectorRef s
   if (options_.standardize) {
     Eigen::VectorXd sum = Eigen::VectorXd::Zero(p), sumsq = Eigen::VectorXd::Zero(p);
     const Eigen::VectorXd shift = X.row(0).transpose();  // shifted sums keep the variance accurate
-    for (Eigen::Index i = 0; i < n; ++i) {
-      const Eigen::VectorXd d = X.row(i).transpose() - shift;
-      sum += d;
-      sumsq += d.cwiseAbs2();
+    for (Eigen::Index begin = 0; begin < n; begin += detail::kRowChunk) {
+      const auto rows = X.middleRows(begin, std::min(detail::kRowChunk, n - begin));
+      const RowMatrix centred = rows.rowwise() - shift.transpose();
+      sum += centred.colwise().sum().transpose();
+      sumsq += centred.array().square().colwise().sum().matrix().transpose();
     }
     const double dn = static_cast<double>(n);
     for (Eigen::Index j = 0; j < p; ++j) {
@@ -185,7 +171,7 @@ LogisticRegression& LogisticRegression::fit(MatrixRef X, LabelRef y, VectorRef s
   // starts without another pass over the rows; backtracking falls back to loss-only passes.
   Eigen::VectorXd grad, cand_grad;
   Eigen::MatrixXd hess, cand_hess;
-  double loss = design.second_order(beta, grad, hess);
+  double loss = design.evaluate(beta, &grad, &hess);
   report_ = FitReport{};
   double objective = 0.0;
   for (int iter = 1; iter <= options_.max_iter; ++iter) {
@@ -234,16 +220,19 @@ LogisticRegression& LogisticRegression::fit(MatrixRef X, LabelRef y, VectorRef s
     const bool tiny = -predicted <= 1e-11 * (1.0 + std::abs(objective));
     // A full step this small ends the fit, so its Hessian would never be used.
     const bool last = step.cwiseAbs().maxCoeff() <= options_.tol * (1.0 + candidate.cwiseAbs().maxCoeff());
-    bool have_second = !(tiny || last);
-    double cand_loss = have_second ? design.second_order(candidate, cand_grad, cand_hess) : design.loss(candidate);
+    // Once steps are this small the Hessian barely changes, and the old one still gives
+    // (nearly quadratic) convergence: the rank-k update, the costliest part of a pass, is skipped.
+    const bool keep_hess = step.cwiseAbs().maxCoeff() <= 1e-3 * (1.0 + candidate.cwiseAbs().maxCoeff());
+    bool have_grad = !(tiny || last);
+    double cand_loss = design.evaluate(candidate, have_grad ? &cand_grad : nullptr, have_grad && !keep_hess ? &cand_hess : nullptr);
     double cand_obj = cand_loss + penalty(candidate);
     if (tiny) cand_obj = std::min(cand_obj, objective);
     while (!tiny && cand_obj > objective + 1e-4 * t * predicted && t > 1e-10) {
       t *= 0.5;
       candidate = beta + t * step;
-      cand_loss = design.loss(candidate);
+      cand_loss = design.evaluate(candidate, nullptr, nullptr);
       cand_obj = cand_loss + penalty(candidate);
-      have_second = false;
+      have_grad = false;
     }
     const double moved = (t * step).cwiseAbs().maxCoeff();
     report_.n_iter = iter;
@@ -257,12 +246,12 @@ LogisticRegression& LogisticRegression::fit(MatrixRef X, LabelRef y, VectorRef s
       report_.converged = moved <= options_.tol * (1.0 + beta.cwiseAbs().maxCoeff()) || predicted > -1e-14 * (1.0 + std::abs(objective));
       break;
     }
-    if (moved_beta && have_second) {
+    if (moved_beta && have_grad) {
       loss = cand_loss;
       grad.swap(cand_grad);
-      hess.swap(cand_hess);
+      if (!keep_hess) hess.swap(cand_hess);
     } else if (moved_beta) {
-      loss = design.second_order(beta, grad, hess);
+      loss = design.evaluate(beta, &grad, &hess);
     }
   }
   report_.objective = objective;
