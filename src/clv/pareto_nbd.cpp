@@ -53,10 +53,9 @@ S log_death_odds(const std::array<S, 4>& p, double x, double tx, double T, const
   const S diff = alpha_larger ? alpha - beta : beta - alpha;
   const S b2 = alpha_larger ? s + 1.0 : r + x;
   const S rsx = r + s + x;
-  auto log_f = [&](double t) {
-    return detail::log_hyp2f1_a_plus_1(rsx, b2, diff / (m + t)) - rsx * log(m + t);
-  };
-  const S lf_tx = log_f(tx), lf_T = log_f(T);
+  // F(t_x) and F(T) share the series' coefficients: one pass sums both.
+  const auto f = detail::log_hyp2f1_a_plus_1_pair(rsx, b2, diff / (m + tx), diff / (m + T));
+  const S lf_tx = f[0] - rsx * log(m + tx), lf_T = f[1] - rsx * log(m + T);
   const S gap = lf_T - lf_tx;
   if (!(detail::value_of(gap) < 0.0)) return S(-std::numeric_limits<double>::infinity());
   defined = true;

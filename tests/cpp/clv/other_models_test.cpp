@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Specification of ParetoNBD, BetaGeoBetaBinom, GammaGamma, clv_summary and customer_lifetime_value.
 #include <crmine/clv.hpp>
+#include <crmine/clv/detail/hyp2f1.hpp>
 #include <crmine/core/errors.hpp>
 
 #include "clv_test_util.hpp"
@@ -73,6 +74,30 @@ TEST(ParetoNBD, PropertiesAndGradient) {
     const double fd = model.log_likelihood(d);
     EXPECT_NEAR(grad[j], (fu - fd) / (2 * h), 1e-4 * (1.0 + std::abs(grad[j]))) << j;
   }
+}
+
+TEST(Hyp2f1, PairWithSharedCoefficientsEqualsTheGeneralSeries) {
+  // Pareto/NBD's 2F1(a, b; a+1; z) at two arguments, with its gradient carried as scalar sums,
+  // against the general dual-number series, including terms that need rescaling (a = 3000).
+  using detail::Dual;
+  for (double a : {0.5, 5.0, 31.0, 3000.0})
+    for (double b : {0.3, 20.0, 300.0})
+      for (double z1 : {0.0, 0.001, 0.5, 0.95})
+        for (double z2 : {0.0005, 0.9}) {
+          const double zz2 = z1 == 0.0 ? 0.0 : z2;  // both arguments are 0 when alpha = beta
+          Dual<4> da = Dual<4>::variable(a, 0), db = Dual<4>::variable(b, 1), dz1 = Dual<4>::variable(z1, 2),
+                  dz2 = Dual<4>::variable(zz2, 3);
+          dz2.d[0] = 0.3;  // an argument that depends on a as well
+          const auto pair = detail::log_hyp2f1_a_plus_1_pair(da, db, dz1, dz2);
+          const std::array<Dual<4>, 2> general{detail::log_hyp2f1_positive(da, db, da + 1.0, dz1),
+                                               detail::log_hyp2f1_positive(da, db, da + 1.0, dz2)};
+          for (std::size_t j = 0; j < 2; ++j) {
+            ASSERT_NEAR(pair[j].v, general[j].v, 1e-13 * (1.0 + std::abs(general[j].v))) << a << " " << b << " " << z1;
+            for (std::size_t i = 0; i < 4; ++i)
+              ASSERT_NEAR(pair[j].d[i], general[j].d[i], 1e-11 * (1.0 + std::abs(general[j].d[i])))
+                  << a << " " << b << " " << z1 << " " << i;
+          }
+        }
 }
 
 TEST(ParetoNBD, NoNanForHugeFrequencyAndLongAge) {

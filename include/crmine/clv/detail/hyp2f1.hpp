@@ -86,63 +86,72 @@ Dual<N> log_hyp2f1_positive(const Dual<N>& a, const Dual<N>& b, const Dual<N>& c
   return Dual<N>(std::numeric_limits<double>::quiet_NaN());
 }
 
-/// ln 2F1(a, b; a + 1; z) for a, b > 0 and 0 <= z < 1: Pareto/NBD's form.
+/// ln 2F1(a, b; a + 1; z_j), a, b > 0, 0 <= z_j < 1, for two arguments at once (Pareto/NBD's
+/// form, needed at z(t_x) and z(T) for every customer): the terms are t_k = a/(a+k) (b)_k z^k / k!,
+/// whose coefficients (the divisions) both arguments share.
 template <typename S>
-S log_hyp2f1_a_plus_1(const S& a, const S& b, const S& z) {
-  return log_hyp2f1_positive(a, b, a + 1.0, z);
+std::array<S, 2> log_hyp2f1_a_plus_1_pair(const S& a, const S& b, const S& z1, const S& z2) {
+  return {log_hyp2f1_positive(a, b, a + 1.0, z1), log_hyp2f1_positive(a, b, a + 1.0, z2)};
 }
 
-/// The same for dual numbers. With c = a + 1 the terms are t_k = a / (a+k) u_k, u_k = (b)_k z^k / k!,
-/// so d ln t_k = da (1/a - 1/(a+k)) + sum_{j<k} db/(b+j) + k dz/z: one division per term
-/// (1/(k+1) comes from a table) instead of the general series' four.
+/// For dual numbers, with scalar work per term whatever N: as d ln t_{k+1} = da/a - da/(a+k+1)
+/// + db B_k + (k+1) dz/z with B_k = sum_{m<=k} 1/(b+m), the gradient of the sum needs only the
+/// scalar sums of t_k, t_k/(a+k), t_k B_k and k t_k.
 template <int N>
-Dual<N> log_hyp2f1_a_plus_1(const Dual<N>& a, const Dual<N>& b, const Dual<N>& z) {
-  const double av = a.v, bv = b.v, zv = z.v;
-  Dual<N> out;
-  if (zv == 0.0) {  // only the first term survives: d ln S = (a b / (a + 1)) dz
-    for (int i = 0; i < N; ++i) out.d[static_cast<std::size_t>(i)] = av * bv / (av + 1.0) * z.d[static_cast<std::size_t>(i)];
-    return out;
-  }
+std::array<Dual<N>, 2> log_hyp2f1_a_plus_1_pair(const Dual<N>& a, const Dual<N>& b, const Dual<N>& z1,
+                                                const Dual<N>& z2) {
+  if (z1.v == 0.0 || z2.v == 0.0)
+    return {log_hyp2f1_positive(a, b, a + 1.0, z1), log_hyp2f1_positive(a, b, a + 1.0, z2)};
+  const double av = a.v, bv = b.v;
+  const std::array<const Dual<N>*, 2> z{&z1, &z2};
   static const std::array<double, 256> kInverse = [] {
     std::array<double, 256> t{};
     for (std::size_t k = 0; k < t.size(); ++k) t[k] = 1.0 / static_cast<double>(k + 1);
     return t;
   }();
   constexpr double kBig = 1e200, kLogBig = 460.51701859880914;
-  std::array<double, N> dsum{}, bsum{}, dz_over_z{}, da_over_a{};
-  for (std::size_t i = 0; i < static_cast<std::size_t>(N); ++i) {
-    dz_over_z[i] = z.d[i] / zv;
-    da_over_a[i] = a.d[i] / av;
-  }
-  double u = 1.0, sum = 1.0, log_scale = 0.0;
-  for (int k = 0; k < kHyp2f1MaxTerms; ++k) {
+  // Per argument: the sum (with t_0 = 1), the sum without t_0, and sum t_k/(a+k), t_k B_{k-1}, k t_k.
+  std::array<double, 2> power{1.0, 1.0}, sum{1.0, 1.0}, tail{}, by_a{}, by_b{}, by_k{}, log_scale{};
+  std::array<bool, 2> done{false, false};
+  double b_cum = 0.0;
+  for (int k = 0; k < kHyp2f1MaxTerms && !(done[0] && done[1]); ++k) {
     const double kd = static_cast<double>(k), k1 = kd + 1.0;
     // One division for both reciprocals: divisions bound the cost of a term.
     const double inv = 1.0 / ((bv + kd) * (av + k1)), ib = (av + k1) * inv, ia = (bv + kd) * inv;
     const double inv_k1 = k < 256 ? kInverse[static_cast<std::size_t>(k)] : 1.0 / k1;
-    u *= (bv + kd) * inv_k1 * zv;  // u_{k+1}
-    double term = av * ia * u;  // t_{k+1}
-    sum += term;
-    for (std::size_t i = 0; i < static_cast<std::size_t>(N); ++i) {
-      bsum[i] += b.d[i] * ib;
-      dsum[i] += term * (da_over_a[i] - a.d[i] * ia + bsum[i] + k1 * dz_over_z[i]);
-    }
-    if (sum > kBig) {
-      u *= 1.0 / kBig;
-      term *= 1.0 / kBig;
-      sum *= 1.0 / kBig;
-      for (double& v : dsum) v *= 1.0 / kBig;
-      log_scale += kLogBig;
-    }
-    // Term ratios (a+k)/(a+k+1) (b+k)/(k+1) z tend to z; the tail bound of the general series.
-    const double q = std::max((av + kd) * ia * (bv + kd) * inv_k1 * zv, zv);
-    if (q < 1.0 && term * q <= 1e-17 * sum * (1.0 - q)) {
-      out.v = std::log(sum) + log_scale;
-      for (std::size_t i = 0; i < static_cast<std::size_t>(N); ++i) out.d[i] = dsum[i] / sum;
-      return out;
+    const double u_ratio = (bv + kd) * inv_k1;       // u_{k+1} / u_k without z
+    const double ratio = (av + kd) * ia * u_ratio;  // t_{k+1} / t_k without z
+    b_cum += ib;
+    for (std::size_t j = 0; j < 2; ++j) {
+      if (done[j]) continue;
+      const double zv = z[j]->v;
+      power[j] *= u_ratio * zv;
+      const double term = av * ia * power[j];
+      sum[j] += term;
+      tail[j] += term;
+      by_a[j] += term * ia;
+      by_b[j] += term * b_cum;
+      by_k[j] += term * k1;
+      if (sum[j] > kBig) {
+        for (double* v : {&power[j], &sum[j], &tail[j], &by_a[j], &by_b[j], &by_k[j]}) *v *= 1.0 / kBig;
+        log_scale[j] += kLogBig;
+      }
+      const double q = std::max(ratio * zv, zv);
+      done[j] = q < 1.0 && term * q <= 1e-17 * sum[j] * (1.0 - q);
     }
   }
-  return Dual<N>(std::numeric_limits<double>::quiet_NaN());
+  std::array<Dual<N>, 2> out;
+  for (std::size_t j = 0; j < 2; ++j) {
+    if (!done[j]) {
+      out[j] = Dual<N>(std::numeric_limits<double>::quiet_NaN());
+      continue;
+    }
+    out[j].v = std::log(sum[j]) + log_scale[j];
+    const double zv = z[j]->v;
+    for (std::size_t i = 0; i < static_cast<std::size_t>(N); ++i)
+      out[j].d[i] = (a.d[i] * (tail[j] / av - by_a[j]) + b.d[i] * by_b[j] + z[j]->d[i] / zv * by_k[j]) / sum[j];
+  }
+  return out;
 }
 
 /// 2F1(a, b; c; z) for real a, b, c (c not a non-positive integer) and 0 <= z < 1 by direct
