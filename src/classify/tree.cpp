@@ -192,6 +192,10 @@ class Builder {
     }
     CartTree tree;
     tree.n_features = X_.cols();
+    // NaN rank last in every list, so the presort has seen every NaN there is.
+    tree.saw_missing = std::any_of(lists_.begin(), lists_.end(), [&](const std::vector<Entry>& l) {
+      return !l.empty() && l.back().code == values_[static_cast<std::size_t>(&l - lists_.data())].size();
+    });
     tree.importances = Eigen::VectorXd::Zero(X_.cols());
     tree.depth = top.depth;
     tree.nodes.resize(top.nodes.size());
@@ -276,19 +280,22 @@ class Builder {
     lists_.resize(static_cast<std::size_t>(p));
     values_.resize(static_cast<std::size_t>(p));
     ExceptionCollector errors;
-    // Features in groups of kGroup: one pass over the rows of a row-major X reads a group's values
-    // from one or two cache lines, where a pass per feature would fetch every line many times.
-    constexpr Eigen::Index kGroup = 4;
-    const Eigen::Index n_groups = (p + kGroup - 1) / kGroup;
+    // Features in groups: one pass over the rows of a row-major X reads a group's values as one
+    // contiguous run per row, where a pass per feature would fetch every cache line many times.
+    // A group is as wide as 64 MB of keys per thread allows (all of bank marketing's 62 columns at
+    // once), and at most p / threads so every thread has a group.
+    const auto budget = static_cast<Eigen::Index>((std::size_t{64} << 20) / (sizeof(KeyRow) * static_cast<std::size_t>(std::max<Eigen::Index>(n_, 1))));
+    const Eigen::Index group = std::clamp<Eigen::Index>(std::min<Eigen::Index>(budget, (p + threads_ - 1) / threads_), 1, std::max<Eigen::Index>(p, 1));
+    const Eigen::Index n_groups = (p + group - 1) / group;
 #pragma omp parallel num_threads(threads_) if (n_ * p >= 100000)
     {
-      std::array<std::vector<KeyRow>, kGroup> keys;
-      std::array<std::vector<std::int32_t>, kGroup> nan_rows;
+      std::vector<std::vector<KeyRow>> keys(static_cast<std::size_t>(group));
+      std::vector<std::vector<std::int32_t>> nan_rows(static_cast<std::size_t>(group));
       std::vector<KeyRow> tmp;
 #pragma omp for schedule(dynamic, 1)
       for (Eigen::Index g = 0; g < n_groups; ++g)
         errors.run([&] {
-          const Eigen::Index j0 = g * kGroup, width = std::min(kGroup, p - j0);
+          const Eigen::Index j0 = g * group, width = std::min(group, p - j0);
           for (Eigen::Index q = 0; q < width; ++q) {
             keys[static_cast<std::size_t>(q)].clear();
             keys[static_cast<std::size_t>(q)].reserve(static_cast<std::size_t>(n_));
@@ -600,7 +607,6 @@ std::string condition(const std::string& name, double thr, bool left, bool with_
 
 CartTree build_cart(MatrixRef X, const Eigen::VectorXd& y, const Eigen::VectorXd& weight, const CartLimits& limits) {
   CartTree tree = Builder(X, y, weight, limits).run();
-  tree.saw_missing = X.array().isNaN().any();
   if (limits.ccp_alpha > 0) prune(tree, limits.ccp_alpha);
   const double s = tree.importances.sum();
   if (s > 0) tree.importances /= s;

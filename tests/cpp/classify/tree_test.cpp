@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <string>
 #include <vector>
 
 namespace crmine {
@@ -103,6 +104,8 @@ TEST(DecisionTreeClassifier, PresortedGrowthMakesTheSplitsOfSortingEveryNode) {
     m.fit(X, y, w);
     ASSERT_GT(m.n_leaves(), 100);
     Reference{X, y, w, o}.expect_same(m.nodes(), 0, all, 0);
+    // NaN was seen in training, so every rule says where missing values go.
+    EXPECT_NE(m.export_rules().find("is missing"), std::string::npos);
     if (first.empty()) {
       first = m.nodes();
       continue;
