@@ -58,11 +58,14 @@ struct Design {
 
   /// Rows [begin, begin + rows) in standardised coordinates with the intercept column appended,
   /// written into Z (one buffer per thread: a fresh 2048-row block per chunk cost page faults).
+  /// Callers never write Z, so its column of ones (strided stores) is set only when Z is resized.
   void block(Eigen::Index begin, Eigen::Index rows, RowMatrix& Z) const {
     const Eigen::Index p = X.cols();
-    Z.resize(rows, dim());
+    if (Z.rows() != rows || Z.cols() != dim()) {
+      Z.resize(rows, dim());
+      if (intercept) Z.col(p).setOnes();
+    }
     Z.leftCols(p) = ((X.middleRows(begin, rows).rowwise() - mean.transpose()).array().rowwise() / scale.transpose().array()).matrix();
-    if (intercept) Z.col(p).setOnes();
   }
 
   /// Weighted log-loss sum at beta, in one pass over the rows; with `grad` also its gradient and
@@ -77,7 +80,7 @@ struct Design {
     std::vector<Eigen::MatrixXd> hess_part(hess ? static_cast<std::size_t>(nc) : 0);
 #pragma omp parallel num_threads(detail::resolve_threads(n_threads))
     {
-      RowMatrix Z;
+      RowMatrix Z, Zs;
       Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> Zf;
       Eigen::MatrixXf hf;
       Eigen::ArrayXd prob;
@@ -93,15 +96,16 @@ struct Design {
         const Eigen::VectorXd r = (w * (prob - y.segment(begin, rows).array().cast<double>())).matrix();
         grad_part[k].noalias() = Z.transpose() * r;
         if (!hess) continue;
-        Z.array().colwise() *= (w * prob * (1.0 - prob)).sqrt();
+        const Eigen::ArrayXd root = (w * prob * (1.0 - prob)).sqrt();
         if (single) {
-          Zf = Z.cast<float>();
+          Zf = (Z.array().colwise() * root).cast<float>().matrix();
           hf = Eigen::MatrixXf::Zero(d, d);
           hf.selfadjointView<Eigen::Lower>().rankUpdate(Zf.transpose());
           hess_part[k] = hf.cast<double>();
         } else {
+          Zs = (Z.array().colwise() * root).matrix();
           hess_part[k] = Eigen::MatrixXd::Zero(d, d);
-          hess_part[k].selfadjointView<Eigen::Lower>().rankUpdate(Z.transpose());
+          hess_part[k].selfadjointView<Eigen::Lower>().rankUpdate(Zs.transpose());
         }
       }
     }
