@@ -25,6 +25,24 @@ void readonly_array(Class& cls, const char* name, std::vector<T> CustomerSummary
   });
 }
 
+/// An RfmTable as a dict of numpy arrays (the columns move, no copy).
+py::dict rfm_dict(RfmTable&& t) {
+  py::dict out;
+  out["customer"] = to_numpy(std::move(t.customer));
+  out["recency"] = to_numpy(std::move(t.recency));
+  out["frequency"] = to_numpy(std::move(t.frequency));
+  out["monetary"] = to_numpy(std::move(t.monetary));
+  out["revenue"] = to_numpy(std::move(t.revenue));
+  out["r_score"] = to_numpy(std::move(t.r_score));
+  out["f_score"] = to_numpy(std::move(t.f_score));
+  out["m_score"] = to_numpy(std::move(t.m_score));
+  out["segment"] = to_numpy(std::move(t.segment));
+  out["segment_names"] = t.segment_names;
+  out["as_of_day"] = t.as_of_day;
+  out["excluded_without_purchase"] = t.excluded_without_purchase;
+  return out;
+}
+
 }  // namespace
 
 void bind_value(py::module_& m) {
@@ -133,22 +151,27 @@ void bind_value(py::module_& m) {
           py::gil_scoped_release release;
           t = rfm(summary, options);
         }
-        py::dict out;
-        out["customer"] = to_numpy(std::move(t.customer));
-        out["recency"] = to_numpy(std::move(t.recency));
-        out["frequency"] = to_numpy(std::move(t.frequency));
-        out["monetary"] = to_numpy(std::move(t.monetary));
-        out["revenue"] = to_numpy(std::move(t.revenue));
-        out["r_score"] = to_numpy(std::move(t.r_score));
-        out["f_score"] = to_numpy(std::move(t.f_score));
-        out["m_score"] = to_numpy(std::move(t.m_score));
-        out["segment"] = to_numpy(std::move(t.segment));
-        out["segment_names"] = t.segment_names;
-        out["as_of_day"] = t.as_of_day;
-        out["excluded_without_purchase"] = t.excluded_without_purchase;
-        return out;
+        return rfm_dict(std::move(t));
       },
       py::arg("summary"), py::arg("options"));
+
+  m.def(
+      "rfm_log",
+      [](py::object customer, py::object time, std::int64_t ticks_per_day, py::object amount, py::object order,
+         py::object cost, const std::string& returns, const RfmOptions& options) {
+        const TransactionLog log = make_log(customer, time, ticks_per_day, amount, order, cost);
+        SummaryOptions summary_options;
+        summary_options.returns = parse_returns(returns);
+        summary_options.n_jobs = options.n_jobs;
+        RfmTable t;
+        {
+          py::gil_scoped_release release;
+          t = rfm(log, options, summary_options);
+        }
+        return rfm_dict(std::move(t));
+      },
+      py::arg("customer"), py::arg("time"), py::arg("ticks_per_day"), py::arg("amount"), py::arg("order"),
+      py::arg("cost"), py::arg("returns"), py::arg("options"));
 
   m.def(
       "contribution",

@@ -241,9 +241,6 @@ def rfm(data: Any, *, customer: str | None = None, time: str | None = None, amou
     """
     if not isinstance(q, (int, np.integer)) or isinstance(q, bool):
         raise TypeError(f"q: must be an int, got {type(q).__name__}")
-    s = _summary_of(data, customer=customer, time=time, amount=amount, order=order, cost=cost, quantity=quantity,
-                    price=price, time_unit=time_unit, missing_customer=missing_customer, returns=returns,
-                    n_jobs=n_jobs, partitioned_by_customer=partitioned_by_customer)
     options = _core.RfmOptions()
     options.q = int(q)
     options.monetary = monetary
@@ -257,11 +254,23 @@ def rfm(data: Any, *, customer: str | None = None, time: str | None = None, amou
         if stamp is pd.NaT:
             raise ValueError("as_of: is missing (NaT)")
         options.as_of_day = int(stamp.normalize().value // 86_400_000_000_000)
-    t = _core.rfm(s.core, options)
-    # rfm keeps exactly the customers with a purchase, in summary order.
-    index = s.index
-    if t["excluded_without_purchase"]:
-        index = index[np.flatnonzero(np.asarray(s.core.occasions) > 0)]
+    if _is_dask(data):
+        s = _summary_of(data, customer=customer, time=time, amount=amount, order=order, cost=cost,
+                        quantity=quantity, price=price, time_unit=time_unit, missing_customer=missing_customer,
+                        returns=returns, n_jobs=n_jobs, partitioned_by_customer=partitioned_by_customer)
+        t = _core.rfm(s.core, options)
+        # rfm keeps exactly the customers with a purchase, in summary order.
+        index = s.index
+        if t["excluded_without_purchase"]:
+            index = index[np.flatnonzero(np.asarray(s.core.occasions) > 0)]
+    else:
+        log = data if isinstance(data, TransactionLog) else as_log(
+            data, customer=customer, time=time, amount=amount, order=order, cost=cost, quantity=quantity,
+            price=price, time_unit=time_unit, missing_customer=missing_customer)
+        # Straight from the log: C++ folds it into RFM states without a summary when it can.
+        t = _core.rfm_log(log.customer, log.time, log.ticks_per_day, log.amount, log.order, log.cost,
+                          _check_returns(returns), options)
+        index = log.customer_index(t["customer"])
     # The columns are fresh arrays owned by this frame: no copy, and no consolidation into blocks
     # (which would copy every column once more: a third of the time for millions of customers).
     frame = pd.DataFrame({

@@ -4,6 +4,8 @@
 #include <crmine/core/parallel.hpp>
 #include <crmine/value/rfm.hpp>
 
+#include "rfm_fold.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -166,14 +168,16 @@ bool same_map(const std::vector<SegmentRule>& a, const std::vector<SegmentRule>&
 
 }  // namespace
 
-RfmTable rfm(const CustomerSummary& summary, const RfmOptions& options) {
+namespace {
+
+/// RFM from per-customer slots: `src.size()` slots, each with `exists(i)`, `occasions(i)`,
+/// `last_day(i)`, `revenue(i)` and `id(i)`, in ascending id order. A summary has a slot per
+/// customer; the RFM fold has one per id of a dense range, some of which do not occur.
+template <typename Source>
+RfmTable rfm_from(const Source& summary, std::int32_t max_day, const RfmOptions& options) {
   const int q = options.q;
-  if (q < 2 || q > 20) detail::throw_invalid("rfm", "q", "must be in 2..20, got ", q);
-  check_map(options.segment_map, q, same_map(options.segment_map, default_segment_map()));
-  if (summary.max_day == CustomerSummary::kNoDay)
-    detail::throw_invalid("rfm", "summary", "has no rows");
-  const std::int32_t as_of =
-      options.as_of_day == CustomerSummary::kNoDay ? summary.max_day + 1 : options.as_of_day;
+  if (max_day == CustomerSummary::kNoDay) detail::throw_invalid("rfm", "summary", "has no rows");
+  const std::int32_t as_of = options.as_of_day == CustomerSummary::kNoDay ? max_day + 1 : options.as_of_day;
 
   RfmTable out;
   out.q = q;
@@ -183,28 +187,30 @@ RfmTable rfm(const CustomerSummary& summary, const RfmOptions& options) {
   const int threads = total < (std::int64_t{1} << 17) ? 1 : detail::resolve_threads(options.n_jobs);
   // The first customer (in id order) bought after as_of, so the error names the same one at any
   // thread count; and how many customers have a purchase at all.
-  std::int64_t first_late = total, n_kept = 0;
-#pragma omp parallel for num_threads(threads) reduction(min : first_late) reduction(+ : n_kept) schedule(static)
+  std::int64_t first_late = total, n_kept = 0, n_absent = 0;
+#pragma omp parallel for num_threads(threads) reduction(min : first_late) reduction(+ : n_kept, n_absent) schedule(static)
   for (std::int64_t i = 0; i < total; ++i) {
     const auto u = static_cast<std::size_t>(i);
-    if (summary.occasions[u] > 0) {
+    if (!summary.exists(u)) {
+      ++n_absent;
+    } else if (summary.occasions(u) > 0) {
       ++n_kept;
-      if (summary.last_day[u] > as_of) first_late = std::min(first_late, i);
+      if (summary.last_day(u) > as_of) first_late = std::min(first_late, i);
     }
   }
   if (first_late < total) {
     const auto u = static_cast<std::size_t>(first_late);
-    detail::throw_invalid("rfm", "as_of", "day ", as_of, " is before the last purchase (day ", summary.last_day[u],
-                          ") of customer ", summary.customer[u], "; filter the log to the as-of date first");
+    detail::throw_invalid("rfm", "as_of", "day ", as_of, " is before the last purchase (day ", summary.last_day(u),
+                          ") of customer ", summary.id(u), "; filter the log to the as-of date first");
   }
-  out.excluded_without_purchase = total - n_kept;
+  out.excluded_without_purchase = total - n_absent - n_kept;
   if (n_kept == 0) detail::throw_invalid("rfm", "summary", "no customer has a purchase (amount >= 0)");
   // Customers with returns only are rare: list the kept ones only when there are any to skip.
   std::vector<std::size_t> keep;
   if (n_kept < total) {
     keep.reserve(static_cast<std::size_t>(n_kept));
     for (std::size_t i = 0; i < summary.size(); ++i)
-      if (summary.occasions[i] > 0) keep.push_back(i);
+      if (summary.exists(i) && summary.occasions(i) > 0) keep.push_back(i);
   }
   const auto n = static_cast<std::size_t>(n_kept);
   out.customer.resize(n);
@@ -217,11 +223,11 @@ RfmTable rfm(const CustomerSummary& summary, const RfmOptions& options) {
   for (std::int64_t k = 0; k < n_kept; ++k) {
     const auto o = static_cast<std::size_t>(k);
     const std::size_t i = keep.empty() ? o : keep[o];
-    out.customer[o] = summary.customer[i];
-    out.recency[o] = as_of - summary.last_day[i];
-    out.frequency[o] = summary.occasions[i];
-    out.revenue[o] = summary.revenue[i];
-    out.monetary[o] = mean ? summary.revenue[i] / static_cast<double>(summary.occasions[i]) : summary.revenue[i];
+    out.customer[o] = summary.id(i);
+    out.recency[o] = as_of - summary.last_day(i);
+    out.frequency[o] = summary.occasions(i);
+    out.revenue[o] = summary.revenue(i);
+    out.monetary[o] = mean ? summary.revenue(i) / static_cast<double>(summary.occasions(i)) : summary.revenue(i);
   }
   out.r_score.resize(n);
   out.f_score.resize(n);
@@ -261,6 +267,49 @@ RfmTable rfm(const CustomerSummary& summary, const RfmOptions& options) {
     }
   }
   return out;
+}
+
+void check_options(const RfmOptions& options) {
+  if (options.q < 2 || options.q > 20) detail::throw_invalid("rfm", "q", "must be in 2..20, got ", options.q);
+  check_map(options.segment_map, options.q, same_map(options.segment_map, default_segment_map()));
+}
+
+/// A summary's columns as RFM slots.
+struct SummarySlots {
+  const CustomerSummary& s;
+  std::size_t size() const { return s.size(); }
+  bool exists(std::size_t) const { return true; }
+  std::int64_t occasions(std::size_t i) const { return s.occasions[i]; }
+  std::int32_t last_day(std::size_t i) const { return s.last_day[i]; }
+  double revenue(std::size_t i) const { return s.revenue[i]; }
+  std::int64_t id(std::size_t i) const { return s.customer[i]; }
+};
+
+/// The RFM fold's states as slots; an id occurs when it has an occasion (the fold sees no return).
+struct FoldSlots {
+  const detail::RfmFold& f;
+  std::size_t size() const { return f.states->size(); }
+  bool exists(std::size_t i) const { return (*f.states)[i].occasions > 0; }
+  std::int64_t occasions(std::size_t i) const { return (*f.states)[i].occasions; }
+  std::int32_t last_day(std::size_t i) const { return (*f.states)[i].last_day; }
+  double revenue(std::size_t i) const { return (*f.states)[i].revenue; }
+  std::int64_t id(std::size_t i) const {
+    return static_cast<std::int64_t>(static_cast<std::uint64_t>(f.min_id) + static_cast<std::uint64_t>(i));
+  }
+};
+
+}  // namespace
+
+RfmTable rfm(const CustomerSummary& summary, const RfmOptions& options) {
+  check_options(options);
+  return rfm_from(SummarySlots{summary}, summary.max_day, options);
+}
+
+RfmTable rfm(const TransactionLog& log, const RfmOptions& options, const SummaryOptions& summary_options) {
+  check_options(options);
+  // Straight from the log when it allows: no summary columns in between, a 16-byte state.
+  if (auto folded = detail::fold_for_rfm(log, summary_options)) return rfm_from(FoldSlots{*folded}, folded->max_day, options);
+  return rfm(summarize(log, summary_options), options);
 }
 
 SegmentSummary summarize_segments(const RfmTable& table) {

@@ -6,6 +6,7 @@
 
 #include "../core/customer_scan.hpp"
 #include "../core/random_access_array.hpp"
+#include "rfm_fold.hpp"
 
 #include <algorithm>
 #include <memory>
@@ -56,6 +57,20 @@ inline bool absorb(DayState& s, std::int32_t day, double amount) {
     s.last_day = day;
   }
   if (s.occasions == 1) s.first_occasion_revenue += amount;
+  return true;
+}
+
+/// As `absorb` below for a purchase (amount >= 0) keyed by its day, keeping only what RFM needs.
+inline bool absorb(detail::RfmState& s, std::int32_t day, double amount) {
+  s.revenue += amount;
+  if (s.occasions == 0) {
+    s.occasions = 1;
+    s.last_day = day;
+  } else if (day != s.last_day) {
+    if (day < s.last_day) return false;
+    ++s.occasions;
+    s.last_day = day;
+  }
   return true;
 }
 
@@ -178,9 +193,9 @@ struct DirectFold {
       const auto t = static_cast<std::uint64_t>(detail::thread_id());
       const auto count = static_cast<std::uint64_t>(threads);
       const std::uint64_t lo = n_pos * t / count, hi = n_pos * (t + 1) / count;
-      if constexpr (std::is_same_v<State, DayState>) {
+      if constexpr (std::is_same_v<State, DayState> || std::is_same_v<State, detail::RfmState>) {
         ok = run(lo, hi, lo_day, hi_day,
-                 [&](DayState& s, std::size_t i, std::int32_t day) { return absorb(s, day, amount[i]); });
+                 [&](State& s, std::size_t i, std::int32_t day) { return absorb(s, day, amount[i]); });
       } else {
         // One instantiation per column set, so the fold tests no column's presence per row.
         auto fold_with = [&]<bool kHasKey, bool kHasCost>() {
@@ -285,6 +300,24 @@ Folded fold_regrouped(const TransactionLog& log, const SummaryOptions& options, 
 }
 
 }  // namespace
+
+std::optional<detail::RfmFold> detail::fold_for_rfm(const TransactionLog& log, const SummaryOptions& options) {
+  const LogFacts facts = validate(log, "rfm", options.returns, options.n_jobs);
+  const int threads = detail::resolve_threads(options.n_jobs);
+  if (threads > kMaxDirectFoldThreads || log.has_order() || log.has_cost() || facts.has_negative_amount ||
+      log.size() >= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
+    return std::nullopt;
+  const IdIndex::Range range = IdIndex::range_of(log.customer, threads);
+  if (!range.direct) return std::nullopt;
+  RfmFold f;
+  f.min_id = range.min;
+  f.states = std::make_unique<RandomAccessArray<RfmState>>(range.width(), RfmState{}, threads);
+  const DirectFold<RfmState> direct{log, range.min, range.width(), nullptr, f.states->data()};
+  std::int32_t min_day = 0, max_day = 0;
+  if (!direct(threads, min_day, max_day)) return std::nullopt;  // some customer's days go backwards
+  f.max_day = max_day;
+  return f;
+}
 
 std::vector<double> CustomerSummary::profit() const {
   std::vector<double> out(revenue);

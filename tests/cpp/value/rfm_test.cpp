@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -182,6 +183,86 @@ TEST(Calendar, PeriodsRoundTripAndWeeksStartOnMonday) {
   }
   const std::int64_t monday = days_from_civil(2024, 1, 8);
   EXPECT_EQ(period_start_day(period_index(monday + 6, Period::week), Period::week), monday);
+}
+
+}  // namespace
+}  // namespace crmine
+
+namespace crmine {
+namespace {
+
+void expect_same_table(const RfmTable& a, const RfmTable& b) {
+  EXPECT_EQ(a.customer, b.customer);
+  EXPECT_EQ(a.recency, b.recency);
+  EXPECT_EQ(a.frequency, b.frequency);
+  EXPECT_EQ(a.monetary, b.monetary);
+  EXPECT_EQ(a.revenue, b.revenue);
+  EXPECT_EQ(a.r_score, b.r_score);
+  EXPECT_EQ(a.f_score, b.f_score);
+  EXPECT_EQ(a.m_score, b.m_score);
+  EXPECT_EQ(a.segment, b.segment);
+  EXPECT_EQ(a.segment_names, b.segment_names);
+  EXPECT_EQ(a.as_of_day, b.as_of_day);
+  EXPECT_EQ(a.excluded_without_purchase, b.excluded_without_purchase);
+}
+
+TEST(RfmOfALog, EqualsRfmOfItsSummaryOnEveryPath) {
+  // Dense ids without returns fold straight into RFM states; returns, sparse ids, a cost column or
+  // days out of order go through the summary. Every path gives the table of rfm(summarize(log)).
+  std::mt19937_64 rng(21);
+  const std::size_t n = 50000;
+  std::vector<std::int64_t> customer(n), day(n), sparse(n);
+  std::vector<double> amount(n), with_returns(n), cost(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    customer[i] = static_cast<std::int64_t>(rng() % 3000) * 2 + 5;  // every other id: gaps in the range
+    sparse[i] = customer[i] * 1'000'003;
+    day[i] = 19000 + static_cast<std::int64_t>(i * 400 / n);
+    amount[i] = 1.0 + static_cast<double>(rng() % 10000) / 100.0;
+    with_returns[i] = rng() % 25 == 0 ? -amount[i] / 2 : amount[i];
+    cost[i] = amount[i] * 0.6;
+  }
+  std::vector<std::int64_t> shuffled_day = day;
+  std::shuffle(shuffled_day.begin(), shuffled_day.end(), rng);
+  RfmOptions custom;
+  custom.q = 4;
+  custom.monetary = Monetary::total;
+  custom.segment_map = {{"Top", 3, 4, 3, 4, 1, 4}};
+  for (const RfmOptions& options : {RfmOptions{}, custom}) {
+    for (int variant = 0; variant < 5; ++variant) {
+      TransactionLog log;
+      log.customer = variant == 2 ? sparse : customer;
+      log.time = variant == 4 ? shuffled_day : day;
+      log.amount = variant == 1 ? with_returns : amount;
+      if (variant == 3) log.cost = cost;
+      for (int threads : {1, 2}) {
+        RfmOptions o = options;
+        o.n_jobs = threads;
+        SummaryOptions s;
+        s.n_jobs = threads;
+        SCOPED_TRACE(testing::Message() << "variant " << variant << " threads " << threads << " q " << o.q);
+        expect_same_table(rfm(log, o, s), rfm(summarize(log, s), o));
+      }
+    }
+  }
+}
+
+TEST(RfmOfALog, ChecksOptionsAndTheAsOfDayLikeTheSummaryPath) {
+  const std::vector<std::int64_t> customer = {1, 2, 3, 1};
+  const std::vector<std::int64_t> day = {100, 101, 102, 103};
+  const std::vector<double> amount = {10, 20, 30, 40};
+  TransactionLog log;
+  log.customer = customer;
+  log.time = day;
+  log.amount = amount;
+  RfmOptions early;
+  early.as_of_day = 102;  // before customer 1's last purchase (day 103)
+  EXPECT_THROW(rfm(log, early), InvalidArgument);
+  RfmOptions bad_q;
+  bad_q.q = 1;
+  EXPECT_THROW(rfm(log, bad_q), InvalidArgument);
+  const std::vector<double> nan_amount = {10, std::nan(""), 30, 40};
+  log.amount = nan_amount;
+  EXPECT_THROW(rfm(log), InvalidArgument);
 }
 
 }  // namespace
