@@ -17,9 +17,13 @@ using detail::log_gamma;
 
 constexpr const char* kName = "GammaGamma";
 
-/// Spend rows (x, zbar) with weights; identical rows merged when `collapse_rows`.
+/// Spend rows (x, zbar) with weights; identical rows merged when `collapse_rows`. The likelihood's
+/// terms in x alone (two log-gammas) are evaluated once per distinct x: repeat-purchase counts take a
+/// few dozen values against thousands of customers.
 struct SpendRows {
   std::vector<double> x, m, w;
+  std::vector<double> log_m;                     ///< per row
+  std::vector<double> group_x, group_log_x, group_w;  ///< per distinct x: value, log, summed weight
   double total_weight = 0.0;
 };
 
@@ -60,6 +64,17 @@ SpendRows spend_rows(std::span<const double> frequency, std::span<const double> 
     }
   }
   if (rows.total_weight <= 0.0) detail::throw_invalid(caller, "weights", "sum to 0");
+  rows.log_m.resize(rows.m.size());
+  for (std::size_t i = 0; i < rows.m.size(); ++i) rows.log_m[i] = std::log(rows.m[i]);
+  rows.group_x = rows.x;
+  std::sort(rows.group_x.begin(), rows.group_x.end());
+  rows.group_x.erase(std::unique(rows.group_x.begin(), rows.group_x.end()), rows.group_x.end());
+  rows.group_w.assign(rows.group_x.size(), 0.0);
+  for (std::size_t i = 0; i < rows.x.size(); ++i)
+    rows.group_w[static_cast<std::size_t>(std::lower_bound(rows.group_x.begin(), rows.group_x.end(), rows.x[i]) -
+                                          rows.group_x.begin())] += rows.w[i];
+  rows.group_log_x.resize(rows.group_x.size());
+  for (std::size_t g = 0; g < rows.group_x.size(); ++g) rows.group_log_x[g] = std::log(rows.group_x[g]);
   return rows;
 }
 
@@ -70,11 +85,14 @@ S total(const SpendRows& rows, const std::array<S, 3>& prm) {
   const S &p = prm[0], &q = prm[1], &gamma = prm[2];
   const S per_row = -log_gamma(q) + q * log(gamma);
   S acc(0.0);
+  for (std::size_t g = 0; g < rows.group_x.size(); ++g) {
+    const S px = p * rows.group_x[g];
+    acc += (log_gamma(px + q) - log_gamma(px) + px * rows.group_log_x[g] + per_row) * rows.group_w[g];
+  }
   for (std::size_t i = 0; i < rows.x.size(); ++i) {
-    const double x = rows.x[i], m = rows.m[i];
+    const double x = rows.x[i];
     const S px = p * x;
-    acc += (log_gamma(px + q) - log_gamma(px) + px * std::log(x) + (px - 1.0) * std::log(m) -
-            (px + q) * log(gamma + x * m) + per_row) * rows.w[i];
+    acc += ((px - 1.0) * rows.log_m[i] - (px + q) * log(gamma + x * rows.m[i])) * rows.w[i];
   }
   return acc;
 }
