@@ -166,10 +166,6 @@ bool same_map(const std::vector<SegmentRule>& a, const std::vector<SegmentRule>&
   return true;
 }
 
-}  // namespace
-
-namespace {
-
 /// RFM from per-customer slots: `src.size()` slots, each with `exists(i)`, `occasions(i)`,
 /// `last_day(i)`, `revenue(i)` and `id(i)`, in ascending id order. A summary has a slot per
 /// customer; the RFM fold has one per id of a dense range, some of which do not occur.
@@ -205,7 +201,8 @@ RfmTable rfm_from(const Source& summary, std::int32_t max_day, const RfmOptions&
   }
   out.excluded_without_purchase = total - n_absent - n_kept;
   if (n_kept == 0) detail::throw_invalid("rfm", "summary", "no customer has a purchase (amount >= 0)");
-  // Customers with returns only are rare: list the kept ones only when there are any to skip.
+  // Slots to skip (customers with returns only, ids of a range that do not occur) are often none:
+  // list the kept ones only when there are some.
   std::vector<std::size_t> keep;
   if (n_kept < total) {
     keep.reserve(static_cast<std::size_t>(n_kept));
@@ -308,8 +305,10 @@ RfmTable rfm(const CustomerSummary& summary, const RfmOptions& options) {
 RfmTable rfm(const TransactionLog& log, const RfmOptions& options, const SummaryOptions& summary_options) {
   check_options(options);
   // Straight from the log when it allows: no summary columns in between, a 16-byte state.
-  if (auto folded = detail::fold_for_rfm(log, summary_options)) return rfm_from(FoldSlots{*folded}, folded->max_day, options);
-  return rfm(summarize(log, summary_options), options);
+  const LogFacts facts = validate(log, "rfm", summary_options.returns, summary_options.n_jobs);
+  if (auto folded = detail::fold_for_rfm(log, facts, summary_options))
+    return rfm_from(FoldSlots{*folded}, folded->max_day, options);
+  return rfm(detail::summarize_validated(log, facts, summary_options), options);
 }
 
 SegmentSummary summarize_segments(const RfmTable& table) {

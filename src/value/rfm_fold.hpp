@@ -29,9 +29,13 @@ struct RfmFold {
   std::int32_t max_day = CustomerSummary::kNoDay;  ///< latest day of any row
 };
 
-/// Folds a validated-on-the-way log into RFM states when it allows (dense ids, occasions keyed by
-/// day, no cost, no return, every customer's days in order); nullopt otherwise, and the caller
-/// goes through `summarize`. Throws as `summarize` does for an invalid log.
-std::optional<RfmFold> fold_for_rfm(const TransactionLog& log, const SummaryOptions& options);
+/// Folds a validated log (`facts` from `validate`) into RFM states when it allows (dense ids,
+/// occasions keyed by day, no cost, no return, every customer's days in order); nullopt otherwise,
+/// and the caller goes through `summarize_validated`.
+std::optional<RfmFold> fold_for_rfm(const TransactionLog& log, const LogFacts& facts, const SummaryOptions& options);
+
+/// `summarize` of a log already validated (`facts` from `validate`): validation is one pass over
+/// the amounts and one over the times, not to be made twice on rfm's fallback path.
+CustomerSummary summarize_validated(const TransactionLog& log, const LogFacts& facts, const SummaryOptions& options);
 
 }  // namespace crmine::detail

@@ -44,32 +44,24 @@ struct alignas(32) DayState {
 };
 static_assert(sizeof(DayState) == 32);
 
-/// As `absorb` below for a purchase (amount >= 0) keyed by its day.
-inline bool absorb(DayState& s, std::int32_t day, double amount) {
-  ++s.rows;
+/// As `absorb` below for a purchase (amount >= 0) keyed by its day, for the day-keyed states:
+/// DayState, or RfmState, which keeps only what RFM needs. One body, so both count occasions alike.
+template <typename State>
+inline bool absorb_day(State& s, std::int32_t day, double amount) {
+  constexpr bool kFull = std::is_same_v<State, DayState>;
+  if constexpr (kFull) ++s.rows;
   s.revenue += amount;
   if (s.occasions == 0) {
     s.occasions = 1;
-    s.first_day = s.last_day = day;
+    s.last_day = day;
+    if constexpr (kFull) s.first_day = day;
   } else if (day != s.last_day) {
     if (day < s.last_day) return false;
     ++s.occasions;
     s.last_day = day;
   }
-  if (s.occasions == 1) s.first_occasion_revenue += amount;
-  return true;
-}
-
-/// As `absorb` below for a purchase (amount >= 0) keyed by its day, keeping only what RFM needs.
-inline bool absorb(detail::RfmState& s, std::int32_t day, double amount) {
-  s.revenue += amount;
-  if (s.occasions == 0) {
-    s.occasions = 1;
-    s.last_day = day;
-  } else if (day != s.last_day) {
-    if (day < s.last_day) return false;
-    ++s.occasions;
-    s.last_day = day;
+  if constexpr (kFull) {
+    if (s.occasions == 1) s.first_occasion_revenue += amount;
   }
   return true;
 }
@@ -195,7 +187,7 @@ struct DirectFold {
       const std::uint64_t lo = n_pos * t / count, hi = n_pos * (t + 1) / count;
       if constexpr (std::is_same_v<State, DayState> || std::is_same_v<State, detail::RfmState>) {
         ok = run(lo, hi, lo_day, hi_day,
-                 [&](State& s, std::size_t i, std::int32_t day) { return absorb(s, day, amount[i]); });
+                 [&](State& s, std::size_t i, std::int32_t day) { return absorb_day(s, day, amount[i]); });
       } else {
         // One instantiation per column set, so the fold tests no column's presence per row.
         auto fold_with = [&]<bool kHasKey, bool kHasCost>() {
@@ -228,6 +220,13 @@ struct Folded {
   std::int32_t max_day = std::numeric_limits<std::int32_t>::min();
 };
 
+/// Whether occasions can be keyed by day into a compact state: no order ids, no cost, no return,
+/// and fewer rows than a customer's int32 row count can hold.
+bool folds_by_day(const TransactionLog& log, const LogFacts& facts) {
+  return !log.has_order() && !log.has_cost() && !facts.has_negative_amount &&
+         log.size() < static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max());
+}
+
 /// Folds the log straight from its columns into fresh `State`s over the id range; false when some
 /// customer's occasion keys go backwards.
 template <typename State>
@@ -252,9 +251,7 @@ std::optional<Folded> fold_dense(const TransactionLog& log, const LogFacts& fact
   const bool drops_rows = options.returns == ReturnPolicy::drop && facts.has_negative_amount;
   if (threads > kMaxDirectFoldThreads || drops_rows || !range.direct) return std::nullopt;
   Folded f;
-  const bool compact = !log.has_order() && !log.has_cost() && !facts.has_negative_amount &&
-                       log.size() < static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max());
-  const bool ok = compact ? fold_direct(log, range, threads, f.day_states, f) : fold_direct(log, range, threads, f.states, f);
+  const bool ok = folds_by_day(log, facts) ? fold_direct(log, range, threads, f.day_states, f) : fold_direct(log, range, threads, f.states, f);
   if (!ok) {
     out_of_order = true;
     return std::nullopt;
@@ -301,12 +298,10 @@ Folded fold_regrouped(const TransactionLog& log, const SummaryOptions& options, 
 
 }  // namespace
 
-std::optional<detail::RfmFold> detail::fold_for_rfm(const TransactionLog& log, const SummaryOptions& options) {
-  const LogFacts facts = validate(log, "rfm", options.returns, options.n_jobs);
+std::optional<detail::RfmFold> detail::fold_for_rfm(const TransactionLog& log, const LogFacts& facts,
+                                                    const SummaryOptions& options) {
   const int threads = detail::resolve_threads(options.n_jobs);
-  if (threads > kMaxDirectFoldThreads || log.has_order() || log.has_cost() || facts.has_negative_amount ||
-      log.size() >= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
-    return std::nullopt;
+  if (threads > kMaxDirectFoldThreads || !folds_by_day(log, facts)) return std::nullopt;
   const IdIndex::Range range = IdIndex::range_of(log.customer, threads);
   if (!range.direct) return std::nullopt;
   RfmFold f;
@@ -327,7 +322,11 @@ std::vector<double> CustomerSummary::profit() const {
 }
 
 CustomerSummary summarize(const TransactionLog& log, const SummaryOptions& options) {
-  const LogFacts facts = validate(log, "summarize", options.returns, options.n_jobs);
+  return detail::summarize_validated(log, validate(log, "summarize", options.returns, options.n_jobs), options);
+}
+
+CustomerSummary detail::summarize_validated(const TransactionLog& log, const LogFacts& facts,
+                                            const SummaryOptions& options) {
   const int threads = detail::resolve_threads(options.n_jobs);
   bool out_of_order = false;
   const IdIndex::Range range = IdIndex::range_of(log.customer, threads);
