@@ -119,19 +119,7 @@ class CustomerScan {
           }
         }
       }
-      // Offsets ordered (block, thread): thread t's rows of a block follow thread t-1's, so the
-      // scatter is stable.
-      std::int64_t offset = 0;
-      for (std::size_t b = 0; b < n_blocks_; ++b) {
-        block_begin[b] = offset;
-        for (int t = 0; t < threads_; ++t) {
-          std::int64_t& c = counts[static_cast<std::size_t>(t) * n_blocks_ + b];
-          const std::int64_t size = c;
-          c = offset;
-          offset += size;
-        }
-      }
-      block_begin[n_blocks_] = offset;
+      stable_scatter_offsets(counts, n_blocks_, threads_, block_begin);
 #pragma omp parallel num_threads(threads_)
       {
         const int t = thread_id();

@@ -38,9 +38,9 @@ inline std::uint32_t partition_of(std::uint64_t hash) { return static_cast<std::
 constexpr std::uint32_t kNoPosition = 0xFFFFFFFFu;
 
 /// Processes the ids of a column in blocks of `block` rows, partition by partition: each block's
-/// rows are scattered (as `make(row)`, the row's index in `ids`) into `buffer` grouped by the partition of their hash, then
-/// `visit(partition, first, last)` sees each partition's entries, partitions shared
-/// among the threads. A partition's state (a set, a table) is then in cache while its rows are
+/// rows are scattered (as `make(row)`, the row's index in `ids`) into a buffer grouped by the
+/// partition of their hash, then `visit(partition, first, last)` sees each partition's entries,
+/// partitions shared among the threads. A partition's state (a set, a table) is then in cache while its rows are
 /// visited, and no two threads touch the same partition.
 template <typename Entry, typename Make, typename Visit>
 void by_partition(std::span<const std::int64_t> ids, std::int64_t block, int threads, Make make, Visit visit) {
@@ -61,20 +61,7 @@ void by_partition(std::span<const std::int64_t> ids, std::int64_t block, int thr
       for (std::int64_t i = lo; i < hi; ++i) ++next[partition_of(mix(static_cast<std::uint64_t>(data[i])))];
 #pragma omp barrier
 #pragma omp single
-      {
-        // Offsets ordered (partition, thread).
-        std::int64_t offset = 0;
-        for (std::size_t p = 0; p < n_parts; ++p) {
-          begin_of[p] = offset;
-          for (int u = 0; u < threads; ++u) {
-            std::int64_t& c = counts[static_cast<std::size_t>(u) * n_parts + p];
-            const std::int64_t size = c;
-            c = offset;
-            offset += size;
-          }
-        }
-        begin_of[n_parts] = offset;
-      }
+      detail::stable_scatter_offsets(counts, n_parts, threads, begin_of);
       for (std::int64_t i = lo; i < hi; ++i)
         buffer[static_cast<std::size_t>(next[partition_of(mix(static_cast<std::uint64_t>(data[i])))]++)] = make(i);
 #pragma omp barrier
