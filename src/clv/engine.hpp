@@ -351,18 +351,7 @@ DistinctRows distinct_rows(const std::array<std::span<const double>, K>& columns
       }
     }
 #pragma omp single
-    {
-      std::size_t pos = 0;
-      for (std::size_t p = 0; p < n_parts; ++p) {
-        start[p] = pos;
-        for (std::size_t b = 0; b < n_blocks; ++b) {
-          const std::size_t c = offset[b * n_parts + p];
-          offset[b * n_parts + p] = pos;
-          pos += c;
-        }
-      }
-      start[n_parts] = pos;
-    }
+    stable_scatter_offsets(offset, n_parts, n_blocks, start);
 #pragma omp for schedule(static)
     for (std::ptrdiff_t b = 0; b < static_cast<std::ptrdiff_t>(n_blocks); ++b) {
       std::size_t* next = &offset[static_cast<std::size_t>(b) * n_parts];

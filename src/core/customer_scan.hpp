@@ -119,7 +119,7 @@ class CustomerScan {
           }
         }
       }
-      stable_scatter_offsets(counts, n_blocks_, threads_, block_begin);
+      stable_scatter_offsets(counts, n_blocks_, static_cast<std::size_t>(threads_), block_begin);
 #pragma omp parallel num_threads(threads_)
       {
         const int t = thread_id();

@@ -61,7 +61,7 @@ void by_partition(std::span<const std::int64_t> ids, std::int64_t block, int thr
       for (std::int64_t i = lo; i < hi; ++i) ++next[partition_of(mix(static_cast<std::uint64_t>(data[i])))];
 #pragma omp barrier
 #pragma omp single
-      detail::stable_scatter_offsets(counts, n_parts, threads, begin_of);
+      detail::stable_scatter_offsets(counts, n_parts, static_cast<std::size_t>(threads), begin_of);
       for (std::int64_t i = lo; i < hi; ++i)
         buffer[static_cast<std::size_t>(next[partition_of(mix(static_cast<std::uint64_t>(data[i])))]++)] = make(i);
 #pragma omp barrier

@@ -2,6 +2,7 @@
 // Thread-count resolution, exception transport out of OpenMP regions, stable parallel scatter offsets.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <mutex>
@@ -53,18 +54,20 @@ class ExceptionCollector {
   std::exception_ptr first_;
 };
 
-/// Turns per-thread bucket counts (`counts[t * n_buckets + b]`, from each thread's contiguous
-/// share of the rows) into scatter offsets ordered (bucket, thread): thread t's rows of a bucket
-/// follow thread t-1's, so a scatter through them is stable. `begin_of[b]` becomes where bucket b
-/// starts (n_buckets + 1 entries; the last is the total).
-inline void stable_scatter_offsets(std::vector<std::int64_t>& counts, std::size_t n_buckets, int threads,
-                                   std::vector<std::int64_t>& begin_of) {
-  std::int64_t offset = 0;
+/// Turns per-source bucket counts (`counts[s * n_buckets + b]`: the rows of bucket b among source
+/// s's rows, sources being consecutive ranges of rows, such as threads' shares or fixed blocks)
+/// into scatter offsets ordered (bucket, source): source s's rows of a bucket follow source
+/// s-1's, so a scatter through them is stable. `begin_of[b]` becomes where bucket b starts
+/// (n_buckets + 1 entries; the last is the total).
+template <typename Count>
+void stable_scatter_offsets(std::vector<Count>& counts, std::size_t n_buckets, std::size_t n_sources,
+                            std::vector<Count>& begin_of) {
+  Count offset = 0;
   for (std::size_t b = 0; b < n_buckets; ++b) {
     begin_of[b] = offset;
-    for (int t = 0; t < threads; ++t) {
-      std::int64_t& c = counts[static_cast<std::size_t>(t) * n_buckets + b];
-      const std::int64_t size = c;
+    for (std::size_t s = 0; s < n_sources; ++s) {
+      Count& c = counts[s * n_buckets + b];
+      const Count size = c;
       c = offset;
       offset += size;
     }
