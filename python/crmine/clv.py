@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import _core
 from .exceptions import NotFittedError
-from .transactions import TransactionLog, as_log
+from .transactions import log_of
 
 __all__ = ["summary", "BetaGeo", "ModifiedBetaGeo", "ParetoNBD", "ParetoNBDCovariates", "BetaGeoCovariates",
            "BetaGeoBetaBinom", "GammaGamma",
@@ -119,7 +119,7 @@ def summary(data: Any, *, customer: str | None = None, time: str | None = None, 
     obs = _day_number(observation_end, "observation_end")
     if obs is not None and cal is None:
         raise ValueError("observation_end: needs calibration_end too")
-    log = data if isinstance(data, TransactionLog) else as_log(
+    log = log_of(
         data, customer=customer, time=time, amount=amount, order=order, cost=cost, quantity=quantity, price=price,
         time_unit=time_unit, missing_customer=missing_customer)
     core = _core.clv_summary(log.customer, log.time, log.ticks_per_day, log.amount, log.order, log.cost,
@@ -554,7 +554,7 @@ def expected_cumulative_transactions(model: _TransactionModel, data: Any, *, cus
         period_days = int(period)
     else:
         raise ValueError(f"period: must be 'D', 'W' or a whole number of days >= 1, got {period!r}")
-    log = data if isinstance(data, TransactionLog) else as_log(
+    log = log_of(
         data, customer=customer, time=time, amount=amount, order=order, time_unit=time_unit,
         missing_customer=missing_customer)
     cols = _core.expected_cumulative_transactions(model._fitted(), log.customer, log.time, log.ticks_per_day,

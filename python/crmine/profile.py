@@ -23,7 +23,7 @@ import pandas as pd
 from . import _core
 from . import clv as _clv
 from . import value as _value
-from .transactions import TransactionLog, as_log
+from .transactions import TransactionLog, log_of
 
 __all__ = ["seven_p", "spend_trend", "GROUPS", "profile_section"]
 
@@ -74,7 +74,7 @@ def spend_trend(data: Any, *, period: str = "M", as_of: Any = None, customer: st
     """
     if period not in _PERIOD_CODES:
         raise ValueError(f"period: must be one of {sorted(_PERIOD_CODES)}, got {period!r}")
-    log = data if isinstance(data, TransactionLog) else as_log(
+    log = log_of(
         data, customer=customer, time=time, amount=amount, quantity=quantity, price=price, time_unit=time_unit,
         missing_customer=missing_customer)
     t = _core.spend_trend(log.customer, log.time, log.ticks_per_day, log.amount, _PERIOD_CODES[period],
@@ -248,7 +248,7 @@ def seven_p(data: Any, *, customer: str | None = None, time: str | None = None, 
     if recommender is not None and item is None:
         raise ValueError("item: the recommender scores each customer's items; name the item column")
     jobs = _n_jobs(n_jobs)
-    log = data if isinstance(data, TransactionLog) else as_log(
+    log = log_of(
         data, customer=customer, time=time, amount=amount, order=order, cost=cost, quantity=quantity, price=price,
         item=item, time_unit=time_unit, missing_customer=missing_customer)
     omitted: dict[str, str] = {}

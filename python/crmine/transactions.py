@@ -246,6 +246,12 @@ class TransactionLog:
                 f"string_ids={self.customer_labels is not None})")
 
 
+def log_of(data: Any, **columns: Any) -> TransactionLog:
+    """A TransactionLog as it is (its column names and policies were fixed when it was built), or one
+    built by :func:`as_log` from a DataFrame or mapping and the analysis's column arguments."""
+    return data if isinstance(data, TransactionLog) else as_log(data, **columns)
+
+
 def as_log(data: Any, **columns: Any) -> TransactionLog:
     """A TransactionLog from a log, a DataFrame plus column names, or a mapping of arrays."""
     if isinstance(data, TransactionLog):

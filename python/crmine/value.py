@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from .transactions import TransactionLog, as_log
+from .transactions import TransactionLog, log_of
 
 __all__ = ["summarize", "rfm", "rfm_segments", "default_segment_map", "customer_value", "contribution",
            "Contribution", "cohort_retention", "CohortTable"]
@@ -138,11 +138,7 @@ def _summary_of(data: Any, *, customer: str | None, time: str | None, amount: st
                    price=price, time_unit=time_unit, missing_customer=missing_customer)
     if _is_dask(data):
         return _summarize_dask(data, columns, returns, n_jobs, partitioned_by_customer)
-    if isinstance(data, TransactionLog):
-        return _summarize_log(data, returns, n_jobs)
-    log_columns = {k: v for k, v in columns.items() if k != "missing_customer"}
-    log = as_log(data, **log_columns, missing_customer=missing_customer)
-    return _summarize_log(log, returns, n_jobs)
+    return _summarize_log(log_of(data, **columns), returns, n_jobs)
 
 
 _COLUMN_DOC = """
@@ -264,9 +260,8 @@ def rfm(data: Any, *, customer: str | None = None, time: str | None = None, amou
         if t["excluded_without_purchase"]:
             index = index[np.flatnonzero(np.asarray(s.core.occasions) > 0)]
     else:
-        log = data if isinstance(data, TransactionLog) else as_log(
-            data, customer=customer, time=time, amount=amount, order=order, cost=cost, quantity=quantity,
-            price=price, time_unit=time_unit, missing_customer=missing_customer)
+        log = log_of(data, customer=customer, time=time, amount=amount, order=order, cost=cost, quantity=quantity,
+                      price=price, time_unit=time_unit, missing_customer=missing_customer)
         # Straight from the log: C++ folds it into RFM states without a summary when it can.
         t = _core.rfm_log(log.customer, log.time, log.ticks_per_day, log.amount, log.order, log.cost,
                           _check_returns(returns), options)
@@ -445,9 +440,8 @@ def cohort_retention(data: Any, *, period: str = "M", customer: str | None = Non
     ``period`` is 'W' (weeks starting Monday), 'M', 'Q' or 'Y' (or 'D'). Cells beyond the end of
     the log are NaN. ``retention`` = customers / cohort size; column 0 is 1 by construction.
     """
-    log = data if isinstance(data, TransactionLog) else as_log(
-        data, customer=customer, time=time, amount=amount, cost=cost, quantity=quantity, price=price,
-        time_unit=time_unit, missing_customer=missing_customer)
+    log = log_of(data, customer=customer, time=time, amount=amount, cost=cost, quantity=quantity, price=price,
+                  time_unit=time_unit, missing_customer=missing_customer)
     t = _core.cohort_retention(log.customer, log.time, log.ticks_per_day, log.amount, log.cost, period,
                                _check_returns(returns), _n_jobs(n_jobs))
     n_cohorts, n_offsets = len(t["cohort"]), int(t["n_offsets"])
