@@ -38,6 +38,11 @@ struct Bin {
   std::int64_t n = 0;
 };
 
+/// A bin of a group histogram while rows are added: gradient, hessian and row count (a double, exact
+/// below 2^53) in one 32-byte vector, so adding a row to a bin is one vector add rather than two adds
+/// and an integer increment (half the stores of the histogram's inner loop).
+typedef double GroupBin __attribute__((vector_size(32)));
+
 /// The training rows as uint8 bins. Feature j has value bins 0..cuts[j].size() (bin b holds values
 /// in (cut[b-1], cut[b]]) and missing bin cuts[j].size() + 1. Features are stored row-major in
 /// groups: mutually exclusive sparse features (one-hot indicators: no training row is off the most
@@ -57,7 +62,8 @@ struct Binned {
   std::vector<int> group_bins;
   std::vector<std::size_t> group_offset;
   std::size_t total_group_bins = 0;
-  std::vector<std::uint8_t> packed;    // n x groups, row-major
+  std::vector<std::uint8_t> packed;    // n x groups, row-major, for histograms
+  std::vector<std::uint8_t> by_feature;  // p x n, feature-major bins, for partitioning a leaf's rows by one feature
   int n_groups() const { return static_cast<int>(members.size()); }
   std::uint8_t bin(Eigen::Index i, std::int32_t j) const {
     return lut[static_cast<std::size_t>(j)][packed[static_cast<std::size_t>(i) * members.size() + static_cast<std::size_t>(group[static_cast<std::size_t>(j)])]];
@@ -246,6 +252,7 @@ Binned make_bins(MatrixRef X, const std::vector<std::int32_t>& train, int max_bi
       }
     }
   }
+  b.by_feature = std::move(fb);
   return b;
 }
 
@@ -257,52 +264,58 @@ struct Candidate {
   Bin left, right;
 };
 
-/// Grows one leaf-wise tree. Rows live in one index buffer, each leaf a contiguous range that a split
-/// partitions stably (LightGBM's DataPartition); histograms are built for the smaller child from
-/// gradients gathered in row order and derived for the larger one by subtraction.
+/// The better of two candidates as a scan over features in ascending order that keeps the first
+/// strictly larger gain would choose: so the choice does not depend on how features were shared out.
+inline bool better(const Candidate& a, const Candidate& b) {
+  if (a.feature < 0) return false;
+  if (b.feature < 0) return true;
+  return a.gain > b.gain || (a.gain == b.gain && a.feature < b.feature);
+}
+
+/// Rows per chunk of the root's total; fixed, so the sum does not depend on threads.
+constexpr std::size_t kRowChunk = 16384;
+/// Rows per chunk of a parallel partition (whose result, a stable partition, does not depend on chunks).
+constexpr std::size_t kPartChunk = 4096;
+/// A leaf's histogram work (rows x feature groups) below which one thread builds it alone.
+constexpr std::size_t kParallelWork = 16384;
+
+/// Grows one tree per call. Rows live in one index buffer, each leaf a contiguous range that a split
+/// partitions stably (LightGBM's DataPartition); the histogram of the smaller child is built from the
+/// rows and the larger one's derived by subtraction (Ke et al. 2017). Each split is one parallel step
+/// in which every task owns a fixed share of the feature groups: it sums their rows in row order,
+/// expands them to feature histograms, subtracts, and finds the best split of its features for both
+/// children. Nothing a task computes depends on how groups were shared out, so trees are bitwise the
+/// same at any thread count.
 class TreeGrower {
  public:
-  TreeGrower(const Binned& data, const std::vector<double>& g, const std::vector<double>& h, const GradientBoostingOptions& o,
-             const std::vector<std::int32_t>& features)
-      : d_(data), g_(g), h_(h), o_(o), features_(features), threads_(detail::resolve_threads(o.n_threads)) {
-    std::vector<bool> active(static_cast<std::size_t>(d_.n_groups()), false);
-    for (const std::int32_t j : features_) active[static_cast<std::size_t>(d_.group[static_cast<std::size_t>(j)])] = true;
-    for (int gi = 0; gi < d_.n_groups(); ++gi)
-      if (active[static_cast<std::size_t>(gi)]) groups_.push_back(gi);
-  }
+  TreeGrower(const Binned& data, const GradientBoostingOptions& o) : d_(data), o_(o), threads_(detail::resolve_threads(o.n_threads)) {}
 
-  /// Grows one tree on `rows` (ascending); returns nodes with leaf values already shrunk, adds gains to
-  /// `importance` and adds every row's leaf value to `raw`.
-  std::vector<TreeNode> grow(std::vector<std::int32_t> rows, Eigen::VectorXd& importance, std::vector<double>& raw) {
-    struct Leaf {
-      std::size_t begin, end;
-      std::vector<Bin> hist;
-      Bin total;
-      Candidate best;
-      std::int32_t node;
-      int depth;
-    };
+  /// Grows one tree on `rows` (ascending) from interleaved gradients and hessians `gh` (2 per row),
+  /// using only `features` (ascending); returns nodes with leaf values already shrunk, adds gains to
+  /// `importance` and every row's leaf value to `raw`.
+  std::vector<TreeNode> grow(std::vector<std::int32_t> rows, const std::vector<double>& gh, const std::vector<std::int32_t>& features,
+                             Eigen::VectorXd& importance, std::vector<double>& raw) {
+    gh_ = gh.data();
+    set_features(features);
     idx_ = std::move(rows);
     tmp_.resize(idx_.size());
     std::vector<TreeNode> nodes(1);
-    std::vector<Leaf> leaves;
+    leaves_.clear();
     // Best-first: the open leaf with the largest gain, the lowest node index on ties.
     auto worse = [&](std::size_t a, std::size_t c) {
-      const Candidate &x = leaves[a].best, &y = leaves[c].best;
-      return x.gain < y.gain || (x.gain == y.gain && leaves[a].node > leaves[c].node);
+      const Candidate &x = leaves_[a].best, &y = leaves_[c].best;
+      return x.gain < y.gain || (x.gain == y.gain && leaves_[a].node > leaves_[c].node);
     };
     std::vector<std::size_t> heap;
     auto open = [&](std::size_t k) {
-      if (leaves[k].best.feature < 0) return;
+      if (leaves_[k].best.feature < 0) return;
       heap.push_back(k);
       std::push_heap(heap.begin(), heap.end(), worse);
     };
     {
-      Leaf root{0, idx_.size(), {}, {}, {}, 0, 0};
-      root.hist.assign(d_.total_bins, Bin{});
-      root.total = histogram(root.begin, root.end, root.hist);
-      root.best = best_split(root.hist, root.total);
-      leaves.push_back(std::move(root));
+      Leaf root{0, idx_.size(), take_hist(), row_total(), {}, 0, 0};
+      leaves_.push_back(std::move(root));
+      split_step(nullptr, &leaves_[0], true);
       open(0);
     }
     int n_leaves = 1;
@@ -310,26 +323,11 @@ class TreeGrower {
       std::pop_heap(heap.begin(), heap.end(), worse);
       const std::size_t pick = heap.back();
       heap.pop_back();
-      const Candidate c = leaves[pick].best;
-      const std::size_t begin = leaves[pick].begin, end = leaves[pick].end;
-      const auto missing_bin = static_cast<std::uint8_t>(d_.n_bins[static_cast<std::size_t>(c.feature)] - 1);
-      const std::size_t G = static_cast<std::size_t>(d_.n_groups());
-      const std::uint8_t* col = d_.packed.data() + static_cast<std::size_t>(d_.group[static_cast<std::size_t>(c.feature)]);
-      const auto& lut = d_.lut[static_cast<std::size_t>(c.feature)];
-      std::size_t nl = 0, nr = 0;
-      std::int32_t* right = tmp_.data() + begin;
-      for (std::size_t k = begin; k < end; ++k) {
-        const std::int32_t i = idx_[k];
-        const std::uint8_t b = lut[col[static_cast<std::size_t>(i) * G]];
-        if (b == missing_bin ? c.missing_left : b <= c.bin)
-          idx_[begin + nl++] = i;
-        else
-          right[nr++] = i;
-      }
-      std::copy(right, right + nr, idx_.begin() + static_cast<std::ptrdiff_t>(begin + nl));
-      const std::size_t mid = begin + nl;
+      const Candidate c = leaves_[pick].best;
+      const std::size_t begin = leaves_[pick].begin, end = leaves_[pick].end;
+      const std::size_t mid = partition(begin, end, c);
 
-      TreeNode& parent = nodes[static_cast<std::size_t>(leaves[pick].node)];
+      TreeNode& parent = nodes[static_cast<std::size_t>(leaves_[pick].node)];
       parent.feature = c.feature;
       const auto& cuts = d_.cuts[static_cast<std::size_t>(c.feature)];
       parent.threshold = c.bin < static_cast<int>(cuts.size()) ? cuts[static_cast<std::size_t>(c.bin)] : std::numeric_limits<double>::infinity();
@@ -340,148 +338,289 @@ class TreeGrower {
       const std::int32_t lnode = parent.left, rnode = parent.right;
       nodes.emplace_back();
       nodes.emplace_back();
-      const int depth = leaves[pick].depth + 1;
+      const int depth = leaves_[pick].depth + 1;
       Leaf l{begin, mid, {}, c.left, {}, lnode, depth};
       Leaf r{mid, end, {}, c.right, {}, rnode, depth};
-      const bool left_small = nl <= nr;
+      const bool left_small = mid - begin <= end - mid;
       Leaf& small = left_small ? l : r;
       Leaf& large = left_small ? r : l;
-      large.hist = std::move(leaves[pick].hist);
-      small.hist.assign(d_.total_bins, Bin{});
-      small.total = histogram(small.begin, small.end, small.hist);
-      large.total = Bin{leaves[pick].total.g - small.total.g, leaves[pick].total.h - small.total.h, leaves[pick].total.n - small.total.n};
-      for (const std::int32_t j : features_) {
-        Bin* a = large.hist.data() + d_.offset[static_cast<std::size_t>(j)];
-        const Bin* s = small.hist.data() + d_.offset[static_cast<std::size_t>(j)];
-        for (int b = 0; b < d_.n_bins[static_cast<std::size_t>(j)]; ++b) {
-          a[b].g -= s[b].g;
-          a[b].h -= s[b].h;
-          a[b].n -= s[b].n;
-        }
-      }
-      const bool can_split = o_.max_depth < 0 || depth < o_.max_depth;
-      if (can_split) {
-        l.best = best_split(l.hist, l.total);
-        r.best = best_split(r.hist, r.total);
-      }
-      leaves[pick] = std::move(l);
-      leaves.push_back(std::move(r));
+      large.hist = std::move(leaves_[pick].hist);
+      small.hist = take_hist();
+      split_step(&small, &large, o_.max_depth < 0 || depth < o_.max_depth);
+      leaves_[pick] = std::move(l);
+      leaves_.push_back(std::move(r));
       open(pick);
-      open(leaves.size() - 1);
+      open(leaves_.size() - 1);
       ++n_leaves;
     }
-    for (const Leaf& leaf : leaves) {
+    for (Leaf& leaf : leaves_) {
       TreeNode& t = nodes[static_cast<std::size_t>(leaf.node)];
       t.value = -o_.learning_rate * leaf.total.g / (leaf.total.h + o_.reg_lambda);
       t.weight = leaf.total.h;
       t.n_samples = leaf.total.n;
-      for (std::size_t k = leaf.begin; k < leaf.end; ++k) raw[static_cast<std::size_t>(idx_[k])] += t.value;
+      pool_.push_back(std::move(leaf.hist));
+    }
+    const std::size_t n_out = leaves_.size();
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) if (idx_.size() > 4 * kRowChunk)
+    for (std::size_t q = 0; q < n_out; ++q) {
+      const double v = nodes[static_cast<std::size_t>(leaves_[q].node)].value;
+      for (std::size_t k = leaves_[q].begin; k < leaves_[q].end; ++k) raw[static_cast<std::size_t>(idx_[k])] += v;
     }
     return nodes;
   }
 
  private:
-  /// Fills `hist` (feature slots of the tree's features) for rows idx_[begin, end) and returns their total.
-  Bin histogram(std::size_t begin, std::size_t end, std::vector<Bin>& hist) {
-    const std::size_t m = end - begin;
-    gh_.resize(2 * m);
+  struct Leaf {
+    std::size_t begin, end;
+    std::vector<Bin> hist;  // per feature slot (Binned::offset); only the tree's features are kept up to date
     Bin total;
-    for (std::size_t k = 0; k < m; ++k) {
-      const auto i = static_cast<std::size_t>(idx_[begin + k]);
-      gh_[2 * k] = g_[i];
-      gh_[2 * k + 1] = h_[i];
-      total.g += g_[i];
-      total.h += h_[i];
+    Candidate best;
+    std::int32_t node;
+    int depth;
+  };
+
+  void set_features(const std::vector<std::int32_t>& features) {
+    std::vector<std::vector<std::int32_t>> by_group(static_cast<std::size_t>(d_.n_groups()));
+    for (const std::int32_t j : features) by_group[static_cast<std::size_t>(d_.group[static_cast<std::size_t>(j)])].push_back(j);
+    groups_.clear();
+    group_features_.clear();
+    for (int gi = 0; gi < d_.n_groups(); ++gi)
+      if (!by_group[static_cast<std::size_t>(gi)].empty()) {
+        groups_.push_back(gi);
+        group_features_.push_back(std::move(by_group[static_cast<std::size_t>(gi)]));
+      }
+  }
+
+  std::vector<Bin> take_hist() {
+    if (pool_.empty()) return std::vector<Bin>(d_.total_bins);
+    std::vector<Bin> h = std::move(pool_.back());
+    pool_.pop_back();
+    return h;
+  }
+
+  /// Gradient, hessian and row count of all of idx_, summed in fixed chunks of rows, then over the chunks in order.
+  Bin row_total() const {
+    const std::size_t m = idx_.size(), chunks = (m + kRowChunk - 1) / kRowChunk;
+    std::vector<Bin> part(chunks);
+#pragma omp parallel for schedule(static) num_threads(threads_) if (chunks > 1)
+    for (std::size_t c = 0; c < chunks; ++c) {
+      Bin s;
+      for (std::size_t k = c * kRowChunk, e = std::min(m, k + kRowChunk); k < e; ++k) {
+        const auto i = 2 * static_cast<std::size_t>(idx_[k]);
+        s.g += gh_[i];
+        s.h += gh_[i + 1];
+      }
+      part[c] = s;
     }
+    Bin total;
+    for (const Bin& s : part) total.g += s.g, total.h += s.h;
     total.n = static_cast<std::int64_t>(m);
-    group_hist_.assign(d_.total_group_bins, Bin{});
-    const std::size_t G = static_cast<std::size_t>(d_.n_groups());
-    const std::int32_t* rows = idx_.data() + begin;
-    const std::uint8_t* packed = d_.packed.data();
-    // Each task owns whole groups and sums its rows in row order, so bins never depend on the threads.
-    const int tasks = std::min<int>(threads_, static_cast<int>(groups_.size()));
-#pragma omp parallel for schedule(static, 1) num_threads(threads_) if (tasks > 1 && m * groups_.size() > 200000)
-    for (int t = 0; t < tasks; ++t) {
-      const std::size_t g0 = groups_.size() * static_cast<std::size_t>(t) / static_cast<std::size_t>(tasks);
-      const std::size_t g1 = groups_.size() * static_cast<std::size_t>(t + 1) / static_cast<std::size_t>(tasks);
-      Bin* gh = group_hist_.data();
-      for (std::size_t k = 0; k < m; ++k) {
-        const std::uint8_t* row = packed + static_cast<std::size_t>(rows[k]) * G;
-        const double gk = gh_[2 * k], hk = gh_[2 * k + 1];
-        for (std::size_t q = g0; q < g1; ++q) {
-          const int gi = groups_[q];
-          Bin& b = gh[d_.group_offset[static_cast<std::size_t>(gi)] + row[gi]];
-          b.g += gk;
-          b.h += hk;
-          ++b.n;
-        }
-      }
-    }
-    for (const std::int32_t j : features_) {
-      const auto gi = static_cast<std::size_t>(d_.group[static_cast<std::size_t>(j)]);
-      const Bin* src = group_hist_.data() + d_.group_offset[gi];
-      Bin* dst = hist.data() + d_.offset[static_cast<std::size_t>(j)];
-      const int nb = d_.n_bins[static_cast<std::size_t>(j)], d = d_.default_bin[static_cast<std::size_t>(j)];
-      if (d < 0) {
-        std::copy(src, src + nb, dst);
-        continue;
-      }
-      // A bundled feature's most frequent bin is every row not in one of its other bins.
-      Bin rest = total;
-      for (int v = 0, s = d_.first_slot[static_cast<std::size_t>(j)]; v < nb; ++v) {
-        if (v == d) continue;
-        dst[v] = src[s++];
-        rest.g -= dst[v].g;
-        rest.h -= dst[v].h;
-        rest.n -= dst[v].n;
-      }
-      dst[d] = rest;
-    }
     return total;
+  }
+
+  /// Rows src[b, e) whose bin in `col` goes left (bin <= cut, or missing when `missing_left`) to dst[b, b + left
+  /// count) in order, the others to dst[b + left count, e) in reverse order; returns the left count. Branch
+  /// free: every row is written to both ends and only the counters move.
+  static std::size_t split_rows(const std::int32_t* src, std::size_t b, std::size_t e, std::int32_t* dst, const std::uint8_t* col,
+                                std::uint8_t cut, bool missing_left, std::uint8_t missing_bin) {
+    std::size_t nl = 0, nr = 0;
+    std::int32_t* back = dst + e - 1;
+    for (std::size_t k = b; k < e; ++k) {
+      const std::int32_t i = src[k];
+      const std::uint8_t v = col[i];
+      const bool left = (v <= cut) | (missing_left & (v == missing_bin));
+      dst[b + nl] = i;
+      *(back - nr) = i;
+      nl += left;
+      nr += !left;
+    }
+    return nl;
+  }
+
+  /// Stable partition of idx_[begin, end) by the split `c`; returns the first right position. Large
+  /// leaves are partitioned in fixed chunks in parallel and the pieces joined in order.
+  std::size_t partition(std::size_t begin, std::size_t end, const Candidate& c) {
+    const auto missing_bin = static_cast<std::uint8_t>(d_.n_bins[static_cast<std::size_t>(c.feature)] - 1);
+    const std::uint8_t* col = d_.by_feature.data() + static_cast<std::size_t>(c.feature) * static_cast<std::size_t>(d_.n);
+    const auto cut = static_cast<std::uint8_t>(c.bin);
+    const bool ml = c.missing_left;
+    auto split_range = [col, cut, ml, missing_bin](const std::int32_t* src, std::size_t b, std::size_t e, std::int32_t* dst) {
+      return split_rows(src, b, e, dst, col, cut, ml, missing_bin);
+    };
+    const std::size_t m = end - begin;
+    const std::size_t chunks = (m + kPartChunk - 1) / kPartChunk;
+    std::vector<std::size_t> nl(chunks);
+#pragma omp parallel num_threads(threads_) if (chunks > 2)
+    {
+#pragma omp for schedule(static)
+      for (std::size_t q = 0; q < chunks; ++q) {
+        const std::size_t b = begin + q * kPartChunk, e = std::min(end, b + kPartChunk);
+        nl[q] = split_range(idx_.data(), b, e, tmp_.data());
+      }
+      // Lefts of every chunk in order, then rights of every chunk in order (each chunk's are reversed).
+      std::size_t left_total = 0;
+      for (const std::size_t x : nl) left_total += x;
+#pragma omp for schedule(static)
+      for (std::size_t q = 0; q < chunks; ++q) {
+        std::size_t lpos = begin, rpos = begin + left_total;
+        for (std::size_t p = 0; p < q; ++p) {
+          lpos += nl[p];
+          rpos += std::min(kPartChunk, end - begin - p * kPartChunk) - nl[p];
+        }
+        const std::size_t b = begin + q * kPartChunk, e = std::min(end, b + kPartChunk);
+        std::copy(tmp_.data() + b, tmp_.data() + b + nl[q], idx_.data() + lpos);
+        std::reverse_copy(tmp_.data() + b + nl[q], tmp_.data() + e, idx_.data() + rpos);
+      }
+    }
+    std::size_t left_total = 0;
+    for (const std::size_t x : nl) left_total += x;
+    return begin + left_total;
+  }
+
+  /// Histograms and best splits after a split (or for the root: `small` null, `large` the root, its
+  /// histogram built from rows). `small` gets its histogram from its rows, `large` the parent's minus
+  /// it; both get their best split when `can_split`.
+  void split_step(Leaf* small, Leaf* large, bool can_split) {
+    Leaf* built = small ? small : large;
+    const std::size_t m = built->end - built->begin, ng = groups_.size();
+    const int tasks = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(threads_), ng));
+    if (group_hist_.size() < d_.total_group_bins) group_hist_.resize(d_.total_group_bins);
+    std::vector<Candidate> best_small(static_cast<std::size_t>(tasks)), best_large(static_cast<std::size_t>(tasks));
+#pragma omp parallel for schedule(static, 1) num_threads(tasks) if (tasks > 1 && m * ng >= kParallelWork)
+    for (int t = 0; t < tasks; ++t) {
+      const std::size_t q0 = ng * static_cast<std::size_t>(t) / static_cast<std::size_t>(tasks);
+      const std::size_t q1 = ng * static_cast<std::size_t>(t + 1) / static_cast<std::size_t>(tasks);
+      build_groups(built->begin, built->end, q0, q1);
+      for (std::size_t q = q0; q < q1; ++q)
+        for (const std::int32_t j : group_features_[q]) {
+          expand(j, built->total, built->hist.data());
+          const std::size_t off = d_.offset[static_cast<std::size_t>(j)];
+          const int nb = d_.n_bins[static_cast<std::size_t>(j)];
+          if (small) {
+            Bin* a = large->hist.data() + off;
+            const Bin* s = small->hist.data() + off;
+            for (int b = 0; b < nb; ++b) {
+              a[b].g -= s[b].g;
+              a[b].h -= s[b].h;
+              a[b].n -= s[b].n;
+            }
+          }
+          if (!can_split) continue;
+          const Candidate cb = best_of_feature(j, built->hist.data() + off, built->total);
+          if (better(cb, best_small[static_cast<std::size_t>(t)])) best_small[static_cast<std::size_t>(t)] = cb;
+          if (small) {
+            const Candidate cl = best_of_feature(j, large->hist.data() + off, large->total);
+            if (better(cl, best_large[static_cast<std::size_t>(t)])) best_large[static_cast<std::size_t>(t)] = cl;
+          }
+        }
+    }
+    Candidate bs, bl;
+    for (int t = 0; t < tasks; ++t) {
+      if (better(best_small[static_cast<std::size_t>(t)], bs)) bs = best_small[static_cast<std::size_t>(t)];
+      if (better(best_large[static_cast<std::size_t>(t)], bl)) bl = best_large[static_cast<std::size_t>(t)];
+    }
+    built->best = bs;
+    if (small) large->best = bl;
+  }
+
+  /// Sums gradients, hessians and counts of rows idx_[begin, end) into the group histograms of
+  /// active groups q0..q1-1, each in row order.
+  void build_groups(std::size_t begin, std::size_t end, std::size_t q0, std::size_t q1) {
+    const std::size_t G = static_cast<std::size_t>(d_.n_groups());
+    const std::size_t nq = q1 - q0;
+    if (nq == 0) return;
+    std::vector<std::size_t> off(nq);
+    std::vector<std::size_t> col(nq);
+    for (std::size_t q = 0; q < nq; ++q) {
+      const auto gi = static_cast<std::size_t>(groups_[q0 + q]);
+      col[q] = gi;
+      off[q] = d_.group_offset[gi];
+      std::fill_n(group_hist_.data() + off[q], d_.group_bins[gi], GroupBin{});
+    }
+    GroupBin* hist = group_hist_.data();
+    const std::uint8_t* packed = d_.packed.data();
+    const std::int32_t* rows = idx_.data();
+    const bool contiguous = col[nq - 1] - col[0] == nq - 1;
+    if (contiguous) {
+      // Groups next to each other in the row: one base pointer, no per-group column lookup.
+      const std::size_t c0 = col[0];
+      for (std::size_t k = begin; k < end; ++k) {
+        const auto i = static_cast<std::size_t>(rows[k]);
+        const std::uint8_t* row = packed + i * G + c0;
+        const GroupBin x = {gh_[2 * i], gh_[2 * i + 1], 1.0, 0.0};
+        for (std::size_t q = 0; q < nq; ++q) hist[off[q] + row[q]] += x;
+      }
+    } else {
+      for (std::size_t k = begin; k < end; ++k) {
+        const auto i = static_cast<std::size_t>(rows[k]);
+        const std::uint8_t* row = packed + i * G;
+        const GroupBin x = {gh_[2 * i], gh_[2 * i + 1], 1.0, 0.0};
+        for (std::size_t q = 0; q < nq; ++q) hist[off[q] + row[col[q]]] += x;
+      }
+    }
+  }
+
+  /// Writes feature j's histogram (all its bins) into `hist` from its group's histogram.
+  void expand(std::int32_t j, const Bin& total, Bin* hist) const {
+    const auto gi = static_cast<std::size_t>(d_.group[static_cast<std::size_t>(j)]);
+    const GroupBin* src = group_hist_.data() + d_.group_offset[gi];
+    Bin* dst = hist + d_.offset[static_cast<std::size_t>(j)];
+    const int nb = d_.n_bins[static_cast<std::size_t>(j)], d = d_.default_bin[static_cast<std::size_t>(j)];
+    auto bin = [](const GroupBin& x) { return Bin{x[0], x[1], static_cast<std::int64_t>(x[2])}; };
+    if (d < 0) {
+      for (int v = 0; v < nb; ++v) dst[v] = bin(src[v]);
+      return;
+    }
+    // A bundled feature's most frequent bin is every row not in one of its other bins.
+    Bin rest = total;
+    for (int v = 0, s = d_.first_slot[static_cast<std::size_t>(j)]; v < nb; ++v) {
+      if (v == d) continue;
+      dst[v] = bin(src[s++]);
+      rest.g -= dst[v].g;
+      rest.h -= dst[v].h;
+      rest.n -= dst[v].n;
+    }
+    dst[d] = rest;
   }
 
   double score(const Bin& b) const { return b.g * b.g / (b.h + o_.reg_lambda); }
 
-  Candidate best_split(const std::vector<Bin>& hist, const Bin& total) const {
+  Candidate best_of_feature(std::int32_t j, const Bin* hj, const Bin& total) const {
     Candidate best;
     if (total.n < 2 * static_cast<std::int64_t>(o_.min_child_samples)) return best;
     const double parent = score(total);
-    for (const std::int32_t j : features_) {
-      const Bin* hj = hist.data() + d_.offset[static_cast<std::size_t>(j)];
-      const int nb = d_.n_bins[static_cast<std::size_t>(j)] - 1;  // value bins
-      const Bin miss = hj[nb];
-      Bin left;
-      for (int b = 0; b + 1 < nb; ++b) {
-        const Bin& x = hj[b];
-        left.g += x.g;
-        left.h += x.h;
-        left.n += x.n;
-        for (int side = 0; side < (miss.n > 0 ? 2 : 1); ++side) {
-          Bin l = left;
-          if (side) l.g += miss.g, l.h += miss.h, l.n += miss.n;
-          const Bin r{total.g - l.g, total.h - l.h, total.n - l.n};
-          if (l.n < o_.min_child_samples || r.n < o_.min_child_samples || l.h < o_.min_child_weight || r.h < o_.min_child_weight)
-            continue;
-          const double gain = 0.5 * (score(l) + score(r) - parent);
-          if (gain > best.gain && gain > o_.min_split_gain) best = Candidate{gain, j, b, side == 1, l, r};
-        }
+    const int nb = d_.n_bins[static_cast<std::size_t>(j)] - 1;  // value bins
+    const Bin miss = hj[nb];
+    Bin left;
+    for (int b = 0; b + 1 < nb; ++b) {
+      const Bin& x = hj[b];
+      left.g += x.g;
+      left.h += x.h;
+      left.n += x.n;
+      for (int side = 0; side < (miss.n > 0 ? 2 : 1); ++side) {
+        Bin l = left;
+        if (side) l.g += miss.g, l.h += miss.h, l.n += miss.n;
+        const Bin r{total.g - l.g, total.h - l.h, total.n - l.n};
+        if (l.n < o_.min_child_samples || r.n < o_.min_child_samples || l.h < o_.min_child_weight || r.h < o_.min_child_weight)
+          continue;
+        const double gain = 0.5 * (score(l) + score(r) - parent);
+        if (gain > best.gain && gain > o_.min_split_gain) best = Candidate{gain, j, b, side == 1, l, r};
       }
     }
     return best;
   }
 
   const Binned& d_;
-  const std::vector<double>& g_;
-  const std::vector<double>& h_;
   const GradientBoostingOptions& o_;
-  const std::vector<std::int32_t>& features_;
   int threads_;
-  std::vector<int> groups_;
+  const double* gh_ = nullptr;
+  std::vector<int> groups_;                               // active groups, ascending
+  std::vector<std::vector<std::int32_t>> group_features_;  // per active group, its features in the tree
   std::vector<std::int32_t> idx_, tmp_;
-  std::vector<double> gh_;
-  std::vector<Bin> group_hist_;
+  std::vector<Leaf> leaves_;
+  std::vector<std::vector<Bin>> pool_;  // feature histograms of finished trees, reused
+  std::vector<GroupBin> group_hist_;
 };
-
 }  // namespace
 
 void validate(const GradientBoostingOptions& o) {
@@ -535,7 +674,7 @@ GradientBoostingClassifier& GradientBoostingClassifier::fit(MatrixRef X, LabelRe
   }
   if (!(wpos > 0 && wpos < wall)) detail::throw_invalid("GradientBoostingClassifier::fit", "y", "the training part lacks one class");
   init_score_ = std::log(wpos / (wall - wpos));
-  std::vector<double> raw(static_cast<std::size_t>(n), init_score_), g(static_cast<std::size_t>(n)), h(static_cast<std::size_t>(n));
+  std::vector<double> raw(static_cast<std::size_t>(n), init_score_), gh(2 * static_cast<std::size_t>(n));
   importances_ = Eigen::VectorXd::Zero(p);
   trees_.clear();
   validation_loss_.clear();
@@ -547,14 +686,15 @@ GradientBoostingClassifier& GradientBoostingClassifier::fit(MatrixRef X, LabelRe
   // Rows whose score the tree itself does not update (left out by subsampling, or held out).
   std::vector<char> in_tree(static_cast<std::size_t>(n));
   std::vector<std::int32_t> others;
+  TreeGrower grower(data, options_);
 
   for (int round = 0; round < options_.n_estimators; ++round) {
 #pragma omp parallel for schedule(static) num_threads(threads) if (train.size() > 20000)
     for (std::size_t k = 0; k < train.size(); ++k) {
       const auto i = static_cast<std::size_t>(train[k]);
       const double q = sigmoid(raw[i]);
-      g[i] = w[train[k]] * (q - y[train[k]]);
-      h[i] = w[train[k]] * q * (1.0 - q);
+      gh[2 * i] = w[train[k]] * (q - y[train[k]]);
+      gh[2 * i + 1] = w[train[k]] * q * (1.0 - q);
     }
     std::vector<std::int32_t> rows = train;
     if (options_.subsample < 1.0) {
@@ -578,8 +718,7 @@ GradientBoostingClassifier& GradientBoostingClassifier::fit(MatrixRef X, LabelRe
       features.resize(std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(options_.colsample_bytree * static_cast<double>(p)))));
       std::sort(features.begin(), features.end());
     }
-    TreeGrower grower(data, g, h, options_, features);
-    trees_.push_back(grower.grow(std::move(rows), importances_, raw));
+    trees_.push_back(grower.grow(std::move(rows), gh, features, importances_, raw));
     const auto& tree = trees_.back();
 #pragma omp parallel for schedule(static) num_threads(threads) if (others.size() > 20000)
     for (std::size_t k = 0; k < others.size(); ++k) raw[static_cast<std::size_t>(others[k])] += detail::walk_tree(tree, X, others[k]);
