@@ -76,6 +76,35 @@ TEST(ParetoNBD, PropertiesAndGradient) {
   }
 }
 
+TEST(ParetoNBD, FactoredLikelihoodEqualsThePerCustomerOne) {
+  // The fit's likelihood (logarithms per distinct T, series per distinct (x, t) sharing
+  // coefficients by x, hand-derived gradient) against the per-customer dual-number form the
+  // covariate model evaluates, on CDNOW and on customers whose series need rescaling, with
+  // alpha > beta, alpha < beta and alpha = beta (every series argument 0).
+  const test::Cdnow c = test::cdnow();
+  const std::vector<double> x{300, 1000, 5000, 0, 2, 2, 700}, tx{250, 1999.5, 5000, 0, 1e5, 1, 3},
+      T{500, 2000, 1e5, 1e6, 1e6, 40, 4};
+  const ClvData extreme{x, tx, T, {}};
+  for (const ClvData& d : {c.data(), extreme}) {
+    const RowMatrix none(static_cast<Eigen::Index>(d.size()), 0);
+    for (const Eigen::Vector4d& p : {Eigen::Vector4d(0.5533, 10.5776, 0.6062, 11.6678),
+                                     Eigen::Vector4d(0.5533, 30.0, 0.6062, 2.0), Eigen::Vector4d(2.0, 0.3, 5.0, 0.3),
+                                     Eigen::Vector4d(0.05, 0.5, 0.02, 90.0)}) {
+      ParetoNBD plain;
+      plain.set_params(p);
+      ParetoNBDCovariates per_customer;
+      per_customer.set_params(p, 0, 0);
+      Eigen::VectorXd g_plain, g_ref;
+      const double ll = plain.log_likelihood(d, &g_plain);
+      const double ref = per_customer.log_likelihood(d, none, none, &g_ref);
+      ASSERT_TRUE(std::isfinite(ref));
+      EXPECT_NEAR(ll, ref, 1e-11 * std::abs(ref)) << p.transpose();
+      for (int j = 0; j < 4; ++j)
+        EXPECT_NEAR(g_plain[j], g_ref[j], 1e-9 * (1.0 + std::abs(g_ref[j]))) << p.transpose() << " " << j;
+    }
+  }
+}
+
 TEST(Hyp2f1, PairWithSharedCoefficientsEqualsTheGeneralSeries) {
   // Pareto/NBD's 2F1(a, b; a+1; z) at two arguments, with its gradient carried as scalar sums,
   // against the general dual-number series, including terms that need rescaling (a = 3000).
