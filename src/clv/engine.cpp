@@ -234,10 +234,17 @@ struct Objective {
   double total_weight, penalty;
   Eigen::Index n_positive;
   int evaluations = 0;
+  /// The last call's point, log-likelihood and its gradient in theta: the fit's result is usually
+  /// the last point evaluated, so its log-likelihood need not be computed again.
+  Eigen::VectorXd last_theta, last_gradient;
+  double last_value = 0.0;
   double operator()(const Eigen::VectorXd& theta, Eigen::VectorXd& grad) {
     ++evaluations;
     Eigen::VectorXd g(theta.size());
     const double value = ll(theta, g);
+    last_theta = theta;
+    last_gradient = g;
+    last_value = value;
     const Eigen::VectorXd p = natural(theta, n_positive);
     Eigen::VectorXd dp = Eigen::VectorXd::Ones(theta.size());  // d p / d theta
     dp.head(n_positive) = p.head(n_positive);
@@ -339,7 +346,12 @@ FitOutcome maximize(const LogLikelihood& ll, const Eigen::VectorXd& initial, con
   rep.gradient_norm = grad.cwiseAbs().maxCoeff();
   out.params = natural(theta, n_positive);
   Eigen::VectorXd g_at_optimum(n);
-  rep.log_likelihood = ll(theta, g_at_optimum);
+  if (objective.last_theta.size() == n && objective.last_theta == theta) {
+    rep.log_likelihood = objective.last_value;
+    g_at_optimum = objective.last_gradient;
+  } else {
+    rep.log_likelihood = ll(theta, g_at_optimum);
+  }
   rep.n_evaluations = objective.evaluations;
   rep.n_rows = n_rows;
   rep.n_customers = total_weight;

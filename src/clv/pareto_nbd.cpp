@@ -316,11 +316,13 @@ ValueGradient pareto_total(const detail::Collapsed& d, const ParetoRows& f, cons
       const std::uint32_t jT = f.row_T[i], g = f.row_group[i];
       const double rx = r + f.group_x[g];
       const double log_alive = -rx * lA[jT] - s * lB[jT];
-      const double em1 = std::expm1(gap), gap_slope = (1.0 + em1) / em1;  // d ln(1 - e^gap) / d gap
+      // e^gap - 1; expm1 (twice exp's cost) only where exp(gap) - 1 would cancel.
+      const double em1 = gap < -0.5 ? std::exp(gap) - 1.0 : std::expm1(gap);
+      const double gap_slope = (1.0 + em1) / em1;  // d ln(1 - e^gap) / d gap
       const double u = log_s - log_a[g] - log_alive + ftx[0] + std::log(-em1);
       const double e = std::exp(-std::abs(u)), sigma = (u >= 0.0 ? 1.0 : e) / (1.0 + e);
       const double w = f.row_w[i], ws = w * sigma, inv_a = 1.0 / (r + s + f.group_x[g]);
-      acc[0] += w * (std::max(u, 0.0) + std::log1p(e));
+      acc[0] += w * (std::max(u, 0.0) + std::log(1.0 + e));  // e <= 1: log1p's precision is not needed
       const std::array<double, 4> d_alive{-lA[jT], -rx * iA[jT], -lB[jT], -s * iB[jT]};
       const std::array<double, 4> d_own{-inv_a, 0.0, 1.0 / s - inv_a, 0.0};
       for (std::size_t k = 0; k < 4; ++k)
