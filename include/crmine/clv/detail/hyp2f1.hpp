@@ -177,41 +177,44 @@ inline double hyp2f1(double a, double b, double c, double z) {
 /// 2F1(a, b; c; z_m) - 1 for several arguments z_m in [0, 1) at once, written to `out`: the
 /// series' coefficients do not depend on z, so each further argument costs one multiply-add per
 /// term instead of a series of its own (CLV sums the same customer's expectation over every
-/// period of the horizon). Same convergence test as `hyp2f1`, applied to every argument; NaN
-/// entries if the largest argument's series does not converge.
+/// period of the horizon; scoring shares one series among the customers of equal frequency).
+/// Each argument stops at its own convergence (the test of `hyp2f1`), so its value does not
+/// depend on the other arguments: a customer scored in a batch gets exactly its value scored
+/// alone. NaN entries for arguments whose series do not converge. `power` and `active` are work
+/// space of z.size() entries.
 inline void hyp2f1_minus_one(double a, double b, double c, std::span<const double> z, std::span<double> out,
-                             std::span<double> power) {
-  const std::size_t m = z.size();
-  double z_max = 0.0;
-  for (std::size_t j = 0; j < m; ++j) {
+                             std::span<double> power, std::span<std::size_t> active) {
+  std::size_t n_active = 0;
+  for (std::size_t j = 0; j < z.size(); ++j) {
     out[j] = 0.0;
     power[j] = 1.0;
-    z_max = std::max(z_max, z[j]);
+    if (z[j] != 0.0) active[n_active++] = j;
   }
-  if (z_max == 0.0) return;
   const double k_min = std::max({0.0, -a, -b, -c});
   double coef = 1.0;
-  for (int k = 0; k < kHyp2f1MaxTerms; ++k) {
+  for (int k = 0; k < kHyp2f1MaxTerms && n_active > 0; ++k) {
     const double kd = static_cast<double>(k);
     const double ratio = (a + kd) * (b + kd) / ((c + kd) * (kd + 1.0));
     coef *= ratio;
-    for (std::size_t j = 0; j < m; ++j) {
+    for (std::size_t q = 0; q < n_active; ++q) {
+      const std::size_t j = active[q];
       power[j] *= z[j];
       out[j] += coef * power[j];
     }
     if (coef == 0.0) return;
     if (kd > k_min) {
-      // The bound of `hyp2f1`, q = max(|ratio| z, z), for every argument.
       const double grow = std::max(std::abs(ratio), 1.0);
-      bool done = grow * z_max < 1.0;
-      for (std::size_t j = 0; j < m && done; ++j) {
-        const double q = grow * z[j];
-        done = std::abs(coef * power[j]) * q <= 1e-17 * std::abs(1.0 + out[j]) * (1.0 - q);
+      for (std::size_t q = 0; q < n_active;) {
+        const std::size_t j = active[q];
+        const double bound = grow * z[j];
+        if (bound < 1.0 && std::abs(coef * power[j]) * bound <= 1e-17 * std::abs(1.0 + out[j]) * (1.0 - bound))
+          active[q] = active[--n_active];  // converged: drop it (order does not affect any value)
+        else
+          ++q;
       }
-      if (done) return;
     }
   }
-  for (std::size_t j = 0; j < m; ++j) out[j] = std::numeric_limits<double>::quiet_NaN();
+  for (std::size_t q = 0; q < n_active; ++q) out[active[q]] = std::numeric_limits<double>::quiet_NaN();
 }
 
 }  // namespace crmine::detail
