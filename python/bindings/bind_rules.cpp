@@ -7,6 +7,7 @@
 
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <sstream>
 
 namespace crmine::python {
@@ -43,9 +44,81 @@ void array_property(Class& cls, const char* name, std::vector<T> Owner::*member)
   cls.def_property_readonly(name, [member](py::object self) { return view_of(self.cast<const Owner&>().*member, self); });
 }
 
+/// Pauses the cyclic garbage collector for a scope: building millions of containers otherwise
+/// triggers collections that traverse every object built so far (quadratic in effect).
+class GcPause {
+ public:
+  GcPause() : was_enabled_(PyGC_Disable() == 1) {}
+  ~GcPause() {
+    if (was_enabled_) PyGC_Enable();
+  }
+  GcPause(const GcPause&) = delete;
+  GcPause& operator=(const GcPause&) = delete;
+
+ private:
+  bool was_enabled_;
+};
+
+/// A numpy object array whose element s is the frozenset of labels[items[indptr[s]:indptr[s+1]]]
+/// (codes themselves as ints when labels is None). Each label object is shared, not copied.
+/// Sets holding only untracked objects (str, int, ...) cannot be part of a reference cycle, so
+/// they are untracked like CPython untracks such tuples: later collections skip them.
+py::array itemset_column(py::handle indptr_obj, py::handle items_obj, py::handle labels_obj) {
+  const auto indptr = span_of<std::int64_t>(indptr_obj, "indptr");
+  const auto items = span_of<std::int32_t>(items_obj, "items");
+  if (indptr.empty() || indptr.front() != 0 || static_cast<std::size_t>(indptr.back()) != items.size())
+    throw InvalidArgument("indptr: must start at 0 and end at len(items)");
+  std::vector<py::object> owned;  // labels made here (codes as ints) are kept alive in `owned`
+  std::vector<PyObject*> label;
+  std::int32_t top = -1;
+  for (const std::int32_t v : items) top = std::max(top, v);
+  if (labels_obj.is_none()) {
+    owned.reserve(static_cast<std::size_t>(top) + 1);
+    for (std::int32_t c = 0; c <= top; ++c) owned.push_back(py::int_(c));
+    for (const auto& o : owned) label.push_back(o.ptr());
+  } else {
+    const py::object seq = py::reinterpret_steal<py::object>(PySequence_Fast(labels_obj.ptr(), "labels: expected a sequence"));
+    if (!seq) throw py::error_already_set();
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.ptr());
+    if (top >= n) throw InvalidArgument(detail::concat("items: code ", top, " has no label (", n, " labels)"));
+    owned.push_back(seq);
+    PyObject** base = PySequence_Fast_ITEMS(seq.ptr());
+    label.assign(base, base + n);
+  }
+  std::vector<char> atomic(label.size());
+  for (std::size_t c = 0; c < label.size(); ++c) atomic[c] = PyObject_GC_IsTracked(label[c]) ? 0 : 1;
+
+  const auto n_sets = static_cast<py::ssize_t>(indptr.size() - 1);
+  // numpy.empty fills object arrays with None and makes them writeable.
+  py::array out = py::module_::import("numpy").attr("empty")(n_sets, "object");
+  auto** slots = static_cast<PyObject**>(out.mutable_data());
+  const GcPause pause;
+  for (py::ssize_t s = 0; s < n_sets; ++s) {
+    PyObject* set = PyFrozenSet_New(nullptr);
+    if (set == nullptr) throw py::error_already_set();
+    bool untrack = true;
+    for (std::int64_t k = indptr[static_cast<std::size_t>(s)]; k < indptr[static_cast<std::size_t>(s) + 1]; ++k) {
+      const auto c = static_cast<std::size_t>(items[static_cast<std::size_t>(k)]);
+      // PySet_Add may fill a frozenset that no other code has seen yet (CPython documents this).
+      if (PySet_Add(set, label[c]) != 0) {
+        Py_DECREF(set);
+        throw py::error_already_set();
+      }
+      untrack = untrack && atomic[c];
+    }
+    if (untrack) PyObject_GC_UnTrack(set);
+    PyObject* old = slots[s];
+    slots[s] = set;
+    Py_XDECREF(old);
+  }
+  return out;
+}
+
 }  // namespace
 
 void bind_rules(py::module_& m) {
+  m.def("rules_itemset_column", &itemset_column, py::arg("indptr"), py::arg("items"), py::arg("labels"));
+
   // Codes for a list of baskets of hashable labels, in order of first appearance. In C because
   // for lists of lists this conversion otherwise costs more than the mining.
   m.def("rules_encode_baskets", [](py::handle data) {
@@ -53,6 +126,8 @@ void bind_rules(py::module_& m) {
     py::list labels;
     std::vector<std::int64_t> indptr{0};
     std::vector<std::int32_t> codes;
+    constexpr long kSmallLabels = 1L << 24;  // array lookup for ints below this
+    std::vector<std::int32_t> small_code;     // int label -> code, -1 when not seen yet
     const py::object outer = py::reinterpret_steal<py::object>(PySequence_Fast(data.ptr(), "baskets: expected an iterable of baskets"));
     if (!outer) throw py::error_already_set();
     const Py_ssize_t n = PySequence_Fast_GET_SIZE(outer.ptr());
@@ -65,18 +140,37 @@ void bind_rules(py::module_& m) {
       const Py_ssize_t m_items = PySequence_Fast_GET_SIZE(inner.ptr());
       for (Py_ssize_t j = 0; j < m_items; ++j) {
         PyObject* item = PySequence_Fast_GET_ITEM(inner.ptr(), j);
+        // Small non-negative ints (FIMI files, product numbers) are looked up in an array; the
+        // dict still receives every label, so 5 and 5.0 share a code as they would in Python.
+        long small = -1;
+        if (PyLong_CheckExact(item)) {
+          int overflow = 0;
+          const long v = PyLong_AsLongAndOverflow(item, &overflow);
+          if (overflow == 0 && v >= 0 && v < kSmallLabels) {
+            small = v;
+            if (static_cast<std::size_t>(v) < small_code.size() && small_code[static_cast<std::size_t>(v)] >= 0) {
+              codes.push_back(small_code[static_cast<std::size_t>(v)]);
+              continue;
+            }
+          }
+        }
         if (item == Py_None || (PyFloat_Check(item) && PyFloat_AS_DOUBLE(item) != PyFloat_AS_DOUBLE(item)))
           throw InvalidArgument(detail::concat("baskets: basket ", b, " has a missing item (None/NaN)"));
+        std::int32_t code = 0;
         PyObject* found = PyDict_GetItemWithError(index.ptr(), item);
         if (found != nullptr) {
-          codes.push_back(static_cast<std::int32_t>(PyLong_AsLong(found)));
-          continue;
+          code = static_cast<std::int32_t>(PyLong_AsLong(found));
+        } else {
+          if (PyErr_Occurred()) throw py::error_already_set();
+          code = static_cast<std::int32_t>(PyList_GET_SIZE(labels.ptr()));
+          const py::object value = py::int_(code);
+          if (PyDict_SetItem(index.ptr(), item, value.ptr()) != 0) throw py::error_already_set();
+          labels.append(py::reinterpret_borrow<py::object>(item));
         }
-        if (PyErr_Occurred()) throw py::error_already_set();
-        const auto code = static_cast<std::int32_t>(PyList_GET_SIZE(labels.ptr()));
-        const py::object value = py::int_(code);
-        if (PyDict_SetItem(index.ptr(), item, value.ptr()) != 0) throw py::error_already_set();
-        labels.append(py::reinterpret_borrow<py::object>(item));
+        if (small >= 0) {
+          if (small_code.size() <= static_cast<std::size_t>(small)) small_code.resize(static_cast<std::size_t>(small) + 1, -1);
+          small_code[static_cast<std::size_t>(small)] = code;
+        }
         codes.push_back(code);
       }
       indptr.push_back(static_cast<std::int64_t>(codes.size()));

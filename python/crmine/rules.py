@@ -217,10 +217,10 @@ def _mine(b: Baskets, min_support: Any, max_len: int | None, algorithm: str, kin
         _check_int("max_memory", max_memory, 1), _n_jobs(n_jobs))
 
 
-def _sets(indptr: np.ndarray, items: np.ndarray, labels: np.ndarray | None) -> list:
-    flat = (items if labels is None else labels[items]).tolist()
-    ptr = indptr.tolist()
-    return [frozenset(flat[ptr[i]:ptr[i + 1]]) for i in range(len(ptr) - 1)]
+def _sets(indptr: np.ndarray, items: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
+    """An object array of frozensets of labels (codes when labels is None), built in C."""
+    return _core.rules_itemset_column(np.ascontiguousarray(indptr, dtype=np.int64),
+                                      np.ascontiguousarray(items, dtype=np.int32), labels)
 
 
 def frequent_itemsets(baskets: Any, min_support: float = 0.5, *, max_len: int | None = None,

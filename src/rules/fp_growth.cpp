@@ -129,8 +129,10 @@ struct FpTree {
 /// Per-thread state: one tree per recursion depth (reused), scratch arrays, the prefix.
 struct Workspace {
   std::vector<std::unique_ptr<FpTree>> levels;
+  // cnt is all zeros and newid all -1 between builds; `touched` lists the entries a build set,
+  // so clearing costs what the build touched rather than the number of items.
   std::vector<std::int64_t> cnt;
-  std::vector<std::int32_t> newid, path, prefix, ends;
+  std::vector<std::int32_t> newid, touched, path, prefix;
   std::int64_t min_count = 1;
   std::int32_t max_len = 0;
   Budget* budget = nullptr;
@@ -142,7 +144,8 @@ struct Workspace {
   }
   /// Charges growth of this thread's working memory to the budget.
   void account() {
-    std::int64_t bytes = static_cast<std::int64_t>(cnt.capacity() * 8 + (newid.capacity() + path.capacity() + ends.capacity()) * 4);
+    std::int64_t bytes = static_cast<std::int64_t>(cnt.capacity() * 8 +
+                                                   (newid.capacity() + touched.capacity() + path.capacity()) * 4);
     for (const auto& l : levels) bytes += l->bytes();
     if (bytes > charged) {
       budget->charge(0, bytes - charged, kCaller);
@@ -151,20 +154,45 @@ struct Workspace {
   }
 };
 
-/// Numbers the items j < y with ws.cnt[j] >= min_count consecutively (ws.newid, -1 for the
-/// others) and resets `c` over them, labelled `labels[j]`; returns how many there are.
+/// Adds w to ws.cnt[j], remembering j the first time it is counted.
+inline void count_item(Workspace& ws, std::int32_t j, std::int64_t w) {
+  auto& c = ws.cnt[static_cast<std::size_t>(j)];
+  if (c == 0) ws.touched.push_back(j);
+  c += w;
+}
+
+/// Restores the invariants (cnt zero, newid -1) over the touched entries.
+void finish_conditional(Workspace& ws) {
+  for (const std::int32_t j : ws.touched) {
+    ws.cnt[static_cast<std::size_t>(j)] = 0;
+    ws.newid[static_cast<std::size_t>(j)] = -1;
+  }
+  ws.touched.clear();
+}
+
+/// Numbers the counted items j < y with ws.cnt[j] >= min_count consecutively in ascending order
+/// (ws.newid) and resets `c` over them, labelled `labels[j]`; returns how many there are. Only
+/// the touched items are visited: a first-level item of a sparse data set has a handful of
+/// co-occurring items among thousands, and scanning all y of them for each y was quadratic.
 std::int32_t start_conditional(std::int32_t y, const std::int32_t* labels, std::size_t node_bound, FpTree& c, Workspace& ws) {
-  const auto uy = static_cast<std::size_t>(y);
-  if (ws.newid.size() < uy) ws.newid.resize(uy);
+  auto& touched = ws.touched;
+  if (touched.size() * 16 < static_cast<std::size_t>(y)) {
+    std::sort(touched.begin(), touched.end());
+  } else {  // dense: a scan in order is cheaper than sorting
+    touched.clear();
+    for (std::int32_t j = 0; j < y; ++j)
+      if (ws.cnt[static_cast<std::size_t>(j)] != 0) touched.push_back(j);
+  }
   std::int32_t k = 0;
-  for (std::size_t j = 0; j < uy; ++j) ws.newid[j] = ws.cnt[j] >= ws.min_count ? k++ : -1;
+  for (const std::int32_t j : touched)
+    if (ws.cnt[static_cast<std::size_t>(j)] >= ws.min_count) ws.newid[static_cast<std::size_t>(j)] = k++;
   if (k == 0) return 0;
   c.reset(k, node_bound);
-  for (std::size_t j = 0; j < uy; ++j) {
-    const std::int32_t id = ws.newid[j];
+  for (const std::int32_t j : touched) {
+    const std::int32_t id = ws.newid[static_cast<std::size_t>(j)];
     if (id >= 0) {
       c.label[static_cast<std::size_t>(id)] = labels[j];
-      c.support[static_cast<std::size_t>(id)] = ws.cnt[j];
+      c.support[static_cast<std::size_t>(id)] = ws.cnt[static_cast<std::size_t>(j)];
     }
   }
   if (ws.path.size() < static_cast<std::size_t>(k)) ws.path.resize(static_cast<std::size_t>(k));
@@ -172,54 +200,55 @@ std::int32_t start_conditional(std::int32_t y, const std::int32_t* labels, std::
 }
 
 /// The conditional tree of rank y straight from the prepared transactions that hold it
-/// (`occ`, ascending): their prefixes before y are read sequentially, where walking a global
-/// tree that does not fit in cache would miss on nearly every parent link (sparse data such as
-/// retail.dat hardly shares prefixes, so that tree saves little).
-bool build_first_level(const detail::Prepared& p, std::span<const std::int32_t> occ, std::int32_t y,
-                       const std::int32_t* identity, FpTree& c, Workspace& ws) {
-  const auto uy = static_cast<std::size_t>(y);
-  if (ws.cnt.size() < uy) ws.cnt.resize(uy);
-  std::fill(ws.cnt.begin(), ws.cnt.begin() + y, 0);
-  if (ws.ends.size() < occ.size()) ws.ends.resize(occ.size());
+/// (`occ`, ascending, y at position `pos` of each): their prefixes before y are read
+/// sequentially, where walking a global tree that does not fit in cache would miss on nearly
+/// every parent link (sparse data such as retail.dat hardly shares prefixes, so that tree saves
+/// little).
+bool build_first_level(const detail::Prepared& p, std::span<const std::int32_t> occ, std::span<const std::int32_t> pos,
+                       std::int32_t y, const std::int32_t* identity, FpTree& c, Workspace& ws) {
   std::size_t total = 0;
   for (std::size_t o = 0; o < occ.size(); ++o) {
     const auto t = static_cast<std::size_t>(occ[o]);
     const std::int32_t* b = p.items.data() + p.indptr[t];
-    const std::int32_t* e = std::lower_bound(b, p.items.data() + p.indptr[t + 1], y);
-    ws.ends[o] = static_cast<std::int32_t>(e - b);
+    const std::int32_t* e = b + pos[o];
     const std::int64_t w = p.weight[t];
-    for (const std::int32_t* it = b; it != e; ++it) ws.cnt[static_cast<std::size_t>(*it)] += w;
+    for (const std::int32_t* it = b; it != e; ++it) count_item(ws, *it, w);
     total += static_cast<std::size_t>(e - b);
   }
-  if (start_conditional(y, identity, total + 1, c, ws) == 0) return false;
+  if (start_conditional(y, identity, total + 1, c, ws) == 0) {
+    finish_conditional(ws);
+    return false;
+  }
   for (std::size_t o = 0; o < occ.size(); ++o) {
     const auto t = static_cast<std::size_t>(occ[o]);
     const std::int32_t* b = p.items.data() + p.indptr[t];
     std::size_t len = 0;
-    for (std::int32_t j = 0; j < ws.ends[o]; ++j) {
+    for (std::int32_t j = 0; j < pos[o]; ++j) {
       const std::int32_t id = ws.newid[static_cast<std::size_t>(b[j])];
       if (id >= 0) ws.path[len++] = id;
     }
     if (len > 0) c.insert(ws.path.data(), len, p.weight[t]);
   }
+  finish_conditional(ws);
   return true;
 }
 
 /// Builds the conditional tree of local item y of `t` into `c`; false when it would be empty.
 bool build_conditional(const FpTree& t, std::int32_t y, FpTree& c, Workspace& ws) {
   const auto uy = static_cast<std::size_t>(y);
-  if (ws.cnt.size() < uy) ws.cnt.resize(uy);
-  std::fill(ws.cnt.begin(), ws.cnt.begin() + y, 0);
   std::size_t total = 0;
   for (std::int32_t n = t.head[uy]; n >= 0; n = t.next[static_cast<std::size_t>(n)]) {
     const std::int64_t w = t.count[static_cast<std::size_t>(n)];
     for (std::int32_t p = t.parent[static_cast<std::size_t>(n)]; p > 0; p = t.parent[static_cast<std::size_t>(p)]) {
-      ws.cnt[static_cast<std::size_t>(t.item[static_cast<std::size_t>(p)])] += w;
+      count_item(ws, t.item[static_cast<std::size_t>(p)], w);
       ++total;
     }
   }
   const std::int32_t k = start_conditional(y, t.label.data(), std::min(total, t.n_nodes()) + 1, c, ws);
-  if (k == 0) return false;
+  if (k == 0) {
+    finish_conditional(ws);
+    return false;
+  }
   for (std::int32_t n = t.head[uy]; n >= 0; n = t.next[static_cast<std::size_t>(n)]) {
     std::size_t len = 0;
     for (std::int32_t p = t.parent[static_cast<std::size_t>(n)]; p > 0; p = t.parent[static_cast<std::size_t>(p)]) {
@@ -230,6 +259,7 @@ bool build_conditional(const FpTree& t, std::int32_t y, FpTree& c, Workspace& ws
     std::reverse(ws.path.begin(), ws.path.begin() + static_cast<std::ptrdiff_t>(len));
     c.insert(ws.path.data(), len, t.count[static_cast<std::size_t>(n)]);
   }
+  finish_conditional(ws);
   return true;
 }
 
@@ -266,23 +296,28 @@ Itemsets fp_growth(const BasketView& baskets, const ItemsetOptions& options) {
   std::vector<Sink> sinks(static_cast<std::size_t>(n_freq));
   for (auto& s : sinks) s.bind(&budget, kCaller);
 
-  // Occurrence lists: the transactions holding each rank, in transaction order (counting sort).
+  // Occurrence lists: the transactions holding each rank, in transaction order (counting sort),
+  // with the rank's position in each (its prefix length there).
   if (prep.n_transactions() >= INT32_MAX)
     detail::throw_invalid(kCaller, "baskets", "more than 2^31-2 distinct baskets");
   std::vector<std::int64_t> occ_ptr(static_cast<std::size_t>(n_freq) + 1, 0);
   for (const std::int32_t r : prep.items) ++occ_ptr[static_cast<std::size_t>(r) + 1];
   for (std::size_t r = 0; r < static_cast<std::size_t>(n_freq); ++r) occ_ptr[r + 1] += occ_ptr[r];
-  std::vector<std::int32_t> occ(prep.items.size());
+  std::vector<std::int32_t> occ(prep.items.size()), occ_pos(prep.items.size());
   {
     std::vector<std::int64_t> fill(occ_ptr.begin(), occ_ptr.end() - 1);
-    for (std::int64_t t = 0; t < prep.n_transactions(); ++t)
-      for (std::int64_t k = prep.indptr[static_cast<std::size_t>(t)]; k < prep.indptr[static_cast<std::size_t>(t) + 1]; ++k)
-        occ[static_cast<std::size_t>(fill[static_cast<std::size_t>(prep.items[static_cast<std::size_t>(k)])]++)] =
-            static_cast<std::int32_t>(t);
+    for (std::int64_t t = 0; t < prep.n_transactions(); ++t) {
+      const std::int64_t start = prep.indptr[static_cast<std::size_t>(t)];
+      for (std::int64_t k = start; k < prep.indptr[static_cast<std::size_t>(t) + 1]; ++k) {
+        const auto at = static_cast<std::size_t>(fill[static_cast<std::size_t>(prep.items[static_cast<std::size_t>(k)])]++);
+        occ[at] = static_cast<std::int32_t>(t);
+        occ_pos[at] = static_cast<std::int32_t>(k - start);
+      }
+    }
   }
   std::vector<std::int32_t> identity(static_cast<std::size_t>(n_freq));
   std::iota(identity.begin(), identity.end(), 0);
-  budget.charge(0, static_cast<std::int64_t>(occ.size() * 4 + occ_ptr.size() * 8 + identity.size() * 4), kCaller);
+  budget.charge(0, static_cast<std::int64_t>(occ.size() * 8 + occ_ptr.size() * 8 + identity.size() * 4), kCaller);
 
   const int threads = detail::mining_threads(options.n_threads, static_cast<std::int64_t>(prep.items.size()));
   detail::ExceptionCollector errors;
@@ -293,6 +328,8 @@ Itemsets fp_growth(const BasketView& baskets, const ItemsetOptions& options) {
     ws.max_len = options.max_len;
     ws.budget = &budget;
     ws.prefix.resize(static_cast<std::size_t>(n_freq) + 1);
+    ws.cnt.assign(static_cast<std::size_t>(n_freq), 0);
+    ws.newid.assign(static_cast<std::size_t>(n_freq), -1);
     // Least frequent items first: their conditional trees hold the most items, so the large
     // tasks start early and the small ones fill the gaps at the end.
 #pragma omp for schedule(dynamic, 1)
@@ -307,7 +344,8 @@ Itemsets fp_growth(const BasketView& baskets, const ItemsetOptions& options) {
           FpTree& c = ws.level(1);
           const auto b = static_cast<std::size_t>(occ_ptr[static_cast<std::size_t>(y)]);
           const auto e = static_cast<std::size_t>(occ_ptr[static_cast<std::size_t>(y) + 1]);
-          if (build_first_level(prep, std::span<const std::int32_t>(occ).subspan(b, e - b), y, identity.data(), c, ws))
+          if (build_first_level(prep, std::span<const std::int32_t>(occ).subspan(b, e - b),
+                                std::span<const std::int32_t>(occ_pos).subspan(b, e - b), y, identity.data(), c, ws))
             mine(c, 1, ws, sink);
         }
         sink.flush();

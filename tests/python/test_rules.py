@@ -249,3 +249,30 @@ def test_report_has_a_cross_sell_section(sample):
     assert all(item in html for item in planted)
     no_items = cm.TransactionLog.from_frame(sample.transactions, order="order_id")
     assert "Top rules by lift" not in build_report(no_items, title="t").to_html()
+
+
+def test_itemsets_hold_the_label_objects_themselves():
+    import gc
+
+    class Product:  # a hashable label type that the garbage collector tracks
+        def __init__(self, name):
+            self.name = name
+
+    milk, bread = Product("milk"), Product("bread")
+    objects = rules.frequent_itemsets([[milk, bread], [milk], [bread, milk]], min_support=0.5)
+    assert {id(x) for s in objects["itemsets"] for x in s} == {id(milk), id(bread)}
+    assert all(gc.is_tracked(s) for s in objects["itemsets"])  # could be part of a cycle
+    strings = rules.frequent_itemsets([["milk", "bread"], ["milk"]], min_support=0.5)
+    assert sorted(map(sorted, strings["itemsets"])) == [["bread"], ["bread", "milk"], ["milk"]]
+    assert not any(gc.is_tracked(s) for s in strings["itemsets"])  # str only: no cycle possible
+    codes = rules.frequent_itemsets([["milk", "bread"], ["milk"]], min_support=0.5, use_colnames=False)
+    assert sorted(map(sorted, codes["itemsets"])) == [[0], [0, 1], [1]]
+
+
+def test_int_labels_match_equal_labels_of_other_types():
+    # 5 and 5.0 are one dict key in Python, so they are one item here too (array fast path for ints).
+    b = rules.baskets([[5, 7], [5.0, 7, 3], [2**40, 5]])
+    assert b.n_items == 4 and b.labels.tolist() == [5, 7, 3, 2**40]
+    assert b.indices.tolist() == [0, 1, 0, 1, 2, 3, 0]
+    found = rules.frequent_itemsets([[5, 7], [5.0, 7, 3], [True, 1]], min_support=2)
+    assert dict(zip(map(frozenset, found["itemsets"]), found["count"]))[frozenset({5, 7})] == 2
