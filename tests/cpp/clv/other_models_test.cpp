@@ -178,6 +178,27 @@ TEST(GammaGamma, MatchesPublishedCdnowFit) {
   EXPECT_THROW(model.fit(std::vector<double>{1.0, 1.0}, std::vector<double>{-1.0, 2.0}), InvalidArgument);
 }
 
+TEST(GammaGamma, LikelihoodGradientMatchesFiniteDifferences) {
+  const std::vector<double> x{1, 1, 2, 3, 7, 30, 2}, m{10.0, 12.5, 40.0, 3.0, 22.0, 15.0, 40.0}, w{1, 3, 2, 1, 1, 4, 0};
+  GammaGamma model;
+  for (const Eigen::Vector3d& p : {Eigen::Vector3d(6.25, 3.74, 15.44), Eigen::Vector3d(0.3, 40.0, 0.05)}) {
+    model.set_params(p);
+    Eigen::VectorXd grad;
+    model.log_likelihood(x, m, w, &grad);
+    for (int j = 0; j < 3; ++j) {
+      Eigen::VectorXd up = p, down = p;
+      const double h = 1e-5 * p[j];
+      up[j] += h;
+      down[j] -= h;
+      model.set_params(up);
+      const double fu = model.log_likelihood(x, m, w);
+      model.set_params(down);
+      const double fd = model.log_likelihood(x, m, w);
+      EXPECT_NEAR(grad[j], (fu - fd) / (2 * h), 1e-6 * (1.0 + std::abs(grad[j]))) << p.transpose() << " " << j;
+    }
+  }
+}
+
 TEST(BetaGeoBetaBinom, MatchesPublishedDonationsFit) {
   const Columns c{test::read_csv(test::data_path("cdnow/donations.csv"))};
   BetaGeoBetaBinom model;
