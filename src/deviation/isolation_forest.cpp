@@ -8,6 +8,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 #include <istream>
 #include <limits>
 #include <numeric>
@@ -19,9 +23,6 @@ namespace {
 
 constexpr ModelTag kTag = model_tag("IFOR");
 constexpr std::uint32_t kSchema = 1;
-// Rows scored together against every tree: the block's rows stay in cache while each tree's nodes
-// (at most 2 x 256 x 16 bytes by default) stream through L1.
-constexpr Eigen::Index kScoreBlock = 256;
 
 using Node = IsolationForest::Node;
 
@@ -139,7 +140,7 @@ IsolationForest::IsolationForest(IsolationForestOptions options) : options_(opti
 IsolationForest& IsolationForest::fit(MatrixRef X) {
   constexpr const char* where = "IsolationForest::fit";
   validate(options_);
-  detail::check_data(where, "X", X);
+  detail::check_data_fast(where, "X", X, options_.n_threads);
   const std::int64_t n = X.rows();
   const Eigen::Index d = X.cols();
   const std::int64_t m = options_.max_samples == 0 ? std::min<std::int64_t>(256, n) : std::min(options_.max_samples, n);
@@ -192,12 +193,98 @@ namespace {
 
 // Rows walk each tree in lockstep groups of kLanes: their dependent load chains overlap, and with
 // the group's rows transposed (feature-major, kLanes values per feature) every lane reads its value
-// at a compile-time distance from the others, so the whole group lives in registers.
+// at a compile-time distance from the others.
 constexpr int kLanes = 8;
+// Deepest forest scored as implicit heaps: 2^10 slots of 20 bytes per tree still stay in L1/L2
+// while a row block walks the tree; 'auto' max_samples (256) gives depth 8.
+constexpr int kHeapDepth = 10;
+// Levels of a heap tree decided for a whole lane group at once (see top_levels).
+constexpr int kTopLevels = 3;
+// Bytes of the transposed row block: with one tree's heap (5 KB at depth 8) it fits in L1.
+constexpr Eigen::Index kBlockBytes = 20 * 1024;
 
-/// Adds each lane's leaf path length in one tree (nodes from `tree`, byte-addressed) to acc.
+/// Order-preserving key of a double: a > b <=> key(a) > key(b) for non-NaN values (-0 is folded
+/// onto +0 first, so equal doubles get equal keys). Integer compares of keys are exactly the double
+/// compares, and an integer load-compare chain is shorter than a floating-point one.
+inline std::uint64_t order_key(double v) {
+  v += 0.0;
+  std::uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  return (bits >> 63) ? ~bits : bits | (std::uint64_t{1} << 63);
+}
+// Larger than the key of any finite double: a leaf's threshold that sends every row left.
+constexpr std::uint64_t kPassLeft = ~std::uint64_t{0};
+
+/// 2 at + (x > t): one step down an implicit heap. On x86-64 a compare and an add-with-carry,
+/// where compilers emit a compare, a flag-to-register move, a widening and an add.
+inline std::uint64_t descend(std::uint64_t at, std::uint64_t x, const std::uint64_t& t) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  asm("cmp %[x], %[t]\n\tadc %[at], %[at]" : [at] "+r"(at) : [x] "r"(x), [t] "m"(t) : "cc");
+  return at;
+#else
+  return 2 * at + (x > t ? 1 : 0);
+#endif
+}
+
+/// The heap slots at level kTopLevels (8..15) of every lane. The first levels hold few nodes, so all
+/// of them are compared for the whole group with vector compares of contiguous lanes (no dependent
+/// loads) and each lane's path picked with blends; deeper levels are walked lane by lane.
+inline void top_levels(const std::uint64_t* key, const std::uint32_t* offset, const char* x, std::uint64_t* at) {
+#if defined(__AVX2__)
+  // AVX2 compares signed 64-bit integers: flipping the top bit of both keys keeps their order.
+  const __m256i flip = _mm256_set1_epi64x(static_cast<long long>(std::uint64_t{1} << 63));
+  const auto gt = [&](int slot, int half) {  // lanes 4 half .. 4 half + 3: x > key[slot]
+    const auto* v = reinterpret_cast<const __m256i*>(x + offset[slot] + half * 4 * sizeof(std::uint64_t));
+    const __m256i t = _mm256_set1_epi64x(static_cast<long long>(key[slot] ^ (std::uint64_t{1} << 63)));
+    return _mm256_castsi256_pd(_mm256_cmpgt_epi64(_mm256_xor_si256(_mm256_loadu_si256(v), flip), t));
+  };
+  for (int half = 0; half < 2; ++half) {
+    const __m256d c0 = gt(1, half);
+    const __m256d c1 = _mm256_blendv_pd(gt(2, half), gt(3, half), c0);
+    const __m256d c2 = _mm256_blendv_pd(_mm256_blendv_pd(gt(4, half), gt(5, half), c1),
+                                        _mm256_blendv_pd(gt(6, half), gt(7, half), c1), c0);
+    // Masks are all ones (-1) where true: slot = 8 + 4 c0 + 2 c1 + c2.
+    const __m256i m0 = _mm256_castpd_si256(c0), m1 = _mm256_castpd_si256(c1), m2 = _mm256_castpd_si256(c2);
+    __m256i slot = _mm256_sub_epi64(_mm256_set1_epi64x(8), _mm256_slli_epi64(m0, 2));
+    slot = _mm256_sub_epi64(_mm256_sub_epi64(slot, _mm256_add_epi64(m1, m1)), m2);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(at + half * 4), slot);
+  }
+#else
+  for (int l = 0; l < kLanes; ++l) {
+    std::uint64_t a = 1;
+    for (int level = 0; level < kTopLevels; ++level)
+      a = 2 * a + (*reinterpret_cast<const std::uint64_t*>(x + offset[a] + l * sizeof(std::uint64_t)) > key[a] ? 1 : 0);
+    at[l] = a;
+  }
+#endif
+}
+
+/// Adds each lane's leaf path length in one heap tree of `depth` levels to acc; `leaf` is indexed
+/// by the last-level slot minus 2^depth.
+inline void walk_heap(const std::uint64_t* key, const std::uint32_t* offset, const double* leaf, int depth,
+                      const std::uint64_t* xt, double* acc) {
+  const char* x = reinterpret_cast<const char*>(xt);
+  alignas(32) std::uint64_t at[kLanes];
+  int level = 0;
+  if (depth >= kTopLevels) {
+    top_levels(key, offset, x, at);
+    level = kTopLevels;
+  } else {
+    for (int l = 0; l < kLanes; ++l) at[l] = 1;
+  }
+  for (; level < depth; ++level) {
+#pragma GCC unroll 8
+    for (int l = 0; l < kLanes; ++l)
+      at[l] = descend(at[l], *reinterpret_cast<const std::uint64_t*>(x + offset[at[l]] + l * sizeof(std::uint64_t)), key[at[l]]);
+  }
+  const double* last = leaf - (std::size_t{1} << depth);
+#pragma GCC unroll 8
+  for (int l = 0; l < kLanes; ++l) acc[l] += last[at[l]];
+}
+
+/// walk_heap for trees deeper than kHeapDepth, through byte-addressed nodes.
 template <typename Step>
-inline void walk_group(const Step* tree, const double* leaf_path, int depth, const double* xt, double* acc) {
+inline void walk_steps(const Step* tree, const double* leaf_path, int depth, const std::uint64_t* xt, double* acc) {
   const char* base = reinterpret_cast<const char*>(tree);
   const char* x = reinterpret_cast<const char*>(xt);
   std::uint32_t at[kLanes];
@@ -207,43 +294,115 @@ inline void walk_group(const Step* tree, const double* leaf_path, int depth, con
 #pragma GCC unroll 8
     for (int l = 0; l < kLanes; ++l) {
       const Step& node = *reinterpret_cast<const Step*>(base + at[l]);
-      const double v = *reinterpret_cast<const double*>(x + node.offset + l * sizeof(double));
-      at[l] = node.left + (v > node.value ? static_cast<std::uint32_t>(sizeof(Step)) : 0u);
+      const auto v = *reinterpret_cast<const std::uint64_t*>(x + node.offset + l * sizeof(std::uint64_t));
+      at[l] = node.left + (v > node.key ? static_cast<std::uint32_t>(sizeof(Step)) : 0u);
     }
   }
 #pragma GCC unroll 8
   for (int l = 0; l < kLanes; ++l) acc[l] += leaf_path[at[l] / sizeof(Step)];
 }
 
+/// Writes the keys of rows [b, e) of X into xt group by group ([group][feature][lane]), the last
+/// group padded; the finiteness check of scoring happens here, on data already in cache. Returns
+/// the number of groups.
+Eigen::Index transpose_block(const char* where, MatrixRef X, Eigen::Index b, Eigen::Index e, std::vector<std::uint64_t>& xt) {
+  const Eigen::Index d = X.cols();
+  const Eigen::Index groups = (e - b + kLanes - 1) / kLanes;
+  xt.assign(static_cast<std::size_t>(groups * d * kLanes), 0);
+  constexpr std::uint64_t kExponent = 0x7FF0000000000000ULL;
+  for (Eigen::Index i = b; i < e; ++i) {
+    std::uint64_t* dst = xt.data() + ((i - b) / kLanes) * d * kLanes + (i - b) % kLanes;
+    const double* row = X.row(i).data();
+    std::uint64_t non_finite = 0;
+    for (Eigen::Index f = 0; f < d; ++f) {
+      std::uint64_t bits;
+      std::memcpy(&bits, &row[f], sizeof bits);
+      non_finite |= (bits & kExponent) == kExponent;
+      dst[f * kLanes] = order_key(row[f]);
+    }
+    if (non_finite)
+      for (Eigen::Index f = 0; f < d; ++f)
+        if (!std::isfinite(row[f])) detail::throw_invalid(where, "X", "contains NaN or infinity at row ", i, ", column ", f);
+  }
+  return groups;
+}
+
 }  // namespace
 
 void IsolationForest::compile() {
-  // Leaves become self-loops with an infinite threshold, so every row walks exactly its tree's
-  // depth with no data-dependent branch and no mispredicted loop exit. Leaf path lengths move to
-  // their own array (indexed from each tree's root, like the byte offsets).
   constexpr auto kStep = static_cast<std::int64_t>(sizeof(Step));
-  if (n_features_ * kLanes * static_cast<std::int64_t>(sizeof(double)) > std::numeric_limits<std::uint32_t>::max())
+  const auto lane_bytes = static_cast<std::int64_t>(kLanes * sizeof(std::uint64_t));
+  if (n_features_ * lane_bytes > std::numeric_limits<std::uint32_t>::max())
     detail::throw_invalid("IsolationForest", "n_features", "is too large to score (", n_features_, ")");
+  const std::size_t n_trees = roots_.size();
+  auto tree_end = [&](std::size_t t) {
+    return t + 1 < n_trees ? roots_[t + 1] : static_cast<std::int64_t>(nodes_.size());
+  };
+  // Depth of every node (children follow their parent inside a tree) and of every tree.
+  std::vector<int> depth(nodes_.size(), 0);
+  tree_depth_.assign(n_trees, 0);
+  for (std::size_t t = 0; t < n_trees; ++t)
+    for (std::int64_t i = roots_[t]; i < tree_end(t); ++i) {
+      const Node& node = nodes_[static_cast<std::size_t>(i)];
+      if (node.feature >= 0)
+        depth[static_cast<std::size_t>(node.left)] = depth[static_cast<std::size_t>(node.left) + 1] = depth[static_cast<std::size_t>(i)] + 1;
+      else
+        tree_depth_[t] = std::max(tree_depth_[t], depth[static_cast<std::size_t>(i)]);
+    }
+  const int forest_depth = n_trees ? *std::max_element(tree_depth_.begin(), tree_depth_.end()) : 0;
+  steps_.clear();
+  leaf_path_.clear();
+  heap_key_.clear();
+  heap_offset_.clear();
+  heap_leaf_.clear();
+
+  if (forest_depth <= kHeapDepth) {
+    // Slot s of tree t at t * 2^D + s; a leaf above the last level keeps sending rows left, to the
+    // last-level slot s << (tree depth - its depth), which holds its path length.
+    heap_depth_ = std::max(forest_depth, 1);
+    const std::size_t slots = std::size_t{1} << heap_depth_;
+    heap_key_.assign(n_trees * slots, kPassLeft);
+    heap_offset_.assign(n_trees * slots, 0);
+    heap_leaf_.assign(n_trees * slots, 0.0);
+    std::vector<std::pair<std::int64_t, std::size_t>> stack;  // (node, slot)
+    for (std::size_t t = 0; t < n_trees; ++t) {
+      stack.assign(1, {roots_[t], 1});
+      while (!stack.empty()) {
+        const auto [i, slot] = stack.back();
+        stack.pop_back();
+        const Node& node = nodes_[static_cast<std::size_t>(i)];
+        if (node.feature >= 0) {
+          heap_key_[t * slots + slot] = order_key(node.value);
+          heap_offset_[t * slots + slot] = static_cast<std::uint32_t>(node.feature * lane_bytes);
+          stack.push_back({node.left, 2 * slot});
+          stack.push_back({node.left + 1, 2 * slot + 1});
+        } else {
+          const int below = tree_depth_[t] - depth[static_cast<std::size_t>(i)];
+          heap_leaf_[t * slots + (slot << below) - (std::size_t{1} << tree_depth_[t])] = node.value;
+        }
+      }
+    }
+    return;
+  }
+
+  // Deep trees: leaves become self-loops with the largest key, so every row walks exactly its
+  // tree's depth with no data-dependent branch.
+  heap_depth_ = 0;
   steps_.resize(nodes_.size());
   leaf_path_.assign(nodes_.size(), 0.0);
-  std::vector<int> depth(nodes_.size(), 0);
-  tree_depth_.assign(roots_.size(), 0);
-  for (std::size_t t = 0; t < roots_.size(); ++t) {
-    const std::int64_t begin = roots_[t];
-    const std::int64_t end = t + 1 < roots_.size() ? roots_[t + 1] : static_cast<std::int64_t>(nodes_.size());
+  for (std::size_t t = 0; t < n_trees; ++t) {
+    const std::int64_t begin = roots_[t], end = tree_end(t);
     if ((end - begin) * kStep > std::numeric_limits<std::uint32_t>::max())
       detail::throw_invalid("IsolationForest", "max_samples", "gives a tree too large to score (", end - begin, " nodes)");
     for (std::int64_t i = begin; i < end; ++i) {
       const auto u = static_cast<std::size_t>(i);
       const Node& node = nodes_[u];
       if (node.feature >= 0) {
-        steps_[u] = {node.value, static_cast<std::uint32_t>(node.feature * kLanes * static_cast<std::int64_t>(sizeof(double))),
+        steps_[u] = {order_key(node.value), static_cast<std::uint32_t>(node.feature * lane_bytes),
                      static_cast<std::uint32_t>((node.left - begin) * kStep)};
-        depth[static_cast<std::size_t>(node.left)] = depth[static_cast<std::size_t>(node.left) + 1] = depth[u] + 1;
       } else {
-        steps_[u] = {std::numeric_limits<double>::infinity(), 0, static_cast<std::uint32_t>((i - begin) * kStep)};
+        steps_[u] = {kPassLeft, 0, static_cast<std::uint32_t>((i - begin) * kStep)};
         leaf_path_[u] = node.value;
-        tree_depth_[t] = std::max(tree_depth_[t], depth[u]);
       }
     }
   }
@@ -252,32 +411,34 @@ void IsolationForest::compile() {
 Eigen::VectorXd IsolationForest::mean_path_length(MatrixRef X) const {
   constexpr const char* where = "IsolationForest::score_samples";
   detail::require_fitted(fitted_, where);
-  detail::check_features(where, X, n_features_);
+  if (X.cols() != n_features_) detail::throw_invalid(where, "X", "has ", X.cols(), " features, the model was fitted with ", n_features_);
   Eigen::VectorXd out(X.rows());
-  const Step* steps = steps_.data();
-  const double* leaf_path = leaf_path_.data();
   const double inv_trees = 1.0 / static_cast<double>(roots_.size());
   const Eigen::Index d = X.cols();
-  const auto n_trees = roots_.size();
-  detail::for_each_block(X.rows(), kScoreBlock, options_.n_threads, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
-    // The block transposed group by group: [group][feature][lane], the last group zero-padded.
-    const Eigen::Index groups = (e - b + kLanes - 1) / kLanes;
-    thread_local std::vector<double> xt;
-    xt.assign(static_cast<std::size_t>(groups * d * kLanes), 0.0);
-    for (Eigen::Index i = b; i < e; ++i) {
-      const Eigen::Index g = (i - b) / kLanes, l = (i - b) % kLanes;
-      double* dst = xt.data() + g * d * kLanes + l;
-      const double* row = X.row(i).data();
-      for (Eigen::Index f = 0; f < d; ++f) dst[f * kLanes] = row[f];
-    }
-    alignas(64) double acc[kScoreBlock + kLanes] = {};
-    // Tree-major over the block: each tree's nodes stay in L1 while all groups walk it, and every
-    // row adds its trees' path lengths in tree order, so the sum does not depend on blocks or threads.
+  const std::size_t n_trees = roots_.size();
+  const std::size_t slots = heap_depth_ > 0 ? std::size_t{1} << heap_depth_ : 0;
+  // Block rows: a multiple of kLanes whose values fit kBlockBytes (at least one group, at most 256).
+  const Eigen::Index block_rows = std::clamp<Eigen::Index>(
+      kBlockBytes / (d * static_cast<Eigen::Index>(sizeof(std::uint64_t))) / kLanes * kLanes, kLanes, 256);
+  detail::for_each_block(X.rows(), block_rows, options_.n_threads, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
+    thread_local std::vector<std::uint64_t> xt;
+    const Eigen::Index groups = transpose_block(where, X, b, e, xt);
+    alignas(64) double acc[256 + kLanes] = {};
+    // Tree-major over the block: each tree stays in L1 while all groups walk it, and every row adds
+    // its trees' path lengths in tree order, so the sum does not depend on blocks or threads.
     for (std::size_t t = 0; t < n_trees; ++t) {
-      const auto root = static_cast<std::size_t>(roots_[t]);
       const int depth = tree_depth_[t];
-      for (Eigen::Index g = 0; g < groups; ++g)
-        walk_group(steps + root, leaf_path + root, depth, xt.data() + g * d * kLanes, acc + g * kLanes);
+      if (slots) {
+        const std::uint64_t* key = heap_key_.data() + t * slots;
+        const std::uint32_t* offset = heap_offset_.data() + t * slots;
+        const double* leaf = heap_leaf_.data() + t * slots;
+        for (Eigen::Index g = 0; g < groups; ++g)
+          walk_heap(key, offset, leaf, depth, xt.data() + g * d * kLanes, acc + g * kLanes);
+      } else {
+        const auto root = static_cast<std::size_t>(roots_[t]);
+        for (Eigen::Index g = 0; g < groups; ++g)
+          walk_steps(steps_.data() + root, leaf_path_.data() + root, depth, xt.data() + g * d * kLanes, acc + g * kLanes);
+      }
     }
     for (Eigen::Index i = b; i < e; ++i) out[i] = acc[i - b] * inv_trees;
   });

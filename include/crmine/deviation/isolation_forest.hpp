@@ -50,19 +50,23 @@ class IsolationForest final : public Detector {
   static IsolationForest load(std::istream& in);
 
   /// One node of the flat forest: an internal node splits on `feature` at `value` with children
-  /// `left` and `left + 1`; a leaf (feature < 0) holds its depth plus c(leaf size) in `value`.
+  /// `left` and `left + 1` (rows with x[feature] <= value go left); a leaf (feature < 0) holds its
+  /// depth plus c(leaf size) in `value`.
   struct Node {
     double value = 0;
     std::int32_t feature = -1;
     std::int32_t left = 0;
   };
+  /// Every tree's nodes, tree after tree; tree t starts at roots()[t] (the saved form).
+  const std::vector<Node>& nodes() const { return nodes_; }
+  const std::vector<std::int64_t>& roots() const { return roots_; }
 
  private:
-  /// The scoring form of a node, addressed in bytes so the walk needs no index arithmetic: `offset`
-  /// is the feature's byte position in a lane group of the transposed row block, `left` the left
-  /// child's byte position from the tree's root; a leaf loops to itself with value +inf.
+  /// Scoring form of a tree deeper than kHeapDepth: nodes addressed in bytes, `offset` being the
+  /// feature's byte position in a lane group of the row block, `left` the left child's byte
+  /// position from the tree's root; a leaf loops to itself with the largest key.
   struct Step {
-    double value;
+    std::uint64_t key;
     std::uint32_t offset;
     std::uint32_t left;
   };
@@ -70,9 +74,17 @@ class IsolationForest final : public Detector {
 
   IsolationForestOptions options_;
   std::vector<Node> nodes_;          // the saved form: leaves have feature -1 and their path length
-  std::vector<Step> steps_;          // derived scoring form
-  std::vector<double> leaf_path_;    // derived: path length of each leaf (0 elsewhere)
-  std::vector<int> tree_depth_;      // derived: deepest leaf of each tree (steps every row walks)
+  // Derived scoring form (compile()). Thresholds and row values are compared as order-preserving
+  // 64-bit integer keys of the doubles: exactly the double comparison. Forests no deeper than kHeapDepth are implicit heaps of 2^heap_depth_ slots per tree (slot 1 the root, children
+  // 2i and 2i + 1, leaves above the last level pass every row to the left); deeper ones are walked
+  // through steps_.
+  std::vector<std::uint64_t> heap_key_;
+  std::vector<std::uint32_t> heap_offset_;
+  std::vector<double> heap_leaf_;     // per tree 2^heap_depth_ leaf path lengths, by the last-level slot
+  int heap_depth_ = 0;                // 0: the forest is walked through steps_
+  std::vector<Step> steps_;
+  std::vector<double> leaf_path_;     // path length of each leaf of steps_ (0 elsewhere)
+  std::vector<int> tree_depth_;       // deepest leaf of each tree (steps every row walks)
   std::vector<std::int64_t> roots_;  // index of each tree's root in nodes_
   std::int64_t max_samples_used_ = 0;
   Eigen::Index n_features_ = 0;

@@ -61,7 +61,8 @@ class _Detector(Estimator):
     def fit(self, X: Any, y: Any = None) -> Any:
         """Learns the detector from X (n_samples, n_features); ``y`` is ignored. Returns self."""
         caller = f"{type(self).__name__}.fit"
-        arr = check_array(X, caller=caller, min_samples=self._min_samples)
+        # NaN/inf are rejected by the compiled model (one pass over X, naming row and column).
+        arr = check_array(X, caller=caller, min_samples=self._min_samples, ensure_finite=False)
         options = self._options(arr)
         check_feature_names(self, X, reset=True)
         model = self._model_class()(options)
@@ -80,7 +81,7 @@ class _Detector(Estimator):
     def _checked(self, X: Any, caller: str) -> np.ndarray:
         check_is_fitted(self, "offset_")
         check_feature_names(self, X, reset=False)
-        arr = check_array(X, caller=f"{type(self).__name__}.{caller}")
+        arr = check_array(X, caller=f"{type(self).__name__}.{caller}", ensure_finite=False)
         check_n_features(self, arr)
         return arr
 

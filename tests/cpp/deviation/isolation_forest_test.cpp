@@ -7,6 +7,7 @@
 #include "deviation/detector_helpers.hpp"
 
 #include <limits>
+#include <string>
 
 namespace crmine {
 namespace {
@@ -85,6 +86,44 @@ TEST(IsolationForest, ScoreOfARowDoesNotDependOnTheRowsScoredWithIt) {
   }
 }
 
+TEST(IsolationForest, ScoringWalksExactlyTheSavedTreesWithDoubleComparisons) {
+  // The scoring form (implicit heaps up to depth 10 whose first levels are decided with vector
+  // compares, byte-addressed nodes deeper) must reach the leaf a plain walk over nodes() reaches,
+  // for values at and around thresholds, -0.0 and +0.0, and large magnitudes: bitwise the same
+  // mean paths, for shallow trees (max_samples 8: depth 3) and deep ones.
+  auto p = make_planted(1500, 5, 15, 11);
+  p.X(3, 0) = -0.0;
+  p.X(4, 0) = 0.0;
+  p.X(5, 1) = -1e300;
+  p.X(6, 2) = 1e300;
+  for (std::int64_t max_samples : {0, 8, 1024, 1500}) {
+    IsolationForestOptions o;
+    o.max_samples = max_samples;
+    o.n_estimators = 25;
+    IsolationForest m(o);
+    m.fit(p.X);
+    RowMatrix Q = p.X;
+    // Rows exactly at thresholds go left; with -0.0 for a zero threshold too.
+    for (Eigen::Index i = 0; i < 40; ++i) {
+      const auto& node = m.nodes()[static_cast<std::size_t>(m.roots()[static_cast<std::size_t>(i % 25)])];
+      if (node.feature >= 0) Q(i, node.feature) = node.value == 0 ? -0.0 : node.value;
+    }
+    const Eigen::VectorXd h = m.mean_path_length(Q);
+    for (Eigen::Index i = 0; i < Q.rows(); ++i) {
+      double sum = 0;
+      for (std::size_t t = 0; t < m.roots().size(); ++t) {
+        auto at = static_cast<std::size_t>(m.roots()[t]);
+        while (m.nodes()[at].feature >= 0) {
+          const auto& node = m.nodes()[at];
+          at = static_cast<std::size_t>(Q(i, node.feature) <= node.value ? node.left : node.left + 1);
+        }
+        sum += m.nodes()[at].value;
+      }
+      ASSERT_EQ(h[i], sum * (1.0 / 25)) << "max_samples " << max_samples << ", row " << i;
+    }
+  }
+}
+
 TEST(IsolationForest, ConstantFeaturesAreNeverSplitOn) {
   auto p = make_planted(1000, 3, 10, 4);
   RowMatrix X(p.X.rows(), 4);
@@ -127,6 +166,24 @@ TEST(IsolationForest, RejectsBadInput) {
   bad(3, 1) = std::numeric_limits<double>::infinity();
   EXPECT_THROW(IsolationForest().fit(bad), InvalidArgument);
   EXPECT_THROW(IsolationForest().fit(RowMatrix(0, 3)), InvalidArgument);
+  // A NaN late in a large matrix is found and named, in fit and in scoring.
+  RowMatrix big = RowMatrix::Random(5000, 3);
+  big(4321, 2) = std::numeric_limits<double>::quiet_NaN();
+  try {
+    IsolationForest().fit(big);
+    ADD_FAILURE() << "fit accepted NaN";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("row 4321, column 2"), std::string::npos) << e.what();
+  }
+  IsolationForest fitted;
+  fitted.fit(p.X);
+  try {
+    fitted.score_samples(big.rightCols(3));
+    ADD_FAILURE() << "score_samples accepted NaN";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("row 4321, column 2"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(fitted.score_samples(big.leftCols(2)), InvalidArgument);
   EXPECT_THROW(IsolationForest().score_samples(p.X), NotFittedError);
 }
 
