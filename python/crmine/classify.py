@@ -190,6 +190,17 @@ def _binary_labels(y: Any, caller: str) -> tuple[np.ndarray, np.ndarray]:
     return _class_labels(y, caller, binary=True)
 
 
+def _sorted_distinct(arr: np.ndarray) -> np.ndarray:
+    """np.unique(arr); integer labels in a narrow range (0/1 responses) take a bincount instead of
+    a hash or sort of every row, which is most of a small model's Python overhead."""
+    if arr.dtype.kind in "iu" and arr.size:
+        lo, hi = int(arr.min()), int(arr.max())
+        if hi - lo < 1 << 16:
+            present = np.flatnonzero(np.bincount(arr if lo == 0 else arr.astype(np.int64) - lo))
+            return (present + lo).astype(arr.dtype)
+    return np.unique(arr)
+
+
 def _class_labels(y: Any, caller: str, binary: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(classes_, int32 index of each label in classes_); at least two classes, exactly two if ``binary``."""
     if y is None:
@@ -204,7 +215,7 @@ def _class_labels(y: Any, caller: str, binary: bool = False) -> tuple[np.ndarray
         raise ValueError(f"{caller}: y contains NaN or missing labels")
     if arr.dtype.kind == "f" and not np.all(arr == np.round(arr)):
         raise ValueError(f"{caller}: Unknown label type: continuous target; classifiers need class labels")
-    classes = np.unique(arr)
+    classes = _sorted_distinct(arr)
     if len(classes) < 2:
         raise ValueError(f"{caller}: y has only one class ({classes[0]!r}); a classifier needs two")
     if binary and len(classes) > 2:
