@@ -98,6 +98,15 @@ inline double squared_distance(const double* a, const double* b, Eigen::Index d)
   return s;
 }
 
+/// Asks for row i of X to be brought into cache (every cache line of it), so a loop that touches
+/// only some rows but will stream all of them later does not wait on each touched row.
+inline void prefetch_row(MatrixRef X, Eigen::Index i) {
+  const char* p = reinterpret_cast<const char*>(X.row(i).data());
+  const Eigen::Index bytes = X.cols() * static_cast<Eigen::Index>(sizeof(double));
+  for (Eigen::Index at = 0; at < bytes; at += 64) __builtin_prefetch(p + at);
+  __builtin_prefetch(p + bytes - 1);
+}
+
 /// squared_distance with four interleaved partial sums: about four times shorter dependency
 /// chains, so faster for a single pair, but it may differ from squared_distance in the last bit
 /// (used where only a bound is needed).
@@ -209,6 +218,157 @@ class BlockDistances {
   Eigen::VectorXd row_norms_, tau_;
 };
 
+/// Exact squared distances from rows to a few centres (k <= kMaxK), each summed feature by feature
+/// like squared_distance, so with the same bits, but vectorised across the centres (stored
+/// feature-major, padded to whole AVX lanes) and interleaved over several rows so the additions'
+/// latency is hidden. At small k this is faster than the product form of BlockDistances, which
+/// has to re-measure every winner directly because of cancellation.
+class DirectDistances {
+ public:
+  /// Up to this k the direct kernel beats BlockDistances (it works for any k).
+  static constexpr Eigen::Index kMaxK = 16;
+
+  explicit DirectDistances(const RowMatrix& centres)
+      : k_(centres.rows()), d_(centres.cols()), lanes_((k_ + 3) / 4 * 4), table_(static_cast<std::size_t>(d_ * lanes_)) {
+    // Panels of up to 16 centres, each d x width feature-major; spare lanes of the last panel
+    // repeat centre 0 (callers only read the first k).
+    for (Eigen::Index p = 0; p < lanes_; p += kPanel) {
+      const Eigen::Index width = std::min(kPanel, lanes_ - p);
+      double* panel = table_.data() + p * d_;
+      for (Eigen::Index f = 0; f < d_; ++f)
+        for (Eigen::Index l = 0; l < width; ++l) panel[f * width + l] = centres(p + l < k_ ? p + l : 0, f);
+    }
+  }
+
+  static bool suits(Eigen::Index k) { return k <= kMaxK; }
+  Eigen::Index k() const { return k_; }
+  /// Stride of `out` in compute.
+  Eigen::Index lanes() const { return lanes_; }
+
+  /// out[r * lanes() + j] = squared_distance(rows[r], centre j) for r < m, j < k.
+  void compute(const double* const* rows, Eigen::Index m, double* out) const {
+    for (Eigen::Index p = 0; p < lanes_; p += kPanel) {
+      const double* panel = table_.data() + p * d_;
+      switch (std::min(kPanel, lanes_ - p)) {
+        case 4: run<4, 4>(panel, rows, m, out + p); break;
+        case 8: run<8, 4>(panel, rows, m, out + p); break;
+        case 12: run<12, 2>(panel, rows, m, out + p); break;
+        default: run<16, 2>(panel, rows, m, out + p); break;
+      }
+    }
+  }
+
+ private:
+  static constexpr Eigen::Index kPanel = 16;
+
+  template <int L, int R>
+  void run(const double* panel, const double* const* rows, Eigen::Index m, double* out) const {
+    Eigen::Index r = 0;
+    for (; r + R <= m; r += R) block<L, R>(panel, rows + r, out + r * lanes_);
+    for (; r < m; ++r) block<L, 1>(panel, rows + r, out + r * lanes_);
+  }
+
+  template <int L, int R>
+  void block(const double* panel, const double* const* x, double* out) const {
+    double acc[R][L] = {};
+    for (Eigen::Index f = 0; f < d_; ++f) {
+      const double* c = panel + f * L;
+      for (int r = 0; r < R; ++r) {
+        const double v = x[r][f];
+        for (int l = 0; l < L; ++l) {
+          const double t = v - c[l];
+          acc[r][l] += t * t;
+        }
+      }
+    }
+    for (int r = 0; r < R; ++r)
+      for (int l = 0; l < L; ++l) out[r * lanes_ + l] = acc[r][l];
+  }
+
+  Eigen::Index k_, d_, lanes_;
+  std::vector<double> table_;  // panels of d x width
+};
+
+/// The nearest centre of given rows, exactly (the argmin of squared_distance, lowest index on
+/// ties), by DirectDistances for small k and BlockDistances otherwise. Holds scratch space: one
+/// copy per thread.
+class NearestCentre {
+ public:
+  static constexpr Eigen::Index kBlockRows = BlockDistances::kBlockRows;
+
+  explicit NearestCentre(const RowMatrix& centres) : blocked_(centres), direct_(DirectDistances::suits(centres.rows())) {
+    if (direct_) small_.emplace_back(centres);
+  }
+  NearestCentre(const NearestCentre& other) : blocked_(other.blocked_), small_(other.small_), direct_(other.direct_) {}
+
+  /// Calls on_row(i, label, exact_sq, second_sq) for the rows i = row_of(t), t < count, in order:
+  /// exact_sq = squared_distance to the label's centre; second_sq a lower bound on the squared
+  /// distance to every other centre (exact with the direct kernel), computed when WithSecond
+  /// (infinity for k = 1, 0 otherwise unless WithSecond).
+  template <bool WithSecond, typename RowOf, typename OnRow>
+  void scan(MatrixRef X, Eigen::Index count, RowOf&& row_of, OnRow&& on_row) {
+    const Eigen::Index k = blocked_.k(), d = X.cols();
+    for (Eigen::Index s = 0; s < count; s += kBlockRows) {
+      const Eigen::Index m = std::min(kBlockRows, count - s);
+      if (direct_) {
+        const DirectDistances& table = small_.front();
+        pointers_.resize(static_cast<std::size_t>(m));
+        for (Eigen::Index r = 0; r < m; ++r) pointers_[static_cast<std::size_t>(r)] = X.row(row_of(s + r)).data();
+        scratch_.resize(static_cast<std::size_t>(m * table.lanes()));
+        table.compute(pointers_.data(), m, scratch_.data());
+        for (Eigen::Index r = 0; r < m; ++r) {
+          const double* dist = scratch_.data() + r * table.lanes();
+          Eigen::Index best = 0;
+          double first = dist[0], second = std::numeric_limits<double>::infinity();
+          for (Eigen::Index j = 1; j < k; ++j) {
+            if (dist[j] < first) {
+              second = first, first = dist[j], best = j;
+            } else if (WithSecond && dist[j] < second) {
+              second = dist[j];
+            }
+          }
+          on_row(row_of(s + r), static_cast<int>(best), first, WithSecond ? second : 0.0);
+        }
+        continue;
+      }
+      // Contiguous rows are multiplied in place; scattered ones are gathered first.
+      const Eigen::Index first_row = row_of(s);
+      const bool contiguous = row_of(s + m - 1) - first_row == m - 1;
+      if (contiguous) {
+        blocked_.compute(X.middleRows(first_row, m));
+      } else {
+        buffer_.resize(m, d);
+        for (Eigen::Index r = 0; r < m; ++r) buffer_.row(r) = X.row(row_of(s + r));
+        blocked_.compute(buffer_);
+      }
+      for (Eigen::Index r = 0; r < m; ++r) {
+        const Eigen::Index i = row_of(s + r);
+        double exact = 0;
+        const int best = blocked_.nearest(r, X.row(i).data(), exact);
+        double second = std::numeric_limits<double>::infinity();
+        if constexpr (WithSecond)
+          for (Eigen::Index j = 0; j < k; ++j)
+            if (j != best) second = std::min(second, blocked_.lower(r, j));
+        on_row(i, best, exact, WithSecond ? second : 0.0);
+      }
+    }
+  }
+
+  /// scan over the contiguous rows [begin, end).
+  template <bool WithSecond, typename OnRow>
+  void scan_range(MatrixRef X, Eigen::Index begin, Eigen::Index end, OnRow&& on_row) {
+    scan<WithSecond>(X, end - begin, [begin](Eigen::Index t) { return begin + t; }, std::forward<OnRow>(on_row));
+  }
+
+ private:
+  BlockDistances blocked_;
+  std::vector<DirectDistances> small_;  // one entry when the direct kernel is used
+  bool direct_;
+  std::vector<const double*> pointers_;
+  std::vector<double> scratch_;
+  RowMatrix buffer_;
+};
+
 /// Nearest centre of every row (exact distances recomputed directly for the winner).
 struct Assignment {
   Eigen::VectorXi labels;
@@ -216,15 +376,14 @@ struct Assignment {
 };
 
 inline Assignment assign_nearest(MatrixRef X, const RowMatrix& centres, int n_threads) {
-  const BlockDistances shared(centres);
+  const NearestCentre shared(centres);
   Assignment a{Eigen::VectorXi(X.rows()), Eigen::VectorXd(X.rows())};
   for_each_chunk(X.rows(), n_threads, [&](Eigen::Index, Eigen::Index begin, Eigen::Index end) {
-    BlockDistances table = shared;
-    for (Eigen::Index b = begin; b < end; b += BlockDistances::kBlockRows) {
-      const Eigen::Index m = std::min(BlockDistances::kBlockRows, end - b);
-      table.compute(X.middleRows(b, m));
-      for (Eigen::Index r = 0; r < m; ++r) a.labels[b + r] = table.nearest(r, X.row(b + r).data(), a.min_sq[b + r]);
-    }
+    NearestCentre nearest = shared;
+    nearest.scan_range<false>(X, begin, end, [&](Eigen::Index i, int label, double exact, double) {
+      a.labels[i] = label;
+      a.min_sq[i] = exact;
+    });
   });
   return a;
 }

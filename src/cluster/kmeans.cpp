@@ -86,36 +86,22 @@ RowMatrix seed_kmeans_plus_plus(MatrixRef X, const Eigen::VectorXd& w, int k, Ra
   std::vector<Eigen::Index> candidates(static_cast<std::size_t>(trials));
   std::vector<double> trial_chunk_pot(static_cast<std::size_t>(trials) * pot.chunk_sums.size());
   // Distances of every row to every trial, kept so the winner's need not be measured again.
-  const int padded = (trials + 7) / 8 * 8;  // lanes of eight trials; spare lanes repeat trial 0
-  std::vector<double> trial_dist(static_cast<std::size_t>(n) * static_cast<std::size_t>(padded));
-  std::vector<double> table(static_cast<std::size_t>(d) * static_cast<std::size_t>(padded));
+  const Eigen::Index lanes = DirectDistances(RowMatrix(trials, d)).lanes();
+  std::vector<double> trial_dist(static_cast<std::size_t>(n) * static_cast<std::size_t>(lanes));
+  RowMatrix trial_rows(trials, d);
   for (int j = 1; j < k; ++j) {
     if (!(pot.total > 0)) too_few_distinct(where, k, j);
     for (auto& cand : candidates) cand = draw_weighted(pot.weighted, pot.chunk_sums, pot.total, rng.uniform());
-    // Trials feature-major: one pass per row, vectorised across trials, each distance summed
-    // feature by feature like squared_distance.
-    for (int t = 0; t < padded; ++t)
-      for (Eigen::Index f = 0; f < d; ++f)
-        table[static_cast<std::size_t>(f * padded + t)] = X(candidates[static_cast<std::size_t>(t < trials ? t : 0)], f);
+    for (int t = 0; t < trials; ++t) trial_rows.row(t) = X.row(candidates[static_cast<std::size_t>(t)]);
+    const DirectDistances table(trial_rows);
     const std::size_t n_chunks = pot.chunk_sums.size();
     for_each_chunk(n, n_threads, [&](Eigen::Index c, Eigen::Index b, Eigen::Index e) {
+      std::vector<const double*> rows(static_cast<std::size_t>(e - b));
+      for (Eigen::Index i = b; i < e; ++i) rows[static_cast<std::size_t>(i - b)] = X.row(i).data();
+      table.compute(rows.data(), e - b, trial_dist.data() + b * lanes);
       std::vector<double> s(static_cast<std::size_t>(trials), 0.0);
       for (Eigen::Index i = b; i < e; ++i) {
-        double* out = trial_dist.data() + i * padded;
-        const double* x = X.row(i).data();
-        for (int t0 = 0; t0 < padded; t0 += 8) {
-          // Eight independent sums (two AVX2 registers) hide the latency of the additions.
-          double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-          for (Eigen::Index f = 0; f < d; ++f) {
-            const double v = x[f];
-            const double* r = table.data() + f * padded + t0;
-            for (int l = 0; l < 8; ++l) {
-              const double diff = v - r[l];
-              acc[l] += diff * diff;
-            }
-          }
-          for (int l = 0; l < 8; ++l) out[t0 + l] = acc[l];
-        }
+        const double* out = trial_dist.data() + i * lanes;
         for (int t = 0; t < trials; ++t) s[static_cast<std::size_t>(t)] += w[i] * std::min(pot.closest[i], out[t]);
       }
       for (int t = 0; t < trials; ++t) trial_chunk_pot[static_cast<std::size_t>(t) * n_chunks + static_cast<std::size_t>(c)] = s[static_cast<std::size_t>(t)];
@@ -131,7 +117,7 @@ RowMatrix seed_kmeans_plus_plus(MatrixRef X, const Eigen::VectorXd& w, int k, Ra
     for_each_chunk(n, n_threads, [&](Eigen::Index c, Eigen::Index b, Eigen::Index e) {
       double s = 0;
       for (Eigen::Index i = b; i < e; ++i) {
-        pot.closest[i] = std::min(pot.closest[i], trial_dist[static_cast<std::size_t>(i * padded + best)]);
+        pot.closest[i] = std::min(pot.closest[i], trial_dist[static_cast<std::size_t>(i * lanes + best)]);
         pot.weighted[i] = w[i] * pot.closest[i];
         s += pot.weighted[i];
       }
@@ -201,34 +187,49 @@ RowMatrix seed_kmeans_parallel(MatrixRef X, const Eigen::VectorXd& w, int k, Ran
 
 namespace {
 
-/// Weighted means of the rows of each cluster; a cluster that lost all its rows keeps its centre.
-RowMatrix update_centres(MatrixRef X, const Eigen::VectorXd& w, const Eigen::VectorXi& labels, const RowMatrix& old,
-                         int n_threads) {
-  const Eigen::Index n = X.rows(), d = X.cols(), k = old.rows();
-  const Eigen::Index n_chunks = chunk_count(n);
-  const Eigen::Index stride = k * (d + 1);
-  std::vector<double> partial(static_cast<std::size_t>(n_chunks * stride), 0.0);
-  for_each_chunk(n, n_threads, [&](Eigen::Index c, Eigen::Index b, Eigen::Index e) {
-    double* acc = partial.data() + c * stride;
+/// Weighted sums of the rows of each cluster per chunk, added by the assignment passes as soon as
+/// a chunk's labels are final, so the centre update needs no pass of its own over X; reduced in
+/// chunk order, so the same bits at any thread count and for every iteration variant.
+class ClusterSums {
+ public:
+  ClusterSums(MatrixRef X, const Eigen::VectorXd& w, Eigen::Index k)
+      : X_(X), w_(w), k_(k), stride_(k * (X.cols() + 1)), partial_(static_cast<std::size_t>(chunk_count(X.rows()) * stride_)) {}
+
+  /// Sums of the rows [b, e) of chunk c by their labels.
+  void add_chunk(Eigen::Index c, const Eigen::VectorXi& labels, Eigen::Index b, Eigen::Index e) {
+    const Eigen::Index d = X_.cols();
+    double* acc = partial_.data() + c * stride_;
+    std::fill(acc, acc + stride_, 0.0);
     for (Eigen::Index i = b; i < e; ++i) {
       double* slot = acc + static_cast<Eigen::Index>(labels[i]) * (d + 1);
-      const double wi = w[i];
-      const double* x = X.row(i).data();
+      const double wi = w_[i];
+      const double* x = X_.row(i).data();
       for (Eigen::Index f = 0; f < d; ++f) slot[f] += wi * x[f];
       slot[d] += wi;
     }
-  });
-  std::vector<double> total(static_cast<std::size_t>(stride), 0.0);
-  for (Eigen::Index c = 0; c < n_chunks; ++c)
-    for (Eigen::Index t = 0; t < stride; ++t) total[t] += partial[c * stride + t];
-  RowMatrix centres = old;
-  for (Eigen::Index j = 0; j < k; ++j) {
-    const double* slot = total.data() + j * (d + 1);
-    if (slot[d] > 0)
-      for (Eigen::Index f = 0; f < d; ++f) centres(j, f) = slot[f] / slot[d];
   }
-  return centres;
-}
+
+  /// Weighted means of the clusters; a cluster that lost all its rows keeps its `old` centre.
+  RowMatrix means(const RowMatrix& old) const {
+    const Eigen::Index d = X_.cols();
+    std::vector<double> total(static_cast<std::size_t>(stride_), 0.0);
+    for (std::size_t at = 0; at < partial_.size(); at += static_cast<std::size_t>(stride_))
+      for (Eigen::Index t = 0; t < stride_; ++t) total[t] += partial_[at + static_cast<std::size_t>(t)];
+    RowMatrix centres = old;
+    for (Eigen::Index j = 0; j < k_; ++j) {
+      const double* slot = total.data() + j * (d + 1);
+      if (slot[d] > 0)
+        for (Eigen::Index f = 0; f < d; ++f) centres(j, f) = slot[f] / slot[d];
+    }
+    return centres;
+  }
+
+ private:
+  MatrixRef X_;
+  const Eigen::VectorXd& w_;
+  Eigen::Index k_, stride_;
+  std::vector<double> partial_;  // chunks x k x (d + 1): feature sums, then the weight
+};
 
 double weighted_inertia(MatrixRef X, const Eigen::VectorXd& w, const RowMatrix& centres, const Eigen::VectorXi& labels,
                         int n_threads) {
@@ -243,21 +244,16 @@ double weighted_inertia(MatrixRef X, const Eigen::VectorXd& w, const RowMatrix& 
   return total;
 }
 
-/// Lloyd E-step by blocked products: returns whether any label changed.
-bool lloyd_assign(MatrixRef X, const RowMatrix& centres, Eigen::VectorXi& labels, int n_threads) {
-  const BlockDistances shared(centres);
+/// Lloyd E-step: returns whether any label changed; adds the new clusters to `sums` if given.
+bool lloyd_assign(MatrixRef X, const RowMatrix& centres, Eigen::VectorXi& labels, ClusterSums* sums, int n_threads) {
+  const NearestCentre shared(centres);
   std::vector<char> changed(static_cast<std::size_t>(chunk_count(X.rows())), 0);
   for_each_chunk(X.rows(), n_threads, [&](Eigen::Index c, Eigen::Index b, Eigen::Index e) {
-    BlockDistances table = shared;
-    double exact = 0;
-    for (Eigen::Index s = b; s < e; s += BlockDistances::kBlockRows) {
-      const Eigen::Index m = std::min(BlockDistances::kBlockRows, e - s);
-      table.compute(X.middleRows(s, m));
-      for (Eigen::Index r = 0; r < m; ++r) {
-        const int best = table.nearest(r, X.row(s + r).data(), exact);
-        if (labels[s + r] != best) changed[c] = 1, labels[s + r] = best;
-      }
-    }
+    NearestCentre nearest = shared;
+    nearest.scan_range<false>(X, b, e, [&](Eigen::Index i, int best, double, double) {
+      if (labels[i] != best) changed[c] = 1, labels[i] = best;
+    });
+    if (sums) sums->add_chunk(c, labels, b, e);
   });
   return std::find(changed.begin(), changed.end(), 1) != changed.end();
 }
@@ -316,10 +312,10 @@ struct HamerlyBounds {
 /// One Hamerly pass: moves the bounds by `shift`, then measures all centres (by blocked products)
 /// only for rows whose bounds cannot rule out a change. `all`: the first pass, every row measured.
 bool hamerly_assign(MatrixRef X, const RowMatrix& centres, const Shift& shift, Eigen::VectorXi& labels,
-                    HamerlyBounds& bounds, bool all, int n_threads, long long& n_dist) {
+                    HamerlyBounds& bounds, bool all, ClusterSums* sums, int n_threads, long long& n_dist) {
   const Eigen::Index k = centres.rows(), d = X.cols();
   const Eigen::VectorXd s = half_separation(centres);
-  const BlockDistances shared(centres);
+  const NearestCentre shared(centres);
   const Eigen::Index n_chunks = chunk_count(X.rows());
   std::vector<char> changed(static_cast<std::size_t>(n_chunks), 0);
   std::vector<long long> evals(static_cast<std::size_t>(n_chunks), 0);
@@ -327,7 +323,13 @@ bool hamerly_assign(MatrixRef X, const RowMatrix& centres, const Shift& shift, E
     std::vector<Eigen::Index> pending;
     pending.reserve(static_cast<std::size_t>(e - b));
     long long count = 0;
+    // The chunk's rows are all read for `sums` afterwards: stream them in now, a few rows ahead,
+    // so the rows whose bounds fail are not each a wait on memory.
+    constexpr Eigen::Index kAhead = 8;
+    if (sums)
+      for (Eigen::Index i = b; i < std::min(e, b + kAhead); ++i) prefetch_row(X, i);
     for (Eigen::Index i = b; i < e; ++i) {
+      if (sums && i + kAhead < e) prefetch_row(X, i + kAhead);
       if (!all) {
         const int a = labels[i];
         // Own centre moved by shift[a]: the upper bound grows by it; the others moved by at most
@@ -346,20 +348,16 @@ bool hamerly_assign(MatrixRef X, const RowMatrix& centres, const Shift& shift, E
       pending.push_back(i);
     }
     if (!pending.empty()) {
-      BlockDistances table = shared;
-      RowMatrix buffer(BlockDistances::kBlockRows, d);
-      scan_rows(X, pending, table, buffer, [&](Eigen::Index i, Eigen::Index r, const double* x) {
-        double exact = 0;
-        const int best = table.nearest(r, x, exact);
-        double second = std::numeric_limits<double>::infinity();
-        for (Eigen::Index j = 0; j < k; ++j)
-          if (j != best) second = std::min(second, table.lower(r, j));
-        if (labels[i] != best) changed[c] = 1, labels[i] = best;
-        bounds.upper[i] = std::sqrt(exact);
-        bounds.lower[i] = std::sqrt(second);
-      });
+      NearestCentre nearest = shared;
+      nearest.scan<true>(X, static_cast<Eigen::Index>(pending.size()), [&](Eigen::Index t) { return pending[static_cast<std::size_t>(t)]; },
+                         [&](Eigen::Index i, int best, double exact, double second) {
+                           if (labels[i] != best) changed[c] = 1, labels[i] = best;
+                           bounds.upper[i] = std::sqrt(exact);
+                           bounds.lower[i] = std::sqrt(second);
+                         });
       count += static_cast<long long>(pending.size()) * k;
     }
+    if (sums) sums->add_chunk(c, labels, b, e);
     evals[c] = count;
   });
   for (long long v : evals) n_dist += v;
@@ -453,7 +451,8 @@ struct YinyangBounds {
 };
 
 bool yinyang_assign(MatrixRef X, const RowMatrix& centres, const Shift& shift, const YinyangGroups& g,
-                    Eigen::VectorXi& labels, YinyangBounds& bounds, bool all, int n_threads, long long& n_dist) {
+                    Eigen::VectorXi& labels, YinyangBounds& bounds, bool all, ClusterSums* sums, int n_threads,
+                    long long& n_dist) {
   const Eigen::Index k = centres.rows(), d = X.cols(), t = g.t;
   const Eigen::VectorXd s = half_separation(centres);
   Eigen::VectorXd group_shift = Eigen::VectorXd::Zero(t);
@@ -483,6 +482,7 @@ bool yinyang_assign(MatrixRef X, const RowMatrix& centres, const Shift& shift, c
         bounds.upper[i] = std::sqrt(exact);
       });
       evals[c] = (e - b) * k;
+      if (sums) sums->add_chunk(c, labels, b, e);
       return;
     }
     std::vector<double> dist(static_cast<std::size_t>(k));
@@ -545,6 +545,7 @@ bool yinyang_assign(MatrixRef X, const RowMatrix& centres, const Shift& shift, c
         bounds.upper[i] = best_d;
       }
     }
+    if (sums) sums->add_chunk(c, labels, b, e);
     evals[c] = count;
   });
   for (long long v : evals) n_dist += v;
@@ -569,21 +570,23 @@ KMeansRun run_kmeans(MatrixRef X, const Eigen::VectorXd& w, RowMatrix centres, c
     yinyang = {Eigen::VectorXd::Zero(n), std::vector<double>(static_cast<std::size_t>(n * groups.t))};
   }
   Shift shift{Eigen::VectorXd::Zero(k)};
-  auto assign = [&](bool all) {
+  ClusterSums sums(X, w, k);
+  // `sums`: nullptr when the new labels' cluster sums are not needed.
+  auto assign = [&](bool all, ClusterSums* into) {
     switch (algorithm) {
       case KMeansAlgorithm::hamerly:
-        return hamerly_assign(X, centres, shift, labels, hamerly, all, n_threads, run.n_dist);
+        return hamerly_assign(X, centres, shift, labels, hamerly, all, into, n_threads, run.n_dist);
       case KMeansAlgorithm::yinyang:
-        return yinyang_assign(X, centres, shift, groups, labels, yinyang, all, n_threads, run.n_dist);
+        return yinyang_assign(X, centres, shift, groups, labels, yinyang, all, into, n_threads, run.n_dist);
       default:
         run.n_dist += static_cast<long long>(n) * k;
-        return lloyd_assign(X, centres, labels, n_threads);
+        return lloyd_assign(X, centres, labels, into, n_threads);
     }
   };
-  assign(true);
+  assign(true, &sums);
   bool labels_current = true;
   for (int it = 1; it <= options.max_iter; ++it) {
-    RowMatrix next = update_centres(X, w, labels, centres, n_threads);
+    RowMatrix next = sums.means(centres);
     shift = measure_shift(next, centres);
     centres = std::move(next);
     run.n_iter = it;
@@ -592,14 +595,14 @@ KMeansRun run_kmeans(MatrixRef X, const Eigen::VectorXd& w, RowMatrix centres, c
       run.converged = true;
       break;
     }
-    const bool changed = assign(false);
+    const bool changed = assign(false, it < options.max_iter ? &sums : nullptr);
     labels_current = true;
     if (!changed) {
       run.converged = true;
       break;
     }
   }
-  if (!labels_current) assign(false);
+  if (!labels_current) assign(false, nullptr);
   run.inertia = weighted_inertia(X, w, centres, labels, n_threads);
   run.centres = std::move(centres);
   run.labels = std::move(labels);
