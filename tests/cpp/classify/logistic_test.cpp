@@ -73,5 +73,26 @@ TEST(LogisticRegression, ElasticNetOnBadlyScaledFeaturesIsThreadInvariant) {
   EXPECT_EQ(one.report().n_iter, two.report().n_iter);
 }
 
+TEST(LogisticRegression, FusedNarrowPassReachesTheSameOptimumAsTheWidePass) {
+  // Three informative columns take the fused pass for narrow designs; padded with 22 constant
+  // columns (which an L2 penalty pins at zero) the same problem takes the general pass.
+  const Collinear d = collinear_data(9000, 13);
+  const RowMatrix narrow_X = d.X.leftCols(2);
+  RowMatrix wide_X = RowMatrix::Constant(d.X.rows(), 24, 3.0);
+  wide_X.leftCols(2) = narrow_X;
+  LogisticRegressionOptions o;
+  o.C = 0.5;
+  o.tol = 1e-10;
+  LogisticRegression narrow(o), wide(o);
+  narrow.fit(narrow_X, d.y);
+  wide.fit(wide_X, d.y);
+  ASSERT_TRUE(narrow.report().converged);
+  ASSERT_TRUE(wide.report().converged);
+  EXPECT_NEAR(narrow.coef()[0], wide.coef()[0], 1e-9);
+  EXPECT_NEAR(narrow.coef()[1], wide.coef()[1], 1e-12);
+  EXPECT_NEAR(narrow.intercept(), wide.intercept(), 1e-8);
+  EXPECT_EQ(wide.coef().tail(22).cwiseAbs().maxCoeff(), 0.0);
+}
+
 }  // namespace
 }  // namespace crmine
