@@ -271,7 +271,7 @@ FitOutcome maximize(const LogLikelihood& ll, const Eigen::VectorXd& initial, con
   FitOutcome out;
   ClvFitReport& rep = out.report;
   Eigen::MatrixXd H = Eigen::MatrixXd::Identity(n, n);  // inverse Hessian approximation
-  bool scaled = false;
+  bool scaled = false, refreshed = false;
   int stalled = 0;
   int it = 0;
   rep.message = "maximum number of iterations reached";
@@ -280,6 +280,29 @@ FitOutcome maximize(const LogLikelihood& ll, const Eigen::VectorXd& initial, con
       rep.converged = true;
       rep.message = "gradient below tol";
       break;
+    }
+    // Once the gradient is small, the inverse Hessian is replaced by the inverse of a forward-
+    // difference Hessian (n gradients), if positive definite: BFGS learns curvature one direction
+    // per iteration, and these likelihoods have flat valleys (a and b of MBG/NBD, s and beta of
+    // Pareto/NBD move together) along which it otherwise creeps for a dozen iterations.
+    if (!refreshed && grad.cwiseAbs().maxCoeff() < 1e-2) {
+      refreshed = true;
+      Eigen::MatrixXd hess(n, n);
+      Eigen::VectorXd g_up(n);
+      bool finite = true;
+      for (Eigen::Index j = 0; j < n && finite; ++j) {
+        Eigen::VectorXd up = theta;
+        up[j] += 1e-5;
+        finite = std::isfinite(objective(up, g_up));
+        hess.col(j) = (g_up - grad) / (up[j] - theta[j]);
+      }
+      if (finite) {
+        Eigen::LDLT<Eigen::MatrixXd> ldlt(0.5 * (hess + hess.transpose()));
+        if (ldlt.info() == Eigen::Success && (ldlt.vectorD().array() > 0.0).all()) {
+          H = ldlt.solve(Eigen::MatrixXd::Identity(n, n));
+          scaled = true;
+        }
+      }
     }
     Eigen::VectorXd dir = -H * grad;
     double slope = grad.dot(dir);
