@@ -8,10 +8,15 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
+
+namespace {
+std::string shared_data_dir();
+}
+// The CLV tests' CSV reader, reading from shared_data_dir().
+#define CRMINE_SHARED_DATA_DIR shared_data_dir()
+#include "../../tests/cpp/clv/clv_test_util.hpp"
 
 namespace {
 
@@ -93,27 +98,15 @@ void BM_BetaGeo_clv(benchmark::State& state) {
 }
 BENCHMARK(BM_BetaGeo_clv)->ArgsProduct({{1 << 20, 10'000'000}, {1, 2}})->Unit(benchmark::kMillisecond)->UseRealTime();
 
-/// The numeric columns of a CSV file with a header line; empty when the file is absent.
-std::vector<std::vector<double>> read_csv(const std::string& name) {
+/// The shared data directory: CRMINE_SHARED_DATA, else ../shared/data next to the repository.
+std::string shared_data_dir() {
   const char* env = std::getenv("CRMINE_SHARED_DATA");
-  const std::filesystem::path dir =
-      env != nullptr ? std::filesystem::path(env)
-                     : std::filesystem::path(__FILE__).parent_path() / ".." / ".." / ".." / "shared" / "data";
-  std::ifstream in(dir / name);
-  std::vector<std::vector<double>> cols;
-  std::string line;
-  std::getline(in, line);
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    std::stringstream row(line);
-    std::string cell;
-    for (std::size_t c = 0; std::getline(row, cell, ','); ++c) {
-      if (cols.size() <= c) cols.emplace_back();
-      cols[c].push_back(std::stod(cell));
-    }
-  }
-  return cols;
+  return env != nullptr ? std::string(env)
+                        : (std::filesystem::path(__FILE__).parent_path() / ".." / ".." / ".." / "shared" / "data").string();
 }
+
+/// The numeric columns of a shared CSV file; empty when the file is absent.
+std::vector<std::vector<double>> read_csv(const std::string& name) { return crmine::test::read_csv(crmine::test::data_path(name)); }
 
 /// A model fitted to CDNOW's calibration summary (2,357 customers, weeks), single-threaded as
 /// small fits run; reports the likelihood evaluations per fit.
