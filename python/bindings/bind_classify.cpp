@@ -28,6 +28,15 @@ void add_common(Class& cls) {
       .def_static("from_bytes", &from_bytes<Model>, py::arg("data"));
 }
 
+/// Accessors of the gradient boosting models (detail::BoostedTrees).
+template <typename Model, typename Class>
+void add_boosted(Class& cls) {
+  cls.def_property_readonly("n_trees", &Model::n_trees)
+      .def_property_readonly("init_score", &Model::init_score)
+      .def_property_readonly("feature_importances", &Model::feature_importances)
+      .def_property_readonly("validation_loss", &Model::validation_loss);
+}
+
 template <typename Model, typename Class>
 void add_tree(Class& cls) {
   cls.def("apply", &Model::apply, py::arg("X"), Release())
@@ -138,14 +147,25 @@ void bind_classify(py::module_& m) {
       .def_readwrite("validation_fraction", &GradientBoostingOptions::validation_fraction)
       .def_readwrite("n_iter_no_change", &GradientBoostingOptions::n_iter_no_change)
       .def_readwrite("seed", &GradientBoostingOptions::seed)
-      .def_readwrite("n_threads", &GradientBoostingOptions::n_threads);
+      .def_readwrite("n_threads", &GradientBoostingOptions::n_threads)
+      .def_readwrite("growth", &GradientBoostingOptions::growth);
+  py::enum_<GrowthPolicy>(m, "GrowthPolicy").value("leafwise", GrowthPolicy::leafwise).value("depthwise", GrowthPolicy::depthwise);
   py::class_<GradientBoostingClassifier> gbm(m, "GradientBoostingClassifier");
   gbm.def(py::init<GradientBoostingOptions>(), py::arg("options"))
-      .def("decision_function", &GradientBoostingClassifier::decision_function, py::arg("X"), Release())
-      .def_property_readonly("n_trees", &GradientBoostingClassifier::n_trees)
-      .def_property_readonly("feature_importances", &GradientBoostingClassifier::feature_importances)
-      .def_property_readonly("validation_loss", &GradientBoostingClassifier::validation_loss);
+      .def("decision_function", &GradientBoostingClassifier::decision_function, py::arg("X"), Release());
+  add_boosted<GradientBoostingClassifier>(gbm);
   add_common<GradientBoostingClassifier>(gbm);
+  py::class_<GradientBoostingRegressor> gbr(m, "GradientBoostingRegressor");
+  gbr.def(py::init<GradientBoostingOptions>(), py::arg("options"))
+      .def("fit", py::overload_cast<MatrixRef, VectorRef, VectorRef>(&GradientBoostingRegressor::fit), py::arg("X"), py::arg("y"),
+           py::arg("sample_weight"), Release(), py::return_value_policy::reference)
+      .def("predict", &GradientBoostingRegressor::predict, py::arg("X"), Release())
+      .def_property_readonly("is_fitted", &GradientBoostingRegressor::is_fitted)
+      .def_property_readonly("options", &GradientBoostingRegressor::options)
+      .def_property("feature_names", &GradientBoostingRegressor::feature_names, &GradientBoostingRegressor::set_feature_names)
+      .def("to_bytes", &to_bytes<GradientBoostingRegressor>)
+      .def_static("from_bytes", &from_bytes<GradientBoostingRegressor>, py::arg("data"));
+  add_boosted<GradientBoostingRegressor>(gbr);
 
   py::class_<NaiveBayesOptions>(m, "NaiveBayesOptions")
       .def(py::init<>())

@@ -9,11 +9,11 @@ while fitting and scoring; C-contiguous float64 input is not copied):
 * ``DecisionTreeClassifier`` -- CART with gini/entropy, depth/leaf/split limits, cost-complexity
   pruning, missing values, and ``export_rules()`` as readable if-then rules;
 * ``NaiveBayes`` -- Gaussian for numeric columns, categorical for pandas categorical columns;
-* ``GradientBoostingClassifier`` -- histogram gradient boosting of leaf-wise trees (log-loss),
+* ``GradientBoostingClassifier`` -- histogram gradient boosting of leaf-wise or depth-wise trees (log-loss),
   shrinkage, row/feature subsampling, early stopping on a held-out share, missing values;
 * ``MLPClassifier`` -- a neural network (one or more hidden layers, Adam, early stopping,
   seeded), binary or multiclass, inputs standardised inside;
-* ``LinearRegression`` (OLS / ridge), ``DecisionTreeRegressor`` and ``MLPRegressor`` for numeric
+* ``LinearRegression`` (OLS / ridge), ``DecisionTreeRegressor``, ``GradientBoostingRegressor`` and ``MLPRegressor`` for numeric
   targets;
 * ``train_test_split`` and ``stratified_kfold`` (seeded, stratified).
 
@@ -43,7 +43,7 @@ from . import _core
 from .base import ConvergenceWarning, Estimator, check_array, check_is_fitted, check_sample_weight, seed_from
 
 __all__ = ["LogisticRegression", "LinearRegression", "DecisionTreeClassifier", "DecisionTreeRegressor", "NaiveBayes",
-           "GradientBoostingClassifier", "MLPClassifier", "MLPRegressor",
+           "GradientBoostingClassifier", "GradientBoostingRegressor", "MLPClassifier", "MLPRegressor",
            "train_test_split", "stratified_kfold", "save_model", "load_model"]
 
 
@@ -492,41 +492,22 @@ class DecisionTreeClassifier(_TreeMixin, _BinaryClassifier):
             self.feature_importances_ = np.array(list(imp.values()))
 
 
-class GradientBoostingClassifier(_BinaryClassifier):
-    """Histogram gradient boosting for binary targets (log-loss), trees grown leaf-wise.
-
-    Parameters (LightGBM's names where they exist)
-    ----------
-    n_estimators : int, default 100
-    learning_rate : float, default 0.1
-    num_leaves : int, default 31
-    max_depth : int or None, default None
-    min_child_samples : int, default 20
-    min_child_weight : float, default 1e-3
-        Summed hessian a leaf keeps.
-    reg_lambda, min_split_gain : float, default 0.0
-    subsample, colsample_bytree : float, default 1.0
-        Share of rows per round / features per tree.
-    max_bins : int, default 255
-    validation_fraction : float, default 0.0
-        > 0 holds out a stratified share and stops after ``n_iter_no_change`` rounds without a
-        better validation log-loss, keeping the best round.
-    n_iter_no_change : int, default 10
-    random_state : int, Generator or None, default 0
-    n_threads : int, default 0
-    """
+class _Boosting:
+    """Parameters, options and fitted attributes shared by the two gradient boosting estimators."""
 
     _allow_nan = True
 
     def __init__(self, *, n_estimators: int = 100, learning_rate: float = 0.1, num_leaves: int = 31,
-                 max_depth: int | None = None, min_child_samples: int = 20, min_child_weight: float = 1e-3,
-                 reg_lambda: float = 0.0, min_split_gain: float = 0.0, subsample: float = 1.0,
-                 colsample_bytree: float = 1.0, max_bins: int = 255, validation_fraction: float = 0.0,
-                 n_iter_no_change: int = 10, random_state: Any = 0, n_threads: int = 0) -> None:
+                 max_depth: int | None = None, growth: str = "leafwise", min_child_samples: int = 20,
+                 min_child_weight: float = 1e-3, reg_lambda: float = 0.0, min_split_gain: float = 0.0,
+                 subsample: float = 1.0, colsample_bytree: float = 1.0, max_bins: int = 255,
+                 validation_fraction: float = 0.0, n_iter_no_change: int = 10, random_state: Any = 0,
+                 n_threads: int = 0) -> None:
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
         self.max_depth = max_depth
+        self.growth = growth
         self.min_child_samples = min_child_samples
         self.min_child_weight = min_child_weight
         self.reg_lambda = reg_lambda
@@ -539,16 +520,15 @@ class GradientBoostingClassifier(_BinaryClassifier):
         self.random_state = random_state
         self.n_threads = n_threads
 
-    @classmethod
-    def _model_class(cls) -> Any:
-        return _core.GradientBoostingClassifier
-
     def _options(self, caller: str) -> Any:
         o = _core.GradientBoostingOptions()
         o.n_estimators = _integer(self.n_estimators, "n_estimators", caller, 1)
         o.learning_rate = _number(self.learning_rate, "learning_rate", caller, minimum=0.0, strict=True)
         o.num_leaves = _integer(self.num_leaves, "num_leaves", caller, 2)
         o.max_depth = -1 if self.max_depth is None else _integer(self.max_depth, "max_depth", caller, 1)
+        if self.growth not in ("leafwise", "depthwise"):
+            raise ValueError(f"{caller}: growth must be 'leafwise' or 'depthwise', got {self.growth!r}")
+        o.growth = getattr(_core.GrowthPolicy, self.growth)
         o.min_child_samples = _integer(self.min_child_samples, "min_child_samples", caller, 1)
         o.min_child_weight = _number(self.min_child_weight, "min_child_weight", caller, minimum=0.0)
         o.reg_lambda = _number(self.reg_lambda, "reg_lambda", caller, minimum=0.0)
@@ -573,6 +553,38 @@ class GradientBoostingClassifier(_BinaryClassifier):
                 per_column[col] += v
             imp = np.array(list(per_column.values()))
         self.feature_importances_ = imp
+
+
+class GradientBoostingClassifier(_Boosting, _BinaryClassifier):
+    """Histogram gradient boosting for binary targets (log-loss).
+
+    Parameters (LightGBM's names where they exist)
+    ----------
+    n_estimators : int, default 100
+    learning_rate : float, default 0.1
+    num_leaves : int, default 31
+    max_depth : int or None, default None
+    growth : {"leafwise", "depthwise"}, default "leafwise"
+        Leaf-wise splits the leaf with the largest gain next (LightGBM); depth-wise splits every
+        leaf of one depth before the next (XGBoost). ``num_leaves`` and ``max_depth`` bound both.
+    min_child_samples : int, default 20
+    min_child_weight : float, default 1e-3
+        Summed hessian a leaf keeps.
+    reg_lambda, min_split_gain : float, default 0.0
+    subsample, colsample_bytree : float, default 1.0
+        Share of rows per round / features per tree.
+    max_bins : int, default 255
+    validation_fraction : float, default 0.0
+        > 0 holds out a stratified share and stops after ``n_iter_no_change`` rounds without a
+        better validation log-loss, keeping the best round.
+    n_iter_no_change : int, default 10
+    random_state : int, Generator or None, default 0
+    n_threads : int, default 0
+    """
+
+    @classmethod
+    def _model_class(cls) -> Any:
+        return _core.GradientBoostingClassifier
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Raw log-odds of ``classes_[1]``."""
@@ -910,6 +922,17 @@ class DecisionTreeRegressor(_TreeMixin, _Regressor):
 
 
 
+class GradientBoostingRegressor(_Boosting, _Regressor):
+    """Histogram gradient boosting for a numeric target (squared error): LightGBM's ``regression``
+    objective, scikit-learn's ``HistGradientBoostingRegressor``. Parameters as in
+    GradientBoostingClassifier; ``min_child_weight`` is the summed sample weight a leaf keeps, and
+    early stopping holds out a random (not stratified) share and watches its mean squared error."""
+
+    @classmethod
+    def _model_class(cls) -> Any:
+        return _core.GradientBoostingRegressor
+
+
 class MLPRegressor(_MLP, _Regressor):
     """Neural network regressor: identity output, squared error (halved) plus ``alpha/2 * |W|^2``,
     Adam on mini-batches -- scikit-learn's ``MLPRegressor(solver="adam")``; early stopping uses
@@ -962,9 +985,10 @@ def load_model(path: str | Path) -> Any:
     """The compiled model stored at ``path`` (a ``crmine._core`` object with predict_proba)."""
     data = Path(path).read_bytes()
     for cls in (_core.LogisticRegression, _core.DecisionTreeClassifier, _core.NaiveBayes, _core.LinearRegression,
-                _core.DecisionTreeRegressor, _core.GradientBoostingClassifier, _core.MLPClassifier, _core.MLPRegressor):
+                _core.DecisionTreeRegressor, _core.GradientBoostingClassifier, _core.GradientBoostingRegressor,
+                _core.MLPClassifier, _core.MLPRegressor):
         tag = {"LogisticRegression": b"LOGR", "DecisionTreeClassifier": b"DTRC", "NaiveBayes": b"NBAY",
-               "GradientBoostingClassifier": b"GBMC", "MLPClassifier": b"MLPC", "MLPRegressor": b"MLPR",
+               "GradientBoostingClassifier": b"GBMC", "GradientBoostingRegressor": b"GBMR", "MLPClassifier": b"MLPC", "MLPRegressor": b"MLPR",
                "LinearRegression": b"LINR", "DecisionTreeRegressor": b"DTRR"}[cls.__name__]
         if data[12:16] == tag:
             return cls.from_bytes(data)

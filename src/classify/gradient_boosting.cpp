@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Histogram gradient boosting: binning, leaf-wise tree growth on gradient histograms, early stopping.
+// Histogram gradient boosting: binning, leaf-wise or depth-wise tree growth on gradient histograms, log-loss and
+// squared error, early stopping.
 #include <crmine/classify/gradient_boosting.hpp>
 #include <crmine/classify/metrics.hpp>
 #include <crmine/core/parallel.hpp>
@@ -20,8 +21,6 @@
 namespace crmine {
 namespace {
 
-constexpr ModelTag kTag = model_tag("GBMC");
-constexpr std::uint32_t kSchema = 1;
 /// Rows sampled to place the bin cuts on large data (LightGBM's bin_construct_sample_cnt).
 constexpr Eigen::Index kCutSample = 200000;
 /// A feature may join a bundle when at most this share of the training rows is off its most frequent bin.
@@ -301,10 +300,13 @@ class TreeGrower {
     tmp_.resize(idx_.size());
     std::vector<TreeNode> nodes(1);
     leaves_.clear();
-    // Best-first: the open leaf with the largest gain, the lowest node index on ties.
+    // Leaf-wise: the open leaf with the largest gain, the lowest node index on ties. Depth-wise: the
+    // shallowest open leaf, the lowest node index first (nodes are numbered in the order they were made).
+    const bool depthwise = o_.growth == GrowthPolicy::depthwise;
     auto worse = [&](std::size_t a, std::size_t c) {
-      const Candidate &x = leaves_[a].best, &y = leaves_[c].best;
-      return x.gain < y.gain || (x.gain == y.gain && leaves_[a].node > leaves_[c].node);
+      const Leaf &x = leaves_[a], &y = leaves_[c];
+      if (depthwise) return x.depth > y.depth || (x.depth == y.depth && x.node > y.node);
+      return x.best.gain < y.best.gain || (x.best.gain == y.best.gain && x.node > y.node);
     };
     std::vector<std::size_t> heap;
     auto open = [&](std::size_t k) {
@@ -623,6 +625,130 @@ class TreeGrower {
 };
 }  // namespace
 
+namespace {
+
+enum class Loss { log, squared };
+
+double mean_loss(Loss loss, const std::vector<std::int32_t>& rows, const std::vector<double>& raw, const Eigen::VectorXd& y,
+                 const Eigen::VectorXd& w) {
+  double sum = 0, wsum = 0;
+  for (const std::int32_t i : rows) {
+    const double z = raw[static_cast<std::size_t>(i)];
+    sum += w[i] * (loss == Loss::log ? (z > 0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z))) - y[i] * z
+                                     : (z - y[i]) * (z - y[i]));
+    wsum += w[i];
+  }
+  return sum / wsum;
+}
+
+/// The boosting loop of both estimators. `valid_labels` stratifies the validation split (a constant
+/// vector gives a plain random split).
+void boost(const char* where, Loss loss, MatrixRef X, const Eigen::VectorXd& y, const Eigen::VectorXi& valid_labels, const Eigen::VectorXd& w,
+           const GradientBoostingOptions& o, double& init_score, std::vector<std::vector<TreeNode>>& trees, Eigen::VectorXd& importances,
+           std::vector<double>& validation_loss) {
+  const Eigen::Index n = X.rows(), p = X.cols();
+  if (n >= std::numeric_limits<std::int32_t>::max()) detail::throw_invalid(where, "X", "has ", n, " rows; at most 2^31 - 2 are supported");
+  std::vector<std::int32_t> train, valid;
+  if (o.validation_fraction > 0) {
+    const auto is_valid = stratified_split(valid_labels, o.validation_fraction, derive_seed(o.seed, 0xEA51));
+    for (Eigen::Index i = 0; i < n; ++i) (is_valid[static_cast<std::size_t>(i)] ? valid : train).push_back(static_cast<std::int32_t>(i));
+    if (train.empty() || valid.empty())
+      detail::throw_invalid(where, "validation_fraction", "leaves ", train.size(), " training and ", valid.size(), " validation rows; both need rows");
+  } else {
+    train.resize(static_cast<std::size_t>(n));
+    std::iota(train.begin(), train.end(), std::int32_t{0});
+  }
+  const int threads = detail::resolve_threads(o.n_threads);
+  const Binned data = make_bins(X, train, o.max_bins, o.seed, o.n_threads);
+
+  double wy = 0, wall = 0;
+  for (const std::int32_t i : train) {
+    wy += w[i] * y[i];
+    wall += w[i];
+  }
+  if (!(wall > 0)) detail::throw_invalid(where, "sample_weight", "sums to 0 over the training rows");
+  if (loss == Loss::log) {
+    if (!(wy > 0 && wy < wall)) detail::throw_invalid(where, "y", "the training part lacks one class");
+    init_score = std::log(wy / (wall - wy));
+  } else {
+    init_score = wy / wall;
+  }
+  std::vector<double> raw(static_cast<std::size_t>(n), init_score), gh(2 * static_cast<std::size_t>(n));
+  importances = Eigen::VectorXd::Zero(p);
+  trees.clear();
+  validation_loss.clear();
+  double best_loss = std::numeric_limits<double>::infinity();
+  std::size_t best_trees = 0;
+  int since_best = 0;
+  std::vector<std::int32_t> all_features(static_cast<std::size_t>(p));
+  std::iota(all_features.begin(), all_features.end(), 0);
+  // Rows whose score the tree itself does not update (left out by subsampling, or held out).
+  std::vector<char> in_tree(static_cast<std::size_t>(n));
+  std::vector<std::int32_t> others;
+  TreeGrower grower(data, o);
+
+  for (int round = 0; round < o.n_estimators; ++round) {
+#pragma omp parallel for schedule(static) num_threads(threads) if (train.size() > 20000)
+    for (std::size_t k = 0; k < train.size(); ++k) {
+      const auto i = static_cast<std::size_t>(train[k]);
+      const double wi = w[train[k]];
+      if (loss == Loss::log) {
+        const double q = sigmoid(raw[i]);
+        gh[2 * i] = wi * (q - y[train[k]]);
+        gh[2 * i + 1] = wi * q * (1.0 - q);
+      } else {
+        gh[2 * i] = wi * (raw[i] - y[train[k]]);
+        gh[2 * i + 1] = wi;
+      }
+    }
+    std::vector<std::int32_t> rows = train;
+    if (o.subsample < 1.0) {
+      Random rng(o.seed, 2 * static_cast<std::uint64_t>(round) + 1);
+      std::vector<std::int32_t> kept;
+      for (const std::int32_t i : rows)
+        if (rng.uniform() < o.subsample) kept.push_back(i);
+      if (kept.size() >= 2) rows = std::move(kept);
+    }
+    others.clear();
+    if (rows.size() < static_cast<std::size_t>(n)) {
+      std::fill(in_tree.begin(), in_tree.end(), 0);
+      for (const std::int32_t i : rows) in_tree[static_cast<std::size_t>(i)] = 1;
+      for (std::int32_t i = 0; i < n; ++i)
+        if (!in_tree[static_cast<std::size_t>(i)]) others.push_back(i);
+    }
+    std::vector<std::int32_t> features = all_features;
+    if (o.colsample_bytree < 1.0) {
+      Random rng(o.seed, 2 * static_cast<std::uint64_t>(round) + 2);
+      for (std::size_t k = features.size(); k > 1; --k) std::swap(features[k - 1], features[rng.below(k)]);
+      features.resize(std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(o.colsample_bytree * static_cast<double>(p)))));
+      std::sort(features.begin(), features.end());
+    }
+    trees.push_back(grower.grow(std::move(rows), gh, features, importances, raw));
+    const auto& tree = trees.back();
+#pragma omp parallel for schedule(static) num_threads(threads) if (others.size() > 20000)
+    for (std::size_t k = 0; k < others.size(); ++k) raw[static_cast<std::size_t>(others[k])] += detail::walk_tree(tree, X, others[k]);
+    if (!valid.empty()) {
+      const double vl = mean_loss(loss, valid, raw, y, w);
+      validation_loss.push_back(vl);
+      if (vl < best_loss - 1e-12) {
+        best_loss = vl;
+        best_trees = trees.size();
+        since_best = 0;
+      } else if (++since_best >= o.n_iter_no_change) {
+        break;
+      }
+    }
+  }
+  if (!valid.empty()) trees.resize(std::max<std::size_t>(best_trees, 1));
+  const double s = importances.sum();
+  if (s > 0) importances /= s;
+}
+
+/// Schema 2 adds the growth policy; schema 1 records (leaf-wise only) still load.
+constexpr std::uint32_t kSchema = 2;
+
+}  // namespace
+
 void validate(const GradientBoostingOptions& o) {
   constexpr const char* w = "GradientBoostingOptions";
   if (o.n_estimators < 1) detail::throw_invalid(w, "n_estimators", "is ", o.n_estimators, "; must be >= 1");
@@ -640,145 +766,44 @@ void validate(const GradientBoostingOptions& o) {
   if (!(o.validation_fraction >= 0 && o.validation_fraction < 1))
     detail::throw_invalid(w, "validation_fraction", "is ", o.validation_fraction, "; must be in [0, 1)");
   if (o.n_iter_no_change < 1) detail::throw_invalid(w, "n_iter_no_change", "is ", o.n_iter_no_change, "; must be >= 1");
+  if (o.growth != GrowthPolicy::leafwise && o.growth != GrowthPolicy::depthwise)
+    detail::throw_invalid(w, "growth", "is ", static_cast<int>(o.growth), "; must be leafwise (0) or depthwise (1)");
 }
 
-GradientBoostingClassifier::GradientBoostingClassifier(GradientBoostingOptions options) : options_(options) {}
+namespace detail {
 
-GradientBoostingClassifier& GradientBoostingClassifier::fit(MatrixRef X, const Eigen::Ref<const Eigen::VectorXi>& y) {
-  return fit(X, y, Eigen::VectorXd());
-}
-
-GradientBoostingClassifier& GradientBoostingClassifier::fit(MatrixRef X, LabelRef y, VectorRef sample_weight) {
-  validate(options_);
-  detail::check_binary_fit("GradientBoostingClassifier::fit", X, y, sample_weight, true);
-  const Eigen::Index n = X.rows(), p = X.cols();
-  const Eigen::VectorXd w = sample_weight.size() ? Eigen::VectorXd(sample_weight) : Eigen::VectorXd::Ones(n);
-
-  if (n >= std::numeric_limits<std::int32_t>::max())
-    detail::throw_invalid("GradientBoostingClassifier::fit", "X", "has ", n, " rows; at most 2^31 - 2 are supported");
-  std::vector<std::int32_t> train, valid;
-  if (options_.validation_fraction > 0) {
-    const auto is_valid = stratified_split(y, options_.validation_fraction, derive_seed(options_.seed, 0xEA51));
-    for (Eigen::Index i = 0; i < n; ++i) (is_valid[static_cast<std::size_t>(i)] ? valid : train).push_back(static_cast<std::int32_t>(i));
-  } else {
-    train.resize(static_cast<std::size_t>(n));
-    std::iota(train.begin(), train.end(), std::int32_t{0});
-  }
-  const int threads = detail::resolve_threads(options_.n_threads);
-  const Binned data = make_bins(X, train, options_.max_bins, options_.seed, options_.n_threads);
-
-  double wpos = 0, wall = 0;
-  for (const std::int32_t i : train) {
-    wpos += w[i] * y[i];
-    wall += w[i];
-  }
-  if (!(wpos > 0 && wpos < wall)) detail::throw_invalid("GradientBoostingClassifier::fit", "y", "the training part lacks one class");
-  init_score_ = std::log(wpos / (wall - wpos));
-  std::vector<double> raw(static_cast<std::size_t>(n), init_score_), gh(2 * static_cast<std::size_t>(n));
-  importances_ = Eigen::VectorXd::Zero(p);
-  trees_.clear();
-  validation_loss_.clear();
-  double best_loss = std::numeric_limits<double>::infinity();
-  std::size_t best_trees = 0;
-  int since_best = 0;
-  std::vector<std::int32_t> all_features(static_cast<std::size_t>(p));
-  std::iota(all_features.begin(), all_features.end(), 0);
-  // Rows whose score the tree itself does not update (left out by subsampling, or held out).
-  std::vector<char> in_tree(static_cast<std::size_t>(n));
-  std::vector<std::int32_t> others;
-  TreeGrower grower(data, options_);
-
-  for (int round = 0; round < options_.n_estimators; ++round) {
-#pragma omp parallel for schedule(static) num_threads(threads) if (train.size() > 20000)
-    for (std::size_t k = 0; k < train.size(); ++k) {
-      const auto i = static_cast<std::size_t>(train[k]);
-      const double q = sigmoid(raw[i]);
-      gh[2 * i] = w[train[k]] * (q - y[train[k]]);
-      gh[2 * i + 1] = w[train[k]] * q * (1.0 - q);
-    }
-    std::vector<std::int32_t> rows = train;
-    if (options_.subsample < 1.0) {
-      Random rng(options_.seed, 2 * static_cast<std::uint64_t>(round) + 1);
-      std::vector<std::int32_t> kept;
-      for (const std::int32_t i : rows)
-        if (rng.uniform() < options_.subsample) kept.push_back(i);
-      if (kept.size() >= 2) rows = std::move(kept);
-    }
-    others.clear();
-    if (rows.size() < static_cast<std::size_t>(n)) {
-      std::fill(in_tree.begin(), in_tree.end(), 0);
-      for (const std::int32_t i : rows) in_tree[static_cast<std::size_t>(i)] = 1;
-      for (std::int32_t i = 0; i < n; ++i)
-        if (!in_tree[static_cast<std::size_t>(i)]) others.push_back(i);
-    }
-    std::vector<std::int32_t> features = all_features;
-    if (options_.colsample_bytree < 1.0) {
-      Random rng(options_.seed, 2 * static_cast<std::uint64_t>(round) + 2);
-      for (std::size_t k = features.size(); k > 1; --k) std::swap(features[k - 1], features[rng.below(k)]);
-      features.resize(std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(options_.colsample_bytree * static_cast<double>(p)))));
-      std::sort(features.begin(), features.end());
-    }
-    trees_.push_back(grower.grow(std::move(rows), gh, features, importances_, raw));
-    const auto& tree = trees_.back();
-#pragma omp parallel for schedule(static) num_threads(threads) if (others.size() > 20000)
-    for (std::size_t k = 0; k < others.size(); ++k) raw[static_cast<std::size_t>(others[k])] += detail::walk_tree(tree, X, others[k]);
-    if (!valid.empty()) {
-      double loss = 0, wv = 0;
-      for (const std::int32_t i : valid) {
-        const double z = raw[static_cast<std::size_t>(i)];
-        loss += w[i] * ((z > 0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z))) - y[i] * z);
-        wv += w[i];
-      }
-      loss /= wv;
-      validation_loss_.push_back(loss);
-      if (loss < best_loss - 1e-12) {
-        best_loss = loss;
-        best_trees = trees_.size();
-        since_best = 0;
-      } else if (++since_best >= options_.n_iter_no_change) {
-        break;
-      }
-    }
-  }
-  if (!valid.empty()) trees_.resize(std::max<std::size_t>(best_trees, 1));
-  const double s = importances_.sum();
-  if (s > 0) importances_ /= s;
-  n_features_ = p;
-  feature_names_.clear();
-  fitted_ = true;
-  return *this;
-}
-
-Eigen::VectorXd GradientBoostingClassifier::decision_function(MatrixRef X) const {
-  detail::require_fitted(fitted_, "GradientBoostingClassifier::decision_function");
-  detail::check_predict("GradientBoostingClassifier::decision_function", X, n_features_, true);
-  Eigen::VectorXd raw = Eigen::VectorXd::Constant(X.rows(), init_score_);
-  detail::ForestScorer(trees_).add(X, raw, options_.n_threads);
-  return raw;
-}
-
-RowMatrix GradientBoostingClassifier::predict_proba(MatrixRef X) const {
-  Eigen::VectorXd z = decision_function(X);
-  for (Eigen::Index i = 0; i < z.size(); ++i) z[i] = sigmoid(z[i]);
-  return detail::two_column_proba(z);
-}
-
-Eigen::VectorXi GradientBoostingClassifier::predict(MatrixRef X) const { return (decision_function(X).array() > 0).cast<int>(); }
-
-const Eigen::VectorXd& GradientBoostingClassifier::feature_importances() const {
-  detail::require_fitted(fitted_, "GradientBoostingClassifier::feature_importances");
+const Eigen::VectorXd& BoostedTrees::feature_importances() const {
+  require_fitted(fitted_, "GradientBoosting::feature_importances");
   return importances_;
 }
 
-void GradientBoostingClassifier::set_feature_names(std::vector<std::string> names) {
-  detail::require_fitted(fitted_, "GradientBoostingClassifier::set_feature_names");
-  detail::check_feature_names("GradientBoostingClassifier::set_feature_names", names, n_features_);
+void BoostedTrees::set_feature_names(std::vector<std::string> names) {
+  require_fitted(fitted_, "GradientBoosting::set_feature_names");
+  check_feature_names("GradientBoosting::set_feature_names", names, n_features_);
   feature_names_ = std::move(names);
 }
 
-void GradientBoostingClassifier::save(std::ostream& out) const {
-  detail::require_fitted(fitted_, "GradientBoostingClassifier::save");
-  ModelWriter w(kTag, kSchema);
+void BoostedTrees::fit_trees(const char* where, bool log_loss, MatrixRef X, const Eigen::VectorXd& y, const Eigen::VectorXi& strata,
+                             VectorRef sample_weight) {
+  const Eigen::VectorXd w = sample_weight.size() ? Eigen::VectorXd(sample_weight) : Eigen::VectorXd::Ones(X.rows());
+  fitted_ = false;
+  boost(where, log_loss ? Loss::log : Loss::squared, X, y, strata, w, options_, init_score_, trees_, importances_, validation_loss_);
+  n_features_ = X.cols();
+  feature_names_.clear();
+  fitted_ = true;
+}
+
+Eigen::VectorXd BoostedTrees::raw_scores(const char* where, MatrixRef X) const {
+  require_fitted(fitted_, where);
+  check_predict(where, X, n_features_, true);
+  Eigen::VectorXd raw = Eigen::VectorXd::Constant(X.rows(), init_score_);
+  ForestScorer(trees_).add(X, raw, options_.n_threads);
+  return raw;
+}
+
+void BoostedTrees::write(std::ostream& out, const std::array<char, 4>& tag, const char* where) const {
+  require_fitted(fitted_, where);
+  ModelWriter w(tag, kSchema);
   const auto& o = options_;
   w.i32(o.n_estimators);
   w.f64(o.learning_rate);
@@ -795,6 +820,7 @@ void GradientBoostingClassifier::save(std::ostream& out) const {
   w.i32(o.n_iter_no_change);
   w.u64(o.seed);
   w.i32(o.n_threads);
+  w.u8(static_cast<std::uint8_t>(o.growth));
   w.i64(n_features_);
   w.f64(init_score_);
   w.u64(trees_.size());
@@ -809,14 +835,14 @@ void GradientBoostingClassifier::save(std::ostream& out) const {
       w.f64(t.value);
     }
   }
-  detail::write_vector(w, importances_);
+  write_vector(w, importances_);
   w.f64_vector(validation_loss_);
-  detail::write_strings(w, feature_names_);
+  write_strings(w, feature_names_);
   w.finish(out);
 }
 
-GradientBoostingClassifier GradientBoostingClassifier::load(std::istream& in) {
-  ModelReader r(in, kTag, kSchema);
+void BoostedTrees::read(std::istream& in, const std::array<char, 4>& tag) {
+  ModelReader r(in, tag, kSchema);
   GradientBoostingOptions o;
   o.n_estimators = r.i32("n_estimators");
   o.learning_rate = r.f64("learning_rate");
@@ -833,11 +859,17 @@ GradientBoostingClassifier GradientBoostingClassifier::load(std::istream& in) {
   o.n_iter_no_change = r.i32("n_iter_no_change");
   o.seed = r.u64("seed");
   o.n_threads = r.i32("n_threads");
-  GradientBoostingClassifier m(o);
-  m.n_features_ = r.i64("n_features");
-  if (m.n_features_ <= 0) r.fail("n_features", "must be positive");
-  m.init_score_ = r.f64("init_score");
+  if (r.schema() >= 2) {
+    const std::uint8_t g = r.u8("growth");
+    if (g > 1) r.fail("growth", concat("unknown growth policy ", static_cast<int>(g)));
+    o.growth = static_cast<GrowthPolicy>(g);
+  }
+  options_ = o;
+  n_features_ = r.i64("n_features");
+  if (n_features_ <= 0) r.fail("n_features", "must be positive");
+  init_score_ = r.f64("init_score");
   const std::uint64_t n_trees = r.u64("n_trees");
+  trees_.clear();
   for (std::uint64_t k = 0; k < n_trees; ++k) {
     const std::uint64_t n_nodes = r.u64("tree.n_nodes");
     if (n_nodes == 0) r.fail("tree.n_nodes", "empty tree");
@@ -850,19 +882,76 @@ GradientBoostingClassifier GradientBoostingClassifier::load(std::istream& in) {
       t.right = r.i32("node.right");
       t.missing_left = r.boolean("node.missing_left");
       t.value = r.f64("node.value");
-      if (t.feature >= 0 && (t.feature >= m.n_features_ || t.left <= static_cast<std::int64_t>(q) || t.right <= static_cast<std::int64_t>(q) ||
+      if (t.feature >= 0 && (t.feature >= n_features_ || t.left <= static_cast<std::int64_t>(q) || t.right <= static_cast<std::int64_t>(q) ||
                              static_cast<std::uint64_t>(t.left) >= n_nodes || static_cast<std::uint64_t>(t.right) >= n_nodes))
-        r.fail("nodes", detail::concat("tree ", k, " node ", q, " has an invalid split"));
+        r.fail("nodes", concat("tree ", k, " node ", q, " has an invalid split"));
       tree.push_back(t);
     }
-    m.trees_.push_back(std::move(tree));
+    trees_.push_back(std::move(tree));
   }
-  m.importances_ = detail::read_vector(r, "feature_importances");
-  m.validation_loss_ = r.f64_vector("validation_loss");
-  m.feature_names_ = detail::read_strings(r, "feature_names");
+  importances_ = read_vector(r, "feature_importances");
+  validation_loss_ = r.f64_vector("validation_loss");
+  feature_names_ = read_strings(r, "feature_names");
   r.expect_end();
-  if (m.importances_.size() != m.n_features_) r.fail("feature_importances", "one per feature expected");
-  m.fitted_ = true;
+  if (importances_.size() != n_features_) r.fail("feature_importances", "one per feature expected");
+  fitted_ = true;
+}
+
+}  // namespace detail
+
+GradientBoostingClassifier::GradientBoostingClassifier(GradientBoostingOptions options) : detail::BoostedTrees(options) {}
+
+GradientBoostingClassifier& GradientBoostingClassifier::fit(MatrixRef X, const Eigen::Ref<const Eigen::VectorXi>& y) {
+  return fit(X, y, Eigen::VectorXd());
+}
+
+GradientBoostingClassifier& GradientBoostingClassifier::fit(MatrixRef X, LabelRef y, VectorRef sample_weight) {
+  constexpr const char* where = "GradientBoostingClassifier::fit";
+  validate(options_);
+  detail::check_binary_fit(where, X, y, sample_weight, true);
+  fit_trees(where, true, X, y.cast<double>(), y, sample_weight);
+  return *this;
+}
+
+Eigen::VectorXd GradientBoostingClassifier::decision_function(MatrixRef X) const {
+  return raw_scores("GradientBoostingClassifier::decision_function", X);
+}
+
+RowMatrix GradientBoostingClassifier::predict_proba(MatrixRef X) const {
+  Eigen::VectorXd z = decision_function(X);
+  for (Eigen::Index i = 0; i < z.size(); ++i) z[i] = sigmoid(z[i]);
+  return detail::two_column_proba(z);
+}
+
+Eigen::VectorXi GradientBoostingClassifier::predict(MatrixRef X) const { return (decision_function(X).array() > 0).cast<int>(); }
+
+void GradientBoostingClassifier::save(std::ostream& out) const { write(out, model_tag("GBMC"), "GradientBoostingClassifier::save"); }
+
+GradientBoostingClassifier GradientBoostingClassifier::load(std::istream& in) {
+  GradientBoostingClassifier m;
+  m.read(in, model_tag("GBMC"));
+  return m;
+}
+
+GradientBoostingRegressor::GradientBoostingRegressor(GradientBoostingOptions options) : detail::BoostedTrees(options) {}
+
+GradientBoostingRegressor& GradientBoostingRegressor::fit(MatrixRef X, VectorRef y) { return fit(X, y, Eigen::VectorXd()); }
+
+GradientBoostingRegressor& GradientBoostingRegressor::fit(MatrixRef X, VectorRef y, VectorRef sample_weight) {
+  constexpr const char* where = "GradientBoostingRegressor::fit";
+  validate(options_);
+  detail::check_regression_fit(where, X, y, sample_weight, true);
+  fit_trees(where, false, X, y, Eigen::VectorXi::Zero(X.rows()), sample_weight);
+  return *this;
+}
+
+Eigen::VectorXd GradientBoostingRegressor::predict(MatrixRef X) const { return raw_scores("GradientBoostingRegressor::predict", X); }
+
+void GradientBoostingRegressor::save(std::ostream& out) const { write(out, model_tag("GBMR"), "GradientBoostingRegressor::save"); }
+
+GradientBoostingRegressor GradientBoostingRegressor::load(std::istream& in) {
+  GradientBoostingRegressor m;
+  m.read(in, model_tag("GBMR"));
   return m;
 }
 

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// GoogleTests of GradientBoostingClassifier's training engine: exact bundled histograms, thread invariance.
+// GoogleTests of gradient boosting's training engine: exact bundled histograms, thread invariance, depth-wise growth,
+// the squared-error regressor.
 #include <crmine/classify.hpp>
 #include <crmine/core/random.hpp>
+#include <crmine/core/serialize.hpp>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <sstream>
 
 namespace crmine {
@@ -169,6 +172,139 @@ TEST(GradientBoostingClassifier, ValidationLossIsTheLossOfTheFittedModelsPredict
     }
   // The kept model is the best round's, whose loss is entry n_trees - 1.
   EXPECT_NEAR(m.validation_loss()[static_cast<std::size_t>(m.n_trees() - 1)], loss / nv, 1e-12);
+}
+
+/// Depth of every node of a tree (root 0).
+std::vector<int> node_depths(const std::vector<TreeNode>& tree) {
+  std::vector<int> depth(tree.size(), 0);
+  for (std::size_t k = 0; k < tree.size(); ++k)
+    if (tree[k].feature >= 0) depth[static_cast<std::size_t>(tree[k].left)] = depth[static_cast<std::size_t>(tree[k].right)] = depth[k] + 1;
+  return depth;
+}
+
+TEST(GradientBoostingClassifier, DepthwiseGrowthSplitsEveryLeafOfADepthBeforeTheNext) {
+  // Nodes are numbered as they are made, so depth-wise growth numbers them in non-decreasing depth;
+  // 6 leaves are the root's two children split, then the first two of the four grandchildren.
+  const OneHot d = one_hot(4000, 17, true);
+  GradientBoostingOptions o;
+  o.n_estimators = 10;
+  o.num_leaves = 6;
+  o.growth = GrowthPolicy::depthwise;
+  GradientBoostingClassifier m(o);
+  m.fit(d.X, d.y);
+  for (const auto& tree : m.trees()) {
+    ASSERT_EQ(tree.size(), 11u);
+    const std::vector<int> depth = node_depths(tree);
+    EXPECT_TRUE(std::is_sorted(depth.begin(), depth.end()));
+    int leaves_at_3 = 0;
+    for (std::size_t k = 0; k < tree.size(); ++k) leaves_at_3 += tree[k].feature < 0 && depth[k] == 3;
+    EXPECT_EQ(leaves_at_3, 4);
+  }
+  // Round trip keeps the policy (schema 2), so a reloaded model refits the same way.
+  std::stringstream s;
+  m.save(s);
+  EXPECT_EQ(GradientBoostingClassifier::load(s).options().growth, GrowthPolicy::depthwise);
+}
+
+TEST(GradientBoostingClassifier, SchemaOneRecordsLoadAsLeafwise) {
+  // A record as written before the growth policy existed: options without it, one stump.
+  ModelWriter w(model_tag("GBMC"), 1);
+  const GradientBoostingOptions o;
+  w.i32(o.n_estimators), w.f64(o.learning_rate), w.i32(o.num_leaves), w.i32(o.max_depth), w.i32(o.min_child_samples);
+  w.f64(o.min_child_weight), w.f64(o.reg_lambda), w.f64(o.min_split_gain), w.f64(o.subsample), w.f64(o.colsample_bytree);
+  w.i32(o.max_bins), w.f64(o.validation_fraction), w.i32(o.n_iter_no_change), w.u64(o.seed), w.i32(o.n_threads);
+  w.i64(1), w.f64(0.5), w.u64(1), w.u64(3);
+  const TreeNode nodes[3] = {{0, 2.0, 1, 2}, {}, {}};
+  const double values[3] = {0.0, -1.0, 1.0};
+  for (int k = 0; k < 3; ++k) w.i32(nodes[k].feature), w.f64(nodes[k].threshold), w.i32(nodes[k].left), w.i32(nodes[k].right), w.boolean(false), w.f64(values[k]);
+  w.f64_vector({1.0}), w.f64_vector({}), w.u64(0);
+  std::stringstream s;
+  w.finish(s);
+  const GradientBoostingClassifier m = GradientBoostingClassifier::load(s);
+  EXPECT_EQ(m.options().growth, GrowthPolicy::leafwise);
+  const RowMatrix X = (RowMatrix(2, 1) << 1.0, 3.0).finished();
+  EXPECT_EQ(m.decision_function(X), Eigen::Vector2d(-0.5, 1.5));
+}
+
+TEST(GradientBoostingRegressor, OneStumpSplitsAtTheLeastSquaresCutWithLeafMeans) {
+  // 200 distinct x values each get their own bin, so the stump must find the cut a direct scan finds.
+  Random rng(4);
+  const Eigen::Index n = 200;
+  RowMatrix X(n, 1);
+  Eigen::VectorXd y(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    X(i, 0) = rng.uniform() * 10;
+    y[i] = (X(i, 0) > 6.3 ? 3.0 : -1.0) + (rng.uniform() - 0.5) * 2.0;
+  }
+  GradientBoostingOptions o;
+  o.n_estimators = 1;
+  o.learning_rate = 1.0;
+  o.num_leaves = 2;
+  o.min_child_samples = 1;
+  GradientBoostingRegressor m(o);
+  m.fit(X, y);
+  EXPECT_NEAR(m.init_score(), y.mean(), 1e-12);
+  // Direct scan: the cut (between sorted neighbours) that minimises the summed squared error.
+  std::vector<Eigen::Index> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), Eigen::Index{0});
+  std::sort(order.begin(), order.end(), [&](Eigen::Index a, Eigen::Index b) { return X(a, 0) < X(b, 0); });
+  double best = -1, cut = 0, sl = 0;
+  const double total = y.sum();
+  for (std::size_t k = 0; k + 1 < order.size(); ++k) {
+    sl += y[order[k]];
+    const double nl = static_cast<double>(k + 1), nr = static_cast<double>(n) - nl;
+    const double gain = sl * sl / nl + (total - sl) * (total - sl) / nr;
+    if (gain > best) best = gain, cut = 0.5 * (X(order[k], 0) + X(order[k + 1], 0));
+  }
+  ASSERT_EQ(m.trees()[0].size(), 3u);
+  EXPECT_DOUBLE_EQ(m.trees()[0][0].threshold, cut);
+  double left_sum = 0, left_n = 0;
+  for (Eigen::Index i = 0; i < n; ++i)
+    if (X(i, 0) <= cut) left_sum += y[i], ++left_n;
+  const Eigen::VectorXd pred = m.predict(X);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const double expected = X(i, 0) <= cut ? left_sum / left_n : (total - left_sum) / (static_cast<double>(n) - left_n);
+    ASSERT_NEAR(pred[i], expected, 1e-9) << "row " << i;
+  }
+}
+
+TEST(GradientBoostingRegressor, FitsANonlinearTargetThreadInvariantlyAndRoundTrips) {
+  const OneHot d = one_hot(10000, 31, true);
+  Eigen::VectorXd y(d.X.rows());
+  for (Eigen::Index i = 0; i < y.size(); ++i) y[i] = std::sin(2 * d.X(i, 7)) + 2 * d.X(i, 2) - d.X(i, 5) + 0.1 * d.y[i];
+  GradientBoostingOptions o;
+  o.n_estimators = 60;
+  o.subsample = 0.8;
+  o.colsample_bytree = 0.9;
+  o.validation_fraction = 0.2;
+  o.n_iter_no_change = 100;
+  o.n_threads = 1;
+  GradientBoostingRegressor a(o);
+  a.fit(d.X, y);
+  o.n_threads = 2;
+  GradientBoostingRegressor b(o);
+  b.fit(d.X, y);
+  EXPECT_EQ(a.predict(d.X), b.predict(d.X));
+  // Most of the variance is explained and the validation MSE falls.
+  const Eigen::VectorXd r = y - a.predict(d.X);
+  const double var = (y.array() - y.mean()).square().mean();
+  EXPECT_LT(r.squaredNorm() / static_cast<double>(y.size()), 0.05 * var);
+  EXPECT_LT(a.validation_loss().back(), 0.1 * a.validation_loss().front());
+  std::stringstream s;
+  a.save(s);
+  const GradientBoostingRegressor c = GradientBoostingRegressor::load(s);
+  EXPECT_EQ(c.predict(d.X), a.predict(d.X));
+  // A classifier record is not a regressor record.
+  std::stringstream t;
+  GradientBoostingOptions oc;
+  oc.n_estimators = 2;
+  GradientBoostingClassifier(oc).fit(d.X, d.y).save(t);
+  EXPECT_THROW(GradientBoostingRegressor::load(t), ModelFormatError);
+  Eigen::VectorXd bad = y;
+  bad[3] = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THROW(GradientBoostingRegressor(o).fit(d.X, bad), InvalidArgument);
+  EXPECT_THROW(GradientBoostingRegressor(o).fit(d.X, y.head(10)), InvalidArgument);
+  EXPECT_THROW(GradientBoostingRegressor().predict(d.X), NotFittedError);
 }
 
 }  // namespace
