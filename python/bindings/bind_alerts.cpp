@@ -4,6 +4,7 @@
 
 #include <crmine/deviation/alerts.hpp>
 #include <crmine/deviation/history.hpp>
+#include <crmine/deviation/peers.hpp>
 
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
@@ -111,6 +112,19 @@ void bind_alerts(py::module_& m) {
       },
       py::arg("history"), py::arg("p_alive"), py::arg("options"));
 
+  m.def(
+      "peer_deviations",
+      [](MatrixRef X, const Eigen::Ref<const Eigen::VectorXi>& segment, int min_peers, int n_threads) {
+        PeerDeviations r;
+        {
+          py::gil_scoped_release release;
+          r = peer_deviations(X, segment, min_peers, n_threads);
+        }
+        return py::make_tuple(py::cast(std::move(r.median)), py::cast(std::move(r.scale)), py::cast(std::move(r.z)),
+                              py::cast(std::move(r.score)), py::cast(std::move(r.driver)));
+      },
+      py::arg("X"), py::arg("segment"), py::arg("min_peers") = 5, py::arg("n_threads") = 0,
+      "(median, scale, z, score, driver) of every row against its segment (codes 0..k-1)");
   m.def("precision_at_k", &precision_at_k, py::arg("y"), py::arg("score"), py::arg("k"), Release());
   m.def("recall_at_k", &recall_at_k, py::arg("y"), py::arg("score"), py::arg("k"), Release());
 }

@@ -169,6 +169,43 @@ def test_peer_deviations_use_the_segment_median_and_scipy_mad(rng):
     assert (out["deviation_score"] == out[["z_spend", "z_visits"]].abs().max(axis=1)).all()
 
 
+def _pandas_robust_scale(values, groups):
+    """The pandas computation peer_deviations used before it moved to C++ (the reference)."""
+    q3 = 0.6744897501960817
+    by = values.groupby(groups, sort=False)
+    med = by.transform("median")
+    dev = (values - med).abs()
+    mad = dev.groupby(groups, sort=False).transform("median") / q3
+    iqr = (by.transform(lambda s: s.quantile(0.75)) - by.transform(lambda s: s.quantile(0.25))) / (2 * q3)
+    mean_abs = np.sqrt(np.pi / 2) * dev.groupby(groups, sort=False).transform("mean")
+    scale = mad.where(mad > 0, iqr)
+    scale = scale.where(scale > 0, mean_abs)
+    return med, scale.where(scale > 0)
+
+
+def test_peer_deviations_equal_the_former_pandas_computation(rng):
+    # Ties (MAD 0 -> IQR, IQR 0 -> mean absolute deviation), constant columns, NaN features, a
+    # segment below min_peers: the compiled statistics equal pandas' groupby ones.
+    n = 400
+    table = pd.DataFrame({"spend": rng.lognormal(3, 1, n), "visits": rng.poisson(1, n).astype(float),
+                          "rare": np.where(rng.random(n) < 0.1, rng.normal(0, 1, n), 0.0),
+                          "flat": np.full(n, 2.0)})
+    table.loc[rng.choice(n, 30, replace=False), "spend"] = np.nan
+    seg = pd.Series(rng.choice(["a", "b", "c", "tiny"], n, p=[0.4, 0.3, 0.29, 0.01]), index=table.index)
+    out = cm.deviation.peer_deviations(table, seg, min_peers=6)
+    med, scale = _pandas_robust_scale(table, seg.to_numpy())
+    np.testing.assert_allclose(out.attrs["median"], med, rtol=1e-13)
+    np.testing.assert_allclose(out.attrs["scale"], scale, rtol=1e-12)
+    z = (table - med) / scale
+    z[seg.groupby(seg).transform("size").to_numpy() < 6] = np.nan
+    np.testing.assert_allclose(out[[f"z_{c}" for c in table.columns]].to_numpy(), z.to_numpy(), rtol=1e-12)
+    best = z.abs().max(axis=1)
+    np.testing.assert_allclose(out["deviation_score"], best, rtol=1e-12)
+    has = best.notna()
+    assert (out.loc[has, "driver"] == z.abs()[has].idxmax(axis=1)).all()
+    assert out.loc[~has, "driver"].isna().all()
+
+
 def test_peer_deviations_leave_small_segments_unscored():
     table = pd.DataFrame({"x": [1.0, 2, 3, 4, 5, 6, 100], "seg": ["a"] * 6 + ["b"]})
     out = cm.deviation.peer_deviations(table, table["seg"], columns=["x"])

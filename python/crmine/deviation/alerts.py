@@ -185,31 +185,17 @@ def history_deviations(data: Any, *, period: Any = 30, window: int = 12, as_of: 
 _Q3 = 0.6744897501960817  # the standard normal's upper quartile: MAD / _Q3 estimates sigma
 
 
-def _robust_scale(values: pd.DataFrame, groups: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Median and robust spread per column (per group when given): 1.4826 MAD, else IQR / 1.349,
-    else 1.2533 x mean absolute deviation (each a consistent estimate of sigma for normal data);
-    NaN when all of them are 0 (a constant column)."""
-    def by(frame: pd.DataFrame) -> Any:
-        return frame.groupby(groups, sort=False) if groups is not None else None
-
-    if groups is None:
-        med = values.median()
-        dev = (values - med).abs()
-        mad = dev.median() / _Q3
-        iqr = (values.quantile(0.75) - values.quantile(0.25)) / (2 * _Q3)
-        mean_abs = np.sqrt(np.pi / 2) * dev.mean()
-        scale = mad.where(mad > 0, iqr).where(lambda s: s > 0, mean_abs).where(lambda s: s > 0)
-        return (pd.DataFrame([med.to_numpy()] * len(values), index=values.index, columns=values.columns),
-                pd.DataFrame([scale.to_numpy()] * len(values), index=values.index, columns=values.columns))
-    med = by(values).transform("median")
-    dev = (values - med).abs()
-    mad = by(dev).transform("median") / _Q3
-    grouped = by(values)
-    iqr = (grouped.transform(lambda s: s.quantile(0.75)) - grouped.transform(lambda s: s.quantile(0.25))) / (2 * _Q3)
-    mean_abs = np.sqrt(np.pi / 2) * by(dev).transform("mean")
-    scale = mad.where(mad > 0, iqr)
-    scale = scale.where(scale > 0, mean_abs)
-    return med, scale.where(scale > 0)
+def _robust_scale(values: pd.DataFrame, groups: Any = None, *, min_peers: int = 2) -> tuple[pd.DataFrame, ...]:
+    """Median and robust spread per column (per group when given), each row getting its group's:
+    1.4826 MAD, else IQR / 1.349, else 1.2533 x mean absolute deviation (each a consistent estimate
+    of sigma for normal data); NaN when all of them are 0 (a constant column). Computed by the
+    compiled ``peer_deviations``, which also returns the z matrix (NaN for groups smaller than
+    ``min_peers``), the largest |z| of each row and its column index (-1 when none)."""
+    codes = np.zeros(len(values), dtype=np.int32) if groups is None else pd.factorize(groups)[0].astype(np.int32)
+    arr = np.ascontiguousarray(values.to_numpy(dtype=np.float64))
+    med, scale, z, score, driver = _core.peer_deviations(arr, codes, min_peers)
+    frame = lambda m: pd.DataFrame(m, index=values.index, columns=values.columns)  # noqa: E731
+    return frame(med), frame(scale), frame(z), score, driver
 
 
 def _numeric_table(table: Any, columns: Any, caller: str) -> pd.DataFrame:
@@ -278,19 +264,11 @@ def peer_deviations(table: pd.DataFrame, segment: Any, *, columns: Any = None, m
     values = _numeric_table(table, columns, caller)
     if labels.isna().any():
         raise ValueError(f"{caller}: segment is missing for row {labels.index[labels.isna().to_numpy()][0]!r}")
-    groups = labels.to_numpy()
-    med, scale = _robust_scale(values, groups)
-    z = (values - med) / scale
-    size = labels.groupby(groups, sort=False).transform("size").to_numpy()
-    z[size < min_peers] = np.nan
+    med, scale, z, score, driver = _robust_scale(values, labels.to_numpy(), min_peers=min_peers)
     out = z.add_prefix("z_")
     out.insert(0, "segment", labels.to_numpy())
-    absz = np.abs(z.to_numpy())
-    filled = np.where(np.isnan(absz), -1.0, absz)
-    best = filled.argmax(axis=1)
-    score = filled[np.arange(len(filled)), best]
-    out["deviation_score"] = np.where(score >= 0, score, np.nan)
-    out["driver"] = np.where(score >= 0, np.asarray(values.columns, dtype=object)[best], None)
+    out["deviation_score"] = score
+    out["driver"] = np.where(driver >= 0, np.asarray(values.columns, dtype=object)[np.maximum(driver, 0)], None)
     out.attrs["median"] = med
     out.attrs["scale"] = scale
     return out
@@ -454,7 +432,7 @@ def _reference_rows(values: pd.DataFrame, reference: Any, train: pd.DataFrame | 
 
 def _scale_rows(values: pd.DataFrame, scale: Any, train: pd.DataFrame | None) -> pd.DataFrame:
     if scale is None:
-        _, s = _robust_scale(values if train is None else train)
+        s = _robust_scale(values if train is None else train)[1]
         return pd.DataFrame(np.tile(s.iloc[0].to_numpy(), (len(values), 1)), index=values.index, columns=values.columns)
     if isinstance(scale, pd.Series):
         s = scale.reindex(values.columns).to_numpy(dtype=np.float64)
