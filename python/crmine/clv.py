@@ -77,7 +77,7 @@ def _counts(n: Any) -> np.ndarray:
 def _like(result: np.ndarray, like: Any) -> Any:
     """Results keep the caller's container: a Series keeps its index, a scalar stays a scalar."""
     if isinstance(like, pd.Series):
-        return pd.Series(result, index=like.index)
+        return pd.Series(result, index=like.index, copy=False)  # result is ours: no copy needed
     if np.ndim(like) == 0:
         return float(result[0])
     return result
