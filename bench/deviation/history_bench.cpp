@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Google Benchmark of the per-customer history baselines (the streaming and the regrouping pass) and churn_alerts.
+// Google Benchmark of the per-customer history baselines (the streaming and the regrouping pass), churn_alerts and
+// peer_deviations.
 #include <crmine/deviation.hpp>
 
 #include <benchmark/benchmark.h>
@@ -61,6 +62,21 @@ void BM_ChurnAlerts(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(history.size()));
 }
 BENCHMARK(BM_ChurnAlerts)->Arg(1 << 20)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+/// peer_deviations over a customers x 5 feature table in 20 segments (argument: customers).
+void BM_PeerDeviations(benchmark::State& state) {
+  const auto n = static_cast<Eigen::Index>(state.range(0));
+  std::mt19937_64 rng(3);
+  std::lognormal_distribution<double> spend(3.0, 1.0);
+  crmine::RowMatrix X(n, 5);
+  Eigen::VectorXi segment(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    for (Eigen::Index f = 0; f < 5; ++f) X(i, f) = spend(rng);
+    segment[i] = static_cast<int>(rng() % 20);
+  }
+  for (auto _ : state) benchmark::DoNotOptimize(crmine::peer_deviations(X, segment));
+}
+BENCHMARK(BM_PeerDeviations)->Arg(1 << 16)->Arg(1 << 20)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 
