@@ -147,7 +147,8 @@ void bind_cluster(py::module_& m) {
       .def_readwrite("n_threads", &GaussianMixtureOptions::n_threads);
   py::class_<GaussianMixture> gmm(m, "GaussianMixture");
   gmm.def(py::init<GaussianMixtureOptions>(), py::arg("options"))
-      .def("fit", &GaussianMixture::fit, py::arg("X"), Release(), py::return_value_policy::reference_internal)
+      .def("fit", py::overload_cast<MatrixRef, VectorRef>(&GaussianMixture::fit), py::arg("X"), py::arg("sample_weight"),
+           Release(), py::return_value_policy::reference_internal)
       .def("predict", &GaussianMixture::predict, py::arg("X"), Release())
       .def("predict_proba", &GaussianMixture::predict_proba, py::arg("X"), Release())
       .def("transform", &GaussianMixture::transform, py::arg("X"), Release())

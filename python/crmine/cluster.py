@@ -519,7 +519,8 @@ class GaussianMixture(Estimator):
     def _model_class(cls) -> Any:
         return _core.GaussianMixture
 
-    def fit(self, X: Any, y: Any = None) -> GaussianMixture:
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> GaussianMixture:
+        """EM from a k-means (or random) start; a row of weight w counts as w rows."""
         caller = "GaussianMixture"
         o = _core.GaussianMixtureOptions()
         o.n_components = _int_param(self.n_components, "n_components", caller, 1)
@@ -536,8 +537,9 @@ class GaussianMixture(Estimator):
         check_feature_names(self, X, reset=True)
         arr = check_array(X, caller="GaussianMixture.fit")
         _check_k(o.n_components, arr.shape[0], "GaussianMixture.fit", "n_components")
+        w = check_sample_weight(sample_weight, arr.shape[0], caller="GaussianMixture.fit")
         model = _core.GaussianMixture(o)
-        model.fit(arr)
+        model.fit(arr, w)
         self._model = model
         self.n_features_in_ = arr.shape[1]
         self.weights_ = np.array(model.weights)
@@ -560,8 +562,8 @@ class GaussianMixture(Estimator):
     def predict(self, X: Any) -> np.ndarray:
         return self._model.predict(self._input(X, "GaussianMixture.predict")).astype(np.int32, copy=False)
 
-    def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
-        return self.fit(X).predict(X)
+    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+        return self.fit(X, sample_weight=sample_weight).predict(X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         return self._model.predict_proba(self._input(X, "GaussianMixture.predict_proba"))

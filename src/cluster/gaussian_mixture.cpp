@@ -124,10 +124,14 @@ Eigen::VectorXd normalise(RowMatrix& log_prob, int n_threads) {
 
 }  // namespace
 
-GaussianMixture& GaussianMixture::fit(MatrixRef X) {
+GaussianMixture& GaussianMixture::fit(MatrixRef X) { return fit(X, Eigen::VectorXd()); }
+
+GaussianMixture& GaussianMixture::fit(MatrixRef X, VectorRef sample_weight) {
   constexpr const char* where = "GaussianMixture::fit";
   validate(options_);
   detail::check_data(where, "X", X);
+  const Eigen::VectorXd w = detail::checked_weights(where, sample_weight, X.rows());
+  const double total_weight = sum_in_chunks(w);
   const Eigen::Index n = X.rows(), d = X.cols();
   const int k = options_.n_components;
   if (k > n) detail::throw_invalid(where, "n_components", k, " exceeds the number of rows of X (", n, ")");
@@ -197,7 +201,7 @@ GaussianMixture& GaussianMixture::fit(MatrixRef X) {
         cov.array() += options_.reg_covar;
       }
     }
-    weights_ = nk / static_cast<double>(n);
+    weights_ = nk / total_weight;
     means_ = std::move(means);
     set_cholesky();
   };
@@ -218,18 +222,18 @@ GaussianMixture& GaussianMixture::fit(MatrixRef X) {
       ko.n_threads = options_.n_threads;
       KMeans km(ko);
       try {
-        km.fit(X);
+        km.fit(X, w);
       } catch (const InvalidArgument&) {
         detail::throw_invalid(where, "n_components", k, " exceeds the number of distinct rows of X");
       }
-      for (Eigen::Index i = 0; i < n; ++i) resp(i, km.labels()[i]) = 1;
+      for (Eigen::Index i = 0; i < n; ++i) resp(i, km.labels()[i]) = w[i];
     } else {
       const std::uint64_t stream = derive_seed(options_.seed, static_cast<std::uint64_t>(r));
       detail::for_each_chunk(n, options_.n_threads, [&](Eigen::Index c, Eigen::Index b, Eigen::Index e) {
         Random rng(stream, static_cast<std::uint64_t>(c));
         for (Eigen::Index i = b; i < e; ++i) {
           for (Eigen::Index j = 0; j < k; ++j) resp(i, j) = rng.uniform();
-          resp.row(i) /= resp.row(i).sum();
+          resp.row(i) *= w[i] / resp.row(i).sum();
         }
       });
     }
@@ -238,7 +242,15 @@ GaussianMixture& GaussianMixture::fit(MatrixRef X) {
     double prev = -std::numeric_limits<double>::infinity(), ll = prev;
     for (int it = 1; it <= options_.max_iter; ++it) {
       resp = weighted_log_prob(X);
-      ll = sum_in_chunks(normalise(resp, options_.n_threads)) / static_cast<double>(n);
+      // A row of weight w counts as w rows: its responsibilities and log-likelihood scale by w.
+      Eigen::VectorXd log_p = normalise(resp, options_.n_threads);
+      detail::for_each_chunk(n, options_.n_threads, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
+        for (Eigen::Index i = b; i < e; ++i) {
+          resp.row(i) *= w[i];
+          log_p[i] *= w[i];
+        }
+      });
+      ll = sum_in_chunks(log_p) / total_weight;
       m_step(resp);
       rep.n_iter = it;
       if (std::abs(ll - prev) < options_.tol) {

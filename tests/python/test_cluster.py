@@ -119,6 +119,22 @@ def test_gaussian_mixture_log_likelihood_matches_sklearn(telco_numeric):
             assert ours.aic(data) == pytest.approx(theirs.aic(data), rel=1e-3)
 
 
+def test_gaussian_mixture_sample_weight_acts_like_repeated_rows():
+    X, _ = blobs(600, 3, 2, seed=6)
+    w = np.arange(len(X)) % 4  # 0 = the row is left out
+    repeated = np.repeat(X, w, axis=0)
+    kw = dict(n_init=1, random_state=0, tol=1e-12, max_iter=500)
+    weighted = cc.GaussianMixture(3, **kw).fit(X, sample_weight=w.astype(float))
+    copied = cc.GaussianMixture(3, **kw).fit(repeated)
+    order = [int(np.argmin(((copied.means_ - m) ** 2).sum(axis=1))) for m in weighted.means_]
+    np.testing.assert_allclose(copied.means_[order], weighted.means_, atol=1e-8)
+    np.testing.assert_allclose(copied.weights_[order], weighted.weights_, atol=1e-10)
+    np.testing.assert_allclose(copied.covariances_[order], weighted.covariances_, atol=1e-8)
+    assert weighted.lower_bound_ == pytest.approx(copied.lower_bound_, rel=1e-9)
+    with pytest.raises(ValueError, match="sample_weight"):
+        cc.GaussianMixture(3).fit(X, sample_weight=-w)
+
+
 def test_metrics_match_sklearn(telco_numeric):
     labels = cc.KMeans(4, random_state=0).fit(telco_numeric).labels_
     X = telco_numeric[:2000]

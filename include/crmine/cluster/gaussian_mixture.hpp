@@ -45,6 +45,9 @@ class GaussianMixture final : public Clusterer {
   explicit GaussianMixture(GaussianMixtureOptions options = {});
 
   GaussianMixture& fit(MatrixRef X) override;
+  /// Weighted fit: row i counts as sample_weight[i] rows (non-negative, finite, not all zero;
+  /// empty = all ones), in the k-means start, the M-step and the log-likelihood.
+  GaussianMixture& fit(MatrixRef X, VectorRef sample_weight);
   /// Most probable component of each row.
   Eigen::VectorXi predict(MatrixRef X) const override;
   /// Posterior component probabilities, n x k.

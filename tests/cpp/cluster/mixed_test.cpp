@@ -171,6 +171,42 @@ TEST(GaussianMixture, ThreadsSeedsAndSaveLoad) {
   EXPECT_THROW(GaussianMixture::load(truncated), ModelFormatError);
 }
 
+TEST(GaussianMixture, SampleWeightsActLikeRepeatedRows) {
+  const auto b = test::make_blobs(900, 2, 3, 6.0, 25);
+  // Weights 0..3: a row of weight w must count exactly as w copies of it (0 = left out).
+  Eigen::VectorXd w(b.X.rows());
+  Eigen::Index copies = 0;
+  for (Eigen::Index i = 0; i < w.size(); ++i) copies += static_cast<Eigen::Index>(w[i] = static_cast<double>(i % 4));
+  RowMatrix repeated(copies, b.X.cols());
+  for (Eigen::Index i = 0, at = 0; i < w.size(); ++i)
+    for (int c = 0; c < static_cast<int>(w[i]); ++c) repeated.row(at++) = b.X.row(i);
+  for (auto cov : {CovarianceType::full, CovarianceType::diag}) {
+    GaussianMixtureOptions o;
+    o.n_components = 3;
+    o.covariance_type = cov;
+    o.tol = 1e-12;
+    o.max_iter = 500;
+    GaussianMixture weighted(o), copied(o);
+    weighted.fit(b.X, w);
+    copied.fit(repeated);
+    // Components may come out in another order: match them by their means.
+    for (int j = 0; j < 3; ++j) {
+      Eigen::Index m = 0;
+      (copied.means().rowwise() - weighted.means().row(j)).rowwise().squaredNorm().minCoeff(&m);
+      EXPECT_LT((copied.means().row(m) - weighted.means().row(j)).cwiseAbs().maxCoeff(), 1e-8);
+      EXPECT_NEAR(copied.weights()[m], weighted.weights()[j], 1e-10);
+      EXPECT_LT((copied.covariance(static_cast<int>(m)) - weighted.covariance(j)).cwiseAbs().maxCoeff(), 1e-8);
+    }
+    EXPECT_NEAR(copied.lower_bound(), weighted.lower_bound(), 1e-9 * std::abs(copied.lower_bound()));
+  }
+  GaussianMixtureOptions o;
+  o.n_components = 3;
+  Eigen::VectorXd bad = w;
+  bad[5] = -1;
+  EXPECT_INVALID_NAMING(GaussianMixture(o).fit(b.X, bad), "sample_weight");
+  EXPECT_INVALID_NAMING(GaussianMixture(o).fit(b.X, w.head(10)), "sample_weight");
+}
+
 TEST(GaussianMixture, BadInputThrowsNamingTheArgument) {
   const auto b = test::make_blobs(50, 2, 2, 8.0, 24);
   GaussianMixtureOptions o;

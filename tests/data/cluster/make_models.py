@@ -45,7 +45,7 @@ def main() -> None:
     go = _core.GaussianMixtureOptions()
     go.n_components, go.seed = 3, 7
     gmm = _core.GaussianMixture(go)
-    gmm.fit(X)
+    gmm.fit(X, np.empty(0))
 
     models = {"kmeans": kmeans, "kprototypes": kproto, "kmodes": kmodes, "gaussian_mixture": gmm}
     for name, model in models.items():
