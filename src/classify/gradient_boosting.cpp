@@ -275,6 +275,9 @@ inline bool better(const Candidate& a, const Candidate& b) {
 constexpr std::size_t kRowChunk = 16384;
 /// Rows per chunk of a parallel partition (whose result, a stable partition, does not depend on chunks).
 constexpr std::size_t kPartChunk = 4096;
+/// A task's group histograms up to this size are filled row by row (each row adds to all of them);
+/// larger ones group by group over blocks of rows, so the histogram being filled stays in L1.
+constexpr std::size_t kRowLoopBytes = 16384;
 /// A leaf's histogram work (rows x feature groups) below which one thread builds it alone.
 constexpr std::size_t kParallelWork = 16384;
 
@@ -542,6 +545,30 @@ class TreeGrower {
     GroupBin* hist = group_hist_.data();
     const std::uint8_t* packed = d_.packed.data();
     const std::int32_t* rows = idx_.data();
+    std::size_t slots = 0;
+    for (std::size_t q = 0; q < nq; ++q) slots += static_cast<std::size_t>(d_.group_bins[col[q]]);
+    if (slots * sizeof(GroupBin) > kRowLoopBytes) {
+      // Histograms too large to stay in L1 while each row touches every one of them: rows go in
+      // blocks, and each group's histogram takes the whole block before the next group's. Every bin
+      // still adds its rows in row order, so the sums are bitwise those of the row loop below.
+      constexpr std::size_t kBlock = 256;
+      GroupBin xs[kBlock];
+      std::size_t at[kBlock];
+      for (std::size_t b0 = begin; b0 < end; b0 += kBlock) {
+        const std::size_t nb = std::min(end - b0, kBlock);
+        for (std::size_t k = 0; k < nb; ++k) {
+          const auto i = static_cast<std::size_t>(rows[b0 + k]);
+          xs[k] = GroupBin{gh_[2 * i], gh_[2 * i + 1], 1.0, 0.0};
+          at[k] = i * G;
+        }
+        for (std::size_t q = 0; q < nq; ++q) {
+          GroupBin* hq = hist + off[q];
+          const std::uint8_t* cq = packed + col[q];
+          for (std::size_t k = 0; k < nb; ++k) hq[cq[at[k]]] += xs[k];
+        }
+      }
+      return;
+    }
     const bool contiguous = col[nq - 1] - col[0] == nq - 1;
     if (contiguous) {
       // Groups next to each other in the row: one base pointer, no per-group column lookup.
