@@ -279,7 +279,10 @@ void bind_rules(py::module_& m) {
             return py::make_tuple(copy_out(std::move(out.item)), copy_out(std::move(out.score)), copy_out(std::move(out.rule)));
           },
           py::arg("indptr"), py::arg("indices"), py::arg("k"), py::arg("n_threads") = 0)
-      .def_property_readonly("n_items", &Recommender::n_items);
+      .def_property_readonly("n_items", &Recommender::n_items)
+      .def_property_readonly("rules", [](const Recommender& self) { return self.rules(); })
+      .def("to_bytes", &to_bytes<Recommender>, "The recommender in crmine's versioned binary format")
+      .def_static("from_bytes", &from_bytes<Recommender>, py::arg("data"));
 
   m.def(
       "rules_sequential_patterns",

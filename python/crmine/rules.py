@@ -397,6 +397,34 @@ class Recommender:
         self.n_baskets_ = int(n_baskets)
         return self
 
+    def to_bytes(self) -> bytes:
+        """The fitted rules, item count and metric in crmine's versioned binary format (tag RREC),
+        loadable in C++ with ``Recommender::load``; item labels are not part of it (pickle keeps them)."""
+        self._check_fitted()
+        return self._core.to_bytes()
+
+    # Pickling: the compiled recommender travels as its versioned bytes; corrupt bytes raise
+    # crmine.ModelFormatError on unpickling.
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        core = state.pop("_core", None)
+        state.pop("_rules", None)
+        if core is not None:
+            state["_model_bytes"] = core.to_bytes()
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        data = state.pop("_model_bytes", None)
+        self.__dict__.update(state)
+        if data is not None:
+            self._core = _core.Recommender.from_bytes(bytes(data))
+            self._rules = self._core.rules
+            if self._core.n_items != len(self.labels_):
+                from .exceptions import ModelFormatError
+                raise ModelFormatError(f"Recommender: the model has {self._core.n_items} items but "
+                                       f"{len(self.labels_)} labels")
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "_core"):
             from .exceptions import NotFittedError

@@ -3,9 +3,12 @@
 // the rules that can fire for it.
 #include <crmine/core/errors.hpp>
 #include <crmine/core/parallel.hpp>
+#include <crmine/core/serialize.hpp>
 #include <crmine/rules/recommend.hpp>
 
 #include <algorithm>
+#include <istream>
+#include <ostream>
 
 namespace crmine {
 
@@ -99,6 +102,79 @@ Recommendations Recommender::recommend(const BasketView& queries, int k, int n_t
     }
   }
   return out;
+}
+
+namespace {
+
+constexpr ModelTag kRecommenderTag = model_tag("RREC");
+constexpr std::uint32_t kRecommenderSchema = 1;
+
+void write_i64s(ModelWriter& w, const std::vector<std::int64_t>& v) {
+  w.u64(v.size());
+  for (const std::int64_t x : v) w.i64(x);
+}
+
+std::vector<std::int64_t> read_i64s(ModelReader& r, const char* field) {
+  const std::uint64_t n = r.u64(field);
+  std::vector<std::int64_t> v;
+  for (std::uint64_t k = 0; k < n; ++k) v.push_back(r.i64(field));  // each read is bounds-checked
+  return v;
+}
+
+/// CSR offsets that start at 0, never decrease and end at the item count.
+void check_offsets(ModelReader& r, const char* field, const std::vector<std::int64_t>& indptr, std::size_t n_rules,
+                   std::size_t n_items) {
+  if (indptr.size() != n_rules + 1 || indptr.front() != 0 || indptr.back() != static_cast<std::int64_t>(n_items))
+    r.fail(field, "offsets do not match the rules");
+  for (std::size_t k = 1; k < indptr.size(); ++k)
+    if (indptr[k] < indptr[k - 1]) r.fail(field, "offsets decrease");
+}
+
+}  // namespace
+
+void Recommender::save(std::ostream& out) const {
+  ModelWriter w(kRecommenderTag, kRecommenderSchema);
+  w.i32(n_items_);
+  w.u8(static_cast<std::uint8_t>(metric_));
+  write_i64s(w, rules_.antecedent_indptr);
+  w.i32_vector(rules_.antecedent_items);
+  write_i64s(w, rules_.consequent_indptr);
+  w.i32_vector(rules_.consequent_items);
+  for (const auto* v : {&rules_.antecedent_support, &rules_.consequent_support, &rules_.support, &rules_.confidence,
+                        &rules_.lift, &rules_.leverage, &rules_.conviction, &rules_.zhangs_metric, &rules_.jaccard})
+    w.f64_vector(*v);
+  w.finish(out);
+}
+
+Recommender Recommender::load(std::istream& in) {
+  ModelReader r(in, kRecommenderTag, kRecommenderSchema);
+  const std::int32_t n_items = r.i32("n_items");
+  const std::uint8_t metric = r.u8("metric");
+  if (metric > static_cast<std::uint8_t>(RuleMetric::consequent_support)) r.fail("metric", "unknown value");
+  Rules rules;
+  rules.antecedent_indptr = read_i64s(r, "antecedent_indptr");
+  rules.antecedent_items = r.i32_vector("antecedent_items");
+  rules.consequent_indptr = read_i64s(r, "consequent_indptr");
+  rules.consequent_items = r.i32_vector("consequent_items");
+  const char* names[] = {"antecedent_support", "consequent_support", "support", "confidence", "lift",
+                         "leverage", "conviction", "zhangs_metric", "jaccard"};
+  std::vector<double>* columns[] = {&rules.antecedent_support, &rules.consequent_support, &rules.support,
+                                    &rules.confidence, &rules.lift, &rules.leverage, &rules.conviction,
+                                    &rules.zhangs_metric, &rules.jaccard};
+  for (std::size_t c = 0; c < 9; ++c) *columns[c] = r.f64_vector(names[c]);
+  r.expect_end();
+  const std::size_t n_rules = rules.support.size();
+  for (std::size_t c = 0; c < 9; ++c)
+    if (columns[c]->size() != n_rules) r.fail(names[c], "length differs from the number of rules");
+  check_offsets(r, "antecedent_indptr", rules.antecedent_indptr, n_rules, rules.antecedent_items.size());
+  check_offsets(r, "consequent_indptr", rules.consequent_indptr, n_rules, rules.consequent_items.size());
+  if (n_items < 0) r.fail("n_items", "negative");
+  for (const auto* items : {&rules.antecedent_items, &rules.consequent_items})
+    for (const std::int32_t x : *items)
+      if (x < 0 || x >= n_items) r.fail("items", "item id outside [0, n_items)");
+  for (std::size_t k = 0; k < n_rules; ++k)
+    if (rules.antecedent_indptr[k + 1] == rules.antecedent_indptr[k]) r.fail("antecedent_indptr", "a rule has no antecedent");
+  return Recommender(std::move(rules), n_items, static_cast<RuleMetric>(metric));
 }
 
 }  // namespace crmine

@@ -276,3 +276,27 @@ def test_int_labels_match_equal_labels_of_other_types():
     assert b.indices.tolist() == [0, 1, 0, 1, 2, 3, 0]
     found = rules.frequent_itemsets([[5, 7], [5.0, 7, 3], [True, 1]], min_support=2)
     assert dict(zip(map(frozenset, found["itemsets"]), found["count"]))[frozenset({5, 7})] == 2
+
+
+def test_recommender_pickles_and_rejects_corrupt_bytes():
+    import pickle
+
+    baskets = [["milk", "bread"], ["milk", "bread", "eggs"], ["tea", "cake"], ["milk"], ["tea", "cake", "eggs"]] * 8
+    model = rules.Recommender(min_support=0.1, metric="lift", min_threshold=1.0).fit(baskets)
+    back = pickle.loads(pickle.dumps(model))
+    queries = [["milk"], ["tea"], ["eggs", "bread"]]
+    assert back.recommend_many(queries, k=3) == model.recommend_many(queries, k=3)
+    pd.testing.assert_frame_equal(back.recommend(["tea"]), model.recommend(["tea"]))
+    assert back.get_params() == model.get_params()
+    data = model.to_bytes()
+    assert data[:4] != data[4:8] and back.to_bytes() == data
+    state = model.__getstate__()
+    for at in (13, len(data) // 2, len(data) - 2):
+        bad = bytearray(data)
+        bad[at] ^= 0x5A
+        with pytest.raises(cm.ModelFormatError):
+            rules.Recommender().__setstate__({**state, "_model_bytes": bytes(bad)})
+    with pytest.raises(cm.ModelFormatError):
+        rules.Recommender().__setstate__({**state, "_model_bytes": data[:-5]})
+    with pytest.raises(cm.NotFittedError):
+        rules.Recommender().to_bytes()

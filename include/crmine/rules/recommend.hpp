@@ -7,6 +7,7 @@
 #include <crmine/rules/baskets.hpp>
 
 #include <cstdint>
+#include <iosfwd>
 #include <vector>
 
 namespace crmine {
@@ -33,6 +34,13 @@ class Recommender {
 
   const Rules& rules() const { return rules_; }
   std::int32_t n_items() const { return n_items_; }
+  RuleMetric metric() const { return metric_; }
+
+  /// Writes the rules, item count and metric in the versioned model format (tag "RREC").
+  void save(std::ostream& out) const;
+  /// Reads a record written by save; ModelFormatError when the bytes are corrupt or the rules
+  /// are inconsistent (offsets, item ids, metric).
+  static Recommender load(std::istream& in);
 
  private:
   Rules rules_;

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <sstream>
 
 namespace crmine {
 namespace {
@@ -158,6 +159,45 @@ TEST(Recommender, RecommendsUnownedItemsWithTheirRule) {
   const std::vector<std::int64_t> uptr{0, 1};
   EXPECT_THROW(rec.recommend(BasketView{uptr, unknown, 5}, 2), InvalidArgument);
   EXPECT_THROW(rec.recommend(BasketView{qptr, qidx, 5}, 0), InvalidArgument);
+}
+
+TEST(Recommender, SavedBytesLoadToTheSameRecommendations) {
+  const std::vector<std::vector<std::int32_t>> kinds{{0, 1}, {0, 1, 4}, {2, 3}, {0}, {2, 3, 4}, {1, 4}};
+  Baskets b;
+  for (int k = 0; k < 30; ++k) {
+    const auto& basket = kinds[static_cast<std::size_t>(k * 7 % 6)];
+    b.indices.insert(b.indices.end(), basket.begin(), basket.end());
+    b.indptr.push_back(static_cast<std::int64_t>(b.indices.size()));
+  }
+  b.item_ids = {0, 1, 2, 3, 4};
+  ItemsetOptions io;
+  io.min_count = 3;
+  RuleOptions ro;
+  ro.min_threshold = 0.2;
+  const Recommender rec(association_rules(frequent_itemsets(b.view(), io), ro), 5, RuleMetric::lift);
+  std::ostringstream out;
+  rec.save(out);
+  std::istringstream in(out.str());
+  const Recommender back = Recommender::load(in);
+  EXPECT_EQ(back.n_items(), 5);
+  EXPECT_EQ(back.metric(), RuleMetric::lift);
+  EXPECT_EQ(back.rules().antecedent_items, rec.rules().antecedent_items);
+  EXPECT_EQ(back.rules().consequent_indptr, rec.rules().consequent_indptr);
+  EXPECT_EQ(back.rules().conviction, rec.rules().conviction);  // +inf survives
+  const Recommendations a = rec.recommend(b.view(), 3), c = back.recommend(b.view(), 3);
+  EXPECT_EQ(a.item, c.item);
+  EXPECT_EQ(a.rule, c.rule);
+  EXPECT_EQ(a.score, c.score);
+
+  const std::string bytes = out.str();
+  for (const std::size_t at : {std::size_t{2}, std::size_t{13}, bytes.size() / 2, bytes.size() - 1}) {
+    std::string bad = bytes;
+    bad[at] = static_cast<char>(bad[at] ^ 0x5A);
+    std::istringstream bad_in(bad);
+    EXPECT_THROW(Recommender::load(bad_in), ModelFormatError) << "flipped byte " << at;
+  }
+  std::istringstream cut(bytes.substr(0, bytes.size() - 9));
+  EXPECT_THROW(Recommender::load(cut), ModelFormatError);
 }
 
 }  // namespace
