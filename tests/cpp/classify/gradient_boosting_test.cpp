@@ -227,43 +227,51 @@ TEST(GradientBoostingClassifier, SchemaOneRecordsLoadAsLeafwise) {
 }
 
 TEST(GradientBoostingRegressor, OneStumpSplitsAtTheLeastSquaresCutWithLeafMeans) {
-  // 200 distinct x values each get their own bin, so the stump must find the cut a direct scan finds.
+  // Three features of 250 distinct values each get a bin per value, so the stump must find the cut a
+  // direct scan finds; 3 x 251 bins also exceed the size at which histograms are filled group by group.
   Random rng(4);
-  const Eigen::Index n = 200;
-  RowMatrix X(n, 1);
+  const Eigen::Index n = 3000, p = 3;
+  RowMatrix X(n, p);
   Eigen::VectorXd y(n);
   for (Eigen::Index i = 0; i < n; ++i) {
-    X(i, 0) = rng.uniform() * 10;
-    y[i] = (X(i, 0) > 6.3 ? 3.0 : -1.0) + (rng.uniform() - 0.5) * 2.0;
+    for (Eigen::Index j = 0; j < p; ++j) X(i, j) = std::floor(rng.uniform() * 250) / 25;
+    y[i] = (X(i, 1) > 6.3 ? 3.0 : -1.0) + 0.5 * X(i, 2) + (rng.uniform() - 0.5) * 2.0;
   }
   GradientBoostingOptions o;
   o.n_estimators = 1;
   o.learning_rate = 1.0;
   o.num_leaves = 2;
   o.min_child_samples = 1;
+  o.n_threads = 1;
   GradientBoostingRegressor m(o);
   m.fit(X, y);
   EXPECT_NEAR(m.init_score(), y.mean(), 1e-12);
-  // Direct scan: the cut (between sorted neighbours) that minimises the summed squared error.
-  std::vector<Eigen::Index> order(static_cast<std::size_t>(n));
-  std::iota(order.begin(), order.end(), Eigen::Index{0});
-  std::sort(order.begin(), order.end(), [&](Eigen::Index a, Eigen::Index b) { return X(a, 0) < X(b, 0); });
-  double best = -1, cut = 0, sl = 0;
+  // Direct scan: the feature and cut (between distinct sorted values) that minimise the summed squared error.
   const double total = y.sum();
-  for (std::size_t k = 0; k + 1 < order.size(); ++k) {
-    sl += y[order[k]];
-    const double nl = static_cast<double>(k + 1), nr = static_cast<double>(n) - nl;
-    const double gain = sl * sl / nl + (total - sl) * (total - sl) / nr;
-    if (gain > best) best = gain, cut = 0.5 * (X(order[k], 0) + X(order[k + 1], 0));
+  double best = -1, cut = 0;
+  Eigen::Index best_j = -1;
+  for (Eigen::Index j = 0; j < p; ++j) {
+    std::vector<Eigen::Index> order(static_cast<std::size_t>(n));
+    std::iota(order.begin(), order.end(), Eigen::Index{0});
+    std::sort(order.begin(), order.end(), [&](Eigen::Index a, Eigen::Index b) { return X(a, j) < X(b, j); });
+    double sl = 0;
+    for (std::size_t k = 0; k + 1 < order.size(); ++k) {
+      sl += y[order[k]];
+      if (X(order[k], j) == X(order[k + 1], j)) continue;
+      const double nl = static_cast<double>(k + 1), nr = static_cast<double>(n) - nl;
+      const double gain = sl * sl / nl + (total - sl) * (total - sl) / nr;
+      if (gain > best) best = gain, cut = 0.5 * (X(order[k], j) + X(order[k + 1], j)), best_j = j;
+    }
   }
   ASSERT_EQ(m.trees()[0].size(), 3u);
+  EXPECT_EQ(m.trees()[0][0].feature, best_j);
   EXPECT_DOUBLE_EQ(m.trees()[0][0].threshold, cut);
   double left_sum = 0, left_n = 0;
   for (Eigen::Index i = 0; i < n; ++i)
-    if (X(i, 0) <= cut) left_sum += y[i], ++left_n;
+    if (X(i, best_j) <= cut) left_sum += y[i], ++left_n;
   const Eigen::VectorXd pred = m.predict(X);
   for (Eigen::Index i = 0; i < n; ++i) {
-    const double expected = X(i, 0) <= cut ? left_sum / left_n : (total - left_sum) / (static_cast<double>(n) - left_n);
+    const double expected = X(i, best_j) <= cut ? left_sum / left_n : (total - left_sum) / (static_cast<double>(n) - left_n);
     ASSERT_NEAR(pred[i], expected, 1e-9) << "row " << i;
   }
 }
