@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// LocalOutlierFactor: exact kNN (kd-tree or blocked brute force), reachability densities, save/load.
+// LocalOutlierFactor: exact kNN (kd-tree or blocked brute force) or approximate kNN (random-projection
+// forest), reachability densities, save/load.
 #include <crmine/deviation/lof.hpp>
 #include <crmine/core/serialize.hpp>
 
 #include "common.hpp"
 #include "knn.hpp"
+#include "rp_forest.hpp"
 
 #include <cmath>
 #include <istream>
@@ -16,22 +18,26 @@ namespace crmine {
 namespace {
 
 constexpr ModelTag kTag = model_tag("LOF1");
-constexpr std::uint32_t kSchema = 1;
+constexpr std::uint32_t kSchema = 2;  // 2: n_trees and seed appended
 constexpr Eigen::Index kQueryBlock = 256;
 
 }  // namespace
 
 struct LocalOutlierFactor::Index {
-  std::optional<detail::KdTree> tree;  // empty: brute force over train_
-  Eigen::VectorXd norms;               // squared row norms of train_ (brute force)
+  std::optional<detail::KdTree> tree;      // empty: brute force over train_ (or approximate)
+  std::optional<detail::RpForest> forest;  // approximate only
+  RowMatrixXi graph;                       // approximate only: the training rows' neighbours, refining queries
+  Eigen::VectorXd norms;                   // squared row norms of train_ (brute force)
 };
 
 void validate(const LocalOutlierFactorOptions& o) {
   constexpr const char* where = "LocalOutlierFactor";
   if (o.n_neighbors < 1) detail::throw_invalid(where, "n_neighbors", "must be >= 1, got ", o.n_neighbors);
-  if (o.algorithm != NeighborAlgorithm::automatic && o.algorithm != NeighborAlgorithm::brute && o.algorithm != NeighborAlgorithm::kd_tree)
-    detail::throw_invalid(where, "algorithm", "must be automatic, brute or kd_tree, got ", static_cast<int>(o.algorithm));
+  if (o.algorithm != NeighborAlgorithm::automatic && o.algorithm != NeighborAlgorithm::brute && o.algorithm != NeighborAlgorithm::kd_tree &&
+      o.algorithm != NeighborAlgorithm::approximate)
+    detail::throw_invalid(where, "algorithm", "must be automatic, brute, kd_tree or approximate, got ", static_cast<int>(o.algorithm));
   if (o.leaf_size < 1) detail::throw_invalid(where, "leaf_size", "must be >= 1, got ", o.leaf_size);
+  if (o.n_trees < 1) detail::throw_invalid(where, "n_trees", "must be >= 1, got ", o.n_trees);
   detail::check_contamination(where, o.contamination, true);
   if (o.n_threads < 0) detail::throw_invalid(where, "n_threads", "must be >= 0, got ", o.n_threads);
 }
@@ -45,11 +51,66 @@ void LocalOutlierFactor::build_index() {
   index_ = std::make_unique<Index>();
   if (algorithm_used_ == NeighborAlgorithm::kd_tree)
     index_->tree.emplace(train_, options_.leaf_size);
+  else if (algorithm_used_ == NeighborAlgorithm::approximate)
+    // Leaves of >= 2 (k + 1) rows split into halves of >= k + 1, so every training row finds k others.
+    index_->forest.emplace(train_, options_.n_trees, std::max(options_.leaf_size, 2 * (k_ + 1)), options_.seed, options_.n_threads);
   else
     index_->norms = train_.rowwise().squaredNorm();
 }
 
 namespace {
+
+/// Exact distances from q to each candidate row; the k best, nearest first, into row i of dist/idx.
+void keep_best(const double* q, MatrixRef train, const std::vector<int>& candidates, int k, detail::TopK& best, Eigen::Index i,
+               RowMatrix& dist, RowMatrixXi& idx) {
+  best.clear();
+  for (int j : candidates) best.offer(detail::squared_distance(q, train.row(j).data(), train.cols()), j);
+  const auto& found = best.sorted();
+  for (int j = 0; j < k; ++j) {
+    dist(i, j) = std::sqrt(found[static_cast<std::size_t>(j)].first);
+    idx(i, j) = found[static_cast<std::size_t>(j)].second;
+  }
+}
+
+/// Approximate k nearest training rows: the union of the query's forest leaves, then one round of
+/// neighbour-of-neighbour refinement (NN-descent's local join, Dong, Moses & Li 2011) through
+/// `graph`, the training rows' own neighbour lists. For the training rows themselves (`training`,
+/// Q = train) the round-0 lists are computed first and each row is excluded from its own list.
+/// Every row reads only the forest and a finished graph, so results do not depend on threads.
+void approximate_search(MatrixRef Q, MatrixRef train, const detail::RpForest& forest, const RowMatrixXi* graph, int k, bool training,
+                        int n_threads, RowMatrix& dist, RowMatrixXi& idx) {
+  RowMatrix dist0(Q.rows(), k);
+  RowMatrixXi idx0(Q.rows(), k);
+  detail::for_each_block(Q.rows(), kQueryBlock, n_threads, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
+    std::vector<int> candidates;
+    detail::TopK best(k);
+    for (Eigen::Index i = b; i < e; ++i) {
+      candidates.clear();
+      if (training)
+        forest.training_candidates(i, candidates);
+      else
+        forest.query_candidates(Q.row(i).data(), candidates);
+      detail::unique_candidates(candidates, training ? static_cast<int>(i) : -1);
+      keep_best(Q.row(i).data(), train, candidates, k, best, i, dist0, idx0);
+    }
+  });
+  const RowMatrixXi& links = training ? idx0 : *graph;
+  dist.resize(Q.rows(), k);
+  idx.resize(Q.rows(), k);
+  detail::for_each_block(Q.rows(), kQueryBlock, n_threads, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
+    std::vector<int> candidates;
+    detail::TopK best(k);
+    for (Eigen::Index i = b; i < e; ++i) {
+      candidates.assign(idx0.row(i).data(), idx0.row(i).data() + k);
+      for (int j = 0; j < k; ++j) {
+        const auto next = links.row(idx0(i, j));
+        candidates.insert(candidates.end(), next.data(), next.data() + links.cols());
+      }
+      detail::unique_candidates(candidates, training ? static_cast<int>(i) : -1);
+      keep_best(Q.row(i).data(), train, candidates, k, best, i, dist, idx);
+    }
+  });
+}
 
 /// The k nearest training rows of each row of Q (k + 1 with `exclude_self`, which then drops the
 /// query's own index, or the farthest when duplicates crowd it out, as scikit-learn does).
@@ -99,7 +160,7 @@ LocalOutlierFactor& LocalOutlierFactor::fit(MatrixRef X) {
   build_index();
   RowMatrix dist;
   RowMatrixXi idx;
-  search(train_, train_, index_->tree ? &*index_->tree : nullptr, index_->norms, k_, true, 0, options_.n_threads, dist, idx);
+  training_neighbours(dist, idx);
   k_distance_ = dist.col(k_ - 1);
   lrd_.resize(n);
   for (Eigen::Index i = 0; i < n; ++i) {
@@ -118,11 +179,23 @@ LocalOutlierFactor& LocalOutlierFactor::fit(MatrixRef X) {
   return *this;
 }
 
+void LocalOutlierFactor::training_neighbours(RowMatrix& dist, RowMatrixXi& idx) {
+  if (index_->forest) {
+    approximate_search(train_, train_, *index_->forest, nullptr, k_, true, options_.n_threads, dist, idx);
+    index_->graph = idx;
+  } else {
+    search(train_, train_, index_->tree ? &*index_->tree : nullptr, index_->norms, k_, true, 0, options_.n_threads, dist, idx);
+  }
+}
+
 void LocalOutlierFactor::kneighbors(MatrixRef X, RowMatrix& distances, RowMatrixXi& indices) const {
   constexpr const char* where = "LocalOutlierFactor::kneighbors";
   detail::require_fitted(fitted_, where);
   detail::check_features(where, X, n_features());
-  search(X, train_, index_->tree ? &*index_->tree : nullptr, index_->norms, k_, false, 0, options_.n_threads, distances, indices);
+  if (index_->forest)
+    approximate_search(X, train_, *index_->forest, &index_->graph, k_, false, options_.n_threads, distances, indices);
+  else
+    search(X, train_, index_->tree ? &*index_->tree : nullptr, index_->norms, k_, false, 0, options_.n_threads, distances, indices);
 }
 
 Eigen::VectorXd LocalOutlierFactor::score_samples(MatrixRef X) const {
@@ -178,6 +251,8 @@ void LocalOutlierFactor::save(std::ostream& out) const {
   w.f64_vector({k_distance_.data(), k_distance_.data() + k_distance_.size()});
   w.f64_vector({lrd_.data(), lrd_.data() + lrd_.size()});
   w.f64_vector({nof_.data(), nof_.data() + nof_.size()});
+  w.i32(options_.n_trees);
+  w.u64(options_.seed);
   w.finish(out);
 }
 
@@ -203,12 +278,24 @@ LocalOutlierFactor LocalOutlierFactor::load(std::istream& in) {
   const auto kd = r.f64_vector("k_distance");
   const auto lrd = r.f64_vector("lrd");
   const auto nof = r.f64_vector("negative_outlier_factor");
+  if (r.schema() >= 2) {  // schema 1 files predate the approximate search and keep the defaults
+    model.options_.n_trees = r.i32("n_trees");
+    model.options_.seed = r.u64("seed");
+    try {
+      validate(model.options_);
+    } catch (const InvalidArgument& e) {
+      r.fail("options", e.what());
+    }
+  }
   r.expect_end();
   const Eigen::Index n = model.train_.rows();
   if (n < 2 || model.train_.cols() < 1 || !model.train_.allFinite()) r.fail("train", "must hold at least 2 finite rows");
   if (model.k_ < 1 || model.k_ > o.n_neighbors || model.k_ > n - 1) r.fail("k", "out of range for n_neighbors and the rows");
-  if (model.algorithm_used_ != NeighborAlgorithm::brute && model.algorithm_used_ != NeighborAlgorithm::kd_tree)
-    r.fail("algorithm_used", "must be brute or kd_tree");
+  if (model.algorithm_used_ != NeighborAlgorithm::brute && model.algorithm_used_ != NeighborAlgorithm::kd_tree &&
+      model.algorithm_used_ != NeighborAlgorithm::approximate)
+    r.fail("algorithm_used", "must be brute, kd_tree or approximate");
+  if ((model.algorithm_used_ == NeighborAlgorithm::approximate) != (o.algorithm == NeighborAlgorithm::approximate))
+    r.fail("algorithm_used", "must be approximate exactly when the algorithm option is");
   if (static_cast<Eigen::Index>(kd.size()) != n || static_cast<Eigen::Index>(lrd.size()) != n || static_cast<Eigen::Index>(nof.size()) != n)
     r.fail("lrd", "one value per training row expected");
   if (!std::isfinite(model.offset_)) r.fail("offset", "must be finite");
@@ -218,6 +305,11 @@ LocalOutlierFactor LocalOutlierFactor::load(std::istream& in) {
   if (!model.k_distance_.allFinite() || !model.lrd_.allFinite() || !model.nof_.allFinite() || (model.lrd_.array() <= 0).any())
     r.fail("lrd", "must be finite and positive");
   model.build_index();
+  if (model.index_->forest) {  // the forest is rebuilt from the rows and seed; its neighbour graph with it
+    RowMatrix dist;
+    RowMatrixXi idx;
+    model.training_neighbours(dist, idx);
+  }
   model.fitted_ = true;
   return model;
 }
