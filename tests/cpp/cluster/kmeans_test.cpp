@@ -106,6 +106,27 @@ TEST(KMeans, PredictMatchesDirectNearestCentreOnNearTies) {
   }
 }
 
+TEST(KMeans, PredictIsTheExactNearestCentreForEveryK) {
+  // k <= 16 takes the direct kernel (one to four panels of lanes), larger k the blocked products:
+  // both must give the argmin of the plainly summed squared distance, lowest index on ties.
+  const auto b = make_blobs(700, 7, 5, 2.0, 31);
+  for (int k : {1, 2, 3, 4, 5, 8, 11, 12, 13, 16, 17, 24}) {
+    RowMatrix centres = b.X.topRows(k);
+    if (k > 2) centres.row(2) = centres.row(1);  // an exact tie: the lower index must win
+    const Eigen::VectorXi labels = KMeans::from_centroids(centres).predict(b.X);
+    for (Eigen::Index i = 0; i < b.X.rows(); ++i) {
+      int best = 0;
+      double best_d = std::numeric_limits<double>::infinity();
+      for (int j = 0; j < k; ++j) {
+        double s = 0;
+        for (Eigen::Index f = 0; f < b.X.cols(); ++f) s += (b.X(i, f) - centres(j, f)) * (b.X(i, f) - centres(j, f));
+        if (s < best_d) best_d = s, best = j;
+      }
+      ASSERT_EQ(labels[i], best) << "k = " << k << ", row " << i;
+    }
+  }
+}
+
 TEST(KMeans, SeedRepeatabilityAndSeedMatters) {
   const auto b = make_blobs(3000, 3, 5, 2.0, 3);
   KMeans a(opts(5)), c(opts(5));
