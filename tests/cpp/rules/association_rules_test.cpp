@@ -132,14 +132,7 @@ TEST(AssociationRules, BadInputThrows) {
 
 TEST(Recommender, RecommendsUnownedItemsWithTheirRule) {
   // 0 and 1 go together; 2 goes with 3.
-  Baskets b;
-  for (int k = 0; k < 20; ++k) {
-    for (auto basket : std::vector<std::vector<std::int32_t>>{{0, 1}, {0, 1, 4}, {2, 3}, {0}, {2, 3, 4}}) {
-      b.indices.insert(b.indices.end(), basket.begin(), basket.end());
-      b.indptr.push_back(static_cast<std::int64_t>(b.indices.size()));
-    }
-  }
-  b.item_ids = {0, 1, 2, 3, 4};
+  const Baskets b = test::baskets_of({{0, 1}, {0, 1, 4}, {2, 3}, {0}, {2, 3, 4}}, 20, 5);
   ItemsetOptions io;
   io.min_count = 10;
   RuleOptions ro;
@@ -162,14 +155,7 @@ TEST(Recommender, RecommendsUnownedItemsWithTheirRule) {
 }
 
 TEST(Recommender, SavedBytesLoadToTheSameRecommendations) {
-  const std::vector<std::vector<std::int32_t>> kinds{{0, 1}, {0, 1, 4}, {2, 3}, {0}, {2, 3, 4}, {1, 4}};
-  Baskets b;
-  for (int k = 0; k < 30; ++k) {
-    const auto& basket = kinds[static_cast<std::size_t>(k * 7 % 6)];
-    b.indices.insert(b.indices.end(), basket.begin(), basket.end());
-    b.indptr.push_back(static_cast<std::int64_t>(b.indices.size()));
-  }
-  b.item_ids = {0, 1, 2, 3, 4};
+  const Baskets b = test::baskets_of({{0, 1}, {0, 1, 4}, {2, 3}, {0}, {2, 3, 4}, {1, 4}}, 5, 5);
   ItemsetOptions io;
   io.min_count = 3;
   RuleOptions ro;

@@ -86,4 +86,16 @@ inline Baskets random_baskets(std::uint64_t seed, std::int64_t n_baskets, std::i
   return b;
 }
 
+/// Baskets from lists of item ids, the whole list repeated `times` times; items 0..n_items-1.
+inline Baskets baskets_of(const std::vector<std::vector<std::int32_t>>& list, int times, std::int32_t n_items) {
+  Baskets b;
+  for (int k = 0; k < times; ++k)
+    for (const auto& basket : list) {
+      b.indices.insert(b.indices.end(), basket.begin(), basket.end());
+      b.indptr.push_back(static_cast<std::int64_t>(b.indices.size()));
+    }
+  for (std::int32_t i = 0; i < n_items; ++i) b.item_ids.push_back(i);
+  return b;
+}
+
 }  // namespace crmine::test
