@@ -97,12 +97,15 @@ void bind_deviation(py::module_& m) {
   py::enum_<NeighborAlgorithm>(m, "NeighborAlgorithm")
       .value("automatic", NeighborAlgorithm::automatic)
       .value("brute", NeighborAlgorithm::brute)
-      .value("kd_tree", NeighborAlgorithm::kd_tree);
+      .value("kd_tree", NeighborAlgorithm::kd_tree)
+      .value("approximate", NeighborAlgorithm::approximate);
   py::class_<LocalOutlierFactorOptions>(m, "LocalOutlierFactorOptions")
       .def(py::init<>())
       .def_readwrite("n_neighbors", &LocalOutlierFactorOptions::n_neighbors)
       .def_readwrite("algorithm", &LocalOutlierFactorOptions::algorithm)
       .def_readwrite("leaf_size", &LocalOutlierFactorOptions::leaf_size)
+      .def_readwrite("n_trees", &LocalOutlierFactorOptions::n_trees)
+      .def_readwrite("seed", &LocalOutlierFactorOptions::seed)
       .def_readwrite("contamination", &LocalOutlierFactorOptions::contamination)
       .def_readwrite("novelty", &LocalOutlierFactorOptions::novelty)
       .def_readwrite("n_threads", &LocalOutlierFactorOptions::n_threads);

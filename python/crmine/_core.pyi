@@ -2535,8 +2535,11 @@ class NeighborAlgorithm:
       brute
     
       kd_tree
+    
+      approximate
     """
     __members__: typing.ClassVar[dict[str, NeighborAlgorithm]]
+    approximate: typing.ClassVar[NeighborAlgorithm]
     automatic: typing.ClassVar[NeighborAlgorithm]
     brute: typing.ClassVar[NeighborAlgorithm]
     kd_tree: typing.ClassVar[NeighborAlgorithm]
@@ -2602,6 +2605,18 @@ class LocalOutlierFactorOptions:
         ...
     @n_threads.setter
     def n_threads(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def n_trees(self) -> int:
+        ...
+    @n_trees.setter
+    def n_trees(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def seed(self) -> int:
+        ...
+    @seed.setter
+    def seed(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
 class LocalOutlierFactor:
     @staticmethod

@@ -178,6 +178,37 @@ def test_lof_without_novelty_scores_only_training_rows():
     assert small.n_neighbors_ == 9
 
 
+def test_lof_approximate_finds_most_true_neighbours_and_the_same_outliers():
+    from sklearn.neighbors import LocalOutlierFactor as SkLOF
+    from sklearn.neighbors import NearestNeighbors
+
+    X, y = planted(6000, 5, 60, seed=7)
+    new, _ = planted(500, 5, 5, seed=8)
+    approx = cd.LocalOutlierFactor(algorithm="approximate", n_trees=8, random_state=3, novelty=True).fit(X)
+    assert approx._model.algorithm_used == cm._core.NeighborAlgorithm.approximate
+    _, idx = approx.kneighbors(new)
+    _, true_idx = NearestNeighbors(n_neighbors=20).fit(X).kneighbors(new)
+    recall = np.mean([len(set(a) & set(b)) / 20 for a, b in zip(idx, true_idx)])
+    assert recall >= 0.9
+    exact = SkLOF(n_neighbors=20).fit(X).negative_outlier_factor_
+    train = cd.LocalOutlierFactor(algorithm="approximate", random_state=3).fit(X).negative_outlier_factor_
+    assert abs(roc_auc(y, -train) - roc_auc(y, -exact)) <= 0.01
+
+
+def test_lof_approximate_seed_threads_pickle_and_bad_options():
+    X, _ = planted(3000, 4, 30, seed=9)
+    one = cd.LocalOutlierFactor(algorithm="approximate", random_state=5, n_threads=1, novelty=True).fit(X)
+    two = cd.LocalOutlierFactor(algorithm="approximate", random_state=5, n_threads=2, novelty=True).fit(X)
+    np.testing.assert_array_equal(one.score_samples(X), two.score_samples(X))
+    clone = pickle.loads(pickle.dumps(two))
+    np.testing.assert_array_equal(clone.score_samples(X), two.score_samples(X))
+    assert clone.get_params()["n_trees"] == 8 and clone._model.options.seed == 5
+    with pytest.raises(ValueError, match="n_trees"):
+        cd.LocalOutlierFactor(algorithm="approximate", n_trees=0).fit(X)
+    with pytest.raises(ValueError, match="algorithm"):
+        cd.LocalOutlierFactor(algorithm="annoy").fit(X)
+
+
 # --- Mahalanobis (FastMCD) ---------------------------------------------------------------------------
 
 def test_mahalanobis_agrees_with_elliptic_envelope(bank):
