@@ -1,12 +1,18 @@
 # SPDX-License-Identifier: Apache-2.0
 """Side-by-side frequent-itemset mining: crmine vs pyfim (Borgelt's C FP-Growth), mlxtend and
-efficient-apriori on FIMI retail.dat and Groceries at several min supports.
+efficient-apriori on FIMI retail.dat, Groceries and a synthetic set of 10M baskets at several
+min supports.
 
 Each (library, data set, min support) runs in a fresh subprocess so that peak memory (ru_maxrss
 of the child, minus the same child's memory after loading the data) is attributable. Every run
-returns Python objects (itemsets with supports), as users get them. Run:
+returns Python objects, as users get them: crmine a DataFrame of frozensets of labels (mlxtend's
+shape), pyfim a list of (tuple, count), mlxtend a DataFrame of frozensets, efficient-apriori dicts
+of tuples. Times are the best of --repeat runs, both wall clock and CPU (process time, all threads).
+The synthetic set (seeded Zipf item popularity over 20,000 items, ~8 items per basket, a planted
+group of 4 items in one basket of 4) is handed to crmine as CSR arrays and to pyfim as the list of
+lists it needs; building either is not timed. Run:
 
-    python bench/python/bench_rules.py [--repeat 3] [--quick]
+    python bench/python/bench_rules.py [--repeat 3] [--quick] [--synthetic N] [--only DATA]
 """
 
 from __future__ import annotations
@@ -27,7 +33,31 @@ TIMEOUT = 150
 MLXTEND_MAX_CELLS = 2e8  # dense one-hot beyond this is skipped (retail: 88,162 x 16,470 = 1.45e9 cells)
 
 
-def load(name: str) -> list[list]:
+def synthetic(n: int, seed: int = 6) -> tuple:
+    """CSR (indptr, indices) of n baskets, items ascending and distinct within each basket."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n_items, n_groups = 20_000, 50
+    sizes = rng.geometric(1 / 8, n)
+    popularity = 1.0 / (np.arange(n_items) + 10.0)
+    cdf = np.cumsum(popularity / popularity.sum())
+    base = np.minimum(np.searchsorted(cdf, rng.random(int(sizes.sum()))), n_items - 1)
+    owner = np.repeat(np.arange(n, dtype=np.int64), sizes)
+    planted = np.flatnonzero(rng.random(n) < 0.25)
+    group = rng.integers(0, n_groups, planted.size)
+    extra = ((group[:, None] * 37 + np.arange(4) * 11) % n_items).ravel()
+    owner = np.concatenate([owner, np.repeat(planted, 4)])
+    key = np.sort(owner * n_items + np.concatenate([base, extra]))
+    key = key[np.concatenate([[True], key[1:] != key[:-1]])]  # duplicates once (np.unique is slow)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(key // n_items, minlength=n), out=indptr[1:])
+    return indptr, (key % n_items).astype(np.int32)
+
+
+def load(name: str):
+    if name.startswith("synthetic"):
+        return synthetic(int(name[len("synthetic"):]))
     if name == "retail":
         path = DATA / "retail_fimi" / "retail.dat"
         opener = open(path) if path.exists() else lzma.open(path.with_suffix(".dat.xz"), "rt")
@@ -39,6 +69,16 @@ def load(name: str) -> list[list]:
 
 def run_one(library: str, dataset: str, min_support: float, repeat: int) -> dict:
     baskets = load(dataset)
+    if dataset.startswith("synthetic") and library in ("mlxtend", "efficient-apriori"):
+        n, n_items = baskets[0].size - 1, int(baskets[1].max()) + 1
+        if library == "mlxtend":
+            return {"skipped": f"dense one-hot of {n:,} x {n_items:,} cells"}
+        return {"skipped": "pure Python, over 150 s from 1M baskets"}
+    if dataset.startswith("synthetic") and library != "crmine":
+        indptr, indices = baskets
+        flat, ptr = indices.tolist(), indptr.tolist()
+        baskets = [flat[ptr[i]:ptr[i + 1]] for i in range(len(ptr) - 1)]
+        del flat, ptr, indptr, indices
     # Imports are not timed or counted: only the mining call and its result.
     if library == "crmine":
         import crmine as cm
@@ -51,11 +91,11 @@ def run_one(library: str, dataset: str, min_support: float, repeat: int) -> dict
     else:
         from efficient_apriori import apriori
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    n = len(baskets)
-    times = []
+    n = len(baskets[0]) - 1 if isinstance(baskets, tuple) else len(baskets)
+    times, cpu = [], []
     count = None
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         if library == "crmine":
             result = cm.rules.frequent_itemsets(baskets, min_support=min_support)
             count = len(result)
@@ -65,25 +105,29 @@ def run_one(library: str, dataset: str, min_support: float, repeat: int) -> dict
         elif library == "mlxtend":
             enc = TransactionEncoder()
             n_items = len({i for b in baskets for i in b})
-            if n * n_items > MLXTEND_MAX_CELLS:
+            if n * n_items > MLXTEND_MAX_CELLS:  # mlxtend needs the dense one-hot table
                 return {"skipped": f"dense one-hot of {n:,} x {n_items:,} cells"}
             onehot = pd.DataFrame(enc.fit(baskets).transform(baskets), columns=enc.columns_)
             result = fpgrowth(onehot, min_support=min_support, use_colnames=True)
             count = len(result)
         elif library == "efficient-apriori":
-            itemsets, _ = apriori([tuple(b) for b in baskets], min_support=min_support, min_confidence=1.0)
-            count = sum(len(v) for v in itemsets.values())
+            result, _ = apriori([tuple(b) for b in baskets], min_support=min_support, min_confidence=1.0)
+            count = sum(len(v) for v in result.values())
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+        del result
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"seconds": min(times), "itemsets": count, "peak_mib": max(peak - base, 0) / 1024}
+    return {"seconds": min(times), "cpu": min(cpu), "itemsets": count, "peak_mib": max(peak - base, 0) / 1024}
 
 
 def child(library: str, dataset: str, min_support: float, repeat: int) -> dict:
+    # The synthetic set takes its own time to generate (and to become lists for the peers).
+    timeout = TIMEOUT * 4 if dataset.startswith("synthetic") else TIMEOUT
     cmd = [sys.executable, __file__, "--child", library, dataset, str(min_support), str(repeat)]
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, check=False)
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        return {"skipped": f"over {TIMEOUT} s"}
+        return {"skipped": f"over {timeout} s"}
     if out.returncode != 0:
         return {"skipped": (out.stderr.strip().splitlines() or ["failed"])[-1][:80]}
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -94,20 +138,29 @@ def main() -> None:
     parser.add_argument("--child", nargs=4)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--synthetic", type=int, default=10_000_000, help="baskets of the synthetic set (0 = skip)")
+    parser.add_argument("--only", help="run one data set: groceries, retail or synthetic")
     args = parser.parse_args()
     if args.child:
         library, dataset, min_support, repeat = args.child
         print(json.dumps(run_one(library, dataset, float(min_support), int(repeat))))
         return
-    plan = {"groceries": [0.01, 0.005, 0.002, 0.001, 0.0005], "retail": [0.01, 0.005, 0.001, 0.0005, 0.0002]}
+    plan = {"groceries": [0.01, 0.005, 0.002, 0.001, 0.0005, 0.0002],
+            "retail": [0.01, 0.005, 0.001, 0.0005, 0.0002, 0.0001]}
+    if args.synthetic:
+        plan[f"synthetic{args.synthetic}"] = [0.01, 0.001, 0.0002]
     if args.quick:
         plan = {"groceries": [0.005], "retail": [0.005]}
+    if args.only:
+        plan = {k: v for k, v in plan.items() if k.startswith(args.only)}
     libraries = ["crmine", "pyfim", "mlxtend", "efficient-apriori"]
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    print(f"# {platform.python_version()}, {os.cpu_count()} cores, {cpu}; best of {args.repeat}\n")
+    print(f"# {platform.python_version()}, {os.cpu_count()} cores, {cpu}; best of {args.repeat}; "
+          f"load average {os.getloadavg()}\n")
     print("| data | min support | itemsets | crmine s | pyfim s | mlxtend s | efficient-apriori s "
-          "| pyfim / crmine | mlxtend / crmine | crmine MiB | pyfim MiB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| pyfim / crmine | crmine CPU s | pyfim CPU s | pyfim / crmine CPU | mlxtend / crmine "
+          "| crmine MiB | pyfim MiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for dataset, supports in plan.items():
         for s in supports:
             r = {lib: child(lib, dataset, s, args.repeat) for lib in libraries}
@@ -117,9 +170,13 @@ def main() -> None:
             ratio = lambda lib: (f"{r[lib]['seconds'] / r['crmine']['seconds']:.2f}x"  # noqa: E731
                                  if "seconds" in r[lib] else "-")
             mem = lambda lib: f"{r[lib]['peak_mib']:.1f}" if "peak_mib" in r[lib] else "-"  # noqa: E731
+            cpu_of = lambda lib: f"{r[lib]['cpu']:.3f}" if "cpu" in r[lib] else "-"  # noqa: E731
+            cpu_ratio = (f"{r['pyfim']['cpu'] / r['crmine']['cpu']:.2f}x"
+                         if "cpu" in r["pyfim"] and "cpu" in r["crmine"] else "-")
             print(f"| {dataset} | {s} | {counts.pop():,} | {sec('crmine')} | {sec('pyfim')} | {sec('mlxtend')} | "
-                  f"{sec('efficient-apriori')} | {ratio('pyfim')} | {ratio('mlxtend')} | {mem('crmine')} | "
-                  f"{mem('pyfim')} |", flush=True)
+                  f"{sec('efficient-apriori')} | {ratio('pyfim')} | {cpu_of('crmine')} | {cpu_of('pyfim')} | "
+                  f"{cpu_ratio} | {ratio('mlxtend')} | {mem('crmine')} | {mem('pyfim')} |", flush=True)
+    print(f"\n# load average at the end {os.getloadavg()}")
 
 
 if __name__ == "__main__":
