@@ -28,6 +28,25 @@ def blobs(n: int, d: int, k: int, seed: int) -> np.ndarray:
     return np.ascontiguousarray(centres[rng.integers(0, k, n)] + rng.standard_normal((n, d)))
 
 
+def blobs_in_place(n: int, d: int, k: int, seed: int, chunk: int = 1 << 20) -> np.ndarray:
+    """blobs' distribution written chunk by chunk into one array, so 20M x 20 needs 3.2 GB, not
+    three temporaries of that size."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(-5, 5, size=(k, d))
+    X = np.empty((n, d))
+    for b in range(0, n, chunk):
+        e = min(n, b + chunk)
+        X[b:e] = centres[rng.integers(0, k, e - b)]
+        X[b:e] += rng.standard_normal((e - b, d))
+    return X
+
+
+def peak_rss_gb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
+
+
 class Timing(float):
     """Wall seconds (the float value) with the process CPU seconds (all threads) alongside: on a
     shared machine the CPU ratio is the steadier figure."""
@@ -80,18 +99,23 @@ def bench_minibatch(rows: int, threads: int, batch_size: int) -> list[dict]:
     from sklearn.cluster import MiniBatchKMeans as SkMiniBatchKMeans
     import crmine.cluster as cc
 
-    X = blobs(rows, 20, 8, seed=2)
+    X = blobs_in_place(rows, 20, 8, seed=2)
+    base = peak_rss_gb()
+    print(f"  MiniBatchKMeans: data {X.nbytes / 2**30:.2f} GiB, process peak so far {base:.2f} GiB", flush=True)
     t_ours, ours = timed(lambda: cc.MiniBatchKMeans(8, batch_size=batch_size, max_iter=1, max_no_improvement=0,
                                                     n_init=3, random_state=0, n_threads=threads).fit(X))
-    print(f"  MiniBatchKMeans: crmine {t_ours:.2f}s, {ours.n_iter_} steps", flush=True)
+    print(f"  MiniBatchKMeans: crmine {t_ours:.2f}s, {ours.n_iter_} steps, peak {peak_rss_gb():.2f} GiB", flush=True)
     t_sk, sk = timed(lambda: SkMiniBatchKMeans(8, batch_size=batch_size, max_iter=1, max_no_improvement=None,
                                                n_init=3, random_state=0).fit(X))
-    print(f"  MiniBatchKMeans: sklearn {t_sk:.2f}s, {sk.n_steps_} steps", flush=True)
+    print(f"  MiniBatchKMeans: sklearn {t_sk:.2f}s, {sk.n_steps_} steps, peak {peak_rss_gb():.2f} GiB "
+          "(process-wide peak: crmine ran first)", flush=True)
     return [row(f"MiniBatchKMeans {rows:,} x 20, k=8, batch {batch_size}, one pass vs sklearn", t_ours, t_sk,
                 ours.inertia_, sk.inertia_, "peer", "inertia")]
 
 
-def bench_kprototypes(rows: int, threads: int) -> list[dict]:
+def bench_kprototypes(rows: int, threads: int, n_init: int) -> list[dict]:
+    """Same k, n_init and gamma rule (0.5 x mean numeric standard deviation, both estimate it);
+    kmodes with its default Cao seeding, its restarts in parallel (n_jobs = threads)."""
     from kmodes.kprototypes import KPrototypes as KmKPrototypes
     import crmine.cluster as cc
 
@@ -100,12 +124,14 @@ def bench_kprototypes(rows: int, threads: int) -> list[dict]:
     frame = pd.DataFrame(num, columns=[f"x{i}" for i in range(4)])
     for j in range(4):
         frame[f"c{j}"] = pd.Categorical(rng.choice(list("abcde"), rows))
-    t_ours, ours = timed(lambda: cc.KPrototypes(6, n_init=1, random_state=0, n_threads=threads).fit(frame))
+    t_ours, ours = timed(lambda: cc.KPrototypes(6, n_init=n_init, random_state=0, n_threads=threads).fit(frame))
+    print(f"  KPrototypes: crmine {t_ours:.2f}s, cost {ours.cost_:.6g}, gamma {ours.gamma_:.6g}", flush=True)
     data = frame.to_numpy(dtype=object)
-    t_km, km = timed(lambda: KmKPrototypes(n_clusters=6, init="Cao", n_init=1, random_state=0,
+    t_km, km = timed(lambda: KmKPrototypes(n_clusters=6, init="Cao", n_init=n_init, random_state=0,
                                            n_jobs=threads).fit(data, categorical=[4, 5, 6, 7]))
-    return [row(f"KPrototypes {rows:,} rows (4 numeric + 4 categorical), k=6 vs kmodes", t_ours, t_km,
-                ours.cost_, km.cost_, "peer", "cost")]
+    print(f"  KPrototypes: kmodes {t_km:.2f}s, cost {km.cost_:.6g}, gamma {km.gamma:.6g}", flush=True)
+    return [row(f"KPrototypes {rows:,} rows (4 numeric + 4 categorical), k=6, n_init={n_init} vs kmodes", t_ours,
+                t_km, ours.cost_, km.cost_, "peer", "cost")]
 
 
 def bench_gmm(rows: int, threads: int) -> list[dict]:
@@ -131,6 +157,7 @@ def main() -> None:
     parser.add_argument("--minibatch-rows", type=float, default=2e7)
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--kprototypes-rows", type=float, default=1e5)
+    parser.add_argument("--kprototypes-n-init", type=int, default=2)
     parser.add_argument("--gmm-rows", type=float, default=1e6)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--skip", nargs="*", default=[], choices=["kmeans", "minibatch", "kprototypes", "gmm"])
@@ -144,7 +171,7 @@ def main() -> None:
     if "minibatch" not in args.skip:
         rows += bench_minibatch(int(args.minibatch_rows), args.threads, args.batch_size)
     if "kprototypes" not in args.skip:
-        rows += bench_kprototypes(int(args.kprototypes_rows), args.threads)
+        rows += bench_kprototypes(int(args.kprototypes_rows), args.threads, args.kprototypes_n_init)
     if "gmm" not in args.skip:
         rows += bench_gmm(int(args.gmm_rows), args.threads)
     table = pd.DataFrame(rows)
