@@ -60,11 +60,17 @@ void LocalOutlierFactor::build_index() {
 
 namespace {
 
-/// Exact distances from q to each candidate row; the k best, nearest first, into row i of dist/idx.
-void keep_best(const double* q, MatrixRef train, const std::vector<int>& candidates, int k, detail::TopK& best, Eigen::Index i,
-               RowMatrix& dist, RowMatrixXi& idx) {
+/// Offers each candidate row once (per query) to `best` with its exact squared distance to q, then
+/// writes the k best, nearest first, into row i of dist/idx. `seen[j] == stamp` marks rows already
+/// offered (or the query itself), which spares sorting the candidate lists to drop repeats.
+void keep_best(const double* q, MatrixRef train, const std::vector<int>& candidates, std::vector<std::int64_t>& seen, std::int64_t stamp,
+               int k, detail::TopK& best, Eigen::Index i, RowMatrix& dist, RowMatrixXi& idx) {
   best.clear();
-  for (int j : candidates) best.offer(detail::squared_distance(q, train.row(j).data(), train.cols()), j);
+  for (int j : candidates) {
+    if (seen[static_cast<std::size_t>(j)] == stamp) continue;
+    seen[static_cast<std::size_t>(j)] = stamp;
+    best.offer(detail::squared_distance(q, train.row(j).data(), train.cols()), j);
+  }
   const auto& found = best.sorted();
   for (int j = 0; j < k; ++j) {
     dist(i, j) = std::sqrt(found[static_cast<std::size_t>(j)].first);
@@ -79,35 +85,39 @@ void keep_best(const double* q, MatrixRef train, const std::vector<int>& candida
 /// Every row reads only the forest and a finished graph, so results do not depend on threads.
 void approximate_search(MatrixRef Q, MatrixRef train, const detail::RpForest& forest, const RowMatrixXi* graph, int k, bool training,
                         int n_threads, RowMatrix& dist, RowMatrixXi& idx) {
-  RowMatrix dist0(Q.rows(), k);
-  RowMatrixXi idx0(Q.rows(), k);
-  detail::for_each_block(Q.rows(), kQueryBlock, n_threads, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
-    std::vector<int> candidates;
-    detail::TopK best(k);
-    for (Eigen::Index i = b; i < e; ++i) {
-      candidates.clear();
-      if (training)
-        forest.training_candidates(i, candidates);
-      else
-        forest.query_candidates(Q.row(i).data(), candidates);
-      detail::unique_candidates(candidates, training ? static_cast<int>(i) : -1);
-      keep_best(Q.row(i).data(), train, candidates, k, best, i, dist0, idx0);
-    }
+  // One "seen" array per thread, stamped with (round, query) so it never needs clearing.
+  std::vector<std::vector<std::int64_t>> seen(static_cast<std::size_t>(detail::resolve_threads(n_threads)));
+  const auto round = [&](int r, RowMatrix& d_out, RowMatrixXi& i_out, const auto& gather) {
+    d_out.resize(Q.rows(), k);
+    i_out.resize(Q.rows(), k);
+    detail::for_each_block(Q.rows(), kQueryBlock, n_threads, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
+      auto& mark = seen[static_cast<std::size_t>(detail::thread_id())];
+      if (mark.empty()) mark.assign(static_cast<std::size_t>(train.rows()), -1);
+      std::vector<int> candidates;
+      detail::TopK best(k);
+      for (Eigen::Index i = b; i < e; ++i) {
+        const std::int64_t stamp = static_cast<std::int64_t>(r) * Q.rows() + i;
+        if (training) mark[static_cast<std::size_t>(i)] = stamp;  // a training row is not its own neighbour
+        candidates.clear();
+        gather(i, candidates);
+        keep_best(Q.row(i).data(), train, candidates, mark, stamp, k, best, i, d_out, i_out);
+      }
+    });
+  };
+  RowMatrix dist0;
+  RowMatrixXi idx0;
+  round(0, dist0, idx0, [&](Eigen::Index i, std::vector<int>& out) {
+    if (training)
+      forest.training_candidates(i, out);
+    else
+      forest.query_candidates(Q.row(i).data(), out);
   });
   const RowMatrixXi& links = training ? idx0 : *graph;
-  dist.resize(Q.rows(), k);
-  idx.resize(Q.rows(), k);
-  detail::for_each_block(Q.rows(), kQueryBlock, n_threads, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
-    std::vector<int> candidates;
-    detail::TopK best(k);
-    for (Eigen::Index i = b; i < e; ++i) {
-      candidates.assign(idx0.row(i).data(), idx0.row(i).data() + k);
-      for (int j = 0; j < k; ++j) {
-        const auto next = links.row(idx0(i, j));
-        candidates.insert(candidates.end(), next.data(), next.data() + links.cols());
-      }
-      detail::unique_candidates(candidates, training ? static_cast<int>(i) : -1);
-      keep_best(Q.row(i).data(), train, candidates, k, best, i, dist, idx);
+  round(1, dist, idx, [&](Eigen::Index i, std::vector<int>& out) {
+    out.assign(idx0.row(i).data(), idx0.row(i).data() + k);
+    for (int j = 0; j < k; ++j) {
+      const auto next = links.row(idx0(i, j));
+      out.insert(out.end(), next.data(), next.data() + links.cols());
     }
   });
 }

@@ -127,14 +127,4 @@ class RpForest {
   std::vector<Tree> trees_;
 };
 
-/// Sorts ids and drops repeats and `skip` (the query's own row, or -1).
-inline void unique_candidates(std::vector<int>& ids, int skip) {
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  if (skip >= 0) {
-    const auto it = std::lower_bound(ids.begin(), ids.end(), skip);
-    if (it != ids.end() && *it == skip) ids.erase(it);
-  }
-}
-
 }  // namespace crmine::detail
