@@ -59,9 +59,9 @@ void BM_LocalOutlierFactor_fit(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * n);
 }
-// Args: rows, algorithm (1 = brute, 2 = kd_tree).
+// Args: rows, algorithm (1 = brute, 2 = kd_tree, 3 = approximate: random-projection forest).
 BENCHMARK(BM_LocalOutlierFactor_fit)
-    ->ArgsProduct({{1 << 12, 1 << 15, 100000}, {1, 2}})
+    ->ArgsProduct({{1 << 12, 1 << 15, 100000}, {1, 2, 3}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
