@@ -86,7 +86,13 @@ MiniBatchKMeans& MiniBatchKMeans::fit(MatrixRef X, VectorRef sample_weight) {
       xb.row(r) = X.row(i);
       wb[r] = w[i];
     }
-    const detail::Assignment a = detail::assign_nearest(xb, centres, options_.n_threads);
+    // One batch is one chunk of work: assigned on this thread, without entering an OpenMP region
+    // per step (tens of thousands of steps; under load each region waits for a woken thread).
+    detail::Assignment a{Eigen::VectorXi(batch), Eigen::VectorXd(batch)};
+    detail::NearestCentre(centres).scan_range<false>(xb, 0, batch, [&](Eigen::Index r, int label, double exact, double) {
+      a.labels[r] = label;
+      a.min_sq[r] = exact;
+    });
     const double wsum = wb.sum();
     if (!(wsum > 0)) continue;
     RowMatrix sums = RowMatrix::Zero(k, d);
