@@ -27,18 +27,20 @@ inline double sigmoid(double z) {
 }
 
 /// Per-row terms of the log-loss at the linear predictors `eta`: the loss log(1 + e^eta) - y eta
-/// (summed, weighted) and the probability sigmoid(eta). Both come from one e = exp(-|eta|), and
-/// exp and log run as Eigen's AVX packet functions over the whole chunk: the scalar libm calls
-/// were most of a fit's time when there are few features.
-double chunk_loss(const Eigen::VectorXd& eta, const Eigen::Ref<const Eigen::VectorXd>& w, const Eigen::Ref<const Eigen::VectorXi>& y,
-                  Eigen::ArrayXd* prob) {
-  const Eigen::ArrayXd e = (-eta.array().abs()).exp();
-  const Eigen::ArrayXd u = 1.0 + e;
+/// (summed, weighted by `w`) and, when `prob` is given, the probability sigmoid(eta). Both come
+/// from one e = exp(-|eta|), and exp and log run as Eigen's AVX packet functions over the whole
+/// block: the scalar libm calls were most of a fit's time when there are few features. Serves
+/// the general pass (a chunk of any length) and the narrow one (fixed 64-row blocks, no heap).
+template <typename Eta, typename Weight, typename Label, typename Prob>
+double log_loss_terms(const Eigen::ArrayBase<Eta>& eta, const Eigen::ArrayBase<Weight>& w, const Eigen::ArrayBase<Label>& yd,
+                      Prob* prob) {
+  using Plain = typename Eta::PlainObject;
+  const Plain e = (-eta.abs()).exp();
+  const Plain u = 1.0 + e;
   // log1p(e) = log(u) * e / (u - 1) corrects the rounding of u = 1 + e (Goldberg); e is in [0, 1].
-  const Eigen::ArrayXd log1p_e = (u == 1.0).select(e, u.log() * e / (u - 1.0));
-  const Eigen::ArrayXd yd = y.array().cast<double>();
-  const double s = (w.array() * (eta.array().max(0.0) + log1p_e - yd * eta.array())).sum();
-  if (prob) *prob = (eta.array() >= 0.0).select(1.0 / u, e / u);
+  const Plain log1p_e = (u == 1.0).select(e, u.log() * e / (u - 1.0));
+  const double s = (w * (eta.max(0.0) + log1p_e - yd * eta)).sum();
+  if (prob) *prob = (eta >= 0.0).select(1.0 / u, e / u);
   return s;
 }
 
@@ -100,9 +102,10 @@ struct Design {
         const Eigen::VectorXd eta = Z * beta;
         const auto w = weight.segment(begin, rows).array();
         const auto k = static_cast<std::size_t>(c);
-        loss_part[k] = chunk_loss(eta, weight.segment(begin, rows), y.segment(begin, rows), grad ? &prob : nullptr);
+        const Eigen::ArrayXd yd = y.segment(begin, rows).array().cast<double>();
+        loss_part[k] = log_loss_terms(eta.array(), w, yd, grad ? &prob : nullptr);
         if (!grad) continue;
-        const Eigen::VectorXd r = (w * (prob - y.segment(begin, rows).array().cast<double>())).matrix();
+        const Eigen::VectorXd r = (w * (prob - yd)).matrix();
         grad_part[k].noalias() = Z.transpose() * r;
         if (!hess) continue;
         const Eigen::ArrayXd root = (w * prob * (1.0 - prob)).sqrt();
@@ -183,12 +186,8 @@ struct Design {
           if (intercept) z.col(p).setOnes();
           eta.setZero();
           for (Eigen::Index j = 0; j < d; ++j) eta += z.col(j) * beta[j];
-          const Column e = (-eta.abs()).exp();
-          const Column u = 1.0 + e;
-          const Column log1p_e = (u == 1.0).select(e, u.log() * e / (u - 1.0));
-          loss += (w * (eta.max(0.0) + log1p_e - yd * eta)).sum();
+          loss += log_loss_terms(eta, w, yd, grad ? &prob : nullptr);
           if (!grad) continue;
-          prob = (eta >= 0.0).select(1.0 / u, e / u);
           r = w * (prob - yd);
           for (Eigen::Index j = 0; j < d; ++j) {
             double* acc = gacc.data() + j * kLanes;
