@@ -236,7 +236,7 @@ struct Objective {
   int evaluations = 0;
   /// The last call's point, log-likelihood and its gradient in theta: the fit's result is usually
   /// the last point evaluated, so its log-likelihood need not be computed again.
-  Eigen::VectorXd last_theta, last_gradient;
+  Eigen::VectorXd last_theta{}, last_gradient{};
   double last_value = 0.0;
   double operator()(const Eigen::VectorXd& theta, Eigen::VectorXd& grad) {
     ++evaluations;
