@@ -73,7 +73,9 @@ TEST(AssociationRules, MetricsFollowTheirDefinitions) {
     EXPECT_NEAR(r.lift[u], sAC / sA / sC, 1e-12);
     EXPECT_NEAR(r.leverage[u], sAC - sA * sC, 1e-12);
     EXPECT_NEAR(r.jaccard[u], sAC / (sA + sC - sAC), 1e-12);
-    if (sAC < sA) EXPECT_NEAR(r.conviction[u], (1 - sC) / (1 - sAC / sA), 1e-9);
+    if (sAC < sA) {
+      EXPECT_NEAR(r.conviction[u], (1 - sC) / (1 - sAC / sA), 1e-9);
+    }
     const double lev = sAC - sA * sC;
     EXPECT_NEAR(r.zhangs_metric[u], lev / std::max(sAC * (1 - sA), sA * (sC - sAC)), 1e-12);
     EXPECT_GE(r.zhangs_metric[u], -1.0);
