@@ -47,22 +47,29 @@ double walk_tree(const std::vector<TreeNode>& nodes, MatrixRef X, Eigen::Index i
   for (;;) {
     const TreeNode& t = nodes[static_cast<std::size_t>(k)];
     if (t.feature < 0) return t.value;
-    const double v = X(i, t.feature);
-    k = (std::isnan(v) ? t.missing_left : v <= t.threshold) ? t.left : t.right;
+    k = t.goes_left(X(i, t.feature)) ? t.left : t.right;
   }
 }
 
 ForestScorer::ForestScorer(const std::vector<std::vector<TreeNode>>& trees) : trees_(trees) {
   std::vector<Split> le, ml;
+  std::vector<CategorySplit> cat;
   std::vector<double> leaves;
   for (const auto& tree : trees) {
     Plan plan;
     le.clear();
     ml.clear();
+    cat.clear();
     leaves.clear();
     int n_leaves = 0;
     const bool ok = !tree.empty() && number_leaves(tree, 0, 0, leaves, n_leaves, [&](const TreeNode& t, std::uint64_t keep) {
-      (t.missing_left ? ml : le).push_back(Split{t.threshold, keep, t.feature});
+      if (t.is_categorical()) {
+        cat.push_back(CategorySplit{keep, t.feature, static_cast<std::int32_t>(category_words_.size()), static_cast<std::int32_t>(t.categories.size()),
+                                    t.missing_left});
+        category_words_.insert(category_words_.end(), t.categories.begin(), t.categories.end());
+      } else {
+        (t.missing_left ? ml : le).push_back(Split{t.threshold, keep, t.feature});
+      }
     });
     if (!ok) {
       plan.walk = true;
@@ -73,6 +80,9 @@ ForestScorer::ForestScorer(const std::vector<std::vector<TreeNode>>& trees) : tr
     plan.n_le = static_cast<std::int32_t>(le.size());
     plan.n_missing_left = static_cast<std::int32_t>(ml.size());
     plan.first_leaf = static_cast<std::int32_t>(leaf_values_.size());
+    plan.first_category = static_cast<std::int32_t>(category_splits_.size());
+    plan.n_category = static_cast<std::int32_t>(cat.size());
+    category_splits_.insert(category_splits_.end(), cat.begin(), cat.end());
     splits_.insert(splits_.end(), le.begin(), le.end());
     splits_.insert(splits_.end(), ml.begin(), ml.end());
     leaf_values_.insert(leaf_values_.end(), leaves.begin(), leaves.end());
@@ -125,6 +135,17 @@ void ForestScorer::add(MatrixRef X, Eigen::Ref<Eigen::VectorXd> raw, int n_threa
         }
         std::uint64_t leaf[kRows];
         std::memcpy(leaf, reach, sizeof leaf);
+        // Categorical splits test set membership row by row (row r is element r of `leaf`).
+        const CategorySplit* cs = category_splits_.data() + plan.first_category;
+        for (std::int32_t k = 0; k < plan.n_category; ++k, ++cs) {
+          const double* col = cell + static_cast<std::size_t>(cs->feature) * kRows;
+          const std::uint64_t* words = category_words_.data() + cs->first_word;
+          for (Eigen::Index r = 0; r < kRows; ++r) {
+            const double x = col[r];
+            const bool left = std::isnan(x) ? cs->missing_left : TreeNode::category_goes_left(x, words, static_cast<std::size_t>(cs->n_words), cs->missing_left);
+            if (!left) leaf[r] &= cs->keep;
+          }
+        }
         const double* value = leaf_values_.data() + plan.first_leaf;
         for (Eigen::Index r = 0; r < rows; ++r) out[r] += value[__builtin_ctzll(leaf[r])];
       }

@@ -33,15 +33,24 @@ class ForestScorer {
     std::uint64_t keep;  ///< the leaves a row going right can still reach
     std::int32_t feature;
   };
+  struct CategorySplit {
+    std::uint64_t keep;
+    std::int32_t feature;
+    std::int32_t first_word, n_words;  ///< the left set's bitset in category_words_
+    bool missing_left;
+  };
   struct Plan {
     std::int32_t first_split = 0, n_le = 0, n_missing_left = 0;  ///< splits [first, first + n_le) send NaN right
     std::int32_t first_leaf = 0;
+    std::int32_t first_category = 0, n_category = 0;  ///< categorical splits, tested after the numeric ones
     bool walk = false;  ///< more than 64 leaves (or a malformed tree): walked row by row
   };
   const std::vector<std::vector<TreeNode>>& trees_;
   std::vector<Plan> plans_;
   std::vector<Split> splits_;
   std::vector<double> leaf_values_;
+  std::vector<CategorySplit> category_splits_;
+  std::vector<std::uint64_t> category_words_;
 };
 
 }  // namespace crmine::detail

@@ -63,6 +63,7 @@ struct Binned {
   std::size_t total_group_bins = 0;
   std::vector<std::uint8_t> packed;    // n x groups, row-major, for histograms
   std::vector<std::uint8_t> by_feature;  // p x n, feature-major bins, for partitioning a leaf's rows by one feature
+  std::vector<char> categorical;       // per feature: bins are category codes (code k -> bin k), split by sets
   int n_groups() const { return static_cast<int>(members.size()); }
   std::uint8_t bin(Eigen::Index i, std::int32_t j) const {
     return lut[static_cast<std::size_t>(j)][packed[static_cast<std::size_t>(i) * members.size() + static_cast<std::size_t>(group[static_cast<std::size_t>(j)])]];
@@ -90,11 +91,16 @@ std::vector<double> make_cuts(std::vector<double> v, int max_bins) {
   return cut;
 }
 
-Binned make_bins(MatrixRef X, const std::vector<std::int32_t>& train, int max_bins, std::uint64_t seed, int n_threads) {
+/// `categorical` flags the columns of category codes (checked by check_codes): their cuts sit halfway
+/// between consecutive codes 0..K-1 (K = 1 + the largest code in the training rows), so code k falls in
+/// bin k, and negative codes are missing like NaN.
+Binned make_bins(MatrixRef X, const std::vector<std::int32_t>& train, int max_bins, std::uint64_t seed, int n_threads,
+                 const std::vector<char>& categorical) {
   const Eigen::Index n = X.rows(), p = X.cols();
   const int threads = detail::resolve_threads(n_threads);
   Binned b;
   b.n = n;
+  b.categorical = categorical;
   // Cuts from all training rows, or from a seeded Bernoulli sample of about kCutSample of them.
   std::vector<std::int32_t> sample;
   if (static_cast<Eigen::Index>(train.size()) > kCutSample) {
@@ -107,6 +113,14 @@ Binned make_bins(MatrixRef X, const std::vector<std::int32_t>& train, int max_bi
   b.cuts.resize(static_cast<std::size_t>(p));
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (Eigen::Index j = 0; j < p; ++j) {
+    if (categorical[static_cast<std::size_t>(j)]) {
+      double top = 0;
+      for (const std::int32_t i : train)
+        if (X(i, j) > top) top = X(i, j);
+      auto& cut = b.cuts[static_cast<std::size_t>(j)];
+      for (int k = 0; k < static_cast<int>(top); ++k) cut.push_back(k + 0.5);
+      continue;
+    }
     std::vector<double> v;
     v.reserve(cut_rows.size());
     for (const std::int32_t i : cut_rows)
@@ -120,7 +134,8 @@ Binned make_bins(MatrixRef X, const std::vector<std::int32_t>& train, int max_bi
     for (Eigen::Index j = 0; j < p; ++j) {
       const auto& cut = b.cuts[static_cast<std::size_t>(j)];
       const double x = X(i, j);
-      fb[static_cast<std::size_t>(j * n + i)] = std::isnan(x) ? static_cast<std::uint8_t>(cut.size() + 1)
+      const bool missing = std::isnan(x) || (x < 0 && categorical[static_cast<std::size_t>(j)]);
+      fb[static_cast<std::size_t>(j * n + i)] = missing ? static_cast<std::uint8_t>(cut.size() + 1)
                                                               : static_cast<std::uint8_t>(std::lower_bound(cut.begin(), cut.end(), x) - cut.begin());
     }
   b.n_bins.resize(static_cast<std::size_t>(p));
@@ -261,6 +276,8 @@ struct Candidate {
   int bin = 0;  // left = value bins <= bin
   bool missing_left = false;
   Bin left, right;
+  bool categorical = false;
+  std::array<std::uint64_t, 4> left_set{};  // categorical: the category bins that go left
 };
 
 /// The better of two candidates as a scan over features in ascending order that keeps the first
@@ -337,6 +354,12 @@ class TreeGrower {
       const auto& cuts = d_.cuts[static_cast<std::size_t>(c.feature)];
       parent.threshold = c.bin < static_cast<int>(cuts.size()) ? cuts[static_cast<std::size_t>(c.bin)] : std::numeric_limits<double>::infinity();
       parent.missing_left = c.missing_left;
+      if (c.categorical) {
+        parent.threshold = 0.0;
+        std::size_t words = c.left_set.size();
+        while (words > 0 && c.left_set[words - 1] == 0) --words;
+        parent.categories.assign(c.left_set.begin(), c.left_set.begin() + static_cast<std::ptrdiff_t>(words));
+      }
       parent.left = static_cast<std::int32_t>(nodes.size());
       parent.right = parent.left + 1;
       importance[c.feature] += c.gain;
@@ -442,6 +465,22 @@ class TreeGrower {
     return nl;
   }
 
+  /// split_rows for a categorical split: row i goes left when to_left[its bin] is 1.
+  static std::size_t split_rows_by_table(const std::int32_t* src, std::size_t b, std::size_t e, std::int32_t* dst, const std::uint8_t* col,
+                                         const std::uint8_t* to_left) {
+    std::size_t nl = 0, nr = 0;
+    std::int32_t* back = dst + e - 1;
+    for (std::size_t k = b; k < e; ++k) {
+      const std::int32_t i = src[k];
+      const std::size_t left = to_left[col[i]];
+      dst[b + nl] = i;
+      *(back - nr) = i;
+      nl += left;
+      nr += 1 - left;
+    }
+    return nl;
+  }
+
   /// Stable partition of idx_[begin, end) by the split `c`; returns the first right position. Large
   /// leaves are partitioned in fixed chunks in parallel and the pieces joined in order.
   std::size_t partition(std::size_t begin, std::size_t end, const Candidate& c) {
@@ -449,8 +488,15 @@ class TreeGrower {
     const std::uint8_t* col = d_.by_feature.data() + static_cast<std::size_t>(c.feature) * static_cast<std::size_t>(d_.n);
     const auto cut = static_cast<std::uint8_t>(c.bin);
     const bool ml = c.missing_left;
-    auto split_range = [col, cut, ml, missing_bin](const std::int32_t* src, std::size_t b, std::size_t e, std::int32_t* dst) {
-      return split_rows(src, b, e, dst, col, cut, ml, missing_bin);
+    // A categorical split goes by a table of which bins go left (the missing bin included).
+    std::array<std::uint8_t, 256> to_left{};
+    if (c.categorical) {
+      for (int v = 0; v < missing_bin; ++v) to_left[static_cast<std::size_t>(v)] = (c.left_set[static_cast<std::size_t>(v) >> 6] >> (v & 63)) & 1u;
+      to_left[missing_bin] = ml;
+    }
+    const bool by_set = c.categorical;
+    auto split_range = [col, cut, ml, missing_bin, by_set, &to_left](const std::int32_t* src, std::size_t b, std::size_t e, std::int32_t* dst) {
+      return by_set ? split_rows_by_table(src, b, e, dst, col, to_left.data()) : split_rows(src, b, e, dst, col, cut, ml, missing_bin);
     };
     const std::size_t m = end - begin;
     const std::size_t chunks = (m + kPartChunk - 1) / kPartChunk;
@@ -615,6 +661,7 @@ class TreeGrower {
   double score(const Bin& b) const { return b.g * b.g / (b.h + o_.reg_lambda); }
 
   Candidate best_of_feature(std::int32_t j, const Bin* hj, const Bin& total) const {
+    if (d_.categorical[static_cast<std::size_t>(j)]) return best_of_categories(j, hj, total);
     Candidate best;
     if (total.n < 2 * static_cast<std::int64_t>(o_.min_child_samples)) return best;
     const double parent = score(total);
@@ -634,6 +681,72 @@ class TreeGrower {
           continue;
         const double gain = 0.5 * (score(l) + score(r) - parent);
         if (gain > best.gain && gain > o_.min_split_gain) best = Candidate{gain, j, b, side == 1, l, r};
+      }
+    }
+    return best;
+  }
+
+  /// The best split of categorical feature j into a set of categories (left) and the rest (right,
+  /// with categories too rare here to be placed). At most max_cat_to_onehot categories with rows:
+  /// each one against the rest. More: categories with at least min_data_per_group rows, ordered by
+  /// g / (h + cat_smooth), and every prefix of that order of up to max_cat_threshold categories from
+  /// either end (LightGBM's many-vs-many split; for squared error on one feature, ordering by the mean
+  /// makes a prefix the optimal partition, Fisher 1958), scored with cat_l2 added to reg_lambda.
+  /// Missing rows try both sides, as in numeric splits.
+  Candidate best_of_categories(std::int32_t j, const Bin* hj, const Bin& total) const {
+    Candidate best;
+    if (total.n < 2 * static_cast<std::int64_t>(o_.min_child_samples)) return best;
+    const int k = d_.n_bins[static_cast<std::size_t>(j)] - 1;  // categories; bin k holds the missing rows
+    const Bin miss = hj[k];
+    std::vector<int> used;
+    for (int c = 0; c < k; ++c)
+      if (hj[c].n > 0) used.push_back(c);
+    const bool one_hot = static_cast<int>(used.size()) <= o_.max_cat_to_onehot;
+    const double lambda = o_.reg_lambda + (one_hot ? 0.0 : o_.cat_l2);
+    auto score_l = [lambda](const Bin& x) { return x.g * x.g / (x.h + lambda); };
+    const double parent = score_l(total);
+    std::array<std::uint64_t, 4> set{};
+    auto consider = [&](const Bin& cats) {
+      for (int side = 0; side < (miss.n > 0 ? 2 : 1); ++side) {
+        Bin l = cats;
+        if (side) l.g += miss.g, l.h += miss.h, l.n += miss.n;
+        const Bin r{total.g - l.g, total.h - l.h, total.n - l.n};
+        if (l.n < o_.min_child_samples || r.n < o_.min_child_samples || l.h < o_.min_child_weight || r.h < o_.min_child_weight)
+          continue;
+        const double gain = 0.5 * (score_l(l) + score_l(r) - parent);
+        if (gain > best.gain && gain > o_.min_split_gain) {
+          best = Candidate{gain, j, 0, side == 1, l, r};
+          best.categorical = true;
+          best.left_set = set;
+        }
+      }
+    };
+    auto add = [&set](int c) { set[static_cast<std::size_t>(c) >> 6] |= std::uint64_t{1} << (c & 63); };
+    if (one_hot) {
+      for (const int c : used) {
+        set.fill(0);
+        add(c);
+        consider(hj[c]);
+      }
+      return best;
+    }
+    std::vector<int> order;
+    for (const int c : used)
+      if (hj[c].n >= o_.min_data_per_group) order.push_back(c);
+    auto key = [&](int c) { return hj[c].g / (hj[c].h + o_.cat_smooth); };
+    std::stable_sort(order.begin(), order.end(), [&](int a, int c) { return key(a) < key(c); });
+    const int m = static_cast<int>(order.size());
+    const int longest = std::min(o_.max_cat_threshold, (m + 1) / 2);
+    for (int dir = 0; dir < 2; ++dir) {
+      set.fill(0);
+      Bin cats;
+      for (int len = 1; len <= longest; ++len) {
+        const int c = order[static_cast<std::size_t>(dir == 0 ? len - 1 : m - len)];
+        add(c);
+        cats.g += hj[c].g;
+        cats.h += hj[c].h;
+        cats.n += hj[c].n;
+        consider(cats);
       }
     }
     return best;
@@ -668,6 +781,33 @@ double mean_loss(Loss loss, const std::vector<std::int32_t>& rows, const std::ve
   return sum / wsum;
 }
 
+/// Per column of X, whether it holds category codes; throws InvalidArgument naming `where` when an
+/// index is out of range or repeated.
+std::vector<char> categorical_mask(const char* where, const std::vector<std::int32_t>& features, Eigen::Index p) {
+  std::vector<char> mask(static_cast<std::size_t>(p), 0);
+  for (const std::int32_t j : features) {
+    if (j < 0 || j >= p) detail::throw_invalid(where, "categorical_features", "holds column ", j, "; X has ", p, " columns");
+    if (mask[static_cast<std::size_t>(j)]) detail::throw_invalid(where, "categorical_features", "lists column ", j, " twice");
+    mask[static_cast<std::size_t>(j)] = 1;
+  }
+  return mask;
+}
+
+/// Throws InvalidArgument naming `where` when a categorical column of X holds a value that is not a
+/// category code: an integer, or NaN/negative for missing; at fit (`max_code` >= 0) also one above max_code.
+void check_codes(const char* where, MatrixRef X, const std::vector<std::int32_t>& features, double max_code) {
+  for (const std::int32_t j : features)
+    for (Eigen::Index i = 0; i < X.rows(); ++i) {
+      const double x = X(i, j);
+      if (std::isnan(x) || x < 0) continue;
+      if (std::isinf(x) || x != std::floor(x))
+        detail::throw_invalid(where, "X", "column ", j, " is categorical but row ", i, " holds ", x, ", not an integer category code");
+      if (max_code >= 0 && x > max_code)
+        detail::throw_invalid(where, "X", "categorical column ", j, " holds code ", x, " in row ", i, "; codes must be below max_bins (",
+                              max_code + 1, ")");
+    }
+}
+
 /// The boosting loop of both estimators. `valid_labels` stratifies the validation split (a constant
 /// vector gives a plain random split).
 void boost(const char* where, Loss loss, MatrixRef X, const Eigen::VectorXd& y, const Eigen::VectorXi& valid_labels, const Eigen::VectorXd& w,
@@ -686,7 +826,9 @@ void boost(const char* where, Loss loss, MatrixRef X, const Eigen::VectorXd& y, 
     std::iota(train.begin(), train.end(), std::int32_t{0});
   }
   const int threads = detail::resolve_threads(o.n_threads);
-  const Binned data = make_bins(X, train, o.max_bins, o.seed, o.n_threads);
+  const std::vector<char> categorical = categorical_mask(where, o.categorical_features, p);
+  check_codes(where, X, o.categorical_features, o.max_bins - 1);
+  const Binned data = make_bins(X, train, o.max_bins, o.seed, o.n_threads, categorical);
 
   double wy = 0, wall = 0;
   for (const std::int32_t i : train) {
@@ -771,8 +913,9 @@ void boost(const char* where, Loss loss, MatrixRef X, const Eigen::VectorXd& y, 
   if (s > 0) importances /= s;
 }
 
-/// Schema 2 adds the growth policy; schema 1 records (leaf-wise only) still load.
-constexpr std::uint32_t kSchema = 2;
+/// Schema 2 adds the growth policy; schema 3 the categorical options and each node's category set.
+/// Older records (no categorical splits; schema 1 leaf-wise only) still load.
+constexpr std::uint32_t kSchema = 3;
 
 }  // namespace
 
@@ -795,6 +938,13 @@ void validate(const GradientBoostingOptions& o) {
   if (o.n_iter_no_change < 1) detail::throw_invalid(w, "n_iter_no_change", "is ", o.n_iter_no_change, "; must be >= 1");
   if (o.growth != GrowthPolicy::leafwise && o.growth != GrowthPolicy::depthwise)
     detail::throw_invalid(w, "growth", "is ", static_cast<int>(o.growth), "; must be leafwise (0) or depthwise (1)");
+  if (o.max_cat_to_onehot < 1) detail::throw_invalid(w, "max_cat_to_onehot", "is ", o.max_cat_to_onehot, "; must be >= 1");
+  if (o.max_cat_threshold < 1) detail::throw_invalid(w, "max_cat_threshold", "is ", o.max_cat_threshold, "; must be >= 1");
+  if (!(o.cat_smooth >= 0) || std::isinf(o.cat_smooth)) detail::throw_invalid(w, "cat_smooth", "is ", o.cat_smooth, "; must be >= 0");
+  if (!(o.cat_l2 >= 0) || std::isinf(o.cat_l2)) detail::throw_invalid(w, "cat_l2", "is ", o.cat_l2, "; must be >= 0");
+  if (o.min_data_per_group < 1) detail::throw_invalid(w, "min_data_per_group", "is ", o.min_data_per_group, "; must be >= 1");
+  for (const std::int32_t j : o.categorical_features)
+    if (j < 0) detail::throw_invalid(w, "categorical_features", "holds ", j, "; column indices must be >= 0");
 }
 
 namespace detail {
@@ -823,6 +973,7 @@ void BoostedTrees::fit_trees(const char* where, bool log_loss, MatrixRef X, cons
 Eigen::VectorXd BoostedTrees::raw_scores(const char* where, MatrixRef X) const {
   require_fitted(fitted_, where);
   check_predict(where, X, n_features_, true);
+  check_codes(where, X, options_.categorical_features, -1);
   Eigen::VectorXd raw = Eigen::VectorXd::Constant(X.rows(), init_score_);
   ForestScorer(trees_).add(X, raw, options_.n_threads);
   return raw;
@@ -848,6 +999,12 @@ void BoostedTrees::write(std::ostream& out, const std::array<char, 4>& tag, cons
   w.u64(o.seed);
   w.i32(o.n_threads);
   w.u8(static_cast<std::uint8_t>(o.growth));
+  w.i32_vector(o.categorical_features);
+  w.i32(o.max_cat_to_onehot);
+  w.i32(o.max_cat_threshold);
+  w.f64(o.cat_smooth);
+  w.f64(o.cat_l2);
+  w.i32(o.min_data_per_group);
   w.i64(n_features_);
   w.f64(init_score_);
   w.u64(trees_.size());
@@ -860,6 +1017,8 @@ void BoostedTrees::write(std::ostream& out, const std::array<char, 4>& tag, cons
       w.i32(t.right);
       w.boolean(t.missing_left);
       w.f64(t.value);
+      w.u64(t.categories.size());
+      for (const std::uint64_t word : t.categories) w.u64(word);
     }
   }
   write_vector(w, importances_);
@@ -891,9 +1050,28 @@ void BoostedTrees::read(std::istream& in, const std::array<char, 4>& tag) {
     if (g > 1) r.fail("growth", concat("unknown growth policy ", static_cast<int>(g)));
     o.growth = static_cast<GrowthPolicy>(g);
   }
+  if (r.schema() >= 3) {
+    const std::vector<std::int32_t> cats = r.i32_vector("categorical_features");
+    o.categorical_features.assign(cats.begin(), cats.end());
+    o.max_cat_to_onehot = r.i32("max_cat_to_onehot");
+    o.max_cat_threshold = r.i32("max_cat_threshold");
+    o.cat_smooth = r.f64("cat_smooth");
+    o.cat_l2 = r.f64("cat_l2");
+    o.min_data_per_group = r.i32("min_data_per_group");
+    try {
+      validate(o);
+    } catch (const Error& e) {
+      r.fail("options", e.what());
+    }
+  }
   options_ = o;
   n_features_ = r.i64("n_features");
   if (n_features_ <= 0) r.fail("n_features", "must be positive");
+  std::vector<char> categorical(static_cast<std::size_t>(n_features_), 0);
+  for (const std::int32_t j : o.categorical_features) {
+    if (j >= n_features_) r.fail("categorical_features", concat("holds column ", j, " of a model with ", n_features_, " features"));
+    categorical[static_cast<std::size_t>(j)] = 1;
+  }
   init_score_ = r.f64("init_score");
   const std::uint64_t n_trees = r.u64("n_trees");
   trees_.clear();
@@ -909,6 +1087,13 @@ void BoostedTrees::read(std::istream& in, const std::array<char, 4>& tag) {
       t.right = r.i32("node.right");
       t.missing_left = r.boolean("node.missing_left");
       t.value = r.f64("node.value");
+      if (r.schema() >= 3) {
+        const std::uint64_t words = r.u64("node.n_category_words");
+        if (words > 4) r.fail("node.n_category_words", concat("is ", words, "; category codes stop below 256 (4 words)"));
+        for (std::uint64_t q2 = 0; q2 < words; ++q2) t.categories.push_back(r.u64("node.categories"));
+        if (words > 0 && (t.feature < 0 || t.feature >= n_features_ || !categorical[static_cast<std::size_t>(t.feature)] || t.categories.back() == 0))
+          r.fail("node.categories", concat("tree ", k, " node ", q, " has a malformed category set"));
+      }
       if (t.feature >= 0 && (t.feature >= n_features_ || t.left <= static_cast<std::int64_t>(q) || t.right <= static_cast<std::int64_t>(q) ||
                              static_cast<std::uint64_t>(t.left) >= n_nodes || static_cast<std::uint64_t>(t.right) >= n_nodes))
         r.fail("nodes", concat("tree ", k, " node ", q, " has an invalid split"));

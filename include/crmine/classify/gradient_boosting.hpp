@@ -39,6 +39,20 @@ struct GradientBoostingOptions {
   std::uint64_t seed = 1234;          ///< row/feature sampling and the validation split
   int n_threads = 0;                  ///< 0 = OpenMP default; the model does not depend on it
   GrowthPolicy growth = GrowthPolicy::leafwise;  ///< order of splits within a tree (num_leaves and max_depth bound both)
+  /// Columns of X holding category codes rather than numbers (distinct, in [0, n_features)). A code
+  /// is an integer in [0, max_bins); NaN or a negative value means missing. Each category gets its own
+  /// bin and a split sends a set of categories left (LightGBM's categorical splits, see
+  /// max_cat_to_onehot). Categories unseen in training, or too rare in the node to be placed
+  /// (min_data_per_group), go right; missing values go to the learned missing side.
+  std::vector<std::int32_t> categorical_features;
+  /// A categorical feature with at most this many non-empty categories in a node is split one
+  /// category against the rest; with more, categories are ordered by sum_gradient / (sum_hessian +
+  /// cat_smooth) and the best prefix of that order (from either end) goes left. >= 1
+  int max_cat_to_onehot = 4;
+  int max_cat_threshold = 32;       ///< most categories a sorted split sends to its smaller-prefix side; >= 1
+  double cat_smooth = 10.0;         ///< added to a category's hessian when ordering categories; >= 0
+  double cat_l2 = 10.0;             ///< extra L2 penalty on the children of a sorted categorical split; >= 0
+  int min_data_per_group = 100;     ///< rows a category needs in a node to be ordered (rarer ones stay right); >= 1
 };
 
 /// Throws InvalidArgument naming the first invalid field.

@@ -6,6 +6,7 @@
 #include <crmine/core/estimator.hpp>
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <iosfwd>
 #include <string>
@@ -55,6 +56,25 @@ struct TreeNode {
   double impurity = 0.0;         ///< node impurity under the training criterion
   double weight = 0.0;           ///< summed training weight
   std::int64_t n_samples = 0;    ///< training rows
+  /// A categorical split's left set as a bitset over category codes (code c goes left when bit c % 64
+  /// of word c / 64 is set); empty for a numeric split. Codes past the bitset (unseen in training)
+  /// go right; NaN and negative codes are missing and follow missing_left.
+  std::vector<std::uint64_t> categories{};
+
+  bool is_categorical() const { return !categories.empty(); }
+  /// Whether a row with value x (NaN = missing) goes to the left child.
+  bool goes_left(double x) const {
+    if (std::isnan(x)) return missing_left;
+    if (categories.empty()) return x <= threshold;
+    return category_goes_left(x, categories.data(), categories.size(), missing_left);
+  }
+  /// The categorical test on a non-NaN x against `n_words` bitset words.
+  static bool category_goes_left(double x, const std::uint64_t* words, std::size_t n_words, bool missing_left) {
+    if (x < 0) return missing_left;
+    if (!(x < 64.0 * static_cast<double>(n_words))) return false;
+    const auto c = static_cast<std::size_t>(x);
+    return (words[c >> 6] >> (c & 63)) & 1u;
+  }
 };
 
 namespace detail {
