@@ -34,7 +34,8 @@ void add_boosted(Class& cls) {
   cls.def_property_readonly("n_trees", &Model::n_trees)
       .def_property_readonly("init_score", &Model::init_score)
       .def_property_readonly("feature_importances", &Model::feature_importances)
-      .def_property_readonly("validation_loss", &Model::validation_loss);
+      .def_property_readonly("validation_loss", &Model::validation_loss)
+      .def_property_readonly("trees", &Model::trees, "The fitted trees in boosting order, each a list of TreeNode");
 }
 
 template <typename Model, typename Class>
@@ -115,7 +116,8 @@ void bind_classify(py::module_& m) {
       .def_readonly("value", &TreeNode::value)
       .def_readonly("impurity", &TreeNode::impurity)
       .def_readonly("weight", &TreeNode::weight)
-      .def_readonly("n_samples", &TreeNode::n_samples);
+      .def_readonly("n_samples", &TreeNode::n_samples)
+      .def_readonly("categories", &TreeNode::categories);
   py::class_<DecisionTreeClassifier> tree(m, "DecisionTreeClassifier");
   tree.def(py::init<DecisionTreeOptions>(), py::arg("options"));
   add_common<DecisionTreeClassifier>(tree);
@@ -148,7 +150,13 @@ void bind_classify(py::module_& m) {
       .def_readwrite("n_iter_no_change", &GradientBoostingOptions::n_iter_no_change)
       .def_readwrite("seed", &GradientBoostingOptions::seed)
       .def_readwrite("n_threads", &GradientBoostingOptions::n_threads)
-      .def_readwrite("growth", &GradientBoostingOptions::growth);
+      .def_readwrite("growth", &GradientBoostingOptions::growth)
+      .def_readwrite("categorical_features", &GradientBoostingOptions::categorical_features)
+      .def_readwrite("max_cat_to_onehot", &GradientBoostingOptions::max_cat_to_onehot)
+      .def_readwrite("max_cat_threshold", &GradientBoostingOptions::max_cat_threshold)
+      .def_readwrite("cat_smooth", &GradientBoostingOptions::cat_smooth)
+      .def_readwrite("cat_l2", &GradientBoostingOptions::cat_l2)
+      .def_readwrite("min_data_per_group", &GradientBoostingOptions::min_data_per_group);
   py::enum_<GrowthPolicy>(m, "GrowthPolicy").value("leafwise", GrowthPolicy::leafwise).value("depthwise", GrowthPolicy::depthwise);
   py::class_<GradientBoostingClassifier> gbm(m, "GradientBoostingClassifier");
   gbm.def(py::init<GradientBoostingOptions>(), py::arg("options"))

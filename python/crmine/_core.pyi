@@ -1473,6 +1473,9 @@ class DecisionTreeRegressorOptions:
         ...
 class TreeNode:
     @property
+    def categories(self) -> list[int]:
+        ...
+    @property
     def feature(self) -> int:
         ...
     @property
@@ -1587,8 +1590,39 @@ class DecisionTreeRegressor:
     def options(self) -> DecisionTreeRegressorOptions:
         ...
 class GradientBoostingOptions:
+    categorical_features: list[int]
     growth: GrowthPolicy
     def __init__(self) -> None:
+        ...
+    @property
+    def cat_l2(self) -> float:
+        ...
+    @cat_l2.setter
+    def cat_l2(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def cat_smooth(self) -> float:
+        ...
+    @cat_smooth.setter
+    def cat_smooth(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def max_cat_threshold(self) -> int:
+        ...
+    @max_cat_threshold.setter
+    def max_cat_threshold(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def max_cat_to_onehot(self) -> int:
+        ...
+    @max_cat_to_onehot.setter
+    def max_cat_to_onehot(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def min_data_per_group(self) -> int:
+        ...
+    @min_data_per_group.setter
+    def min_data_per_group(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     @property
     def colsample_bytree(self) -> float:
@@ -1722,6 +1756,9 @@ class GradientBoostingClassifier:
     @property
     def validation_loss(self) -> list[float]:
         ...
+    @property
+    def trees(self) -> list[list[TreeNode]]:
+        ...
 class GradientBoostingRegressor:
     @staticmethod
     def from_bytes(data: bytes) -> GradientBoostingRegressor:
@@ -1757,6 +1794,9 @@ class GradientBoostingRegressor:
         ...
     @property
     def validation_loss(self) -> list[float]:
+        ...
+    @property
+    def trees(self) -> list[list[TreeNode]]:
         ...
 class GrowthPolicy:
     """

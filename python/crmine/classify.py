@@ -82,10 +82,16 @@ def _is_categorical(series: pd.Series) -> bool:
 
 class _Encoder:
     """Remembers a table's columns at fit: numeric columns pass through (NaN kept), categorical
-    ones become indicators ("onehot") or integer codes ("codes"; -1 = missing or unseen)."""
+    ones become indicators ("onehot"), integer codes ("codes"; -1 = missing or unseen), or float
+    codes in place ("native", for the trees' own categorical splits: NaN = missing, len(categories)
+    = unseen). In "native" mode ``declared`` is ``categorical_features``: "auto" (categorical,
+    string and bool columns) or the columns given by name, position or boolean mask; ``native``
+    then lists the positions of the categorical columns of the output."""
 
-    def __init__(self, mode: str) -> None:
+    def __init__(self, mode: str, declared: Any = "auto") -> None:
         self.mode = mode
+        self.declared = declared
+        self.native: list[int] = []
 
     def fit(self, X: Any, caller: str) -> _Encoder:
         self.frame = hasattr(X, "columns") and hasattr(X, "dtypes")
@@ -98,6 +104,8 @@ class _Encoder:
             self.names_out = [f"x{j}" for j in range(self.n_in)]
             self.numeric = list(range(self.n_in))
             self.categories: dict[Any, list] = {}
+            if self.mode == "native":
+                self.native = self._declared_positions(None, caller)
             return self
         self.columns = list(X.columns)
         self.n_in = len(self.columns)
@@ -105,6 +113,8 @@ class _Encoder:
             raise ValueError(f"{caller}: X has 0 feature(s); at least 1 is required")
         self.categories = {}
         self.numeric = []
+        if self.mode == "native":
+            return self._fit_native(X, caller)
         for col in self.columns:
             s = X[col]
             if _is_categorical(s):
@@ -127,6 +137,58 @@ class _Encoder:
         self.names_out = names
         return self
 
+    def _declared_positions(self, columns: list | None, caller: str) -> list[int]:
+        """Positions of the columns named by ``declared`` (a list of names or positions, or a boolean
+        mask); "auto" names none here (tables resolve it by dtype)."""
+        spec = self.declared
+        if isinstance(spec, str):
+            if spec != "auto":
+                raise ValueError(f"{caller}: categorical_features must be 'auto', None, a list of columns or a boolean "
+                                 f"mask, got {spec!r}")
+            return []
+        items = list(np.asarray(spec).tolist()) if isinstance(spec, np.ndarray) else list(spec)
+        if items and all(isinstance(v, (bool, np.bool_)) for v in items):
+            if len(items) != self.n_in:
+                raise ValueError(f"{caller}: categorical_features is a boolean mask of length {len(items)}; X has "
+                                 f"{self.n_in} columns")
+            return [j for j, v in enumerate(items) if v]
+        positions = []
+        for v in items:
+            if isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, bool):
+                if not 0 <= int(v) < self.n_in:
+                    raise ValueError(f"{caller}: categorical_features holds column {v}; X has {self.n_in} columns")
+                j = int(v)
+            elif columns is not None and v in columns:
+                j = columns.index(v)
+            else:
+                raise ValueError(f"{caller}: categorical_features names {v!r}, which is not a column of X")
+            if j in positions:
+                raise ValueError(f"{caller}: categorical_features lists column {v!r} twice")
+            positions.append(j)
+        return sorted(positions)
+
+    def _fit_native(self, X: Any, caller: str) -> _Encoder:
+        positions = self._declared_positions(self.columns, caller)  # also rejects strings other than "auto"
+        listed = None if isinstance(self.declared, str) else set(positions)
+        self.native = []
+        for j, col in enumerate(self.columns):
+            s = X[col]
+            categorical = _is_categorical(s) or pd.api.types.is_bool_dtype(s.dtype)
+            if listed is not None and categorical and j not in listed:
+                raise ValueError(f"{caller}: column {col!r} holds categories (dtype {s.dtype}) but is not in "
+                                 "categorical_features; list it, or pass categorical_features='auto'")
+            if categorical:
+                cats = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(s.dropna().unique(), key=str)
+                self.categories[col] = cats
+            elif pd.api.types.is_numeric_dtype(s.dtype):
+                self.numeric.append(col)
+            else:
+                raise TypeError(f"{caller}: column {col!r} has dtype {s.dtype}, which is neither numeric nor categorical")
+            if categorical or (listed is not None and j in listed):
+                self.native.append(j)
+        self.names_out = [str(c) for c in self.columns]
+        return self
+
     def transform(self, X: Any, caller: str) -> tuple[np.ndarray, np.ndarray | None]:
         """(float64 matrix, int32 codes or None)."""
         if not self.frame:
@@ -147,6 +209,14 @@ class _Encoder:
         if missing:
             raise ValueError(f"{caller}: X lacks the column(s) {missing} seen in fit")
         n = len(X)
+        if self.mode == "native":
+            out = np.empty((n, self.n_in), dtype=np.float64)
+            for j, col in enumerate(self.columns):
+                if col in self.categories:
+                    out[:, j] = _native_codes(X[col], self.categories[col])
+                else:
+                    out[:, j] = pd.to_numeric(X[col], errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
+            return out, None
         if self.mode == "codes":
             num = np.empty((n, len(self.numeric)), dtype=np.float64)
             for j, col in enumerate(self.numeric):
@@ -178,6 +248,16 @@ def _warn_column_vector(caller: str) -> None:
         category = UserWarning
     warnings.warn(f"{caller}: A column-vector y was passed when a 1d array was expected; it was flattened",
                   category, stacklevel=4)
+
+
+def _native_codes(values: pd.Series, categories: list) -> np.ndarray:
+    """Position of each value in ``categories`` as float64: NaN for missing values, len(categories)
+    for values not seen in training (the trees send those right, with every category not in a split's set)."""
+    codes = _codes_of(values, categories).astype(np.float64)
+    missing = pd.isna(values).to_numpy()
+    codes[(codes < 0) & ~missing] = len(categories)
+    codes[missing] = np.nan
+    return codes
 
 
 def _codes_of(values: pd.Series, categories: list) -> np.ndarray:
@@ -269,7 +349,7 @@ class _BinaryClassifier(Estimator):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
         caller = f"{type(self).__name__}.fit"
-        encoder = _Encoder(self._encoding).fit(X, caller)
+        encoder = self._make_encoder(caller).fit(X, caller)
         Xn, codes = encoder.transform(X, caller)
         if not self._allow_nan:
             _reject_nonfinite(Xn, encoder.names_out, caller, type(self).__name__, True)
@@ -278,6 +358,7 @@ class _BinaryClassifier(Estimator):
             raise ValueError(f"{caller}: X has {Xn.shape[0]} rows but y has {len(y01)} labels")
         w = check_sample_weight(sample_weight, Xn.shape[0], caller=caller)
         options = self._options(caller)
+        self._configure(options, encoder, caller)
         if hasattr(options, "class_weight"):
             options.class_weight = _class_weight(getattr(self, "class_weight", None), classes, y01, caller)
         model = self._new_model(options)
@@ -296,6 +377,12 @@ class _BinaryClassifier(Estimator):
 
     def _new_model(self, options: Any) -> Any:
         return self._model_class()(options)
+
+    def _make_encoder(self, caller: str) -> _Encoder:
+        return _Encoder(self._encoding)
+
+    def _configure(self, options: Any, encoder: _Encoder, caller: str) -> None:
+        """Options that depend on the encoded columns (none unless overridden)."""
 
     def _after_fit(self) -> None:
         pass
@@ -502,7 +589,9 @@ class _Boosting:
                  min_child_weight: float = 1e-3, reg_lambda: float = 0.0, min_split_gain: float = 0.0,
                  subsample: float = 1.0, colsample_bytree: float = 1.0, max_bins: int = 255,
                  validation_fraction: float = 0.0, n_iter_no_change: int = 10, random_state: Any = 0,
-                 n_threads: int = 0) -> None:
+                 n_threads: int = 0, categorical_features: Any = "auto", max_cat_to_onehot: int = 4,
+                 max_cat_threshold: int = 32, cat_smooth: float = 10.0, cat_l2: float = 10.0,
+                 min_data_per_group: int = 100) -> None:
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
@@ -519,6 +608,24 @@ class _Boosting:
         self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
         self.n_threads = n_threads
+        self.categorical_features = categorical_features
+        self.max_cat_to_onehot = max_cat_to_onehot
+        self.max_cat_threshold = max_cat_threshold
+        self.cat_smooth = cat_smooth
+        self.cat_l2 = cat_l2
+        self.min_data_per_group = min_data_per_group
+
+    def _make_encoder(self, caller: str) -> _Encoder:
+        if self.categorical_features is None:
+            return _Encoder("onehot")
+        return _Encoder("native", self.categorical_features)
+
+    def _configure(self, options: Any, encoder: _Encoder, caller: str) -> None:
+        for col, cats in encoder.categories.items():
+            if len(cats) > options.max_bins:
+                raise ValueError(f"{caller}: column {col!r} has {len(cats)} categories; native categorical splits take at "
+                                 f"most max_bins ({options.max_bins}); pass categorical_features=None to one-hot encode it")
+        options.categorical_features = list(encoder.native)
 
     def _options(self, caller: str) -> Any:
         o = _core.GradientBoostingOptions()
@@ -540,10 +647,18 @@ class _Boosting:
         o.n_iter_no_change = _integer(self.n_iter_no_change, "n_iter_no_change", caller, 1)
         o.seed = seed_from(self.random_state)
         o.n_threads = _integer(self.n_threads, "n_threads", caller, 0)
+        o.max_cat_to_onehot = _integer(self.max_cat_to_onehot, "max_cat_to_onehot", caller, 1)
+        o.max_cat_threshold = _integer(self.max_cat_threshold, "max_cat_threshold", caller, 1)
+        o.cat_smooth = _number(self.cat_smooth, "cat_smooth", caller, minimum=0.0)
+        o.cat_l2 = _number(self.cat_l2, "cat_l2", caller, minimum=0.0)
+        o.min_data_per_group = _integer(self.min_data_per_group, "min_data_per_group", caller, 1)
         return o
 
     def _after_fit(self) -> None:
         self.n_estimators_ = int(self._model.n_trees)
+        self.is_categorical_ = np.zeros(self.n_features_in_, dtype=bool)
+        if len(self._encoder.names_out) == self.n_features_in_:
+            self.is_categorical_[list(self._encoder.native)] = True
         self.validation_loss_ = np.asarray(self._model.validation_loss)
         imp = np.asarray(self._model.feature_importances)
         if len(imp) != self.n_features_in_:
@@ -580,6 +695,28 @@ class GradientBoostingClassifier(_Boosting, _BinaryClassifier):
     n_iter_no_change : int, default 10
     random_state : int, Generator or None, default 0
     n_threads : int, default 0
+    categorical_features : "auto", None, list of column names or positions, or boolean mask, default "auto"
+        Columns split natively by sets of categories (LightGBM's ``categorical_feature``,
+        scikit-learn's ``HistGradientBoostingClassifier(categorical_features=...)``). "auto": the
+        pandas categorical, string and bool columns. A list or mask may also name numeric columns
+        holding integer codes (NaN or negative = missing). None one-hot encodes categorical columns
+        instead. A column may have at most ``max_bins`` categories. Categories not seen in training
+        go to the right child of every categorical split; missing values go to the side learned for them.
+    max_cat_to_onehot : int, default 4
+        A node with at most this many categories present splits one category against the rest;
+        with more, categories are ordered by ``sum_gradient / (sum_hessian + cat_smooth)`` and the
+        best prefix of that order goes left.
+    max_cat_threshold : int, default 32
+        Most categories on the prefix side of such a split.
+    cat_smooth, cat_l2 : float, default 10.0
+        Smoothing of the order, and extra L2 penalty on those splits' children.
+    min_data_per_group : int, default 100
+        Rows a category needs in a node to take part in the order (rarer ones stay right).
+
+    Attributes
+    ----------
+    is_categorical_ : ndarray of bool
+        Per input column, whether it was split natively as categorical.
     """
 
     @classmethod
@@ -797,7 +934,7 @@ class _Regressor(Estimator):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
         caller = f"{type(self).__name__}.fit"
-        encoder = _Encoder("onehot").fit(X, caller)
+        encoder = self._make_encoder(caller).fit(X, caller)
         Xn, _ = encoder.transform(X, caller)
         if not self._allow_nan:
             _reject_nonfinite(Xn, encoder.names_out, caller, type(self).__name__, True)
@@ -816,7 +953,9 @@ class _Regressor(Estimator):
         if not np.isfinite(yv).all():
             raise ValueError(f"{caller}: Input y contains NaN or infinity")
         w = check_sample_weight(sample_weight, Xn.shape[0], caller=caller)
-        model = self._new_model(self._options(caller))
+        options = self._options(caller)
+        self._configure(options, encoder, caller)
+        model = self._new_model(options)
         model.fit(Xn, yv, w)
         model.feature_names = list(encoder.names_out)
         self._model, self._encoder = model, encoder
@@ -828,6 +967,12 @@ class _Regressor(Estimator):
 
     def _new_model(self, options: Any) -> Any:
         return self._model_class()(options)
+
+    def _make_encoder(self, caller: str) -> _Encoder:
+        return _Encoder("onehot")
+
+    def _configure(self, options: Any, encoder: _Encoder, caller: str) -> None:
+        """Options that depend on the encoded columns (none unless overridden)."""
 
     def _after_fit(self) -> None:
         pass
