@@ -34,6 +34,38 @@ BasketKey parse_key(const std::string& s) {
   throw InvalidArgument("by: must be 'order', 'customer_day' or 'customer', got '" + s + "'");
 }
 
+ItemsetOptions itemset_options(double min_support, std::int64_t min_count, int max_len, const std::string& algorithm,
+                               const std::string& kind, std::int64_t max_itemsets, std::int64_t max_memory, int n_threads,
+                               std::vector<std::int32_t> contains) {
+  ItemsetOptions o;
+  o.min_support = min_support;
+  o.min_count = min_count;
+  o.max_len = max_len;
+  o.algorithm = parse_algorithm(algorithm);
+  o.kind = parse_kind(kind);
+  o.max_itemsets = max_itemsets;
+  o.max_memory = max_memory;
+  o.n_threads = n_threads;
+  o.contains = std::move(contains);
+  return o;
+}
+
+RuleOptions rule_options(const std::string& metric, double min_threshold, std::int64_t top_k,
+                         std::vector<std::int32_t> consequent_items, std::vector<std::int32_t> antecedent_items,
+                         int max_antecedent_len, int max_consequent_len, std::int64_t max_rules, int n_threads) {
+  RuleOptions o;
+  o.metric = parse_rule_metric(metric);
+  o.min_threshold = min_threshold;
+  o.top_k = top_k;
+  o.consequent_items = std::move(consequent_items);
+  o.antecedent_items = std::move(antecedent_items);
+  o.max_antecedent_len = max_antecedent_len;
+  o.max_consequent_len = max_consequent_len;
+  o.max_rules = max_rules;
+  o.n_threads = n_threads;
+  return o;
+}
+
 template <typename T>
 py::array_t<T> copy_out(std::vector<T> v) {
   return to_numpy(std::move(v));
@@ -59,11 +91,12 @@ class GcPause {
   bool was_enabled_;
 };
 
-/// A numpy object array whose element s is the frozenset of labels[items[indptr[s]:indptr[s+1]]]
-/// (codes themselves as ints when labels is None). Each label object is shared, not copied.
-/// Sets holding only untracked objects (str, int, ...) cannot be part of a reference cycle, so
-/// they are untracked like CPython untracks such tuples: later collections skip them.
-py::array itemset_column(py::handle indptr_obj, py::handle items_obj, py::handle labels_obj) {
+/// A numpy object array whose element s is the frozenset (or with `tuples` the tuple, in item
+/// order) of labels[items[indptr[s]:indptr[s+1]]] (codes themselves as ints when labels is
+/// None). Each label object is shared, not copied. Containers holding only untracked objects
+/// (str, int, ...) cannot be part of a reference cycle, so they are untracked as CPython
+/// untracks such tuples: later collections skip them.
+py::array itemset_column(py::handle indptr_obj, py::handle items_obj, py::handle labels_obj, bool tuples) {
   const auto indptr = span_of<std::int64_t>(indptr_obj, "indptr");
   const auto items = span_of<std::int32_t>(items_obj, "items");
   if (indptr.empty() || indptr.front() != 0 || static_cast<std::size_t>(indptr.back()) != items.size())
@@ -94,13 +127,16 @@ py::array itemset_column(py::handle indptr_obj, py::handle items_obj, py::handle
   auto** slots = static_cast<PyObject**>(out.mutable_data());
   const GcPause pause;
   for (py::ssize_t s = 0; s < n_sets; ++s) {
-    PyObject* set = PyFrozenSet_New(nullptr);
+    const std::int64_t b = indptr[static_cast<std::size_t>(s)], e = indptr[static_cast<std::size_t>(s) + 1];
+    PyObject* set = tuples ? PyTuple_New(static_cast<Py_ssize_t>(e - b)) : PyFrozenSet_New(nullptr);
     if (set == nullptr) throw py::error_already_set();
     bool untrack = true;
-    for (std::int64_t k = indptr[static_cast<std::size_t>(s)]; k < indptr[static_cast<std::size_t>(s) + 1]; ++k) {
+    for (std::int64_t k = b; k < e; ++k) {
       const auto c = static_cast<std::size_t>(items[static_cast<std::size_t>(k)]);
-      // PySet_Add may fill a frozenset that no other code has seen yet (CPython documents this).
-      if (PySet_Add(set, label[c]) != 0) {
+      if (tuples) {
+        Py_INCREF(label[c]);
+        PyTuple_SET_ITEM(set, static_cast<Py_ssize_t>(k - b), label[c]);
+      } else if (PySet_Add(set, label[c]) != 0) {  // PySet_Add may fill a frozenset no other code has seen
         Py_DECREF(set);
         throw py::error_already_set();
       }
@@ -117,7 +153,8 @@ py::array itemset_column(py::handle indptr_obj, py::handle items_obj, py::handle
 }  // namespace
 
 void bind_rules(py::module_& m) {
-  m.def("rules_itemset_column", &itemset_column, py::arg("indptr"), py::arg("items"), py::arg("labels"));
+  m.def("rules_itemset_column", &itemset_column, py::arg("indptr"), py::arg("items"), py::arg("labels"),
+        py::arg("tuples") = false);
 
   // Codes for a list of baskets of hashable labels, in order of first appearance. In C because
   // for lists of lists this conversion otherwise costs more than the mining.
@@ -199,17 +236,10 @@ void bind_rules(py::module_& m) {
       "rules_frequent_itemsets",
       [](py::object indptr, py::object indices, std::int32_t n_items, double min_support, std::int64_t min_count, int max_len,
          const std::string& algorithm, const std::string& kind, std::int64_t max_itemsets, std::int64_t max_memory,
-         int n_threads) {
+         int n_threads, std::vector<std::int32_t> contains) {
         const BasketView view{span_of<std::int64_t>(indptr, "indptr"), span_of<std::int32_t>(indices, "indices"), n_items};
-        ItemsetOptions o;
-        o.min_support = min_support;
-        o.min_count = min_count;
-        o.max_len = max_len;
-        o.algorithm = parse_algorithm(algorithm);
-        o.kind = parse_kind(kind);
-        o.max_itemsets = max_itemsets;
-        o.max_memory = max_memory;
-        o.n_threads = n_threads;
+        ItemsetOptions o = itemset_options(min_support, min_count, max_len, algorithm, kind, max_itemsets, max_memory,
+                                           n_threads, std::move(contains));
         Itemsets s;
         {
           py::gil_scoped_release release;
@@ -220,7 +250,7 @@ void bind_rules(py::module_& m) {
       },
       py::arg("indptr"), py::arg("indices"), py::arg("n_items"), py::arg("min_support"), py::arg("min_count"),
       py::arg("max_len"), py::arg("algorithm"), py::arg("kind"), py::arg("max_itemsets"), py::arg("max_memory"),
-      py::arg("n_threads"));
+      py::arg("n_threads"), py::arg("contains") = std::vector<std::int32_t>{});
 
   py::class_<Rules> rules(m, "Rules");
   array_property(rules, "antecedent_indptr", &Rules::antecedent_indptr);
@@ -245,22 +275,34 @@ void bind_rules(py::module_& m) {
          int max_antecedent_len, int max_consequent_len, std::int64_t max_rules, int n_threads) {
         const ItemsetSupportView view{span_of<std::int64_t>(indptr, "indptr"), span_of<std::int32_t>(items, "items"),
                                       span_of<double>(support, "support")};
-        RuleOptions o;
-        o.metric = parse_rule_metric(metric);
-        o.min_threshold = min_threshold;
-        o.top_k = top_k;
-        o.consequent_items = std::move(consequent_items);
-        o.antecedent_items = std::move(antecedent_items);
-        o.max_antecedent_len = max_antecedent_len;
-        o.max_consequent_len = max_consequent_len;
-        o.max_rules = max_rules;
-        o.n_threads = n_threads;
+        const RuleOptions o = rule_options(metric, min_threshold, top_k, std::move(consequent_items), std::move(antecedent_items),
+                                           max_antecedent_len, max_consequent_len, max_rules, n_threads);
         py::gil_scoped_release release;
         return association_rules(view, o);
       },
       py::arg("indptr"), py::arg("items"), py::arg("support"), py::arg("metric"), py::arg("min_threshold"), py::arg("top_k"),
       py::arg("consequent_items"), py::arg("antecedent_items"), py::arg("max_antecedent_len"),
       py::arg("max_consequent_len"), py::arg("max_rules"), py::arg("n_threads"));
+
+  m.def(
+      "rules_mine_rules",
+      [](py::object indptr, py::object indices, std::int32_t n_items, double min_support, std::int64_t min_count, int max_len,
+         const std::string& algorithm, std::int64_t max_itemsets, std::int64_t max_memory, const std::string& metric,
+         double min_threshold, std::int64_t top_k, std::vector<std::int32_t> consequent_items,
+         std::vector<std::int32_t> antecedent_items, int max_antecedent_len, int max_consequent_len, std::int64_t max_rules,
+         int n_threads) {
+        const BasketView view{span_of<std::int64_t>(indptr, "indptr"), span_of<std::int32_t>(indices, "indices"), n_items};
+        const ItemsetOptions io = itemset_options(min_support, min_count, max_len, algorithm, "all", max_itemsets, max_memory,
+                                                  n_threads, {});
+        const RuleOptions ro = rule_options(metric, min_threshold, top_k, std::move(consequent_items), std::move(antecedent_items),
+                                            max_antecedent_len, max_consequent_len, max_rules, n_threads);
+        py::gil_scoped_release release;
+        return mine_rules(view, io, ro);
+      },
+      py::arg("indptr"), py::arg("indices"), py::arg("n_items"), py::arg("min_support"), py::arg("min_count"),
+      py::arg("max_len"), py::arg("algorithm"), py::arg("max_itemsets"), py::arg("max_memory"), py::arg("metric"),
+      py::arg("min_threshold"), py::arg("top_k"), py::arg("consequent_items"), py::arg("antecedent_items"),
+      py::arg("max_antecedent_len"), py::arg("max_consequent_len"), py::arg("max_rules"), py::arg("n_threads"));
 
   py::class_<Recommender>(m, "Recommender")
       .def(py::init([](const Rules& r, std::int32_t n_items, const std::string& metric) {

@@ -26,10 +26,11 @@ import pandas as pd
 from . import _core
 from .transactions import TransactionLog
 
-__all__ = ["Baskets", "baskets", "frequent_itemsets", "association_rules", "Recommender", "sequential_patterns",
-           "affinity_graph", "AffinityGraph"]
+__all__ = ["Baskets", "baskets", "frequent_itemsets", "ItemsetArrays", "association_rules", "mine_rules", "Recommender",
+           "sequential_patterns", "affinity_graph", "AffinityGraph"]
 
 _ALGORITHMS = ("fpgrowth", "eclat", "apriori")
+_FORMS = ("frozenset", "tuple", "codes")
 _KINDS = ("all", "closed", "maximal")
 _METRICS = ("support", "confidence", "lift", "leverage", "conviction", "zhangs_metric", "jaccard",
             "antecedent support", "consequent support")
@@ -194,12 +195,8 @@ def _check_min_support(min_support: Any) -> float:
     return float(min_support)
 
 
-def _mine(b: Baskets, min_support: Any, max_len: int | None, algorithm: str, kind: str, max_itemsets: int | None,
-          max_memory: int | None, n_jobs: int | None) -> tuple:
-    if algorithm not in _ALGORITHMS:
-        raise ValueError(f"algorithm: must be one of {_ALGORITHMS}, got {algorithm!r}")
-    if kind not in _KINDS:
-        raise ValueError(f"kind: must be one of {_KINDS}, got {kind!r}")
+def _support_args(b: Baskets, min_support: Any, max_len: int | None) -> tuple[float, int, int]:
+    """(min_support, min_count, max_len) as the compiled functions take them, validated."""
     if len(b) == 0:
         raise ValueError("baskets: there are no baskets")
     if b.indices.size == 0:
@@ -211,22 +208,86 @@ def _mine(b: Baskets, min_support: Any, max_len: int | None, algorithm: str, kin
         raise ValueError(f"min_support: count {min_support} is above the number of baskets ({len(b)})")
     if max_len is not None and (isinstance(max_len, bool) or not isinstance(max_len, (int, np.integer)) or max_len < 1):
         raise ValueError(f"max_len: must be an integer >= 1 or None, got {max_len!r}")
+    return 1.0 if is_count else support, int(min_support) if is_count else 0, int(max_len or 0)
+
+
+def _mine(b: Baskets, min_support: Any, max_len: int | None, algorithm: str, kind: str, max_itemsets: int | None,
+          max_memory: int | None, n_jobs: int | None, contains: list[int] | None = None) -> tuple:
+    if algorithm not in _ALGORITHMS:
+        raise ValueError(f"algorithm: must be one of {_ALGORITHMS}, got {algorithm!r}")
+    if kind not in _KINDS:
+        raise ValueError(f"kind: must be one of {_KINDS}, got {kind!r}")
+    support, count, length = _support_args(b, min_support, max_len)
     return _core.rules_frequent_itemsets(
-        b.indptr, b.indices, b.n_items, 1.0 if is_count else support, int(min_support) if is_count else 0,
-        int(max_len or 0), algorithm, kind, _check_int("max_itemsets", max_itemsets, 1),
-        _check_int("max_memory", max_memory, 1), _n_jobs(n_jobs))
+        b.indptr, b.indices, b.n_items, support, count, length, algorithm, kind,
+        _check_int("max_itemsets", max_itemsets, 1), _check_int("max_memory", max_memory, 1), _n_jobs(n_jobs),
+        contains or [])
 
 
-def _sets(indptr: np.ndarray, items: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
-    """An object array of frozensets of labels (codes when labels is None), built in C."""
+def _basket_codes(b: Baskets, wanted: Any, name: str) -> list[int]:
+    """Codes of the wanted labels among the baskets' items (a single label or an iterable)."""
+    if wanted is None:
+        return []
+    if isinstance(wanted, (str, bytes)) or not isinstance(wanted, Iterable):
+        wanted = [wanted]
+    index = {label: code for code, label in enumerate(b.labels.tolist())}
+    out = []
+    for w in wanted:
+        if w not in index:
+            raise ValueError(f"{name}: item {w!r} is in no basket")
+        out.append(index[w])
+    if not out:
+        raise ValueError(f"{name}: is empty; pass None for no constraint")
+    return out
+
+
+def _sets(indptr: np.ndarray, items: np.ndarray, labels: np.ndarray | None, tuples: bool = False) -> np.ndarray:
+    """An object array of frozensets (tuples) of labels (codes when labels is None), built in C."""
     return _core.rules_itemset_column(np.ascontiguousarray(indptr, dtype=np.int64),
-                                      np.ascontiguousarray(items, dtype=np.int32), labels)
+                                      np.ascontiguousarray(items, dtype=np.int32), labels, tuples)
+
+
+@dataclass(frozen=True)
+class ItemsetArrays:
+    """Frequent itemsets as arrays, the compact result form (``itemsets='codes'``): itemset ``s``
+    holds the item codes ``items[indptr[s]:indptr[s+1]]`` (ascending), ``labels[code]`` is an
+    item's label. No Python object per itemset is built, so this takes a fraction of the memory
+    of a DataFrame of frozensets; :func:`association_rules` takes it directly."""
+
+    indptr: np.ndarray
+    items: np.ndarray
+    count: np.ndarray
+    labels: np.ndarray
+    n_baskets: int
+    min_count: int
+    peak_memory: int
+
+    def __len__(self) -> int:
+        return int(self.count.size)
+
+    @property
+    def support(self) -> np.ndarray:
+        return self.count / self.n_baskets
+
+    def itemset(self, s: int) -> tuple:
+        """The labels of itemset ``s``."""
+        return tuple(self.labels[self.items[self.indptr[s]:self.indptr[s + 1]]])
+
+    def to_frame(self, itemsets: str = "frozenset") -> pd.DataFrame:
+        """The mlxtend-shaped DataFrame (``itemsets`` as 'frozenset' or 'tuple')."""
+        if itemsets not in _FORMS[:2]:
+            raise ValueError(f"itemsets: must be 'frozenset' or 'tuple', got {itemsets!r}")
+        frame = pd.DataFrame({"support": self.support, "itemsets": _sets(self.indptr, self.items, self.labels,
+                                                                          itemsets == "tuple"), "count": self.count})
+        frame.attrs.update(n_baskets=self.n_baskets, min_count=self.min_count, peak_memory=self.peak_memory)
+        return frame
 
 
 def frequent_itemsets(baskets: Any, min_support: float = 0.5, *, max_len: int | None = None,
                       algorithm: str = "fpgrowth", kind: str = "all", use_colnames: bool = True,
-                      max_itemsets: int | None = None, max_memory: int | None = None, n_jobs: int | None = None,
-                      **basket_columns: Any) -> pd.DataFrame:
+                      contains: Any = None, itemsets: str = "frozenset", max_itemsets: int | None = None,
+                      max_memory: int | None = None, n_jobs: int | None = None,
+                      **basket_columns: Any) -> pd.DataFrame | ItemsetArrays:
     """Frequent itemsets as an mlxtend-shaped DataFrame with columns ``support`` and ``itemsets``.
 
     Parameters
@@ -243,6 +304,15 @@ def frequent_itemsets(baskets: Any, min_support: float = 0.5, *, max_len: int | 
     kind : {'all', 'closed', 'maximal'}
     use_colnames : bool
         Item labels in ``itemsets`` (True) or item codes (False; column positions for one-hot input).
+    contains : label or iterable of labels, optional
+        Only the itemsets holding at least one of these items ("who buys what with product P").
+        Pushed into mining: only the baskets holding them are mined, so this is much faster than
+        filtering a full result, and gives the same itemsets and supports (relative to all
+        baskets).
+    itemsets : {'frozenset', 'tuple', 'codes'}
+        The form of the result: mlxtend's frozensets (default), tuples of labels in item-code
+        order (as pyfim returns them; about a fifth of the memory), or ``'codes'``: an
+        :class:`ItemsetArrays` of CSR arrays plus labels with no object per itemset.
     max_itemsets, max_memory : int, optional
         Stop with :class:`crmine.LimitExceededError` beyond this many itemsets / bytes.
     n_jobs : int, optional
@@ -251,16 +321,14 @@ def frequent_itemsets(baskets: Any, min_support: float = 0.5, *, max_len: int | 
     The frame's ``attrs`` hold ``n_baskets``, ``min_count`` and ``peak_memory`` (bytes); its
     ``count`` column gives basket counts.
     """
+    if itemsets not in _FORMS:
+        raise ValueError(f"itemsets: must be one of {_FORMS}, got {itemsets!r}")
     b = _to_baskets(baskets, **basket_columns)
     indptr, items, count, n_baskets, min_count, peak = _mine(b, min_support, max_len, algorithm, kind, max_itemsets,
-                                                             max_memory, n_jobs)
-    if not use_colnames:
-        labels = None
-    else:
-        labels = b.labels
-    frame = pd.DataFrame({"support": count / n_baskets, "itemsets": _sets(indptr, items, labels), "count": count})
-    frame.attrs.update(n_baskets=int(n_baskets), min_count=int(min_count), peak_memory=int(peak))
-    return frame
+                                                             max_memory, n_jobs, _basket_codes(b, contains, "contains"))
+    labels = b.labels if use_colnames else np.arange(b.n_items, dtype=np.int64).astype(object)
+    result = ItemsetArrays(indptr, items, count, labels, int(n_baskets), int(min_count), int(peak))
+    return result if itemsets == "codes" else result.to_frame(itemsets)
 
 
 def _encode_itemsets(itemsets: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -289,12 +357,13 @@ def _codes_of(labels: np.ndarray, wanted: Iterable[Any] | None, name: str) -> li
     return out
 
 
-def association_rules(itemsets: pd.DataFrame, metric: str = "confidence", min_threshold: float = 0.8, *,
+def association_rules(itemsets: pd.DataFrame | ItemsetArrays, metric: str = "confidence", min_threshold: float = 0.8, *,
                       top_k: int | None = None, consequent_items: Iterable[Any] | None = None,
                       antecedent_items: Iterable[Any] | None = None, max_antecedent_len: int | None = None,
                       max_consequent_len: int | None = None, max_rules: int | None = None, n_jobs: int | None = None,
                       num_itemsets: int | None = None) -> pd.DataFrame:
-    """Association rules from a ``frequent_itemsets`` frame (or mlxtend's), shaped like mlxtend's.
+    """Association rules from a ``frequent_itemsets`` frame (or mlxtend's, or an
+    :class:`ItemsetArrays`), shaped like mlxtend's.
 
     Columns: antecedents, consequents, antecedent support, consequent support, support,
     confidence, lift, leverage, conviction, zhangs_metric, jaccard.
@@ -315,21 +384,62 @@ def association_rules(itemsets: pd.DataFrame, metric: str = "confidence", min_th
         Accepted for call compatibility with mlxtend >= 0.23.
     """
     del num_itemsets
-    if not isinstance(itemsets, pd.DataFrame) or not {"support", "itemsets"} <= set(itemsets.columns):
-        raise ValueError("itemsets: expected a DataFrame with 'support' and 'itemsets' columns (from frequent_itemsets)")
-    if metric not in _METRICS:
-        raise ValueError(f"metric: must be one of {_METRICS}, got {metric!r}")
-    if isinstance(min_threshold, bool) or not isinstance(min_threshold, (int, float, np.integer, np.floating)) \
-            or np.isnan(min_threshold):
-        raise ValueError(f"min_threshold: must be a number, got {min_threshold!r}")
-    indptr, codes, labels = _encode_itemsets(itemsets["itemsets"])
-    support = np.ascontiguousarray(itemsets["support"].to_numpy(), dtype=np.float64)
+    if isinstance(itemsets, ItemsetArrays):
+        indptr, codes, labels, support = itemsets.indptr, itemsets.items, itemsets.labels, itemsets.support
+    elif isinstance(itemsets, pd.DataFrame) and {"support", "itemsets"} <= set(itemsets.columns):
+        indptr, codes, labels = _encode_itemsets(itemsets["itemsets"])
+        support = np.ascontiguousarray(itemsets["support"].to_numpy(), dtype=np.float64)
+    else:
+        raise ValueError("itemsets: expected a DataFrame with 'support' and 'itemsets' columns or an ItemsetArrays "
+                         "(from frequent_itemsets)")
+    _check_metric(metric, min_threshold)
     r = _core.rules_association_rules(
         indptr, codes, support, metric, float(min_threshold), _check_int("top_k", top_k, 1),
         _codes_of(labels, consequent_items, "consequent_items"), _codes_of(labels, antecedent_items, "antecedent_items"),
         _check_int("max_antecedent_len", max_antecedent_len, 1), _check_int("max_consequent_len", max_consequent_len, 1),
         _check_int("max_rules", max_rules, 1), _n_jobs(n_jobs))
     return _rules_frame(r, labels)
+
+
+def _check_metric(metric: str, min_threshold: Any) -> None:
+    if metric not in _METRICS:
+        raise ValueError(f"metric: must be one of {_METRICS}, got {metric!r}")
+    if isinstance(min_threshold, bool) or not isinstance(min_threshold, (int, float, np.integer, np.floating)) \
+            or np.isnan(min_threshold):
+        raise ValueError(f"min_threshold: must be a number, got {min_threshold!r}")
+
+
+def mine_rules(baskets: Any, min_support: float = 0.5, metric: str = "confidence", min_threshold: float = 0.8, *,
+               consequent_items: Any = None, antecedent_items: Any = None, max_len: int | None = None,
+               top_k: int | None = None, max_antecedent_len: int | None = None, max_consequent_len: int | None = None,
+               algorithm: str = "fpgrowth", max_itemsets: int | None = None, max_memory: int | None = None,
+               max_rules: int | None = None, n_jobs: int | None = None, **basket_columns: Any) -> pd.DataFrame:
+    """Association rules straight from baskets, with item constraints pushed into mining.
+
+    "Who buys what with product P": ``consequent_items=[P]`` keeps the rules whose consequent
+    holds P (or one of several items), ``antecedent_items`` those whose antecedent holds one.
+    Only the itemsets holding a constraint item are mined (from the baskets that hold it), and
+    the supports of the rule sides without one are counted in one pass, so this is much faster
+    than mining everything. The rules equal
+    ``association_rules(frequent_itemsets(baskets, min_support, max_len=max_len), metric,
+    min_threshold, consequent_items=..., antecedent_items=...)`` (possibly in another row order;
+    with ``top_k`` best first, ties broken by item code). Without constraints it is that call.
+
+    Parameters are those of :func:`frequent_itemsets` and :func:`association_rules`; the result
+    is the same mlxtend-shaped DataFrame.
+    """
+    if algorithm not in _ALGORITHMS:
+        raise ValueError(f"algorithm: must be one of {_ALGORITHMS}, got {algorithm!r}")
+    _check_metric(metric, min_threshold)
+    b = _to_baskets(baskets, **basket_columns)
+    support, count, length = _support_args(b, min_support, max_len)
+    r = _core.rules_mine_rules(
+        b.indptr, b.indices, b.n_items, support, count, length, algorithm, _check_int("max_itemsets", max_itemsets, 1),
+        _check_int("max_memory", max_memory, 1), metric, float(min_threshold), _check_int("top_k", top_k, 1),
+        _basket_codes(b, consequent_items, "consequent_items"), _basket_codes(b, antecedent_items, "antecedent_items"),
+        _check_int("max_antecedent_len", max_antecedent_len, 1), _check_int("max_consequent_len", max_consequent_len, 1),
+        _check_int("max_rules", max_rules, 1), _n_jobs(n_jobs))
+    return _rules_frame(r, b.labels)
 
 
 def _rules_frame(r: Any, labels: np.ndarray) -> pd.DataFrame:

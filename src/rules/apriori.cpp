@@ -63,13 +63,11 @@ void count_candidates(const Trie& trie, std::int64_t node, const std::int32_t* t
   }
 }
 
-}  // namespace
 
-Itemsets apriori(const BasketView& baskets, const ItemsetOptions& options) {
-  const detail::Prepared prep = detail::prepare(baskets, options, kCaller);
+/// Mines a prepared database level by level, counting in parallel over transactions.
+std::vector<Sink> apriori_core(const detail::Prepared& prep, const ItemsetOptions& options, Budget& budget) {
   const std::int32_t n_freq = prep.n_frequent();
   const int threads = detail::mining_threads(options.n_threads, static_cast<std::int64_t>(prep.items.size()));
-  Budget budget(options, prep.bytes());
   Trie trie;
   trie.add(-1, -1);
   for (std::int32_t r = 0; r < n_freq; ++r) trie.count[static_cast<std::size_t>(trie.add(r, 0))] = prep.support[static_cast<std::size_t>(r)];
@@ -163,9 +161,13 @@ Itemsets apriori(const BasketView& baskets, const ItemsetOptions& options) {
       buf.push_back(trie.item[static_cast<std::size_t>(x)]);
     sink.emit(buf.data(), static_cast<std::int32_t>(buf.size()), trie.count[node]);
   }
-  Itemsets out = detail::collect(sinks, prep);
-  out.peak_memory = budget.peak();
-  return out;
+  return sinks;
+}
+
+}  // namespace
+
+Itemsets apriori(const BasketView& baskets, const ItemsetOptions& options) {
+  return detail::mine_with(baskets, options, &apriori_core, kCaller);
 }
 
 }  // namespace crmine

@@ -39,10 +39,17 @@ void compute(double sA, double sC, double sAC, double* m) {
   m[static_cast<int>(RuleMetric::consequent_support)] = sC;
 }
 
-/// Best first; ties by itemset then mask, so the order never depends on scheduling.
-bool better(const RuleRec& a, const RuleRec& b, int metric) {
+/// Best first; ties by the itemset's items, then by mask: the order depends neither on
+/// scheduling nor on the order of the itemsets (mined with or without constraints).
+bool better(const RuleRec& a, const RuleRec& b, int metric, const ItemsetSupportView& in) {
   if (a.m[metric] != b.m[metric]) return a.m[metric] > b.m[metric];
-  if (a.itemset != b.itemset) return a.itemset < b.itemset;
+  if (a.itemset != b.itemset) {
+    const auto* x = in.items.data();
+    const auto xa = x + in.indptr[static_cast<std::size_t>(a.itemset)], xe = x + in.indptr[static_cast<std::size_t>(a.itemset) + 1];
+    const auto ya = x + in.indptr[static_cast<std::size_t>(b.itemset)], ye = x + in.indptr[static_cast<std::size_t>(b.itemset) + 1];
+    if (xe - xa != ye - ya) return xe - xa < ye - ya;
+    return std::lexicographical_compare(xa, xe, ya, ye);
+  }
   return a.mask < b.mask;
 }
 
@@ -131,7 +138,7 @@ Rules association_rules(const ItemsetSupportView& in, const RuleOptions& o) {
     for (std::int64_t blk = 0; blk < n_blocks; ++blk) {
       errors.run([&] {
         auto& out = blocks[static_cast<std::size_t>(blk)];
-        const auto heap_less = [metric](const RuleRec& x, const RuleRec& y) { return better(x, y, metric); };
+        const auto heap_less = [metric, &in](const RuleRec& x, const RuleRec& y) { return better(x, y, metric, in); };
         for (std::int64_t s = blk * kBlock; s < std::min(n, (blk + 1) * kBlock); ++s) {
           const auto b = static_cast<std::size_t>(in.indptr[static_cast<std::size_t>(s)]);
           const std::span<const std::int32_t> x(in.items.data() + b, static_cast<std::size_t>(in.indptr[static_cast<std::size_t>(s) + 1]) - b);
@@ -157,7 +164,7 @@ Rules association_rules(const ItemsetSupportView& in, const RuleOptions& o) {
               if (static_cast<std::int64_t>(out.size()) < o.top_k) {
                 out.push_back(r);
                 std::push_heap(out.begin(), out.end(), heap_less);
-              } else if (better(r, out.front(), metric)) {
+              } else if (better(r, out.front(), metric, in)) {
                 std::pop_heap(out.begin(), out.end(), heap_less);
                 out.back() = r;
                 std::push_heap(out.begin(), out.end(), heap_less);
@@ -181,7 +188,7 @@ Rules association_rules(const ItemsetSupportView& in, const RuleOptions& o) {
     b = {};
   }
   if (o.top_k > 0) {
-    std::sort(all.begin(), all.end(), [metric](const RuleRec& x, const RuleRec& y) { return better(x, y, metric); });
+    std::sort(all.begin(), all.end(), [metric, &in](const RuleRec& x, const RuleRec& y) { return better(x, y, metric, in); });
     if (static_cast<std::int64_t>(all.size()) > o.top_k) all.resize(static_cast<std::size_t>(o.top_k));
   }
   Rules out;

@@ -119,10 +119,9 @@ struct Miner {
   }
 };
 
-}  // namespace
 
-Itemsets eclat(const BasketView& baskets, const ItemsetOptions& options) {
-  const detail::Prepared prep = detail::prepare(baskets, options, kCaller);
+/// Mines a prepared database: one task per equivalence class of a first-level rank, parallel.
+std::vector<Sink> eclat_core(const detail::Prepared& prep, const ItemsetOptions& options, Budget& budget) {
   const std::int32_t n_freq = prep.n_frequent();
   // Vertical layout: tidsets per rank over the merged transactions, ascending tids.
   std::vector<std::int64_t> toff(static_cast<std::size_t>(n_freq) + 1, 0);
@@ -136,7 +135,8 @@ Itemsets eclat(const BasketView& baskets, const ItemsetOptions& options) {
         tids[static_cast<std::size_t>(fill[static_cast<std::size_t>(prep.items[static_cast<std::size_t>(k)])]++)] =
             static_cast<std::int32_t>(t);
   }
-  Budget budget(options, prep.bytes() + static_cast<std::int64_t>(tids.size() * 4));
+  const auto tid_bytes = static_cast<std::int64_t>(tids.size() * 4 + toff.size() * 8);
+  budget.charge(0, tid_bytes, kCaller);
   std::vector<Sink> sinks(static_cast<std::size_t>(n_freq));
   for (auto& s : sinks) s.bind(&budget, kCaller);
 
@@ -207,9 +207,14 @@ Itemsets eclat(const BasketView& baskets, const ItemsetOptions& options) {
     budget.release(charged);
   }
   errors.rethrow();
-  Itemsets out = detail::collect(sinks, prep);
-  out.peak_memory = budget.peak();
-  return out;
+  budget.release(tid_bytes);
+  return sinks;
+}
+
+}  // namespace
+
+Itemsets eclat(const BasketView& baskets, const ItemsetOptions& options) {
+  return detail::mine_with(baskets, options, &eclat_core, kCaller);
 }
 
 }  // namespace crmine

@@ -287,12 +287,10 @@ void mine(const FpTree& t, std::size_t depth, Workspace& ws, Sink& sink) {
   }
 }
 
-}  // namespace
 
-Itemsets fp_growth(const BasketView& baskets, const ItemsetOptions& options) {
-  const detail::Prepared prep = detail::prepare(baskets, options, kCaller);
+/// Mines a prepared database: one task per first-level rank, parallel.
+std::vector<Sink> fp_growth_core(const detail::Prepared& prep, const ItemsetOptions& options, Budget& budget) {
   const std::int32_t n_freq = prep.n_frequent();
-  Budget budget(options, prep.bytes());
   std::vector<Sink> sinks(static_cast<std::size_t>(n_freq));
   for (auto& s : sinks) s.bind(&budget, kCaller);
 
@@ -317,7 +315,8 @@ Itemsets fp_growth(const BasketView& baskets, const ItemsetOptions& options) {
   }
   std::vector<std::int32_t> identity(static_cast<std::size_t>(n_freq));
   std::iota(identity.begin(), identity.end(), 0);
-  budget.charge(0, static_cast<std::int64_t>(occ.size() * 8 + occ_ptr.size() * 8 + identity.size() * 4), kCaller);
+  const auto index_bytes = static_cast<std::int64_t>(occ.size() * 8 + occ_ptr.size() * 8 + identity.size() * 4);
+  budget.charge(0, index_bytes, kCaller);
 
   const int threads = detail::mining_threads(options.n_threads, static_cast<std::int64_t>(prep.items.size()));
   detail::ExceptionCollector errors;
@@ -355,9 +354,14 @@ Itemsets fp_growth(const BasketView& baskets, const ItemsetOptions& options) {
     budget.release(ws.charged);
   }
   errors.rethrow();
-  Itemsets out = detail::collect(sinks, prep);
-  out.peak_memory = budget.peak();
-  return out;
+  budget.release(index_bytes);
+  return sinks;
+}
+
+}  // namespace
+
+Itemsets fp_growth(const BasketView& baskets, const ItemsetOptions& options) {
+  return detail::mine_with(baskets, options, &fp_growth_core, kCaller);
 }
 
 }  // namespace crmine

@@ -8,6 +8,44 @@
 #include <numeric>
 
 namespace crmine::detail {
+namespace {
+
+/// Sorts the transactions flat[offsets[t] .. offsets[t+1]) lexicographically into `out`, merging
+/// equal ones (weights summed; weights == nullptr means 1 each). Empty ones carry no
+/// information and are dropped.
+void merge_transactions(const std::vector<std::int32_t>& flat, const std::vector<std::int64_t>& offsets,
+                        const std::int64_t* weights, Prepared& out) {
+  const auto n = static_cast<std::int64_t>(offsets.size()) - 1;
+  std::vector<std::int64_t> order;
+  order.reserve(static_cast<std::size_t>(n));
+  for (std::int64_t b = 0; b < n; ++b)
+    if (offsets[static_cast<std::size_t>(b) + 1] > offsets[static_cast<std::size_t>(b)]) order.push_back(b);
+  auto span_of = [&](std::int64_t b) {
+    return std::span<const std::int32_t>(flat.data() + offsets[static_cast<std::size_t>(b)],
+                                         static_cast<std::size_t>(offsets[static_cast<std::size_t>(b) + 1] - offsets[static_cast<std::size_t>(b)]));
+  };
+  std::sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) {
+    const auto x = span_of(a), y = span_of(b);
+    return std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end());
+  });
+  out.items.reserve(flat.size());
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const auto t = span_of(order[k]);
+    const std::int64_t w = weights == nullptr ? 1 : weights[order[k]];
+    if (k > 0) {
+      const auto prev = span_of(order[k - 1]);
+      if (std::equal(t.begin(), t.end(), prev.begin(), prev.end())) {
+        out.weight.back() += w;
+        continue;
+      }
+    }
+    out.items.insert(out.items.end(), t.begin(), t.end());
+    out.indptr.push_back(static_cast<std::int64_t>(out.items.size()));
+    out.weight.push_back(w);
+  }
+}
+
+}  // namespace
 
 Prepared prepare(const BasketView& baskets, const ItemsetOptions& options, const char* caller) {
   validate(baskets, caller);
@@ -93,33 +131,7 @@ Prepared prepare(const BasketView& baskets, const ItemsetOptions& options, const
     }
   }
 
-  // Sort transactions lexicographically and merge equal ones; empty ones carry no information.
-  std::vector<std::int64_t> order;
-  order.reserve(static_cast<std::size_t>(n));
-  for (std::int64_t b = 0; b < n; ++b)
-    if (len[static_cast<std::size_t>(b) + 1] > len[static_cast<std::size_t>(b)]) order.push_back(b);
-  auto span_of = [&](std::int64_t b) {
-    return std::span<const std::int32_t>(flat.data() + len[static_cast<std::size_t>(b)],
-                                         static_cast<std::size_t>(len[static_cast<std::size_t>(b) + 1] - len[static_cast<std::size_t>(b)]));
-  };
-  std::sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) {
-    const auto x = span_of(a), y = span_of(b);
-    return std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end());
-  });
-  out.items.reserve(flat.size());
-  for (std::size_t k = 0; k < order.size(); ++k) {
-    const auto t = span_of(order[k]);
-    if (k > 0) {
-      const auto prev = span_of(order[k - 1]);
-      if (std::equal(t.begin(), t.end(), prev.begin(), prev.end())) {
-        ++out.weight.back();
-        continue;
-      }
-    }
-    out.items.insert(out.items.end(), t.begin(), t.end());
-    out.indptr.push_back(static_cast<std::int64_t>(out.items.size()));
-    out.weight.push_back(1);
-  }
+  merge_transactions(flat, len, nullptr, out);
   return out;
 }
 
@@ -151,30 +163,148 @@ void Sink::flush() {
   if (budget_ != nullptr && count > 0) budget_->charge(count, bytes, caller_);
 }
 
-Itemsets collect(std::vector<Sink>& sinks, const Prepared& prepared) {
-  Itemsets out;
-  out.n_baskets = prepared.n_baskets;
-  out.min_count = prepared.min_count;
+void collect_into(std::vector<Sink>& sinks, const Prepared& prepared, std::int32_t extra, Itemsets& out) {
   std::size_t total = 0, total_items = 0;
   for (const auto& s : sinks) {
     total += s.counts_.size();
-    total_items += s.items_.size();
+    total_items += s.items_.size() + (extra >= 0 ? s.counts_.size() : 0);
   }
-  out.indptr.reserve(total + 1);
-  out.items.reserve(total_items);
-  out.count.reserve(total);
+  out.indptr.reserve(out.indptr.size() + total);
+  out.items.reserve(out.items.size() + total_items);
+  out.count.reserve(out.count.size() + total);
   for (auto& s : sinks) {
     std::size_t pos = 0;
     for (std::size_t k = 0; k < s.counts_.size(); ++k) {
       const std::size_t start = out.items.size();
       for (std::int32_t j = 0; j < s.lens_[k]; ++j)
         out.items.push_back(prepared.rank_to_item[static_cast<std::size_t>(s.items_[pos++])]);
+      if (extra >= 0) out.items.push_back(extra);
       std::sort(out.items.begin() + static_cast<std::ptrdiff_t>(start), out.items.end());
       out.indptr.push_back(static_cast<std::int64_t>(out.items.size()));
       out.count.push_back(s.counts_[k]);
     }
     s = Sink{};  // release as we go to keep the peak low
   }
+}
+
+Itemsets collect(std::vector<Sink>& sinks, const Prepared& prepared) {
+  Itemsets out;
+  out.n_baskets = prepared.n_baskets;
+  out.min_count = prepared.min_count;
+  collect_into(sinks, prepared, -1, out);
+  return out;
+}
+
+Prepared project(const Prepared& p, std::int32_t r, std::span<const std::int32_t> occurrences,
+                 const std::vector<char>& excluded) {
+  Prepared out;
+  out.n_baskets = p.n_baskets;
+  out.min_count = p.min_count;
+  std::vector<std::int64_t> count(static_cast<std::size_t>(p.n_frequent()), 0);
+  std::vector<std::int32_t> seen;  // the ranks counted, so the work stays proportional to the database
+  auto ranks_of = [&](std::int32_t t) {
+    return std::span<const std::int32_t>(p.items.data() + p.indptr[static_cast<std::size_t>(t)],
+                                         static_cast<std::size_t>(p.indptr[static_cast<std::size_t>(t) + 1] - p.indptr[static_cast<std::size_t>(t)]));
+  };
+  for (const std::int32_t t : occurrences)
+    for (const std::int32_t j : ranks_of(t)) {
+      if (j == r || excluded[static_cast<std::size_t>(j)]) continue;
+      if (count[static_cast<std::size_t>(j)] == 0) seen.push_back(j);
+      count[static_cast<std::size_t>(j)] += p.weight[static_cast<std::size_t>(t)];
+    }
+  std::sort(seen.begin(), seen.end());
+  std::vector<std::int32_t> local;
+  for (const std::int32_t j : seen)
+    if (count[static_cast<std::size_t>(j)] >= p.min_count) local.push_back(j);
+  // Descending count in the conditional database keeps its FP-tree small; ties by global rank.
+  std::stable_sort(local.begin(), local.end(), [&](std::int32_t a, std::int32_t b) {
+    return count[static_cast<std::size_t>(a)] > count[static_cast<std::size_t>(b)];
+  });
+  std::vector<std::int32_t> id(static_cast<std::size_t>(p.n_frequent()), -1);
+  for (std::size_t k = 0; k < local.size(); ++k) {
+    id[static_cast<std::size_t>(local[k])] = static_cast<std::int32_t>(k);
+    out.rank_to_item.push_back(p.rank_to_item[static_cast<std::size_t>(local[k])]);
+    out.support.push_back(count[static_cast<std::size_t>(local[k])]);
+  }
+  std::vector<std::int32_t> flat;
+  std::vector<std::int64_t> offsets{0}, weights;
+  for (const std::int32_t t : occurrences) {
+    const std::size_t start = flat.size();
+    for (const std::int32_t j : ranks_of(t))
+      if (id[static_cast<std::size_t>(j)] >= 0) flat.push_back(id[static_cast<std::size_t>(j)]);
+    std::sort(flat.begin() + static_cast<std::ptrdiff_t>(start), flat.end());
+    offsets.push_back(static_cast<std::int64_t>(flat.size()));
+    weights.push_back(p.weight[static_cast<std::size_t>(t)]);
+  }
+  merge_transactions(flat, offsets, weights.data(), out);
+  return out;
+}
+
+Itemsets mine_with(const BasketView& baskets, const ItemsetOptions& options, MineCore core, const char* caller) {
+  for (const std::int32_t it : options.contains)
+    if (it < 0 || it >= baskets.n_items)
+      throw_invalid(caller, "contains", "item id ", it, " is not in [0, n_items=", baskets.n_items, ")");
+  const Prepared prep = prepare(baskets, options, caller);
+  Budget budget(options, prep.bytes());
+  if (options.contains.empty()) {
+    std::vector<Sink> sinks = core(prep, options, budget);
+    Itemsets out = collect(sinks, prep);
+    out.peak_memory = budget.peak();
+    return out;
+  }
+  const std::int32_t n_freq = prep.n_frequent();
+  std::vector<std::int32_t> rank(static_cast<std::size_t>(baskets.n_items), -1);
+  for (std::int32_t r = 0; r < n_freq; ++r) rank[static_cast<std::size_t>(prep.rank_to_item[static_cast<std::size_t>(r)])] = r;
+  std::vector<char> wanted(static_cast<std::size_t>(n_freq), 0);
+  for (const std::int32_t it : options.contains)
+    if (rank[static_cast<std::size_t>(it)] >= 0) wanted[static_cast<std::size_t>(rank[static_cast<std::size_t>(it)])] = 1;
+  // Occurrence lists of the wanted ranks only: one pass over the database, the only one.
+  std::vector<std::int64_t> occ_ptr(static_cast<std::size_t>(n_freq) + 1, 0);
+  for (const std::int32_t j : prep.items)
+    if (wanted[static_cast<std::size_t>(j)]) ++occ_ptr[static_cast<std::size_t>(j) + 1];
+  for (std::size_t r = 0; r < static_cast<std::size_t>(n_freq); ++r) occ_ptr[r + 1] += occ_ptr[r];
+  std::vector<std::int32_t> occ(static_cast<std::size_t>(occ_ptr.back()));
+  {
+    std::vector<std::int64_t> fill(occ_ptr.begin(), occ_ptr.end() - 1);
+    for (std::int64_t t = 0; t < prep.n_transactions(); ++t)
+      for (std::int64_t k = prep.indptr[static_cast<std::size_t>(t)]; k < prep.indptr[static_cast<std::size_t>(t) + 1]; ++k) {
+        const std::int32_t j = prep.items[static_cast<std::size_t>(k)];
+        if (wanted[static_cast<std::size_t>(j)]) occ[static_cast<std::size_t>(fill[static_cast<std::size_t>(j)]++)] = static_cast<std::int32_t>(t);
+      }
+  }
+  budget.charge(0, static_cast<std::int64_t>(occ.size() * 4 + occ_ptr.size() * 8 + rank.size() * 4), caller);
+
+  ItemsetOptions sub_options = options;
+  sub_options.contains.clear();
+  sub_options.max_len = options.max_len == 0 ? 0 : options.max_len - 1;
+  Itemsets out;
+  out.n_baskets = prep.n_baskets;
+  out.min_count = prep.min_count;
+  // An itemset belongs to its least frequent wanted item r (the highest rank): it is r plus an
+  // itemset of r's conditional database without the wanted items ranked above r. Each such
+  // database is mined whole by the algorithm's own core, so all three share this path.
+  std::vector<char> excluded(static_cast<std::size_t>(n_freq), 0);
+  for (std::int32_t r = n_freq - 1; r >= 0; --r) {
+    if (!wanted[static_cast<std::size_t>(r)]) continue;
+    const std::int32_t item = prep.rank_to_item[static_cast<std::size_t>(r)];
+    out.items.push_back(item);
+    out.indptr.push_back(static_cast<std::int64_t>(out.items.size()));
+    out.count.push_back(prep.support[static_cast<std::size_t>(r)]);
+    budget.charge(1, 20, caller);
+    if (options.max_len != 1) {
+      const auto b = static_cast<std::size_t>(occ_ptr[static_cast<std::size_t>(r)]);
+      const auto e = static_cast<std::size_t>(occ_ptr[static_cast<std::size_t>(r) + 1]);
+      const Prepared sub = project(prep, r, std::span<const std::int32_t>(occ).subspan(b, e - b), excluded);
+      if (sub.n_frequent() > 0) {
+        budget.charge(0, sub.bytes(), caller);
+        std::vector<Sink> sinks = core(sub, sub_options, budget);
+        collect_into(sinks, sub, item, out);
+        budget.release(sub.bytes());
+      }
+    }
+    excluded[static_cast<std::size_t>(r)] = 1;
+  }
+  out.peak_memory = budget.peak();
   return out;
 }
 

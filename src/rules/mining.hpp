@@ -89,6 +89,26 @@ class Sink {
 /// Concatenates sinks in their order, maps ranks to dense items sorted within each itemset.
 Itemsets collect(std::vector<Sink>& sinks, const Prepared& prepared);
 
+/// Appends the sinks' itemsets to `out` as collect does, each with the dense item `extra` added
+/// when extra >= 0 (the conditioning item of a conditional database). Empties the sinks.
+void collect_into(std::vector<Sink>& sinks, const Prepared& prepared, std::int32_t extra, Itemsets& out);
+
+/// An algorithm's core: mines every frequent itemset of a prepared database (within
+/// options.max_len) into sinks of its ranks, charging itemsets and working memory to `budget`.
+using MineCore = std::vector<Sink> (*)(const Prepared& prepared, const ItemsetOptions& options, Budget& budget);
+
+/// The conditional database of rank r: the transactions holding r, without r and without the
+/// ranks marked in `excluded`, reduced to the ranks frequent there (count >= min_count) and
+/// recoded by descending count there; rank_to_item still gives dense items, and n_baskets and
+/// min_count are those of `prepared`, so supports stay relative to all baskets.
+Prepared project(const Prepared& prepared, std::int32_t r, std::span<const std::int32_t> occurrences,
+                 const std::vector<char>& excluded);
+
+/// Prepares, mines with `core` and collects: the whole database, or with options.contains only
+/// the itemsets holding one of those items, each mined from the conditional database of its
+/// least frequent wanted item. The one constraint path of the three algorithms.
+Itemsets mine_with(const BasketView& baskets, const ItemsetOptions& options, MineCore core, const char* caller);
+
 /// Open-addressing lookup of itemsets (sorted spans) in an Itemsets result.
 class ItemsetTable {
  public:

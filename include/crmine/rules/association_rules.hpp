@@ -74,11 +74,22 @@ struct Rules {
 };
 
 /// All rules A -> C with A, C non-empty, disjoint and A u C a given itemset, that pass the
-/// options; in itemset order (then by antecedent bitmask), or best first when top_k > 0.
+/// options; in itemset order (then by antecedent bitmask), or best first when top_k > 0 (ties
+/// by the itemset's items, then the antecedent bitmask, so the k kept never depend on the order
+/// of the input).
 /// Throws InvalidArgument when a needed subset is missing (the input is not downward closed).
 Rules association_rules(const ItemsetSupportView& itemsets, const RuleOptions& options);
 
 /// The same from a mining result (supports = count / n_baskets).
 Rules association_rules(const Itemsets& itemsets, const RuleOptions& options);
+
+/// Rules mined straight from baskets with the item constraints pushed into mining: with
+/// rules.consequent_items (else rules.antecedent_items) only the itemsets holding one of those
+/// items are mined (ItemsetOptions::contains, from their conditional databases), and the
+/// supports of the other sides that lack them are counted in one pass over the baskets. The
+/// rules equal association_rules(frequent_itemsets(baskets, itemsets), rules), in another
+/// order (the same order with top_k). Without item constraints it is exactly that call.
+/// itemsets.kind must be all; itemsets.contains is replaced by the constraint items.
+Rules mine_rules(const BasketView& baskets, const ItemsetOptions& itemsets, const RuleOptions& rules);
 
 }  // namespace crmine

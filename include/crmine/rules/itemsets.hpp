@@ -36,6 +36,11 @@ struct ItemsetOptions {
   int max_len = 0;
   ItemsetAlgorithm algorithm = ItemsetAlgorithm::fp_growth;  ///< miner to use
   ItemsetKind kind = ItemsetKind::all;                       ///< all, closed or maximal itemsets
+  /// When non-empty, only the itemsets holding at least one of these dense item ids ("who buys
+  /// what with product P"). Pushed into mining: only the conditional databases of these items
+  /// (the baskets holding them) are mined, so this is far cheaper than mining everything and
+  /// filtering, with the same result; supports stay relative to all baskets.
+  std::vector<std::int32_t> contains;
   /// Stop with LimitExceeded once more than this many itemsets are found; 0 = no limit.
   std::int64_t max_itemsets = 0;
   /// Stop with LimitExceeded once result and working memory would exceed this many bytes;
@@ -71,7 +76,9 @@ std::int64_t min_count_for(double min_support, std::int64_t n_baskets);
 /// Checks options against a basket count; throws InvalidArgument naming the field.
 void validate(const ItemsetOptions& options, std::int64_t n_baskets, const char* caller);
 
-/// Mines frequent itemsets with options.algorithm, then keeps closed or maximal ones if asked.
+/// Mines frequent itemsets with options.algorithm (only those holding one of options.contains
+/// when given), then keeps closed or maximal ones if asked. Closed and maximal are judged among
+/// all frequent itemsets: a superset of an itemset holding a wanted item holds it too.
 Itemsets frequent_itemsets(const BasketView& baskets, const ItemsetOptions& options);
 
 /// Keeps the closed or maximal itemsets of a complete (downward-closed) result.

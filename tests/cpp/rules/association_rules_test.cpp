@@ -14,11 +14,7 @@
 namespace crmine {
 namespace {
 
-const Baskets& groceries() {
-  static std::vector<std::string> names;
-  static const Baskets b = test::read_csv_baskets(test::read_shared("groceries/groceries.csv"), &names);
-  return b;
-}
+using test::groceries;
 
 std::int64_t arules_count(double min_support, double min_confidence) {
   ItemsetOptions io;

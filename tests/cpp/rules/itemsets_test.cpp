@@ -13,7 +13,10 @@
 namespace crmine {
 namespace {
 
+using test::expect_same;
+using test::groceries;
 using test::random_baskets;
+using test::retail;
 
 std::map<std::size_t, std::int64_t> by_length(const Itemsets& s) {
   std::map<std::size_t, std::int64_t> out;
@@ -29,24 +32,6 @@ std::int64_t count_of(const Itemsets& s, std::vector<std::int32_t> items) {
   return -1;
 }
 
-void expect_same(Itemsets a, Itemsets b) {
-  a.sort();
-  b.sort();
-  EXPECT_EQ(a.indptr, b.indptr);
-  EXPECT_EQ(a.items, b.items);
-  EXPECT_EQ(a.count, b.count);
-}
-
-const Baskets& retail() {
-  static const Baskets b = test::read_fimi(test::read_shared("retail_fimi/retail.dat"));
-  return b;
-}
-
-const Baskets& groceries() {
-  static std::vector<std::string> names;
-  static const Baskets b = test::read_csv_baskets(test::read_shared("groceries/groceries.csv"), &names);
-  return b;
-}
 
 constexpr ItemsetAlgorithm kAlgorithms[] = {ItemsetAlgorithm::fp_growth, ItemsetAlgorithm::eclat, ItemsetAlgorithm::apriori};
 

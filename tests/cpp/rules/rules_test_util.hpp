@@ -3,6 +3,7 @@
 #pragma once
 
 #include <crmine/rules/baskets.hpp>
+#include <crmine/rules/itemsets.hpp>
 
 #include <gtest/gtest.h>
 
@@ -96,6 +97,28 @@ inline Baskets baskets_of(const std::vector<std::vector<std::int32_t>>& list, in
     }
   for (std::int32_t i = 0; i < n_items; ++i) b.item_ids.push_back(i);
   return b;
+}
+
+/// Groceries (9,835 baskets) with item ids in order of first appearance; empty when absent.
+inline const Baskets& groceries() {
+  static std::vector<std::string> names;
+  static const Baskets b = read_csv_baskets(read_shared("groceries/groceries.csv"), &names);
+  return b;
+}
+
+/// FIMI retail.dat (88,162 baskets); empty when absent.
+inline const Baskets& retail() {
+  static const Baskets b = read_fimi(read_shared("retail_fimi/retail.dat"));
+  return b;
+}
+
+/// Expects the same itemsets with the same counts, in any order.
+inline void expect_same(Itemsets a, Itemsets b) {
+  a.sort();
+  b.sort();
+  EXPECT_EQ(a.indptr, b.indptr);
+  EXPECT_EQ(a.items, b.items);
+  EXPECT_EQ(a.count, b.count);
 }
 
 }  // namespace crmine::test
