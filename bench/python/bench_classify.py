@@ -3,9 +3,12 @@
 
 Every pair gets the same one-hot float64 matrix, the same split and comparable settings; the
 table prints fit and predict times, test AUC and the time ratio peer / crmine (> 1: crmine
-faster). Optional: ``--synthetic N`` adds an N x 50 logistic data set.
+faster). Optional: ``--synthetic N`` adds an N x 50 logistic data set, and ``--regression N`` runs
+the regressors (linear, tree, gradient boosting, MLP) on an N x 50 synthetic target with
+non-linear terms, compared by test R^2 instead of AUC.
 
     python bench/python/bench_classify.py [--threads 2] [--synthetic 1000000] [--models MLP]
+    python bench/python/bench_classify.py --threads 2 --regression 1000000 --models Gradient
 
 The MLPs run a fixed number of epochs (tol=0) so both sides do the same work; scikit-learn's
 gets a StandardScaler in front, as crmine standardises inside. Peers run under
@@ -44,6 +47,19 @@ def synthetic(n: int, p: int = 50, seed: int = 0) -> tuple[np.ndarray, np.ndarra
     beta = rng.normal(scale=0.5, size=p) * (rng.random(p) < 0.4)
     y = (rng.random(n) < 1 / (1 + np.exp(-(X @ beta - 1.5)))).astype(int)
     return X, y
+
+
+def synthetic_regression(n: int, p: int = 50, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A linear part, two interactions and a threshold effect, so trees and linear models differ."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p))
+    beta = rng.normal(scale=0.5, size=p) * (rng.random(p) < 0.4)
+    y = X @ beta + 0.8 * X[:, 0] * X[:, 1] + 1.5 * (X[:, 2] > 0.5) + 0.5 * np.sin(2 * X[:, 3]) + rng.normal(size=n)
+    return X, y
+
+
+def r2_score(y: np.ndarray, pred: np.ndarray) -> float:
+    return float(1.0 - np.sum((y - pred) ** 2) / np.sum((y - y.mean()) ** 2))
 
 
 def timed(fn, repeat: int = 1) -> tuple[float, object]:
@@ -93,6 +109,55 @@ def pairs(threads: int):
            [("scikit-learn", make_pipeline(StandardScaler(), MLPClassifier(**mlp)))])
 
 
+def regressor_pairs(threads: int):
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.linear_model import Ridge
+    from sklearn.neural_network import MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.tree import DecisionTreeRegressor
+
+    yield ("LinearRegression (ridge, alpha=1)", cc.LinearRegression(alpha=1.0), [("scikit-learn Ridge", Ridge(alpha=1.0))])
+    yield ("DecisionTreeRegressor (depth 8, leaf 20)", cc.DecisionTreeRegressor(max_depth=8, min_samples_leaf=20, n_threads=threads),
+           [("scikit-learn", DecisionTreeRegressor(max_depth=8, min_samples_leaf=20, random_state=0))])
+    peers = [("scikit-learn HistGB", HistGradientBoostingRegressor(max_iter=200, learning_rate=0.05, max_leaf_nodes=31,
+                                                                   early_stopping=False, random_state=0))]
+    try:
+        import lightgbm
+
+        peers.insert(0, ("LightGBM", lightgbm.LGBMRegressor(n_estimators=200, learning_rate=0.05, num_leaves=31,
+                                                            verbose=-1, n_jobs=threads, random_state=0)))
+    except ImportError:
+        pass
+    yield ("GradientBoostingRegressor (200 x 31 leaves)",
+           cc.GradientBoostingRegressor(n_estimators=200, learning_rate=0.05, num_leaves=31, n_threads=threads), peers)
+    mlp = dict(hidden_layer_sizes=(100,), max_iter=10, tol=0.0, n_iter_no_change=1000, random_state=0)
+    yield ("MLPRegressor (100 relu units, 10 epochs of Adam)", cc.MLPRegressor(n_threads=threads, **mlp),
+           [("scikit-learn", make_pipeline(StandardScaler(), MLPRegressor(**mlp)))])
+
+
+def run_regression(name: str, X: np.ndarray, y: np.ndarray, threads: int, models: str = "") -> list[dict]:
+    """The regressors' table: same split rule as the classifiers, quality = test R^2 (in the AUC column)."""
+    rng = np.random.default_rng(1)
+    test = rng.random(len(y)) < 0.3
+    Xtr, ytr, Xte, yte = X[~test], y[~test], np.ascontiguousarray(X[test]), y[test]
+    rows = []
+    for model_name, ours, peers in regressor_pairs(threads):
+        if models and not any(m.lower() in model_name.lower() for m in models.split(",")):
+            continue
+        fit_t, fit_c, _ = cpu_timed(lambda: ours.fit(Xtr, ytr))
+        pred_t, p = timed(lambda: ours.predict(Xte), repeat=3)
+        rows.append(dict(data=name, model=model_name, tool="crmine", fit_s=fit_t, fit_cpu=fit_c, predict_s=pred_t,
+                         auc=r2_score(yte, p), fit_ratio=1.0, cpu_ratio=1.0, predict_ratio=1.0))
+        for peer_name, peer in peers:
+            with threadpool_limits(threads):
+                pf, pc, _ = cpu_timed(lambda: peer.fit(Xtr, ytr))
+                pp, q = timed(lambda: peer.predict(Xte), repeat=3)
+            rows.append(dict(data=name, model=model_name, tool=peer_name, fit_s=pf, fit_cpu=pc, predict_s=pp,
+                             auc=r2_score(yte, q), fit_ratio=pf / fit_t, cpu_ratio=pc / fit_c, predict_ratio=pp / pred_t))
+    return rows
+
+
 def run(name: str, X: np.ndarray, y: np.ndarray, threads: int, models: str = "") -> list[dict]:
     rng = np.random.default_rng(1)
     test = rng.random(len(y)) < 0.3
@@ -120,6 +185,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--synthetic", type=int, default=0, help="rows of an extra N x 50 synthetic set (0 = skip)")
+    parser.add_argument("--regression", type=int, default=0,
+                        help="rows of an N x 50 synthetic regression set for the regressors (0 = skip)")
     parser.add_argument("--models", default="", help="comma-separated name parts of the models to run (default: all)")
     args = parser.parse_args()
     from sklearn.exceptions import ConvergenceWarning
@@ -130,6 +197,9 @@ def main() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     load_before = os.getloadavg()
     rows = run("bank marketing (41,188 x 62)", *bank(), args.threads, args.models)
+    if args.regression:
+        rows += run_regression(f"synthetic regression ({args.regression:,} x 50; R^2 in the AUC column)",
+                               *synthetic_regression(args.regression), args.threads, args.models)
     if args.synthetic:
         rows += run(f"synthetic ({args.synthetic:,} x 50)", *synthetic(args.synthetic), args.threads, args.models)
     table = pd.DataFrame(rows)
