@@ -107,4 +107,26 @@ RowMatrix two_column_proba(const Eigen::VectorXd& p1) {
   return out;
 }
 
+std::vector<char> categorical_mask(const char* where, const std::vector<std::int32_t>& features, Eigen::Index p) {
+  std::vector<char> mask(static_cast<std::size_t>(p), 0);
+  for (const std::int32_t j : features) {
+    if (j < 0 || j >= p) throw_invalid(where, "categorical_features", "holds column ", j, "; X has ", p, " columns");
+    if (mask[static_cast<std::size_t>(j)]) throw_invalid(where, "categorical_features", "lists column ", j, " twice");
+    mask[static_cast<std::size_t>(j)] = 1;
+  }
+  return mask;
+}
+
+void check_codes(const char* where, MatrixRef X, const std::vector<std::int32_t>& features, double max_code) {
+  for (const std::int32_t j : features)
+    for (Eigen::Index i = 0; i < X.rows(); ++i) {
+      const double x = X(i, j);
+      if (std::isnan(x) || x < 0) continue;
+      if (std::isinf(x) || x != std::floor(x))
+        throw_invalid(where, "X", "column ", j, " is categorical but row ", i, " holds ", x, ", not an integer category code");
+      if (max_code >= 0 && x > max_code)
+        throw_invalid(where, "X", "categorical column ", j, " holds code ", x, " in row ", i, "; codes must be below ", max_code + 1);
+    }
+}
+
 }  // namespace crmine::detail

@@ -781,33 +781,6 @@ double mean_loss(Loss loss, const std::vector<std::int32_t>& rows, const std::ve
   return sum / wsum;
 }
 
-/// Per column of X, whether it holds category codes; throws InvalidArgument naming `where` when an
-/// index is out of range or repeated.
-std::vector<char> categorical_mask(const char* where, const std::vector<std::int32_t>& features, Eigen::Index p) {
-  std::vector<char> mask(static_cast<std::size_t>(p), 0);
-  for (const std::int32_t j : features) {
-    if (j < 0 || j >= p) detail::throw_invalid(where, "categorical_features", "holds column ", j, "; X has ", p, " columns");
-    if (mask[static_cast<std::size_t>(j)]) detail::throw_invalid(where, "categorical_features", "lists column ", j, " twice");
-    mask[static_cast<std::size_t>(j)] = 1;
-  }
-  return mask;
-}
-
-/// Throws InvalidArgument naming `where` when a categorical column of X holds a value that is not a
-/// category code: an integer, or NaN/negative for missing; at fit (`max_code` >= 0) also one above max_code.
-void check_codes(const char* where, MatrixRef X, const std::vector<std::int32_t>& features, double max_code) {
-  for (const std::int32_t j : features)
-    for (Eigen::Index i = 0; i < X.rows(); ++i) {
-      const double x = X(i, j);
-      if (std::isnan(x) || x < 0) continue;
-      if (std::isinf(x) || x != std::floor(x))
-        detail::throw_invalid(where, "X", "column ", j, " is categorical but row ", i, " holds ", x, ", not an integer category code");
-      if (max_code >= 0 && x > max_code)
-        detail::throw_invalid(where, "X", "categorical column ", j, " holds code ", x, " in row ", i, "; codes must be below max_bins (",
-                              max_code + 1, ")");
-    }
-}
-
 /// The boosting loop of both estimators. `valid_labels` stratifies the validation split (a constant
 /// vector gives a plain random split).
 void boost(const char* where, Loss loss, MatrixRef X, const Eigen::VectorXd& y, const Eigen::VectorXi& valid_labels, const Eigen::VectorXd& w,
@@ -826,8 +799,8 @@ void boost(const char* where, Loss loss, MatrixRef X, const Eigen::VectorXd& y, 
     std::iota(train.begin(), train.end(), std::int32_t{0});
   }
   const int threads = detail::resolve_threads(o.n_threads);
-  const std::vector<char> categorical = categorical_mask(where, o.categorical_features, p);
-  check_codes(where, X, o.categorical_features, o.max_bins - 1);
+  const std::vector<char> categorical = detail::categorical_mask(where, o.categorical_features, p);
+  detail::check_codes(where, X, o.categorical_features, o.max_bins - 1);
   const Binned data = make_bins(X, train, o.max_bins, o.seed, o.n_threads, categorical);
 
   double wy = 0, wall = 0;

@@ -60,6 +60,9 @@ double impurity(const Stats& s, CartCriterion c) {
   return 0.0;
 }
 
+/// Largest category code a tree takes (its bitsets stay small: at most 1024 words).
+constexpr std::int64_t kMaxCategoryCode = 65535;
+
 struct Split {
   double gain = -std::numeric_limits<double>::infinity();  ///< weighted impurity decrease (un-normalised)
   std::int32_t feature = -1;
@@ -67,6 +70,7 @@ struct Split {
   bool missing_left = false;
   std::uint32_t code = 0;  ///< rows with rank codes <= code go left (NaN: missing_left)
   bool constant = false;   ///< the feature cannot split this node or any node below it
+  std::vector<std::uint64_t> categories{};  ///< categorical: bitset of the category codes that go left
 };
 
 /// A training row in one feature's sorted order: the rank of its value among the feature's
@@ -140,6 +144,8 @@ class Builder {
     }
     rows_.resize(static_cast<std::size_t>(n_));
     std::iota(rows_.begin(), rows_.end(), std::int32_t{0});
+    categorical_ = categorical_mask("DecisionTree fit", limits.categorical_features, X.cols());
+    check_codes("DecisionTree fit", X, limits.categorical_features, kMaxCategoryCode);
     presort();
     goes_left_.assign(static_cast<std::size_t>(n_), 0);
     scratch_.resize(static_cast<std::size_t>(threads_));
@@ -192,6 +198,8 @@ class Builder {
     }
     CartTree tree;
     tree.n_features = X_.cols();
+    tree.categorical_features = lim_.categorical_features;
+    std::sort(tree.categorical_features.begin(), tree.categorical_features.end());
     // NaN rank last in every list, so the presort has seen every NaN there is.
     tree.saw_missing = std::any_of(lists_.begin(), lists_.end(), [&](const std::vector<Entry>& l) {
       return !l.empty() && l.back().code == values_[static_cast<std::size_t>(&l - lists_.data())].size();
@@ -263,6 +271,7 @@ class Builder {
       parent.feature = best.feature;
       parent.threshold = best.threshold;
       parent.missing_left = best.missing_left;
+      parent.categories = best.categories;
       parent.left = left;
       parent.right = left + 1;
       g.gain[static_cast<std::size_t>(t.node)] = best.gain;
@@ -306,7 +315,7 @@ class Builder {
               const double v = X_(i, j0 + q);
               // Rows are tagged here, in row order: tagging in rank order would read labels_ at random.
               const std::int32_t row = tagged(static_cast<std::int32_t>(i));
-              if (std::isnan(v)) nan_rows[static_cast<std::size_t>(q)].push_back(row);
+              if (std::isnan(v) || (v < 0 && categorical_[static_cast<std::size_t>(j0 + q)])) nan_rows[static_cast<std::size_t>(q)].push_back(row);
               else keys[static_cast<std::size_t>(q)].push_back({order_key(v), row});
             }
           for (Eigen::Index q = 0; q < width; ++q) rank(j0 + q, keys[static_cast<std::size_t>(q)], nan_rows[static_cast<std::size_t>(q)], tmp);
@@ -399,6 +408,40 @@ class Builder {
     Stats missing;
     for (std::size_t k = stop; k < end; ++k) add(missing, e[k].row);
     const double parent = total.w * impurity_of<C>(total);
+    if (categorical_[static_cast<std::size_t>(j)]) {
+      // Breiman et al. (1984, Thm 4.5): with two classes (or squared error), ordering the categories by
+      // their share of class 1 (mean target) puts the best partition among the prefixes of that order.
+      struct Category {
+        std::uint32_t code;
+        Stats s;
+      };
+      std::vector<Category> cats;
+      for (std::size_t k = begin; k < stop; ++k) {
+        if (cats.empty() || cats.back().code != e[k].code) cats.push_back({e[k].code, {}});
+        add(cats.back().s, e[k].row);
+      }
+      const auto mean = [](const Stats& s) { return s.w > 0 ? s.wy / s.w : 0.0; };
+      std::stable_sort(cats.begin(), cats.end(), [&](const Category& a, const Category& b) { return mean(a.s) < mean(b.s); });
+      Stats left;
+      std::size_t prefix = 0;
+      for (std::size_t q = 0; q + 1 < cats.size(); ++q) {
+        left = left + cats[q].s;
+        const double before = best.gain;
+        consider<C>(best, left, missing, total, parent, j, 0, 0);
+        if (best.gain > before) prefix = q + 1;
+      }
+      if (best.feature >= 0) {
+        const auto top = static_cast<std::size_t>(values.back());
+        best.categories.assign(top / 64 + 1, 0);
+        for (std::size_t q = 0; q < prefix; ++q) {
+          const auto c = static_cast<std::size_t>(values[cats[q].code]);
+          best.categories[c >> 6] |= std::uint64_t{1} << (c & 63);
+        }
+        while (best.categories.back() == 0) best.categories.pop_back();
+        best.threshold = 0.0;
+      }
+      return best;
+    }
     if (values.size() == 2 && stop == end) {
       // Two values, no NaN (one-hot columns): one candidate; sum the shorter side only.
       const std::size_t cut = static_cast<std::size_t>(
@@ -455,8 +498,14 @@ class Builder {
     const Entry* e = lists_[static_cast<std::size_t>(s.feature)].data();
     const auto nan_code = static_cast<std::uint32_t>(values_[static_cast<std::size_t>(s.feature)].size());
     std::size_t n_left = 0;
+    std::vector<char> code_left;  // categorical: per rank code, whether its category goes left
+    if (!s.categories.empty()) {
+      TreeNode test;
+      test.categories = s.categories;
+      for (const double v : values_[static_cast<std::size_t>(s.feature)]) code_left.push_back(test.goes_left(v));
+    }
     for (std::size_t k = begin; k < end; ++k) {
-      const bool left = e[k].code == nan_code ? s.missing_left : e[k].code <= s.code;
+      const bool left = e[k].code == nan_code ? s.missing_left : code_left.empty() ? e[k].code <= s.code : code_left[e[k].code] != 0;
       goes_left_[static_cast<std::size_t>(e[k].row & kRowMask)] = left;
       n_left += left;
     }
@@ -513,6 +562,7 @@ class Builder {
   }
   std::vector<std::int32_t> rows_;           ///< per node range, its rows in row order
   std::vector<std::uint8_t> goes_left_;      ///< per row, set for the node being split
+  std::vector<char> categorical_;            ///< per feature: integer category codes, split by sets
   std::vector<std::vector<std::int32_t>> scratch_;  ///< per thread
 };
 
@@ -622,8 +672,7 @@ Eigen::VectorXi CartTree::apply(MatrixRef X, int n_threads) const {
     for (;;) {
       const TreeNode& t = nodes[static_cast<std::size_t>(k)];
       if (t.feature < 0) break;
-      const double v = X(i, t.feature);
-      k = (std::isnan(v) ? t.missing_left : v <= t.threshold) ? t.left : t.right;
+      k = t.goes_left(X(i, t.feature)) ? t.left : t.right;
     }
     leaf[i] = k;
   }
@@ -637,7 +686,23 @@ Eigen::VectorXd CartTree::predict(MatrixRef X, int n_threads) const {
   return out;
 }
 
-std::string cart_rules(const CartTree& tree, const std::vector<std::string>& given, bool classifier, int precision) {
+/// One condition on a categorical split: "name in {a, b}" (left) or "name not in {a, b}" (right).
+std::string category_condition(const std::string& name, const TreeNode& t, bool left, bool with_missing,
+                               const std::vector<std::string>& labels) {
+  std::string text = name + (left ? " in {" : " not in {");
+  bool first = true;
+  for (std::size_t c = 0; c < 64 * t.categories.size(); ++c)
+    if ((t.categories[c >> 6] >> (c & 63)) & 1u) {
+      text += (first ? "" : ", ") + (c < labels.size() ? labels[c] : std::to_string(c));
+      first = false;
+    }
+  text += "}";
+  if (with_missing) text = "(" + text + " or " + name + " is missing)";
+  return text;
+}
+
+std::string cart_rules(const CartTree& tree, const std::vector<std::string>& given, bool classifier, int precision,
+                       const std::vector<std::vector<std::string>>& categories) {
   std::vector<std::string> names = given;
   for (auto j = static_cast<Eigen::Index>(names.size()); j < tree.n_features; ++j) names.push_back(concat("x", j));
   struct Rule {
@@ -656,8 +721,15 @@ std::string cart_rules(const CartTree& tree, const std::vector<std::string>& giv
     }
     const std::string& name = names[static_cast<std::size_t>(t.feature)];
     auto right = terms;
-    right.push_back(condition(name, t.threshold, false, tree.saw_missing && !t.missing_left, precision));
-    terms.push_back(condition(name, t.threshold, true, tree.saw_missing && t.missing_left, precision));
+    if (t.is_categorical()) {
+      static const std::vector<std::string> none;
+      const auto& labels = static_cast<std::size_t>(t.feature) < categories.size() ? categories[static_cast<std::size_t>(t.feature)] : none;
+      right.push_back(category_condition(name, t, false, tree.saw_missing && !t.missing_left, labels));
+      terms.push_back(category_condition(name, t, true, tree.saw_missing && t.missing_left, labels));
+    } else {
+      right.push_back(condition(name, t.threshold, false, tree.saw_missing && !t.missing_left, precision));
+      terms.push_back(condition(name, t.threshold, true, tree.saw_missing && t.missing_left, precision));
+    }
     stack.emplace_back(t.right, std::move(right));
     stack.emplace_back(t.left, std::move(terms));
   }
@@ -694,8 +766,11 @@ void write_tree(ModelWriter& w, const CartTree& t) {
     w.f64(n.impurity);
     w.f64(n.weight);
     w.i64(n.n_samples);
+    w.u64(n.categories.size());
+    for (const std::uint64_t word : n.categories) w.u64(word);
   }
   write_vector(w, t.importances);
+  w.i32_vector(t.categorical_features);
 }
 
 CartTree read_tree(ModelReader& r) {
@@ -717,6 +792,12 @@ CartTree read_tree(ModelReader& r) {
     x.impurity = r.f64("node.impurity");
     x.weight = r.f64("node.weight");
     x.n_samples = r.i64("node.n_samples");
+    if (r.schema() >= 2) {
+      const std::uint64_t words = r.u64("node.n_category_words");
+      if (words > (kMaxCategoryCode >> 6) + 1) r.fail("node.n_category_words", concat("is ", words, "; category codes stop below 65536"));
+      for (std::uint64_t q = 0; q < words; ++q) x.categories.push_back(r.u64("node.categories"));
+      if (words > 0 && (x.feature < 0 || x.categories.back() == 0)) r.fail("node.categories", concat("node ", k, " has a malformed category set"));
+    }
     // Children must point forward so that prediction always terminates.
     if (x.feature >= 0 && (x.feature >= t.n_features || x.left <= static_cast<std::int64_t>(k) || x.right <= static_cast<std::int64_t>(k) ||
                            static_cast<std::uint64_t>(x.left) >= n || static_cast<std::uint64_t>(x.right) >= n))
@@ -725,12 +806,23 @@ CartTree read_tree(ModelReader& r) {
   }
   t.importances = read_vector(r, "feature_importances");
   if (t.importances.size() != t.n_features) r.fail("feature_importances", "one per feature expected");
+  if (r.schema() >= 2) t.categorical_features = r.i32_vector("categorical_features");
+  std::vector<char> categorical(static_cast<std::size_t>(t.n_features), 0);
+  for (const std::int32_t j : t.categorical_features) {
+    if (j < 0 || j >= t.n_features || categorical[static_cast<std::size_t>(j)])
+      r.fail("categorical_features", concat("holds column ", j, " of a model with ", t.n_features, " features"));
+    categorical[static_cast<std::size_t>(j)] = 1;
+  }
+  for (std::size_t k = 0; k < t.nodes.size(); ++k)
+    if (t.nodes[k].is_categorical() && !categorical[static_cast<std::size_t>(t.nodes[k].feature)])
+      r.fail("node.categories", concat("node ", k, " splits column ", t.nodes[k].feature, " by categories, which is not categorical"));
   return t;
 }
 
 constexpr ModelTag kClassifierTag = model_tag("DTRC");
 constexpr ModelTag kRegressorTag = model_tag("DTRR");
-constexpr std::uint32_t kSchema = 1;
+/// Schema 2 adds category sets to nodes and the categorical columns to the tree; schema 1 still loads.
+constexpr std::uint32_t kSchema = 2;
 
 void check_limits(const char* where, int max_depth, int min_split, int min_leaf, double min_dec, double ccp) {
   if (max_depth < -1) throw_invalid(where, "max_depth", "is ", max_depth, "; must be >= 0, or -1 for unlimited");
@@ -769,7 +861,7 @@ DecisionTreeClassifier& DecisionTreeClassifier::fit(MatrixRef X, LabelRef y, Vec
   const Eigen::VectorXd w = detail::combined_weights(y, sample_weight, options_.class_weight);
   detail::CartLimits lim{options_.criterion == TreeCriterion::gini ? detail::CartCriterion::gini : detail::CartCriterion::entropy,
                          options_.max_depth, options_.min_samples_split, options_.min_samples_leaf,
-                         options_.min_impurity_decrease, options_.ccp_alpha, options_.n_threads};
+                         options_.min_impurity_decrease, options_.ccp_alpha, options_.n_threads, options_.categorical_features};
   tree_ = detail::build_cart(X, y.cast<double>(), w, lim);
   feature_names_.clear();
   fitted_ = true;
@@ -779,6 +871,7 @@ DecisionTreeClassifier& DecisionTreeClassifier::fit(MatrixRef X, LabelRef y, Vec
 RowMatrix DecisionTreeClassifier::predict_proba(MatrixRef X) const {
   detail::require_fitted(fitted_, "DecisionTreeClassifier::predict_proba");
   detail::check_predict("DecisionTreeClassifier::predict_proba", X, tree_.n_features, true);
+  detail::check_codes("DecisionTreeClassifier::predict_proba", X, tree_.categorical_features, -1);
   return detail::two_column_proba(tree_.predict(X, options_.n_threads));
 }
 
@@ -790,6 +883,7 @@ Eigen::VectorXi DecisionTreeClassifier::predict(MatrixRef X) const {
 Eigen::VectorXi DecisionTreeClassifier::apply(MatrixRef X) const {
   detail::require_fitted(fitted_, "DecisionTreeClassifier::apply");
   detail::check_predict("DecisionTreeClassifier::apply", X, tree_.n_features, true);
+  detail::check_codes("DecisionTreeClassifier::apply", X, tree_.categorical_features, -1);
   return tree_.apply(X, options_.n_threads);
 }
 
@@ -809,10 +903,11 @@ int DecisionTreeClassifier::n_leaves() const {
   detail::require_fitted(fitted_, "DecisionTreeClassifier::n_leaves");
   return static_cast<int>(std::count_if(tree_.nodes.begin(), tree_.nodes.end(), [](const TreeNode& n) { return n.feature < 0; }));
 }
-std::string DecisionTreeClassifier::export_rules(const std::vector<std::string>& names, int precision) const {
+std::string DecisionTreeClassifier::export_rules(const std::vector<std::string>& names, int precision,
+                                                 const std::vector<std::vector<std::string>>& categories) const {
   detail::require_fitted(fitted_, "DecisionTreeClassifier::export_rules");
   detail::check_feature_names("DecisionTreeClassifier::export_rules", names, tree_.n_features);
-  return detail::cart_rules(tree_, names.empty() ? feature_names_ : names, true, precision);
+  return detail::cart_rules(tree_, names.empty() ? feature_names_ : names, true, precision, categories);
 }
 void DecisionTreeClassifier::set_feature_names(std::vector<std::string> names) {
   detail::require_fitted(fitted_, "DecisionTreeClassifier::set_feature_names");
@@ -853,6 +948,7 @@ DecisionTreeClassifier DecisionTreeClassifier::load(std::istream& in) {
   o.n_threads = r.i32("n_threads");
   DecisionTreeClassifier m(o);
   m.tree_ = detail::read_tree(r);
+  m.options_.categorical_features = m.tree_.categorical_features;
   m.feature_names_ = detail::read_strings(r, "feature_names");
   r.expect_end();
   if (!m.feature_names_.empty() && static_cast<Eigen::Index>(m.feature_names_.size()) != m.tree_.n_features)
@@ -872,7 +968,7 @@ DecisionTreeRegressor& DecisionTreeRegressor::fit(MatrixRef X, VectorRef y, Vect
   detail::check_regression_fit("DecisionTreeRegressor::fit", X, y, sample_weight, true);
   const Eigen::VectorXd w = sample_weight.size() ? Eigen::VectorXd(sample_weight) : Eigen::VectorXd::Ones(X.rows());
   detail::CartLimits lim{detail::CartCriterion::squared_error, options_.max_depth, options_.min_samples_split, options_.min_samples_leaf,
-                         options_.min_impurity_decrease, options_.ccp_alpha, options_.n_threads};
+                         options_.min_impurity_decrease, options_.ccp_alpha, options_.n_threads, options_.categorical_features};
   tree_ = detail::build_cart(X, Eigen::VectorXd(y), w, lim);
   feature_names_.clear();
   fitted_ = true;
@@ -882,11 +978,13 @@ DecisionTreeRegressor& DecisionTreeRegressor::fit(MatrixRef X, VectorRef y, Vect
 Eigen::VectorXd DecisionTreeRegressor::predict(MatrixRef X) const {
   detail::require_fitted(fitted_, "DecisionTreeRegressor::predict");
   detail::check_predict("DecisionTreeRegressor::predict", X, tree_.n_features, true);
+  detail::check_codes("DecisionTreeRegressor::predict", X, tree_.categorical_features, -1);
   return tree_.predict(X, options_.n_threads);
 }
 Eigen::VectorXi DecisionTreeRegressor::apply(MatrixRef X) const {
   detail::require_fitted(fitted_, "DecisionTreeRegressor::apply");
   detail::check_predict("DecisionTreeRegressor::apply", X, tree_.n_features, true);
+  detail::check_codes("DecisionTreeRegressor::apply", X, tree_.categorical_features, -1);
   return tree_.apply(X, options_.n_threads);
 }
 const std::vector<TreeNode>& DecisionTreeRegressor::nodes() const {
@@ -905,10 +1003,11 @@ int DecisionTreeRegressor::n_leaves() const {
   detail::require_fitted(fitted_, "DecisionTreeRegressor::n_leaves");
   return static_cast<int>(std::count_if(tree_.nodes.begin(), tree_.nodes.end(), [](const TreeNode& n) { return n.feature < 0; }));
 }
-std::string DecisionTreeRegressor::export_rules(const std::vector<std::string>& names, int precision) const {
+std::string DecisionTreeRegressor::export_rules(const std::vector<std::string>& names, int precision,
+                                                const std::vector<std::vector<std::string>>& categories) const {
   detail::require_fitted(fitted_, "DecisionTreeRegressor::export_rules");
   detail::check_feature_names("DecisionTreeRegressor::export_rules", names, tree_.n_features);
-  return detail::cart_rules(tree_, names.empty() ? feature_names_ : names, false, precision);
+  return detail::cart_rules(tree_, names.empty() ? feature_names_ : names, false, precision, categories);
 }
 void DecisionTreeRegressor::set_feature_names(std::vector<std::string> names) {
   detail::require_fitted(fitted_, "DecisionTreeRegressor::set_feature_names");
@@ -941,6 +1040,7 @@ DecisionTreeRegressor DecisionTreeRegressor::load(std::istream& in) {
   o.n_threads = r.i32("n_threads");
   DecisionTreeRegressor m(o);
   m.tree_ = detail::read_tree(r);
+  m.options_.categorical_features = m.tree_.categorical_features;
   m.feature_names_ = detail::read_strings(r, "feature_names");
   r.expect_end();
   if (!m.feature_names_.empty() && static_cast<Eigen::Index>(m.feature_names_.size()) != m.tree_.n_features)

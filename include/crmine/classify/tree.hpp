@@ -30,6 +30,10 @@ struct DecisionTreeOptions {
   double ccp_alpha = 0.0;                         ///< cost-complexity pruning strength (Breiman et al. 1984); >= 0
   std::array<double, 2> class_weight{1.0, 1.0};   ///< weight of a row of class 0 and of class 1
   int n_threads = 0;                              ///< 0 = OpenMP default; results do not depend on it
+  /// Columns of X holding integer category codes in [0, 65536) (NaN or negative = missing), split by
+  /// sets of categories: Breiman's exact shortcut orders the categories by their class-1 share and
+  /// tries every prefix. Codes unseen in training go right.
+  std::vector<std::int32_t> categorical_features{};
 };
 
 /// Hyperparameters of DecisionTreeRegressor (squared error criterion).
@@ -40,6 +44,8 @@ struct DecisionTreeRegressorOptions {
   double min_impurity_decrease = 0.0;  ///< split only if weighted impurity falls by at least this; >= 0
   double ccp_alpha = 0.0;              ///< cost-complexity pruning strength; >= 0
   int n_threads = 0;                   ///< 0 = OpenMP default; results do not depend on it
+  /// Category-code columns as in DecisionTreeOptions; categories are ordered by their mean target.
+  std::vector<std::int32_t> categorical_features{};
 };
 
 void validate(const DecisionTreeOptions& options);
@@ -86,6 +92,7 @@ struct CartTree {
   Eigen::Index n_features = 0;
   int depth = 0;
   bool saw_missing = false;  ///< NaN occurred in training (rules mention missing values only then)
+  std::vector<std::int32_t> categorical_features{};  ///< columns split by category sets (ascending)
 
   /// The leaf value of each row of X (NaN follows missing_left).
   Eigen::VectorXd predict(MatrixRef X, int n_threads) const;
@@ -104,13 +111,16 @@ struct CartLimits {
   double min_impurity_decrease = 0.0;
   double ccp_alpha = 0.0;
   int n_threads = 0;
+  std::vector<std::int32_t> categorical_features{};
 };
 
 /// Grows (and prunes) a tree on targets `y` (0/1 for the class criteria) with per-row weights.
 CartTree build_cart(MatrixRef X, const Eigen::VectorXd& y, const Eigen::VectorXd& weight, const CartLimits& limits);
 
-/// "IF ... THEN ..." lines, one per leaf, highest value first.
-std::string cart_rules(const CartTree& tree, const std::vector<std::string>& names, bool classifier, int precision);
+/// "IF ... THEN ..." lines, one per leaf, highest value first. `categories[j]`, when given, names
+/// feature j's category codes (a categorical split then reads "region in {North, West}").
+std::string cart_rules(const CartTree& tree, const std::vector<std::string>& names, bool classifier, int precision,
+                       const std::vector<std::vector<std::string>>& categories = {});
 
 }  // namespace detail
 
@@ -138,8 +148,10 @@ class DecisionTreeClassifier final : public Classifier {
   int n_leaves() const;
   Eigen::Index n_features() const { return tree_.n_features; }
   /// The tree as readable if-then rules, one per leaf, highest P(y=1) first; `names` override
-  /// the stored feature names. One-hot columns named "column=level" read as "column = level".
-  std::string export_rules(const std::vector<std::string>& names = {}, int precision = 4) const;
+  /// the stored feature names. One-hot columns named "column=level" read as "column = level";
+  /// categorical splits read "column in {a, b}" with `categories[j]` naming feature j's codes.
+  std::string export_rules(const std::vector<std::string>& names = {}, int precision = 4,
+                           const std::vector<std::vector<std::string>>& categories = {}) const;
 
   void set_feature_names(std::vector<std::string> names);
   const std::vector<std::string>& feature_names() const { return feature_names_; }
@@ -171,7 +183,8 @@ class DecisionTreeRegressor final : public Regressor {
   int depth() const;
   int n_leaves() const;
   Eigen::Index n_features() const { return tree_.n_features; }
-  std::string export_rules(const std::vector<std::string>& names = {}, int precision = 4) const;
+  std::string export_rules(const std::vector<std::string>& names = {}, int precision = 4,
+                           const std::vector<std::vector<std::string>>& categories = {}) const;
 
   void set_feature_names(std::vector<std::string> names);
   const std::vector<std::string>& feature_names() const { return feature_names_; }

@@ -202,7 +202,7 @@ TEST(GradientBoostingCategorical, BadCodesAndColumnsAreNamed) {
   X(3, 0) = 2.5;
   EXPECT_NE(fit_error(X, {0}).find("not an integer category code"), std::string::npos);
   X(3, 0) = 255;
-  EXPECT_NE(fit_error(X, {0}).find("codes must be below max_bins"), std::string::npos);
+  EXPECT_NE(fit_error(X, {0}).find("codes must be below 255"), std::string::npos);
   EXPECT_NE(fit_error(d.X, {2}).find("categorical_features"), std::string::npos);
   EXPECT_NE(fit_error(d.X, {0, 0}).find("twice"), std::string::npos);
   GradientBoostingClassifier m(stump({0}));

@@ -43,6 +43,14 @@ void check_class_weight(const char* where, const std::array<double, 2>& class_we
 /// Feature names are optional metadata: empty, or one per feature.
 void check_feature_names(const char* where, const std::vector<std::string>& names, Eigen::Index n_features);
 
+/// Per column of a matrix of p columns, whether `features` lists it as categorical; throws
+/// InvalidArgument naming `where` when an index is out of range or repeated.
+std::vector<char> categorical_mask(const char* where, const std::vector<std::int32_t>& features, Eigen::Index p);
+
+/// Throws InvalidArgument naming `where` when a categorical column of X holds a value that is not a
+/// category code: an integer, or NaN/negative for missing; when `max_code` >= 0 also one above it.
+void check_codes(const char* where, MatrixRef X, const std::vector<std::int32_t>& features, double max_code);
+
 /// Two columns (P(y=0), P(y=1)) from P(y=1).
 RowMatrix two_column_proba(const Eigen::VectorXd& p1);
 
