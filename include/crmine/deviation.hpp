@@ -11,7 +11,8 @@
 #include <crmine/deviation/mahalanobis.hpp>
 #include <crmine/deviation/robust_z.hpp>
 
-// History baselines, peer-group deviations, churn early warning, top-k alert metrics.
+// History baselines, peer-group deviations, churn early warning, alert explanations, top-k alert metrics.
 #include <crmine/deviation/alerts.hpp>
+#include <crmine/deviation/explain.hpp>
 #include <crmine/deviation/history.hpp>
 #include <crmine/deviation/peers.hpp>

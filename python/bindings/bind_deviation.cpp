@@ -8,6 +8,8 @@
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+
 namespace crmine::python {
 namespace {
 
@@ -25,6 +27,24 @@ void add_detector(Class& cls) {
       .def_property_readonly("options", &Model::options)
       .def("to_bytes", &to_bytes<Model>, "The model in crmine's versioned binary format")
       .def_static("from_bytes", &from_bytes<Model>, py::arg("data"));
+}
+
+/// detector_contributions through the compiled model when `detector` is one of Models (GIL released),
+/// else through `detector` called as a Python scorer of a block of rows (GIL held while it runs).
+template <typename... Models>
+RowMatrix contributions_of(const py::object& detector, MatrixRef X, MatrixRef reference) {
+  RowMatrix out;
+  const bool compiled = ((py::isinstance<Models>(detector) && [&] {
+    const auto& model = detector.cast<const Models&>();
+    py::gil_scoped_release release;
+    out = detector_contributions(model, X, reference);
+    return true;
+  }()) || ...);
+  if (compiled) return out;
+  if (!PyCallable_Check(detector.ptr()))
+    throw InvalidType("detector_contributions: detector must be a compiled crmine detector or a callable scorer");
+  return detector_contributions([&](MatrixRef block) { return detector(RowMatrix(block)).cast<Eigen::VectorXd>(); }, X,
+                                reference);
 }
 
 }  // namespace
@@ -105,6 +125,7 @@ void bind_deviation(py::module_& m) {
       .def_readwrite("algorithm", &LocalOutlierFactorOptions::algorithm)
       .def_readwrite("leaf_size", &LocalOutlierFactorOptions::leaf_size)
       .def_readwrite("n_trees", &LocalOutlierFactorOptions::n_trees)
+      .def_readwrite("n_refine", &LocalOutlierFactorOptions::n_refine)
       .def_readwrite("seed", &LocalOutlierFactorOptions::seed)
       .def_readwrite("contamination", &LocalOutlierFactorOptions::contamination)
       .def_readwrite("novelty", &LocalOutlierFactorOptions::novelty)
@@ -128,6 +149,36 @@ void bind_deviation(py::module_& m) {
           },
           py::arg("X"));
   add_detector<LocalOutlierFactor>(lof);
+
+  m.def("robust_contributions", &robust_contributions, py::arg("X"), py::arg("reference"), py::arg("scale"), Release(),
+        "(X - reference) / scale per cell, NaN where scale is not > 0; reference and scale 1 x d or n x d");
+  m.def("detector_contributions", &contributions_of<IsolationForest, LocalOutlierFactor, RobustZ, Mahalanobis, HBOS>,
+        py::arg("detector"), py::arg("X"), py::arg("reference"),
+        "score_samples(row with feature j at its reference) - score_samples(row), n x d");
+  m.def(
+      "top_contributions",
+      [](MatrixRef X, MatrixRef reference, MatrixRef contribution, MatrixRef strength, int top) {
+        Explanation e;
+        {
+          py::gil_scoped_release release;
+          e = top_contributions(X, reference, contribution, strength, top);
+        }
+        std::vector<std::int8_t> direction(e.direction.size());
+        std::transform(e.direction.begin(), e.direction.end(), direction.begin(),
+                       [](Direction v) { return static_cast<std::int8_t>(v); });
+        py::dict out;
+        out["row"] = to_numpy(std::move(e.row));
+        out["rank"] = to_numpy(std::move(e.rank));
+        out["feature"] = to_numpy(std::move(e.feature));
+        out["value"] = to_numpy(std::move(e.value));
+        out["reference"] = to_numpy(std::move(e.reference));
+        out["contribution"] = to_numpy(std::move(e.contribution));
+        out["direction"] = to_numpy(std::move(direction));
+        return out;
+      },
+      py::arg("X"), py::arg("reference"), py::arg("contribution"), py::arg("strength"), py::arg("top"),
+      "The top features of every row in long form: dict of row, rank, feature, value, reference, contribution, "
+      "direction (+1 above, -1 below, 0 at)");
 }
 
 }  // namespace crmine::python

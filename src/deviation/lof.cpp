@@ -18,7 +18,7 @@ namespace crmine {
 namespace {
 
 constexpr ModelTag kTag = model_tag("LOF1");
-constexpr std::uint32_t kSchema = 2;  // 2: n_trees and seed appended
+constexpr std::uint32_t kSchema = 3;  // 2: n_trees and seed appended; 3: n_refine appended
 constexpr Eigen::Index kQueryBlock = 256;
 
 }  // namespace
@@ -38,6 +38,7 @@ void validate(const LocalOutlierFactorOptions& o) {
     detail::throw_invalid(where, "algorithm", "must be automatic, brute, kd_tree or approximate, got ", static_cast<int>(o.algorithm));
   if (o.leaf_size < 1) detail::throw_invalid(where, "leaf_size", "must be >= 1, got ", o.leaf_size);
   if (o.n_trees < 1) detail::throw_invalid(where, "n_trees", "must be >= 1, got ", o.n_trees);
+  if (o.n_refine < 0 || o.n_refine > 8) detail::throw_invalid(where, "n_refine", "must be in [0, 8], got ", o.n_refine);
   detail::check_contamination(where, o.contamination, true);
   if (o.n_threads < 0) detail::throw_invalid(where, "n_threads", "must be >= 0, got ", o.n_threads);
 }
@@ -78,13 +79,15 @@ void keep_best(const double* q, MatrixRef train, const std::vector<int>& candida
   }
 }
 
-/// Approximate k nearest training rows: the union of the query's forest leaves, then one round of
-/// neighbour-of-neighbour refinement (NN-descent's local join, Dong, Moses & Li 2011) through
-/// `graph`, the training rows' own neighbour lists. For the training rows themselves (`training`,
-/// Q = train) the round-0 lists are computed first and each row is excluded from its own list.
-/// Every row reads only the forest and a finished graph, so results do not depend on threads.
-void approximate_search(MatrixRef Q, MatrixRef train, const detail::RpForest& forest, const RowMatrixXi* graph, int k, bool training,
-                        int n_threads, RowMatrix& dist, RowMatrixXi& idx) {
+/// Approximate k nearest training rows: the union of the query's forest leaves, then `rounds`
+/// rounds of neighbour-of-neighbour refinement (NN-descent's local join, Dong, Moses & Li 2011): a
+/// row's candidates are its current list and the lists of its current neighbours. New rows (Q not
+/// the training rows) look their neighbours' lists up in `graph`, the training rows' own finished
+/// lists; the training rows themselves (`training`, Q = train) use the lists of the round before,
+/// and each row is excluded from its own list. Every round reads only finished lists, so results
+/// do not depend on threads.
+void approximate_search(MatrixRef Q, MatrixRef train, const detail::RpForest& forest, const RowMatrixXi* graph, int k,
+                        int rounds, bool training, int n_threads, RowMatrix& dist, RowMatrixXi& idx) {
   // One "seen" array per thread, stamped with (round, query) so it never needs clearing.
   std::vector<std::vector<std::int64_t>> seen(static_cast<std::size_t>(detail::resolve_threads(n_threads)));
   const auto round = [&](int r, RowMatrix& d_out, RowMatrixXi& i_out, const auto& gather) {
@@ -104,22 +107,26 @@ void approximate_search(MatrixRef Q, MatrixRef train, const detail::RpForest& fo
       }
     });
   };
-  RowMatrix dist0;
-  RowMatrixXi idx0;
-  round(0, dist0, idx0, [&](Eigen::Index i, std::vector<int>& out) {
+  round(0, dist, idx, [&](Eigen::Index i, std::vector<int>& out) {
     if (training)
       forest.training_candidates(i, out);
     else
       forest.query_candidates(Q.row(i).data(), out);
   });
-  const RowMatrixXi& links = training ? idx0 : *graph;
-  round(1, dist, idx, [&](Eigen::Index i, std::vector<int>& out) {
-    out.assign(idx0.row(i).data(), idx0.row(i).data() + k);
-    for (int j = 0; j < k; ++j) {
-      const auto next = links.row(idx0(i, j));
-      out.insert(out.end(), next.data(), next.data() + links.cols());
-    }
-  });
+  RowMatrix dist_before;
+  RowMatrixXi idx_before;
+  for (int r = 1; r <= rounds; ++r) {
+    std::swap(dist, dist_before);
+    std::swap(idx, idx_before);
+    const RowMatrixXi& links = training ? idx_before : *graph;
+    round(r, dist, idx, [&](Eigen::Index i, std::vector<int>& out) {
+      out.assign(idx_before.row(i).data(), idx_before.row(i).data() + k);
+      for (int j = 0; j < k; ++j) {
+        const auto next = links.row(idx_before(i, j));
+        out.insert(out.end(), next.data(), next.data() + links.cols());
+      }
+    });
+  }
 }
 
 /// The k nearest training rows of each row of Q (k + 1 with `exclude_self`, which then drops the
@@ -191,7 +198,7 @@ LocalOutlierFactor& LocalOutlierFactor::fit(MatrixRef X) {
 
 void LocalOutlierFactor::training_neighbours(RowMatrix& dist, RowMatrixXi& idx) {
   if (index_->forest) {
-    approximate_search(train_, train_, *index_->forest, nullptr, k_, true, options_.n_threads, dist, idx);
+    approximate_search(train_, train_, *index_->forest, nullptr, k_, options_.n_refine, true, options_.n_threads, dist, idx);
     index_->graph = idx;
   } else {
     search(train_, train_, index_->tree ? &*index_->tree : nullptr, index_->norms, k_, true, 0, options_.n_threads, dist, idx);
@@ -203,7 +210,8 @@ void LocalOutlierFactor::kneighbors(MatrixRef X, RowMatrix& distances, RowMatrix
   detail::require_fitted(fitted_, where);
   detail::check_features(where, X, n_features());
   if (index_->forest)
-    approximate_search(X, train_, *index_->forest, &index_->graph, k_, false, options_.n_threads, distances, indices);
+    approximate_search(X, train_, *index_->forest, &index_->graph, k_, options_.n_refine, false, options_.n_threads, distances,
+                       indices);
   else
     search(X, train_, index_->tree ? &*index_->tree : nullptr, index_->norms, k_, false, 0, options_.n_threads, distances, indices);
 }
@@ -263,6 +271,7 @@ void LocalOutlierFactor::save(std::ostream& out) const {
   w.f64_vector({nof_.data(), nof_.data() + nof_.size()});
   w.i32(options_.n_trees);
   w.u64(options_.seed);
+  w.i32(options_.n_refine);
   w.finish(out);
 }
 
@@ -291,6 +300,7 @@ LocalOutlierFactor LocalOutlierFactor::load(std::istream& in) {
   if (r.schema() >= 2) {  // schema 1 files predate the approximate search and keep the defaults
     model.options_.n_trees = r.i32("n_trees");
     model.options_.seed = r.u64("seed");
+    if (r.schema() >= 3) model.options_.n_refine = r.i32("n_refine");  // earlier files refined once
     try {
       validate(model.options_);
     } catch (const InvalidArgument& e) {

@@ -205,6 +205,11 @@ def test_lof_approximate_seed_threads_pickle_and_bad_options():
     assert clone.get_params()["n_trees"] == 8 and clone._model.options.seed == 5
     with pytest.raises(ValueError, match="n_trees"):
         cd.LocalOutlierFactor(algorithm="approximate", n_trees=0).fit(X)
+    with pytest.raises(ValueError, match="n_refine"):
+        cd.LocalOutlierFactor(algorithm="approximate", n_refine=9).fit(X)
+    refined = cd.LocalOutlierFactor(algorithm="approximate", n_refine=2, random_state=5).fit(X)
+    assert refined._model.options.n_refine == 2
+    assert pickle.loads(pickle.dumps(refined))._model.options.n_refine == 2
     with pytest.raises(ValueError, match="algorithm"):
         cd.LocalOutlierFactor(algorithm="annoy").fit(X)
 

@@ -16,7 +16,7 @@ enum class NeighborAlgorithm : std::uint8_t {
   automatic = 0,    ///< kd_tree up to 15 features, brute above (scikit-learn's rule of thumb)
   brute = 1,        ///< blocked distance matrices (GEMM); candidates re-measured exactly
   kd_tree = 2,      ///< kd-tree with bounding-box pruning; fast in low dimensions
-  approximate = 3,  ///< random-projection forest + one neighbour-of-neighbour round; for n in the millions
+  approximate = 3,  ///< random-projection forest + neighbour-of-neighbour rounds; for n in the millions
 };
 
 /// Hyperparameters of LocalOutlierFactor; names and defaults are scikit-learn's.
@@ -25,6 +25,7 @@ struct LocalOutlierFactorOptions {
   NeighborAlgorithm algorithm = NeighborAlgorithm::automatic;  ///< neighbour search
   int leaf_size = 40;                                       ///< rows per kd-tree leaf; >= 1 (approximate: at least 2 (k + 1))
   int n_trees = 8;                                          ///< approximate only: random-projection trees; >= 1 (more = higher recall, slower)
+  int n_refine = 1;                                         ///< approximate only: neighbour-of-neighbour rounds after the forest; in [0, 8] (more = higher recall, slower)
   std::uint64_t seed = 0;                                   ///< approximate only: same data + seed => the same neighbours at any n_threads
   double contamination = kAutoContamination;                ///< outlier share in (0, 0.5], or 'auto' (offset -1.5, Breunig et al.)
   bool novelty = false;                                     ///< false: score the training rows only (negative_outlier_factor); true: score_samples on new rows

@@ -404,20 +404,18 @@ def _as_frame(X: Any, names: Any = None) -> pd.DataFrame:
     return pd.DataFrame(arr, columns=cols)
 
 
-def _reference_rows(values: pd.DataFrame, reference: Any, train: pd.DataFrame | None) -> tuple[pd.DataFrame, str]:
-    """The reference value of every cell of ``values`` and a word for what it is."""
+def _reference_rows(values: pd.DataFrame, reference: Any, train: pd.DataFrame | None) -> tuple[np.ndarray, str]:
+    """The reference of the cells of ``values`` (one shared row, or one row per row) and a word for what it is."""
     if isinstance(reference, str):
         if reference != "median":
             raise ValueError(f"explain: reference must be 'median', 'baseline', a Series or a DataFrame, got {reference!r}")
         base = values if train is None else train
-        med = base.median()
-        return pd.DataFrame(np.tile(med.to_numpy(), (len(values), 1)), index=values.index, columns=values.columns), "median"
+        return base.median().to_numpy(dtype=np.float64)[None, :], "median"
     if isinstance(reference, pd.Series):
         missing = [c for c in values.columns if c not in reference.index]
         if missing:
             raise ValueError(f"explain: reference has no value for features {missing}")
-        ref = reference[list(values.columns)].to_numpy(dtype=np.float64)
-        return pd.DataFrame(np.tile(ref, (len(values), 1)), index=values.index, columns=values.columns), "reference"
+        return reference[list(values.columns)].to_numpy(dtype=np.float64)[None, :], "reference"
     if isinstance(reference, pd.DataFrame):
         missing = [c for c in values.columns if c not in reference.columns]
         if missing:
@@ -425,29 +423,30 @@ def _reference_rows(values: pd.DataFrame, reference: Any, train: pd.DataFrame | 
         absent = values.index.difference(reference.index)
         if len(absent):
             raise ValueError(f"explain: reference has no row for {len(absent)} rows of X, e.g. {absent[0]!r}")
-        return reference.loc[values.index, list(values.columns)].astype(np.float64), "reference"
+        return reference.loc[values.index, list(values.columns)].to_numpy(dtype=np.float64), "reference"
     raise TypeError(f"explain: reference must be 'median', 'baseline', a Series or a DataFrame, "
                     f"got {type(reference).__name__}")
 
 
-def _scale_rows(values: pd.DataFrame, scale: Any, train: pd.DataFrame | None) -> pd.DataFrame:
+def _scale_rows(values: pd.DataFrame, scale: Any, train: pd.DataFrame | None) -> np.ndarray:
+    """The robust spread of the cells of ``values``: one shared row, or one row per row."""
     if scale is None:
-        s = _robust_scale(values if train is None else train)[1]
-        return pd.DataFrame(np.tile(s.iloc[0].to_numpy(), (len(values), 1)), index=values.index, columns=values.columns)
+        return _robust_scale(values if train is None else train)[1].iloc[:1].to_numpy(dtype=np.float64)
     if isinstance(scale, pd.Series):
-        s = scale.reindex(values.columns).to_numpy(dtype=np.float64)
-        return pd.DataFrame(np.tile(s, (len(values), 1)), index=values.index, columns=values.columns)
+        return scale.reindex(values.columns).to_numpy(dtype=np.float64)[None, :]
     if isinstance(scale, pd.DataFrame):
-        return scale.reindex(index=values.index, columns=values.columns).astype(np.float64)
+        return scale.reindex(index=values.index, columns=values.columns).to_numpy(dtype=np.float64)
     raise TypeError(f"explain: scale must be None, a Series or a DataFrame, got {type(scale).__name__}")
 
 
-def _detector_contributions(detector: Any, values: pd.DataFrame, ref: pd.DataFrame) -> np.ndarray:
+def _detector_contributions(detector: Any, values: pd.DataFrame, x: np.ndarray, ref: np.ndarray) -> np.ndarray:
     """How much more normal each row scores when one feature is set to its reference value.
 
     Uses only ``score_samples`` (lower = more abnormal), so it works for any fitted detector: for
     Mahalanobis-like scores it is the drop in distance from removing that feature's departure,
-    for tree ensembles the shortening of the isolation path. All n x d variants are scored in one call.
+    for tree ensembles the shortening of the isolation path. The compiled ``detector_contributions``
+    scores each row and its n_features variants in bounded blocks, through the compiled model of a
+    crmine detector (no Python per block) or through ``score_samples`` of any other.
     """
     if not hasattr(detector, "score_samples") or not hasattr(detector, "n_features_in_"):
         raise TypeError(f"explain: detector must be a fitted crmine.deviation detector, got {type(detector).__name__}")
@@ -455,22 +454,16 @@ def _detector_contributions(detector: Any, values: pd.DataFrame, ref: pd.DataFra
     if detector.n_features_in_ != d:
         raise ValueError(f"explain: X has {d} features, the detector was fitted with {detector.n_features_in_}")
     names = getattr(detector, "feature_names_in_", None)
-    x = values.to_numpy(dtype=np.float64)
-    r = ref.to_numpy(dtype=np.float64)
-    if np.isnan(x).any() or np.isnan(r).any():
+    if names is not None and list(names) != list(values.columns):
+        raise ValueError(f"explain: X has columns {list(values.columns)}, the detector was fitted with {list(names)}")
+    if np.isnan(x).any() or np.isnan(ref).any():
         raise ValueError("explain: X and the reference must not hold NaN when explaining a detector")
-    n = x.shape[0]
-    variants = np.repeat(x[:, None, :], d, axis=1)
-    idx = np.arange(d)
-    variants[:, idx, idx] = r
-    stacked = np.concatenate([x, variants.reshape(n * d, d)])
-    if names is not None:
-        if list(names) != list(values.columns):
-            raise ValueError(f"explain: X has columns {list(values.columns)}, the detector was fitted with {list(names)}")
-        stacked = pd.DataFrame(stacked, columns=list(names))
-    scores = np.asarray(detector.score_samples(stacked), dtype=np.float64)
-    base, reset = scores[:n], scores[n:].reshape(n, d)
-    return reset - base[:, None]
+    model = getattr(detector, "_model", None)
+    if model is None:
+        def model(block: np.ndarray) -> np.ndarray:
+            frame = block if names is None else pd.DataFrame(block, columns=list(names))
+            return np.asarray(detector.score_samples(frame), dtype=np.float64)
+    return _core.detector_contributions(model, x, ref)
 
 
 def explain(X: Any, *, reference: Any = "median", detector: Any = None, train: Any = None, scale: Any = None,
@@ -505,17 +498,13 @@ def explain(X: Any, *, reference: Any = "median", detector: Any = None, train: A
     values = _numeric_table(frame, None, "explain")
     if len(values) == 0:
         raise ValueError("explain: X has no rows")
+    x = np.ascontiguousarray(values.to_numpy(dtype=np.float64))
     ref, word = _reference_rows(values, reference, train_frame)
     if detector is not None:
-        contribution = _detector_contributions(detector, values, ref)
-        unit = "score"
-        rank_by = contribution
-    else:
-        s = _scale_rows(values, scale, train_frame).to_numpy()
-        contribution = (values.to_numpy() - ref.to_numpy()) / np.where(s > 0, s, np.nan)
-        unit = "sd"
-        rank_by = np.abs(contribution)
-    return _long_explanation(values, ref.to_numpy(), contribution, rank_by, top, word, unit)
+        contribution = _detector_contributions(detector, values, x, ref)
+        return _long_explanation(values, x, ref, contribution, contribution, top, word, "score")
+    contribution = _core.robust_contributions(x, ref, _scale_rows(values, scale, train_frame))
+    return _long_explanation(values, x, ref, contribution, np.abs(contribution), top, word, "sd")
 
 
 def _explain_baseline(X: Any, top: int) -> pd.DataFrame:
@@ -529,8 +518,8 @@ def _explain_baseline(X: Any, top: int) -> pd.DataFrame:
     values = pd.DataFrame({m: X[f"{m}_current"].to_numpy(np.float64) for m in names}, index=X.index)
     ref = np.column_stack([X[f"{m}_mean"].to_numpy(np.float64) for m in names])
     z = np.column_stack([X[f"{m}_z"].to_numpy(np.float64) for m in names])
-    rank_by = _history_components(X).to_numpy()
-    return _long_explanation(values, ref, z, rank_by, top, "usual", "sd")
+    rank_by = _history_components(X).to_numpy(dtype=np.float64)
+    return _long_explanation(values, values.to_numpy(), ref, z, rank_by, top, "usual", "sd")
 
 
 _UNITS = {"spend": "", "basket": "", "returns": "", "gap": " days"}
@@ -541,27 +530,23 @@ def _number(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.4g}"
 
 
-def _long_explanation(values: pd.DataFrame, ref: np.ndarray, contribution: np.ndarray, rank_by: np.ndarray,
-                      top: int, word: str, unit: str) -> pd.DataFrame:
-    x = values.to_numpy(dtype=np.float64)
-    n, d = x.shape
-    k = min(top, d)
-    key = np.where(np.isnan(rank_by), -np.inf, rank_by)
-    order = np.argsort(-key, axis=1, kind="stable")[:, :k]
-    rows = np.repeat(np.arange(n), k)
-    cols = order.ravel()
-    keep = np.isfinite(key[rows, cols])
-    rows, cols = rows[keep], cols[keep]
-    rank = np.tile(np.arange(1, k + 1), n)[keep]
+def _long_explanation(values: pd.DataFrame, x: np.ndarray, ref: np.ndarray, contribution: np.ndarray,
+                      rank_by: np.ndarray, top: int, word: str, unit: str) -> pd.DataFrame:
+    """The ``top`` features of every row by ``rank_by`` (compiled ``top_contributions``), with readable reasons."""
+    e = _core.top_contributions(x, ref, contribution, rank_by, top)
+    rows, cols = e["row"], e["feature"]
     feature = np.asarray(values.columns, dtype=object)[cols]
-    v, r, c = x[rows, cols], ref[rows, cols], contribution[rows, cols]
-    direction = np.where(v > r, "above", np.where(v < r, "below", "at")).astype(object)
+    v, r, c = e["value"], e["reference"], e["contribution"]
     index_name = values.index.name or "row"
-    out = pd.DataFrame({index_name: values.index.to_numpy()[rows], "rank": rank, "feature": feature, "value": v,
-                        "reference": r, "contribution": c, "direction": direction})
+    out = pd.DataFrame({index_name: values.index.to_numpy()[rows], "rank": e["rank"].astype(np.int64),
+                        "feature": feature, "value": v, "reference": r, "contribution": c,
+                        "direction": _DIRECTIONS[e["direction"] + 1]})
     out["reason"] = [f"{f} {_number(a)}{_UNITS.get(f, '')} vs {word} {_number(b)} ({z:+.1f} {unit})"
                      for f, a, b, z in zip(feature, v, r, c)]
-    return out.reset_index(drop=True)
+    return out
+
+
+_DIRECTIONS = np.array(["below", "at", "above"], dtype=object)
 
 
 # --------------------------------------------------------------------------- evaluation
