@@ -5,6 +5,7 @@
 #include <crmine/core/parallel.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <numeric>
 
 namespace crmine::detail {
@@ -24,10 +25,33 @@ void merge_transactions(const std::vector<std::int32_t>& flat, const std::vector
     return std::span<const std::int32_t>(flat.data() + offsets[static_cast<std::size_t>(b)],
                                          static_cast<std::size_t>(offsets[static_cast<std::size_t>(b) + 1] - offsets[static_cast<std::size_t>(b)]));
   };
-  std::sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) {
-    const auto x = span_of(a), y = span_of(b);
-    return std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end());
+  // Each transaction's first items packed into a 64-bit key (item + 1 per field, 0 once it has
+  // ended, so a prefix sorts first as in lexicographic order): most comparisons become one integer
+  // comparison, and only equal keys of long transactions compare the rest item by item.
+  std::int32_t top = 0;
+  for (const std::int32_t v : flat) top = std::max(top, v);
+  const int bits = std::bit_width(static_cast<std::uint32_t>(top) + 1);
+  const int fields = 64 / bits;
+  struct Keyed {
+    std::uint64_t key;
+    std::int64_t t;
+  };
+  std::vector<Keyed> keyed(order.size());
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const auto x = span_of(order[k]);
+    std::uint64_t key = 0;
+    for (int f = 0; f < fields; ++f)
+      key = (key << bits) | (static_cast<std::size_t>(f) < x.size() ? static_cast<std::uint64_t>(x[static_cast<std::size_t>(f)]) + 1 : 0);
+    keyed[k] = {key, order[k]};
+  }
+  std::sort(keyed.begin(), keyed.end(), [&](const Keyed& a, const Keyed& b) {
+    if (a.key != b.key) return a.key < b.key;
+    const auto x = span_of(a.t), y = span_of(b.t);
+    if (x.size() <= static_cast<std::size_t>(fields) || y.size() <= static_cast<std::size_t>(fields)) return x.size() < y.size();
+    return std::lexicographical_compare(x.begin() + fields, x.end(), y.begin() + fields, y.end());
   });
+  for (std::size_t k = 0; k < order.size(); ++k) order[k] = keyed[k].t;
+  keyed = {};
   out.items.reserve(flat.size());
   for (std::size_t k = 0; k < order.size(); ++k) {
     const auto t = span_of(order[k]);
