@@ -46,7 +46,8 @@ void add_tree(Class& cls) {
       .def_property_readonly("n_leaves", &Model::n_leaves)
       .def_property_readonly("n_features", &Model::n_features)
       .def_property_readonly("nodes", &Model::nodes)
-      .def("export_rules", &Model::export_rules, py::arg("names") = std::vector<std::string>{}, py::arg("precision") = 4);
+      .def("export_rules", &Model::export_rules, py::arg("names") = std::vector<std::string>{}, py::arg("precision") = 4,
+           py::arg("categories") = std::vector<std::vector<std::string>>{});
 }
 
 }  // namespace
@@ -98,7 +99,8 @@ void bind_classify(py::module_& m) {
       .def_readwrite("min_impurity_decrease", &DecisionTreeOptions::min_impurity_decrease)
       .def_readwrite("ccp_alpha", &DecisionTreeOptions::ccp_alpha)
       .def_readwrite("class_weight", &DecisionTreeOptions::class_weight)
-      .def_readwrite("n_threads", &DecisionTreeOptions::n_threads);
+      .def_readwrite("n_threads", &DecisionTreeOptions::n_threads)
+      .def_readwrite("categorical_features", &DecisionTreeOptions::categorical_features);
   py::class_<DecisionTreeRegressorOptions>(m, "DecisionTreeRegressorOptions")
       .def(py::init<>())
       .def_readwrite("max_depth", &DecisionTreeRegressorOptions::max_depth)
@@ -106,7 +108,8 @@ void bind_classify(py::module_& m) {
       .def_readwrite("min_samples_leaf", &DecisionTreeRegressorOptions::min_samples_leaf)
       .def_readwrite("min_impurity_decrease", &DecisionTreeRegressorOptions::min_impurity_decrease)
       .def_readwrite("ccp_alpha", &DecisionTreeRegressorOptions::ccp_alpha)
-      .def_readwrite("n_threads", &DecisionTreeRegressorOptions::n_threads);
+      .def_readwrite("n_threads", &DecisionTreeRegressorOptions::n_threads)
+      .def_readwrite("categorical_features", &DecisionTreeRegressorOptions::categorical_features);
   py::class_<TreeNode>(m, "TreeNode")
       .def_readonly("feature", &TreeNode::feature)
       .def_readonly("threshold", &TreeNode::threshold)

@@ -501,11 +501,40 @@ class LogisticRegression(_BinaryClassifier):
         return self._model.decision_function(Xn)
 
 
-class _TreeMixin:
+class _NativeCategories:
+    """``categorical_features`` of the models that split categories natively (trees, boosting): None
+    one-hot encodes categorical columns; anything else is the native encoder's ``declared``."""
+
+    def _make_encoder(self, caller: str) -> _Encoder:
+        if self.categorical_features is None:
+            return _Encoder("onehot")
+        return _Encoder("native", self.categorical_features)
+
+    def _category_limit(self, options: Any) -> tuple[int, str]:
+        return 65536, "65536"
+
+    def _configure(self, options: Any, encoder: _Encoder, caller: str) -> None:
+        limit, what = self._category_limit(options)
+        for col, cats in encoder.categories.items():
+            if len(cats) > limit:
+                raise ValueError(f"{caller}: column {col!r} has {len(cats)} categories; native categorical splits take at "
+                                 f"most {what}; pass categorical_features=None to one-hot encode it")
+        options.categorical_features = list(encoder.native)
+
+    def _mark_categorical(self) -> None:
+        self.is_categorical_ = np.zeros(self.n_features_in_, dtype=bool)
+        if len(self._encoder.names_out) == self.n_features_in_:
+            self.is_categorical_[list(self._encoder.native)] = True
+
+
+class _TreeMixin(_NativeCategories):
     def export_rules(self, precision: int = 4) -> str:
-        """The tree as if-then rules, one per leaf, best leaf first."""
+        """The tree as if-then rules, one per leaf, best leaf first; a native categorical split
+        reads ``region in {North, West}``."""
         check_is_fitted(self, "n_features_in_")
-        return self._model.export_rules([], precision)
+        enc = self._encoder
+        levels = [[str(v) for v in enc.categories.get(c, [])] for c in enc.columns] if enc.frame and enc.mode == "native" else []
+        return self._model.export_rules([], precision, levels)
 
     def apply(self, X: Any) -> np.ndarray:
         """The index of the leaf each row falls into."""
@@ -535,13 +564,19 @@ class DecisionTreeClassifier(_TreeMixin, _BinaryClassifier):
         Minimal cost-complexity pruning strength.
     class_weight : None, "balanced" or dict
     n_threads : int, default 0
+    categorical_features : None, "auto", list of column names or positions, or boolean mask, default None
+        None one-hot encodes categorical columns (scikit-learn's trees see the same columns). "auto"
+        (pandas categorical, string and bool columns) or a list/mask splits those columns by sets of
+        categories: Breiman's shortcut orders a node's categories by their class-1 share and tries
+        every prefix, which finds the best of all subsets. Rules read ``region in {North, West}``.
+        Categories not seen in training go right; missing values go to the side learned for them.
     """
 
     _allow_nan = True
 
     def __init__(self, *, criterion: str = "gini", max_depth: int | None = None, min_samples_split: int = 2,
                  min_samples_leaf: int = 1, min_impurity_decrease: float = 0.0, ccp_alpha: float = 0.0,
-                 class_weight: Any = None, n_threads: int = 0) -> None:
+                 class_weight: Any = None, n_threads: int = 0, categorical_features: Any = None) -> None:
         self.criterion = criterion
         self.max_depth = max_depth
         self.min_samples_split = min_samples_split
@@ -550,6 +585,7 @@ class DecisionTreeClassifier(_TreeMixin, _BinaryClassifier):
         self.ccp_alpha = ccp_alpha
         self.class_weight = class_weight
         self.n_threads = n_threads
+        self.categorical_features = categorical_features
 
     @classmethod
     def _model_class(cls) -> Any:
@@ -570,6 +606,7 @@ class DecisionTreeClassifier(_TreeMixin, _BinaryClassifier):
         return o
 
     def _after_fit(self) -> None:
+        self._mark_categorical()
         self.feature_importances_ = np.asarray(self._model.feature_importances)
         if len(self.feature_importances_) != self.n_features_in_:  # one-hot: sum the indicators per column
             imp = dict.fromkeys(self._encoder.columns, 0.0)
@@ -579,7 +616,7 @@ class DecisionTreeClassifier(_TreeMixin, _BinaryClassifier):
             self.feature_importances_ = np.array(list(imp.values()))
 
 
-class _Boosting:
+class _Boosting(_NativeCategories):
     """Parameters, options and fitted attributes shared by the two gradient boosting estimators."""
 
     _allow_nan = True
@@ -615,17 +652,8 @@ class _Boosting:
         self.cat_l2 = cat_l2
         self.min_data_per_group = min_data_per_group
 
-    def _make_encoder(self, caller: str) -> _Encoder:
-        if self.categorical_features is None:
-            return _Encoder("onehot")
-        return _Encoder("native", self.categorical_features)
-
-    def _configure(self, options: Any, encoder: _Encoder, caller: str) -> None:
-        for col, cats in encoder.categories.items():
-            if len(cats) > options.max_bins:
-                raise ValueError(f"{caller}: column {col!r} has {len(cats)} categories; native categorical splits take at "
-                                 f"most max_bins ({options.max_bins}); pass categorical_features=None to one-hot encode it")
-        options.categorical_features = list(encoder.native)
+    def _category_limit(self, options: Any) -> tuple[int, str]:
+        return options.max_bins, f"max_bins ({options.max_bins})"
 
     def _options(self, caller: str) -> Any:
         o = _core.GradientBoostingOptions()
@@ -656,9 +684,7 @@ class _Boosting:
 
     def _after_fit(self) -> None:
         self.n_estimators_ = int(self._model.n_trees)
-        self.is_categorical_ = np.zeros(self.n_features_in_, dtype=bool)
-        if len(self._encoder.names_out) == self.n_features_in_:
-            self.is_categorical_[list(self._encoder.native)] = True
+        self._mark_categorical()
         self.validation_loss_ = np.asarray(self._model.validation_loss)
         imp = np.asarray(self._model.feature_importances)
         if len(imp) != self.n_features_in_:
@@ -1035,18 +1061,21 @@ class LinearRegression(_Regressor):
 
 
 class DecisionTreeRegressor(_TreeMixin, _Regressor):
-    """CART regression tree (squared error); parameters as in DecisionTreeClassifier."""
+    """CART regression tree (squared error); parameters as in DecisionTreeClassifier (native
+    categorical splits order a node's categories by their mean target)."""
 
     _allow_nan = True
 
     def __init__(self, *, max_depth: int | None = None, min_samples_split: int = 2, min_samples_leaf: int = 1,
-                 min_impurity_decrease: float = 0.0, ccp_alpha: float = 0.0, n_threads: int = 0) -> None:
+                 min_impurity_decrease: float = 0.0, ccp_alpha: float = 0.0, n_threads: int = 0,
+                 categorical_features: Any = None) -> None:
         self.max_depth = max_depth
         self.min_samples_split = min_samples_split
         self.min_samples_leaf = min_samples_leaf
         self.min_impurity_decrease = min_impurity_decrease
         self.ccp_alpha = ccp_alpha
         self.n_threads = n_threads
+        self.categorical_features = categorical_features
 
     @classmethod
     def _model_class(cls) -> Any:
@@ -1063,6 +1092,7 @@ class DecisionTreeRegressor(_TreeMixin, _Regressor):
         return o
 
     def _after_fit(self) -> None:
+        self._mark_categorical()
         self.feature_importances_ = np.asarray(self._model.feature_importances)
 
 
