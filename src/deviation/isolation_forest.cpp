@@ -226,17 +226,39 @@ inline std::uint64_t descend(std::uint64_t at, std::uint64_t x, const std::uint6
 #endif
 }
 
+/// The first kTopLevels levels of one heap tree (slots 1..7) as constants of the whole tree: its
+/// thresholds broadcast once per tree rather than once per lane group.
+struct TopLevels {
+#if defined(__AVX2__)
+  __m256i key[7];  // AVX2 compares signed 64-bit integers: keys with the top bit flipped keep their order
+#else
+  std::uint64_t key[7];
+#endif
+  std::uint32_t offset[7];
+};
+
+inline TopLevels top_levels_of(const std::uint64_t* key, const std::uint32_t* offset) {
+  TopLevels t;
+  for (int s = 1; s < 8; ++s) {
+#if defined(__AVX2__)
+    t.key[s - 1] = _mm256_set1_epi64x(static_cast<long long>(key[s] ^ (std::uint64_t{1} << 63)));
+#else
+    t.key[s - 1] = key[s];
+#endif
+    t.offset[s - 1] = offset[s];
+  }
+  return t;
+}
+
 /// The heap slots at level kTopLevels (8..15) of every lane. The first levels hold few nodes, so all
 /// of them are compared for the whole group with vector compares of contiguous lanes (no dependent
 /// loads) and each lane's path picked with blends; deeper levels are walked lane by lane.
-inline void top_levels(const std::uint64_t* key, const std::uint32_t* offset, const char* x, std::uint64_t* at) {
+inline void top_levels(const TopLevels& top, const char* x, std::uint64_t* at) {
 #if defined(__AVX2__)
-  // AVX2 compares signed 64-bit integers: flipping the top bit of both keys keeps their order.
   const __m256i flip = _mm256_set1_epi64x(static_cast<long long>(std::uint64_t{1} << 63));
   const auto gt = [&](int slot, int half) {  // lanes 4 half .. 4 half + 3: x > key[slot]
-    const auto* v = reinterpret_cast<const __m256i*>(x + offset[slot] + half * 4 * sizeof(std::uint64_t));
-    const __m256i t = _mm256_set1_epi64x(static_cast<long long>(key[slot] ^ (std::uint64_t{1} << 63)));
-    return _mm256_castsi256_pd(_mm256_cmpgt_epi64(_mm256_xor_si256(_mm256_loadu_si256(v), flip), t));
+    const auto* v = reinterpret_cast<const __m256i*>(x + top.offset[slot - 1] + half * 4 * sizeof(std::uint64_t));
+    return _mm256_castsi256_pd(_mm256_cmpgt_epi64(_mm256_xor_si256(_mm256_loadu_si256(v), flip), top.key[slot - 1]));
   };
   for (int half = 0; half < 2; ++half) {
     const __m256d c0 = gt(1, half);
@@ -253,21 +275,22 @@ inline void top_levels(const std::uint64_t* key, const std::uint32_t* offset, co
   for (int l = 0; l < kLanes; ++l) {
     std::uint64_t a = 1;
     for (int level = 0; level < kTopLevels; ++level)
-      a = 2 * a + (*reinterpret_cast<const std::uint64_t*>(x + offset[a] + l * sizeof(std::uint64_t)) > key[a] ? 1 : 0);
+      a = 2 * a + (*reinterpret_cast<const std::uint64_t*>(x + top.offset[a - 1] + l * sizeof(std::uint64_t)) > top.key[a - 1] ? 1 : 0);
     at[l] = a;
   }
 #endif
 }
 
 /// Adds each lane's leaf path length in one heap tree of `depth` levels to acc; `leaf` is indexed
-/// by the last-level slot minus 2^depth.
-inline void walk_heap(const std::uint64_t* key, const std::uint32_t* offset, const double* leaf, int depth,
-                      const std::uint64_t* xt, double* acc) {
+/// by the last-level slot itself (its first 2^depth entries unused), so the lookup is one load. (Walking two groups at once, 16 chains in flight, was
+/// slower: 16 slots no longer fit the general registers next to the bases.)
+inline void walk_heap(const std::uint64_t* key, const std::uint32_t* offset, const TopLevels& top, const double* leaf,
+                      int depth, const std::uint64_t* xt, double* acc) {
   const char* x = reinterpret_cast<const char*>(xt);
   alignas(32) std::uint64_t at[kLanes];
   int level = 0;
   if (depth >= kTopLevels) {
-    top_levels(key, offset, x, at);
+    top_levels(top, x, at);
     level = kTopLevels;
   } else {
     for (int l = 0; l < kLanes; ++l) at[l] = 1;
@@ -277,9 +300,8 @@ inline void walk_heap(const std::uint64_t* key, const std::uint32_t* offset, con
     for (int l = 0; l < kLanes; ++l)
       at[l] = descend(at[l], *reinterpret_cast<const std::uint64_t*>(x + offset[at[l]] + l * sizeof(std::uint64_t)), key[at[l]]);
   }
-  const double* last = leaf - (std::size_t{1} << depth);
 #pragma GCC unroll 8
-  for (int l = 0; l < kLanes; ++l) acc[l] += last[at[l]];
+  for (int l = 0; l < kLanes; ++l) acc[l] += leaf[at[l]];
 }
 
 /// walk_heap for trees deeper than kHeapDepth, through byte-addressed nodes.
@@ -363,7 +385,7 @@ void IsolationForest::compile() {
     const std::size_t slots = std::size_t{1} << heap_depth_;
     heap_key_.assign(n_trees * slots, kPassLeft);
     heap_offset_.assign(n_trees * slots, 0);
-    heap_leaf_.assign(n_trees * slots, 0.0);
+    heap_leaf_.assign(n_trees * 2 * slots, 0.0);
     std::vector<std::pair<std::int64_t, std::size_t>> stack;  // (node, slot)
     for (std::size_t t = 0; t < n_trees; ++t) {
       stack.assign(1, {roots_[t], 1});
@@ -378,7 +400,7 @@ void IsolationForest::compile() {
           stack.push_back({node.left + 1, 2 * slot + 1});
         } else {
           const int below = tree_depth_[t] - depth[static_cast<std::size_t>(i)];
-          heap_leaf_[t * slots + (slot << below) - (std::size_t{1} << tree_depth_[t])] = node.value;
+          heap_leaf_[t * 2 * slots + (slot << below)] = node.value;
         }
       }
     }
@@ -408,11 +430,16 @@ void IsolationForest::compile() {
   }
 }
 
-Eigen::VectorXd IsolationForest::mean_path_length(MatrixRef X) const {
+Eigen::VectorXd IsolationForest::mean_path_length(MatrixRef X) const { return walk(X, false); }
+
+Eigen::VectorXd IsolationForest::score_samples(MatrixRef X) const { return walk(X, true); }
+
+Eigen::VectorXd IsolationForest::walk(MatrixRef X, bool as_score) const {
   constexpr const char* where = "IsolationForest::score_samples";
   detail::require_fitted(fitted_, where);
   if (X.cols() != n_features_) detail::throw_invalid(where, "X", "has ", X.cols(), " features, the model was fitted with ", n_features_);
   Eigen::VectorXd out(X.rows());
+  const double c = average_path_length(static_cast<double>(max_samples_used_));
   const double inv_trees = 1.0 / static_cast<double>(roots_.size());
   const Eigen::Index d = X.cols();
   const std::size_t n_trees = roots_.size();
@@ -431,26 +458,28 @@ Eigen::VectorXd IsolationForest::mean_path_length(MatrixRef X) const {
       if (slots) {
         const std::uint64_t* key = heap_key_.data() + t * slots;
         const std::uint32_t* offset = heap_offset_.data() + t * slots;
-        const double* leaf = heap_leaf_.data() + t * slots;
+        const double* leaf = heap_leaf_.data() + t * 2 * slots;
+        const TopLevels top = depth >= kTopLevels ? top_levels_of(key, offset) : TopLevels{};  // slots 1..7 exist
         for (Eigen::Index g = 0; g < groups; ++g)
-          walk_heap(key, offset, leaf, depth, xt.data() + g * d * kLanes, acc + g * kLanes);
+          walk_heap(key, offset, top, leaf, depth, xt.data() + g * d * kLanes, acc + g * kLanes);
       } else {
         const auto root = static_cast<std::size_t>(roots_[t]);
         for (Eigen::Index g = 0; g < groups; ++g)
           walk_steps(steps_.data() + root, leaf_path_.data() + root, depth, xt.data() + g * d * kLanes, acc + g * kLanes);
       }
     }
-    for (Eigen::Index i = b; i < e; ++i) out[i] = acc[i - b] * inv_trees;
+    // The score transform runs here, in parallel on the block's own rows, not in a serial pass after.
+    if (as_score) {
+      // c(1) = 0 (a single training row): every path has length 0 and every score is -1.
+      for (Eigen::Index i = b; i < e; ++i) {
+        const double h = acc[i - b] * inv_trees;
+        out[i] = -std::exp2(c > 0 ? -h / c : 0.0);
+      }
+    } else {
+      for (Eigen::Index i = b; i < e; ++i) out[i] = acc[i - b] * inv_trees;
+    }
   });
   return out;
-}
-
-Eigen::VectorXd IsolationForest::score_samples(MatrixRef X) const {
-  Eigen::VectorXd h = mean_path_length(X);
-  const double c = average_path_length(static_cast<double>(max_samples_used_));
-  // c(1) = 0 (a single training row): every path has length 0 and every score is -1.
-  for (Eigen::Index i = 0; i < h.size(); ++i) h[i] = -std::exp2(c > 0 ? -h[i] / c : 0.0);
-  return h;
 }
 
 double IsolationForest::offset() const {

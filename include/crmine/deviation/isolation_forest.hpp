@@ -71,6 +71,8 @@ class IsolationForest final : public Detector {
     std::uint32_t left;
   };
   void compile();
+  /// Mean path length of every row of X over the trees, or (as_score) its score_samples.
+  Eigen::VectorXd walk(MatrixRef X, bool as_score) const;
 
   IsolationForestOptions options_;
   std::vector<Node> nodes_;          // the saved form: leaves have feature -1 and their path length
@@ -80,7 +82,7 @@ class IsolationForest final : public Detector {
   // through steps_.
   std::vector<std::uint64_t> heap_key_;
   std::vector<std::uint32_t> heap_offset_;
-  std::vector<double> heap_leaf_;     // per tree 2^heap_depth_ leaf path lengths, by the last-level slot
+  std::vector<double> heap_leaf_;     // per tree 2^(heap_depth_ + 1) entries: leaf path lengths by last-level slot
   int heap_depth_ = 0;                // 0: the forest is walked through steps_
   std::vector<Step> steps_;
   std::vector<double> leaf_path_;     // path length of each leaf of steps_ (0 elsewhere)
