@@ -70,6 +70,19 @@ struct Binned {
   }
 };
 
+/// std::lower_bound(cut, x) without branches (Khuong & Morin 2017): the binary search's compares
+/// on random values are coin flips the branch predictor loses, and binning runs once per value of X.
+inline std::size_t lower_cut(const std::vector<double>& cut, double x) {
+  if (cut.empty()) return 0;
+  const double* base = cut.data();
+  for (std::size_t n = cut.size(); n > 1;) {
+    const std::size_t half = n / 2;
+    base = base[half] < x ? base + half : base;
+    n -= half;
+  }
+  return static_cast<std::size_t>(base - cut.data()) + (*base < x);
+}
+
 std::vector<double> make_cuts(std::vector<double> v, int max_bins) {
   std::sort(v.begin(), v.end());
   std::vector<double> distinct;
@@ -136,7 +149,7 @@ Binned make_bins(MatrixRef X, const std::vector<std::int32_t>& train, int max_bi
       const double x = X(i, j);
       const bool missing = std::isnan(x) || (x < 0 && categorical[static_cast<std::size_t>(j)]);
       fb[static_cast<std::size_t>(j * n + i)] = missing ? static_cast<std::uint8_t>(cut.size() + 1)
-                                                              : static_cast<std::uint8_t>(std::lower_bound(cut.begin(), cut.end(), x) - cut.begin());
+                                                              : static_cast<std::uint8_t>(lower_cut(cut, x));
     }
   b.n_bins.resize(static_cast<std::size_t>(p));
   b.offset.resize(static_cast<std::size_t>(p));
@@ -292,9 +305,13 @@ inline bool better(const Candidate& a, const Candidate& b) {
 constexpr std::size_t kRowChunk = 16384;
 /// Rows per chunk of a parallel partition (whose result, a stable partition, does not depend on chunks).
 constexpr std::size_t kPartChunk = 4096;
-/// A task's group histograms up to this size are filled row by row (each row adds to all of them);
-/// larger ones group by group over blocks of rows, so the histogram being filled stays in L1.
-constexpr std::size_t kRowLoopBytes = 16384;
+/// A task's group histograms are filled row by row (each row adds to all of them) in slices of groups
+/// of up to this size, so the slice's histograms stay in L2. Measured on 700k x 25 groups of 257 bins:
+/// 1.2-2.5 ns per update against 2.0-5.4 ns for group-by-group passes over blocks of 256 rows.
+constexpr std::size_t kSliceBytes = 262144;
+/// How many rows ahead of the one being added a sparse leaf's bins and gradients are prefetched: its
+/// rows are scattered over the data, so each one is a cache miss the row loop alone would wait for.
+constexpr std::size_t kPrefetchRows = 16;
 /// A leaf's histogram work (rows x feature groups) below which one thread builds it alone.
 constexpr std::size_t kParallelWork = 16384;
 
@@ -577,7 +594,6 @@ class TreeGrower {
   /// Sums gradients, hessians and counts of rows idx_[begin, end) into the group histograms of
   /// active groups q0..q1-1, each in row order.
   void build_groups(std::size_t begin, std::size_t end, std::size_t q0, std::size_t q1) {
-    const std::size_t G = static_cast<std::size_t>(d_.n_groups());
     const std::size_t nq = q1 - q0;
     if (nq == 0) return;
     std::vector<std::size_t> off(nq);
@@ -588,48 +604,49 @@ class TreeGrower {
       off[q] = d_.group_offset[gi];
       std::fill_n(group_hist_.data() + off[q], d_.group_bins[gi], GroupBin{});
     }
+    // Rows spread over more than twice their count are scattered: prefetch them. Dense ones (the root)
+    // stream through memory, where the hardware prefetcher does better alone.
+    const bool sparse = end - begin > 0 && static_cast<std::size_t>(idx_[end - 1] - idx_[begin]) >= 2 * (end - begin);
+    for (std::size_t s0 = 0, s1 = 0; s0 < nq; s0 = s1) {
+      std::size_t bytes = 0;
+      for (s1 = s0; s1 < nq && (s1 == s0 || bytes + static_cast<std::size_t>(d_.group_bins[col[s1]]) * sizeof(GroupBin) <= kSliceBytes); ++s1)
+        bytes += static_cast<std::size_t>(d_.group_bins[col[s1]]) * sizeof(GroupBin);
+      const bool contiguous = col[s1 - 1] - col[s0] == s1 - 1 - s0;
+      if (sparse)
+        contiguous ? add_rows<true, true>(begin, end, off.data() + s0, col.data() + s0, s1 - s0)
+                   : add_rows<true, false>(begin, end, off.data() + s0, col.data() + s0, s1 - s0);
+      else
+        contiguous ? add_rows<false, true>(begin, end, off.data() + s0, col.data() + s0, s1 - s0)
+                   : add_rows<false, false>(begin, end, off.data() + s0, col.data() + s0, s1 - s0);
+    }
+  }
+
+  /// Adds rows idx_[begin, end) to the histograms of groups col[0..nq) (at group_hist_ + off[q]), row
+  /// by row, so every bin adds its rows in row order. `kContiguous`: the groups are next to each other
+  /// in a row, so one base pointer replaces the per-group column lookup.
+  template <bool kPrefetch, bool kContiguous>
+  void add_rows(std::size_t begin, std::size_t end, const std::size_t* off, const std::size_t* col, std::size_t nq) {
+    const std::size_t G = static_cast<std::size_t>(d_.n_groups());
     GroupBin* hist = group_hist_.data();
     const std::uint8_t* packed = d_.packed.data();
     const std::int32_t* rows = idx_.data();
-    std::size_t slots = 0;
-    for (std::size_t q = 0; q < nq; ++q) slots += static_cast<std::size_t>(d_.group_bins[col[q]]);
-    if (slots * sizeof(GroupBin) > kRowLoopBytes) {
-      // Histograms too large to stay in L1 while each row touches every one of them: rows go in
-      // blocks, and each group's histogram takes the whole block before the next group's. Every bin
-      // still adds its rows in row order, so the sums are bitwise those of the row loop below.
-      constexpr std::size_t kBlock = 256;
-      GroupBin xs[kBlock];
-      std::size_t at[kBlock];
-      for (std::size_t b0 = begin; b0 < end; b0 += kBlock) {
-        const std::size_t nb = std::min(end - b0, kBlock);
-        for (std::size_t k = 0; k < nb; ++k) {
-          const auto i = static_cast<std::size_t>(rows[b0 + k]);
-          xs[k] = GroupBin{gh_[2 * i], gh_[2 * i + 1], 1.0, 0.0};
-          at[k] = i * G;
-        }
-        for (std::size_t q = 0; q < nq; ++q) {
-          GroupBin* hq = hist + off[q];
-          const std::uint8_t* cq = packed + col[q];
-          for (std::size_t k = 0; k < nb; ++k) hq[cq[at[k]]] += xs[k];
+    const std::size_t first = col[0], last = col[nq - 1];
+    for (std::size_t k = begin; k < end; ++k) {
+      if constexpr (kPrefetch) {
+        if (k + kPrefetchRows < end) {
+          const auto j = static_cast<std::size_t>(rows[k + kPrefetchRows]);
+          __builtin_prefetch(packed + j * G + first);
+          __builtin_prefetch(packed + j * G + last);
+          __builtin_prefetch(gh_ + 2 * j);
         }
       }
-      return;
-    }
-    const bool contiguous = col[nq - 1] - col[0] == nq - 1;
-    if (contiguous) {
-      // Groups next to each other in the row: one base pointer, no per-group column lookup.
-      const std::size_t c0 = col[0];
-      for (std::size_t k = begin; k < end; ++k) {
-        const auto i = static_cast<std::size_t>(rows[k]);
-        const std::uint8_t* row = packed + i * G + c0;
-        const GroupBin x = {gh_[2 * i], gh_[2 * i + 1], 1.0, 0.0};
+      const auto i = static_cast<std::size_t>(rows[k]);
+      const GroupBin x = {gh_[2 * i], gh_[2 * i + 1], 1.0, 0.0};
+      if constexpr (kContiguous) {
+        const std::uint8_t* row = packed + i * G + first;
         for (std::size_t q = 0; q < nq; ++q) hist[off[q] + row[q]] += x;
-      }
-    } else {
-      for (std::size_t k = begin; k < end; ++k) {
-        const auto i = static_cast<std::size_t>(rows[k]);
+      } else {
         const std::uint8_t* row = packed + i * G;
-        const GroupBin x = {gh_[2 * i], gh_[2 * i + 1], 1.0, 0.0};
         for (std::size_t q = 0; q < nq; ++q) hist[off[q] + row[col[q]]] += x;
       }
     }
