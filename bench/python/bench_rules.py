@@ -10,10 +10,24 @@ returns Python objects, as users get them: crmine a DataFrame of frozensets of l
 shape), pyfim a list of (tuple, count), mlxtend a DataFrame of frozensets, efficient-apriori dicts
 of tuples. Times are the best of --repeat runs, both wall clock and CPU (process time, all threads).
 The synthetic set (seeded Zipf item popularity over 20,000 items, ~8 items per basket, a planted
-group of 4 items in one basket of 4) is handed to crmine as CSR arrays and to pyfim as the list of
-lists it needs; building either is not timed. Run:
+group of 4 items in one basket of 4, a bundle of 24 items each taken with probability 0.75 in 2 % of
+the baskets, whose subsets make tens of millions of frequent itemsets at low support) is handed to
+crmine as CSR arrays and to pyfim as the list of lists it needs; building either is not timed. Its
+results are too large for an object per itemset (16.7M frozensets would take ~12 GB), so there
+crmine returns ``itemsets='codes'`` (CSR arrays, memory bounded by ``max_memory`` = 8 GiB) and
+pyfim its pattern spectrum (``report='#'``: counts by size, no patterns, the least work pyfim can
+do); the itemset counts are compared.
+
+crmine is timed in two result forms: the default DataFrame of frozensets (mlxtend's shape) and
+``itemsets='tuple'``, the same frame with tuples of labels, the form comparable to pyfim's list of
+``(tuple, count)``. A second table times the item constraint ("who buys what with product P"):
+``frequent_itemsets(..., contains=[P])`` against crmine's full mining + filter and pyfim's full
+mining + filter (pyfim has no "holds one of these items" constraint), and
+``mine_rules(..., consequent_items=[P])`` against ``association_rules(frequent_itemsets(...),
+consequent_items=[P])``. Run:
 
     python bench/python/bench_rules.py [--repeat 3] [--quick] [--synthetic N] [--only DATA]
+                                       [--no-constrained] [--constrained-only]
 """
 
 from __future__ import annotations
@@ -48,8 +62,14 @@ def synthetic(n: int, seed: int = 6) -> tuple:
     planted = np.flatnonzero(rng.random(n) < 0.25)
     group = rng.integers(0, n_groups, planted.size)
     extra = ((group[:, None] * 37 + np.arange(4) * 11) % n_items).ravel()
-    owner = np.concatenate([owner, np.repeat(planted, 4)])
-    key = np.sort(owner * n_items + np.concatenate([base, extra]))
+    # A large bundle (24 items, each taken with probability 0.75) in 2 % of the baskets: its
+    # k-subsets have support about 0.02 * 0.75^k, so all of its ~16.7M subsets up to 16 items are
+    # frequent at 0.0002 (tens of millions of itemsets), about 4M at 0.001 and a few hundred at 0.01.
+    bundle = 5000 + 97 * np.arange(24)
+    holders = np.flatnonzero(rng.random(n) < 0.02)
+    take = rng.random((holders.size, bundle.size)) < 0.75
+    owner = np.concatenate([owner, np.repeat(planted, 4), np.repeat(holders, take.sum(axis=1))])
+    key = np.sort(owner * n_items + np.concatenate([base, extra, np.broadcast_to(bundle, take.shape)[take]]))
     key = key[np.concatenate([[True], key[1:] != key[:-1]])]  # duplicates once (np.unique is slow)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(key // n_items, minlength=n), out=indptr[1:])
@@ -94,9 +114,64 @@ def _peak_kib() -> int:
     return _status_kib("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def run_one(library: str, dataset: str, min_support: float, repeat: int) -> dict:
+# The item P of the constraint table, per data set: the most frequent item (its conditional
+# database is the largest, the hardest case) and one of middling frequency.
+CONSTRAINT_ITEMS = {"groceries": ["whole milk", "canned beer"], "retail": [39, 41]}
+RULE_CONFIDENCE = 0.1
+
+
+def run_constrained(library: str, baskets: list, n: int, min_support: float, item) -> int:
+    """One timed call of the constraint table; returns the number of itemsets or rules found."""
+    count = int(-(-min_support * n // 1))  # ceil(min_support * n), the basket count
+    if library == "crmine-contains":
+        import crmine as cm
+        return len(cm.rules.frequent_itemsets(baskets, min_support=min_support, contains=[item]))
+    if library == "crmine-filter":
+        import crmine as cm
+        frame = cm.rules.frequent_itemsets(baskets, min_support=min_support)
+        return int(sum(item in s for s in frame["itemsets"]))
+    if library == "pyfim-filter":
+        import fim
+        return sum(item in s for s, _ in fim.fpgrowth(baskets, supp=-count, zmin=1, report="a"))
+    if library == "crmine-mine_rules":
+        import crmine as cm
+        return len(cm.rules.mine_rules(baskets, min_support, "confidence", RULE_CONFIDENCE, consequent_items=[item],
+                                       max_consequent_len=1))
+    if library == "crmine-rules-filter":
+        import crmine as cm
+        frame = cm.rules.frequent_itemsets(baskets, min_support=min_support)
+        return len(cm.rules.association_rules(frame, "confidence", RULE_CONFIDENCE, consequent_items=[item],
+                                              max_consequent_len=1))
+    if library == "pyfim-rules-filter":
+        import fim
+        # pyfim's confidence is in percent; rules with one-item heads, body non-empty (zmin=2);
+        # mode "o": rule support is that of body and head (by default pyfim's is the body's).
+        found = fim.fpgrowth(baskets, target="r", supp=-count, conf=RULE_CONFIDENCE * 100, zmin=2, report="c", mode="o")
+        return sum(head == item for head, _, _ in found)
+    raise ValueError(library)
+
+
+def run_one(library: str, dataset: str, min_support: float, repeat: int, item=None) -> dict:
     baskets = load(dataset)
-    if dataset.startswith("synthetic") and library in ("mlxtend", "efficient-apriori"):
+    if item is not None:
+        n = len(baskets)
+        if library.startswith("crmine"):
+            import crmine  # noqa: F401  (imports are not timed)
+        else:
+            import fim  # noqa: F401
+        base = _reset_peak_kib()
+        times, cpu = [], []
+        for _ in range(repeat):
+            t0, c0 = time.perf_counter(), time.process_time()
+            found = run_constrained(library, baskets, n, min_support, item)
+            times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+        return {"seconds": min(times), "cpu": min(cpu), "itemsets": found,
+                "peak_mib": max(_peak_kib() - base, 0) / 1024}
+    synthetic_set = dataset.startswith("synthetic")
+    if synthetic_set and library == "crmine-tuple":
+        return {"skipped": "codes form only (see crmine)"}
+    if synthetic_set and library in ("mlxtend", "efficient-apriori"):
         n, n_items = baskets[0].size - 1, int(baskets[1].max()) + 1
         if library == "mlxtend":
             return {"skipped": f"dense one-hot of {n:,} x {n_items:,} cells"}
@@ -107,7 +182,7 @@ def run_one(library: str, dataset: str, min_support: float, repeat: int) -> dict
         baskets = [flat[ptr[i]:ptr[i + 1]] for i in range(len(ptr) - 1)]
         del flat, ptr, indptr, indices
     # Imports are not timed or counted: only the mining call and its result.
-    if library == "crmine":
+    if library.startswith("crmine"):
         import crmine as cm
     elif library == "pyfim":
         import fim
@@ -123,9 +198,16 @@ def run_one(library: str, dataset: str, min_support: float, repeat: int) -> dict
     count = None
     for _ in range(repeat):
         t0, c0 = time.perf_counter(), time.process_time()
-        if library == "crmine":
-            result = cm.rules.frequent_itemsets(baskets, min_support=min_support)
+        if library in ("crmine", "crmine-tuple") and synthetic_set:
+            result = cm.rules.frequent_itemsets(baskets, min_support=min_support, itemsets="codes", max_memory=8 << 30)
             count = len(result)
+        elif library in ("crmine", "crmine-tuple"):
+            form = "tuple" if library == "crmine-tuple" else "frozenset"
+            result = cm.rules.frequent_itemsets(baskets, min_support=min_support, itemsets=form)
+            count = len(result)
+        elif library == "pyfim" and synthetic_set:
+            result = fim.fpgrowth(baskets, supp=-int(-(-min_support * n // 1)), zmin=1, report="#")
+            count = int(sum(result.values()))
         elif library == "pyfim":
             result = fim.fpgrowth(baskets, supp=-int(-(-min_support * n // 1)), zmin=1, report="a")
             count = len(result)
@@ -147,10 +229,12 @@ def run_one(library: str, dataset: str, min_support: float, repeat: int) -> dict
     return {"seconds": min(times), "cpu": min(cpu), "itemsets": count, "peak_mib": max(peak - base, 0) / 1024}
 
 
-def child(library: str, dataset: str, min_support: float, repeat: int) -> dict:
+def child(library: str, dataset: str, min_support: float, repeat: int, item=None) -> dict:
     # The synthetic set takes its own time to generate (and to become lists for the peers).
     timeout = TIMEOUT * 4 if dataset.startswith("synthetic") else TIMEOUT
     cmd = [sys.executable, __file__, "--child", library, dataset, str(min_support), str(repeat)]
+    if item is not None:
+        cmd += ["--item", json.dumps(item)]
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
@@ -167,10 +251,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--synthetic", type=int, default=10_000_000, help="baskets of the synthetic set (0 = skip)")
     parser.add_argument("--only", help="run one data set: groceries, retail or synthetic")
+    parser.add_argument("--item", help=argparse.SUPPRESS)
+    parser.add_argument("--no-constrained", action="store_true", help="skip the constraint table")
+    parser.add_argument("--constrained-only", action="store_true", help="run only the constraint table")
     args = parser.parse_args()
     if args.child:
         library, dataset, min_support, repeat = args.child
-        print(json.dumps(run_one(library, dataset, float(min_support), int(repeat))))
+        item = None if args.item is None else json.loads(args.item)
+        print(json.dumps(run_one(library, dataset, float(min_support), int(repeat), item)))
         return
     plan = {"groceries": [0.01, 0.005, 0.002, 0.001, 0.0005, 0.0002],
             "retail": [0.01, 0.005, 0.001, 0.0005, 0.0002, 0.0001]}
@@ -180,14 +268,63 @@ def main() -> None:
         plan = {"groceries": [0.005], "retail": [0.005]}
     if args.only:
         plan = {k: v for k, v in plan.items() if k.startswith(args.only)}
-    libraries = ["crmine", "pyfim", "mlxtend", "efficient-apriori"]
+    libraries = ["crmine", "crmine-tuple", "pyfim", "mlxtend", "efficient-apriori"]
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     print(f"# {platform.python_version()}, {os.cpu_count()} cores, {cpu}; best of {args.repeat}; "
           f"load average {os.getloadavg()}\n")
+    if not args.constrained_only:
+        main_table(plan, libraries, args)
+    if not args.no_constrained:
+        constrained_table({k: v for k, v in CONSTRAINED_PLAN.items() if k in plan or args.quick}, args)
+    print(f"\n# load average at the end {os.getloadavg()}")
+
+
+CONSTRAINED_PLAN = {"groceries": [0.001, 0.0005, 0.0002], "retail": [0.001, 0.0002, 0.0001]}
+
+
+def constrained_table(plan: dict, args: argparse.Namespace) -> None:
+    print("\nItem constraint: itemsets holding P (crmine `contains=[P]` vs full mining + filter) and rules "
+          f"with consequent P (confidence >= {RULE_CONFIDENCE}, one-item consequents; crmine `mine_rules` vs "
+          "`association_rules` on all itemsets; pyfim `fpgrowth(target='r')` + filter). CPU s, best of the repeats.\n")
+    print("| data | min support | P | itemsets with P | crmine contains CPU s | crmine filter CPU s | pyfim filter CPU s "
+          "| filter / contains | pyfim / contains | rules | crmine mine_rules CPU s | crmine rules filter CPU s "
+          "| pyfim rules CPU s | filter / mine_rules | pyfim / mine_rules | contains MiB | pyfim filter MiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    sets = ["crmine-contains", "crmine-filter", "pyfim-filter"]
+    rule_libs = ["crmine-mine_rules", "crmine-rules-filter", "pyfim-rules-filter"]
+    for dataset, supports in plan.items():
+        if args.quick:
+            supports = supports[:1]
+        for s in supports:
+            for item in CONSTRAINT_ITEMS[dataset]:
+                r = {lib: child(lib, dataset, s, args.repeat, item) for lib in sets + rule_libs}
+                n_sets = {r[lib]["itemsets"] for lib in sets if "itemsets" in r[lib]}
+                assert len(n_sets) == 1, (dataset, s, item, r)
+                n_rules = {r[lib]["itemsets"] for lib in rule_libs[:2] if "itemsets" in r[lib]}
+                assert len(n_rules) == 1, (dataset, s, item, r)
+                rules_count = n_rules.pop()
+                if r["pyfim-rules-filter"].get("itemsets", rules_count) != rules_count:  # ties of conf in percent
+                    rules_count = f"{rules_count:,} (pyfim {r['pyfim-rules-filter']['itemsets']:,})"
+                else:
+                    rules_count = f"{rules_count:,}"
+                cpu_of = lambda lib: f"{r[lib]['cpu']:.4f}" if "cpu" in r[lib] else r[lib]["skipped"]  # noqa: E731
+                ratio = lambda a, b: (f"{r[a]['cpu'] / r[b]['cpu']:.2f}x"  # noqa: E731
+                                      if "cpu" in r[a] and "cpu" in r[b] else "-")
+                mem = lambda lib: f"{r[lib]['peak_mib']:.1f}" if "peak_mib" in r[lib] else "-"  # noqa: E731
+                print(f"| {dataset} | {s} | {item} | {n_sets.pop():,} | {cpu_of('crmine-contains')} | "
+                      f"{cpu_of('crmine-filter')} | {cpu_of('pyfim-filter')} | {ratio('crmine-filter', 'crmine-contains')} | "
+                      f"{ratio('pyfim-filter', 'crmine-contains')} | {rules_count} | {cpu_of('crmine-mine_rules')} | "
+                      f"{cpu_of('crmine-rules-filter')} | {cpu_of('pyfim-rules-filter')} | "
+                      f"{ratio('crmine-rules-filter', 'crmine-mine_rules')} | "
+                      f"{ratio('pyfim-rules-filter', 'crmine-mine_rules')} | {mem('crmine-contains')} | "
+                      f"{mem('pyfim-filter')} |", flush=True)
+
+
+def main_table(plan: dict, libraries: list, args: argparse.Namespace) -> None:
     print("| data | min support | itemsets | crmine s | pyfim s | mlxtend s | efficient-apriori s "
-          "| pyfim / crmine | crmine CPU s | pyfim CPU s | pyfim / crmine CPU | mlxtend / crmine "
-          "| crmine MiB | pyfim MiB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| pyfim / crmine | crmine CPU s | crmine tuple CPU s | pyfim CPU s | pyfim / crmine CPU "
+          "| pyfim / crmine tuple CPU | mlxtend / crmine | crmine MiB | crmine tuple MiB | pyfim MiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for dataset, supports in plan.items():
         for s in supports:
             r = {lib: child(lib, dataset, s, args.repeat) for lib in libraries}
@@ -198,12 +335,12 @@ def main() -> None:
                                  if "seconds" in r[lib] else "-")
             mem = lambda lib: f"{r[lib]['peak_mib']:.1f}" if "peak_mib" in r[lib] else "-"  # noqa: E731
             cpu_of = lambda lib: f"{r[lib]['cpu']:.3f}" if "cpu" in r[lib] else "-"  # noqa: E731
-            cpu_ratio = (f"{r['pyfim']['cpu'] / r['crmine']['cpu']:.2f}x"
-                         if "cpu" in r["pyfim"] and "cpu" in r["crmine"] else "-")
+            cpu_ratio = lambda lib: (f"{r['pyfim']['cpu'] / r[lib]['cpu']:.2f}x"  # noqa: E731
+                                     if "cpu" in r["pyfim"] and "cpu" in r[lib] else "-")
             print(f"| {dataset} | {s} | {counts.pop():,} | {sec('crmine')} | {sec('pyfim')} | {sec('mlxtend')} | "
-                  f"{sec('efficient-apriori')} | {ratio('pyfim')} | {cpu_of('crmine')} | {cpu_of('pyfim')} | "
-                  f"{cpu_ratio} | {ratio('mlxtend')} | {mem('crmine')} | {mem('pyfim')} |", flush=True)
-    print(f"\n# load average at the end {os.getloadavg()}")
+                  f"{sec('efficient-apriori')} | {ratio('pyfim')} | {cpu_of('crmine')} | {cpu_of('crmine-tuple')} | "
+                  f"{cpu_of('pyfim')} | {cpu_ratio('crmine')} | {cpu_ratio('crmine-tuple')} | {ratio('mlxtend')} | "
+                  f"{mem('crmine')} | {mem('crmine-tuple')} | {mem('pyfim')} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 #include <crmine/rules/association_rules.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <numeric>
 
 namespace crmine {
@@ -151,6 +152,12 @@ Rules mine_rules(const BasketView& baskets, const ItemsetOptions& itemset_option
   // counted here.
   std::vector<char> constrained(static_cast<std::size_t>(baskets.n_items), 0);
   for (const std::int32_t it : o.contains) constrained[static_cast<std::size_t>(it)] = 1;
+  // The side holding the constraint items ("moved" side) takes all of X's constraint items plus
+  // R, a subset of the others F; the other side is F \ R. Only the sizes the length limits allow
+  // are counted: with one-item consequents that is F itself, one set per itemset.
+  const bool by_consequent = !options.consequent_items.empty();
+  const int move_limit = by_consequent ? options.max_consequent_len : options.max_antecedent_len;
+  const int keep_limit = by_consequent ? options.max_antecedent_len : options.max_consequent_len;
   std::vector<std::int64_t> cand_ptr{0};
   std::vector<std::int32_t> cand, free_items, sub;
   for (std::int64_t s = 0; s < found.size(); ++s) {
@@ -158,8 +165,14 @@ Rules mine_rules(const BasketView& baskets, const ItemsetOptions& itemset_option
     for (const std::int32_t it : found.itemset(s))
       if (!constrained[static_cast<std::size_t>(it)]) free_items.push_back(it);
     if (free_items.empty() || free_items.size() > 62) continue;  // rules cap itemsets at 63 items
+    const int m = static_cast<int>(free_items.size());
+    const int k = static_cast<int>(found.itemset(s).size()) - m;
+    const int max_moved = move_limit > 0 ? move_limit - k : m;
+    if (max_moved < 0) continue;
     const std::uint64_t full = (std::uint64_t{1} << free_items.size()) - 1;
     for (std::uint64_t mask = 1; mask <= full; ++mask) {
+      const int kept = std::popcount(mask);
+      if (m - kept > max_moved || (keep_limit > 0 && kept > keep_limit)) continue;
       sub.clear();
       for (std::size_t j = 0; j < free_items.size(); ++j)
         if ((mask >> j) & 1u) sub.push_back(free_items[j]);

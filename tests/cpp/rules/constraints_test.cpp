@@ -149,7 +149,7 @@ TEST(MineRules, EqualMiningEverythingAndFilteringOnRandomBaskets) {
     switch (seed % 4) {
       case 0: ro.consequent_items = {2}; break;
       case 1: ro.consequent_items = {1, 9}; ro.max_consequent_len = 1; break;
-      case 2: ro.antecedent_items = {0, 12}; break;
+      case 2: ro.antecedent_items = {0, 12}; ro.max_antecedent_len = 2; ro.max_consequent_len = 2; break;
       default: ro.consequent_items = {5}; ro.antecedent_items = {0, 1}; ro.metric = RuleMetric::lift; ro.min_threshold = 1.0;
     }
     const Rules expected = association_rules(all, ro);
