@@ -5,7 +5,8 @@
 * LocalOutlierFactor fit (training-row factors) at 100k x 10 vs scikit-learn;
 * ``--only lof-approx``: exact and approximate (random-projection forest) crmine LOF vs
   scikit-learn's LOF (algorithm='auto') at 200k x 10, with the recall@20 of the approximate
-  neighbours of 2,000 new rows against the exact ones;
+  neighbours of 2,000 new rows against the exact ones (``--lof-trees``, ``--lof-refine`` set the
+  forest size and the neighbour-of-neighbour rounds);
 * HBOS fit + score at 1M x 20 vs pyod; Mahalanobis (FastMCD) vs EllipticEnvelope and RobustZ vs
   numpy/scipy at 200k x 10;
 * peer_deviations at 1M x 5 in 20 segments vs the same statistics from pandas groupby;
@@ -106,7 +107,7 @@ def bench_lof(rows: int, threads: int) -> list[dict]:
                 **{"max |factor diff|": f"{diff:.1e}"})]
 
 
-def bench_lof_approx(rows: int, threads: int) -> list[dict]:
+def bench_lof_approx(rows: int, threads: int, n_trees: int = 8, n_refine: int = 1) -> list[dict]:
     from sklearn.neighbors import LocalOutlierFactor as SkLOF
     import crmine.deviation as cd
 
@@ -116,8 +117,8 @@ def bench_lof_approx(rows: int, threads: int) -> list[dict]:
     X[y == 1] += 0.2 * np.random.default_rng(6).standard_normal((int(y.sum()), X.shape[1]))
     new, _ = planted(2000, 10, 0.01, seed=5)
     t_exact, exact = timed(lambda: cd.LocalOutlierFactor(n_threads=threads).fit(X))
-    t_approx, approx = timed(lambda: cd.LocalOutlierFactor(algorithm="approximate", n_trees=8, random_state=0,
-                                                           n_threads=threads).fit(X))
+    t_approx, approx = timed(lambda: cd.LocalOutlierFactor(algorithm="approximate", n_trees=n_trees, n_refine=n_refine,
+                                                           random_state=0, n_threads=threads).fit(X))
     t_sk, sk = timed(lambda: SkLOF(algorithm="auto", n_jobs=threads).fit(X))
     cpu = {k: round(CPU_SECONDS[id(v)], 2) for k, v in (("exact", exact), ("approx", approx), ("sk", sk))}
     _, true_idx = exact.kneighbors(new)
@@ -125,7 +126,7 @@ def bench_lof_approx(rows: int, threads: int) -> list[dict]:
     recall = round(float(np.mean([len(set(a) & set(b)) for a, b in zip(idx, true_idx)])) / true_idx.shape[1], 4)
     auc_approx = auc(y, -approx.negative_outlier_factor_)
     name = f"LocalOutlierFactor fit {rows:,} x 10 (k=20)"
-    extra = {"recall@20": recall}
+    extra = {"recall@20": recall, "n_trees": n_trees, "n_refine": n_refine}
     return [row(f"{name} approximate", "scikit-learn", t_approx, t_sk, auc_approx, auc(y, -sk.negative_outlier_factor_),
                 **{"crmine cpu s": cpu["approx"], "peer cpu s": cpu["sk"], "cpu ratio": round(cpu["sk"] / cpu["approx"], 1)},
                 **extra),
@@ -227,6 +228,8 @@ def main() -> None:
     parser.add_argument("--covariance-rows", type=int, default=200_000)
     parser.add_argument("--stream-rows", type=int, default=100_000_000)
     parser.add_argument("--peer-rows", type=int, default=1_000_000)
+    parser.add_argument("--lof-trees", type=int, default=8, help="lof-approx: random-projection trees")
+    parser.add_argument("--lof-refine", type=int, default=1, help="lof-approx: neighbour-of-neighbour rounds")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--only", choices=["iforest", "lof", "lof-approx", "hbos", "covariance", "peers", "stream"], action="append")
     args = parser.parse_args()
@@ -234,7 +237,7 @@ def main() -> None:
           f"load average {os.getloadavg()}", flush=True)
     benches = {"iforest": lambda: bench_iforest(args.iforest_rows, args.threads),
                "lof": lambda: bench_lof(args.lof_rows, args.threads),
-               "lof-approx": lambda: bench_lof_approx(args.lof_approx_rows, args.threads),
+               "lof-approx": lambda: bench_lof_approx(args.lof_approx_rows, args.threads, args.lof_trees, args.lof_refine),
                "hbos": lambda: bench_hbos(args.hbos_rows, args.threads),
                "covariance": lambda: bench_covariance(args.covariance_rows, args.threads),
                "peers": lambda: bench_peers(args.peer_rows, args.threads),
