@@ -18,8 +18,10 @@ while fitting and scoring; C-contiguous float64 input is not copied):
 * ``train_test_split`` and ``stratified_kfold`` (seeded, stratified).
 
 pandas DataFrames may hold categorical, string or boolean columns: the linear models and trees
-one-hot encode them (columns named ``"column=level"``), naive Bayes uses their codes. A category
-not seen in training is treated as missing (all indicator columns zero; ignored by naive Bayes).
+one-hot encode them (columns named ``"column=level"``), naive Bayes uses their codes, and gradient
+boosting (and the trees with ``categorical_features="auto"`` or a list) splits them natively by sets
+of categories. A category not seen in training is treated as missing by the one-hot models (all
+indicator columns zero) and ignored by naive Bayes; native categorical splits send it right.
 
 Example::
 
