@@ -66,6 +66,40 @@ void BM_AssociationRules(benchmark::State& state) {
 }
 BENCHMARK(BM_AssociationRules)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+/// Itemsets holding item range(0) (0 = the most popular, 30 = a middling one) mined from its
+/// conditional database, against mining everything (range(0) = -1).
+void BM_ContainsItem(benchmark::State& state) {
+  const auto baskets = make_baskets(1 << 17, 2000, 42);
+  crmine::ItemsetOptions options;
+  options.min_support = 0.0005;
+  options.n_threads = 1;
+  if (state.range(0) >= 0) options.contains = {static_cast<std::int32_t>(state.range(0))};
+  std::int64_t found = 0;
+  for (auto _ : state) found = crmine::frequent_itemsets(baskets.view(), options).size();
+  state.counters["itemsets"] = static_cast<double>(found);
+}
+BENCHMARK(BM_ContainsItem)->Arg(-1)->Arg(0)->Arg(30)->Unit(benchmark::kMillisecond);
+
+/// Rules with consequent item range(0) mined with the constraint pushed in, against
+/// association_rules over all itemsets filtered by the same constraint (range(1) = 0).
+void BM_MineRulesConsequent(benchmark::State& state) {
+  const auto baskets = make_baskets(1 << 17, 2000, 42);
+  crmine::ItemsetOptions io;
+  io.min_support = 0.0005;
+  io.n_threads = 1;
+  crmine::RuleOptions ro;
+  ro.min_threshold = 0.1;
+  ro.max_consequent_len = 1;
+  ro.n_threads = 1;
+  ro.consequent_items = {static_cast<std::int32_t>(state.range(0))};
+  std::int64_t found = 0;
+  for (auto _ : state)
+    found = state.range(1) ? crmine::mine_rules(baskets.view(), io, ro).size()
+                           : crmine::association_rules(crmine::frequent_itemsets(baskets.view(), io), ro).size();
+  state.counters["rules"] = static_cast<double>(found);
+}
+BENCHMARK(BM_MineRulesConsequent)->ArgsProduct({{0, 30}, {1, 0}})->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();
