@@ -4,6 +4,7 @@
 #include "common.hpp"
 
 #include <crmine/campaign/uplift.hpp>
+#include <crmine/classify/logistic.hpp>
 
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
@@ -86,6 +87,14 @@ void bind_uplift(py::module_& m) {
         Release());
   m.def("uplift_auc_score", &uplift_auc_score, py::arg("y"), py::arg("uplift"), py::arg("treatment"), Release());
   m.def("uplift_at_k", &uplift_at_k, py::arg("y"), py::arg("uplift"), py::arg("treatment"), py::arg("k"), Release());
+
+  // Meta-learners over two (or one) logistic regressions, fitted in place without copying X's groups.
+  m.def("fit_two_model_logistic", &fit_two_model_logistic, py::arg("treated"), py::arg("control"), py::arg("X"), py::arg("y"),
+        py::arg("treatment"), Release());
+  m.def("two_model_logistic_uplift", &two_model_logistic_uplift, py::arg("treated"), py::arg("control"), py::arg("X"), Release());
+  m.def("fit_class_transformation_logistic", &fit_class_transformation_logistic, py::arg("model"), py::arg("X"), py::arg("y"),
+        py::arg("treatment"), Release());
+  m.def("class_transformation_logistic_uplift", &class_transformation_logistic_uplift, py::arg("model"), py::arg("X"), Release());
 
   py::class_<TreatmentChoiceOptions>(m, "TreatmentChoiceOptions")
       .def(py::init<>())

@@ -264,6 +264,60 @@ def _positive_proba(model: Any, X: Any) -> np.ndarray:
     return p[:, 1]
 
 
+# crmine's own LogisticRegression is fitted and applied by the compiled meta-learners: each group is
+# read where it lies in X (no copy of the treated and control rows), X is checked once (inside the
+# fit's first pass), and uplift comes from one multithreaded pass. The models are bit for bit those
+# LogisticRegression.fit gives on the groups' rows; other classifiers take the generic path.
+
+def _plain_logistic(*estimators: Any) -> bool:
+    from .classify import LogisticRegression
+    return all(type(e) is LogisticRegression for e in estimators)
+
+
+def _prepare_logistic(est: Any, X: Any, labels: Any) -> tuple[Any, Any] | None:
+    """(encoder, unfitted compiled model) set up as ``est.fit`` would for numeric X, or None when X
+    has categorical columns (whose levels a group's rows would decide). ``labels`` gives the
+    group's 0/1 labels, needed only for class weights."""
+    from .classify import _class_weight
+
+    caller = f"{type(est).__name__}.fit"
+    encoder = est._make_encoder(caller).fit(X, caller)
+    if encoder.categories:
+        return None
+    options = est._options(caller)
+    est._configure(options, encoder, caller)
+    if est.class_weight is not None:
+        options.class_weight = _class_weight(est.class_weight, np.arange(2, dtype=np.int32), labels(), caller)
+    return encoder, est._new_model(options)
+
+
+def _adopt_logistic(est: Any, encoder: Any, model: Any) -> Any:
+    """The fitted attributes ``LogisticRegression.fit`` sets, for a model fitted by the compiled
+    meta-learner on the encoded X (tests/python/test_uplift.py compares both paths)."""
+    model.feature_names = list(encoder.names_out)
+    est._model = model
+    est._encoder = encoder
+    est.classes_ = np.arange(2, dtype=np.int32)
+    est.n_features_in_ = encoder.n_in
+    if encoder.frame and all(isinstance(c, str) for c in encoder.columns):
+        est.feature_names_in_ = np.asarray(encoder.columns, dtype=object)
+    elif hasattr(est, "feature_names_in_"):
+        del est.feature_names_in_
+    est._after_fit()
+    return est
+
+
+def _logistic_input(caller: str, X: Any, *estimators: Any) -> np.ndarray | None:
+    """X encoded for fitted LogisticRegressions that share numeric columns, or None (generic path)."""
+    if not _plain_logistic(*estimators):
+        return None
+    encoders = [e._encoder for e in estimators]
+    first = encoders[0]
+    if any(enc.categories or enc.frame != first.frame or enc.names_out != first.names_out for enc in encoders):
+        return None
+    return first.transform(X, caller)[0]
+
+
 class TwoModel(Estimator):
     """Two-model uplift (T-learner): a classifier for the treated and one for the control group.
 
@@ -285,17 +339,26 @@ class TwoModel(Estimator):
     def fit(self, X: Any, y: Any, treatment: Any) -> TwoModel:
         """Fits one classifier on the treated rows and one on the control rows."""
         _, y01, t = _fit_input("TwoModel.fit", X, y, treatment)
-        rows = {}
+        cells = np.bincount(2 * t + y01, minlength=4)  # control 0/1, treated 0/1
         for group, name in ((1, "treated"), (0, "control")):
-            rows[group] = np.flatnonzero(t == group)
-            labels = y01[rows[group]]
-            if labels.min() == labels.max():
-                raise ValueError(f"TwoModel.fit: y: every {name} row has response {labels[0]}; each group needs both "
-                                 "responders and non-responders")
+            if cells[2 * group] == 0 or cells[2 * group + 1] == 0:
+                raise ValueError(f"TwoModel.fit: y: every {name} row has response {int(cells[2 * group + 1] > 0)}; each "
+                                 "group needs both responders and non-responders")
         base = self.estimator_trmnt if self.estimator_trmnt is not None else _default_classifier()
-        self.estimator_trmnt_ = _clone(base).fit(_take(X, rows[1]), y01[rows[1]])
         ctrl = self.estimator_ctrl if self.estimator_ctrl is not None else base
-        self.estimator_ctrl_ = _clone(ctrl).fit(_take(X, rows[0]), y01[rows[0]])
+        treated, control = _clone(base), _clone(ctrl)
+        if _plain_logistic(treated, control):
+            prepared = [_prepare_logistic(est, X, lambda g=group: y01[t == g]) for est, group in ((treated, 1), (control, 0))]
+            if prepared[0] is not None and prepared[1] is not None:
+                Xn = prepared[0][0].transform(X, "TwoModel.fit")[0]
+                _core.fit_two_model_logistic(prepared[0][1], prepared[1][1], Xn, y01, t)
+                self.estimator_trmnt_ = _adopt_logistic(treated, *prepared[0])
+                self.estimator_ctrl_ = _adopt_logistic(control, *prepared[1])
+                self.n_features_in_ = treated.n_features_in_
+                return self
+        rows = {group: np.flatnonzero(t == group) for group in (0, 1)}
+        self.estimator_trmnt_ = treated.fit(_take(X, rows[1]), y01[rows[1]])
+        self.estimator_ctrl_ = control.fit(_take(X, rows[0]), y01[rows[0]])
         self.n_features_in_ = getattr(self.estimator_trmnt_, "n_features_in_", None)
         return self
 
@@ -306,6 +369,10 @@ class TwoModel(Estimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted uplift per row."""
+        check_is_fitted(self, "estimator_trmnt_")
+        Xn = _logistic_input("TwoModel.predict", X, self.estimator_trmnt_, self.estimator_ctrl_)
+        if Xn is not None:
+            return _core.two_model_logistic_uplift(self.estimator_trmnt_._model, self.estimator_ctrl_._model, Xn)
         treated, control = self.predict_components(X)
         return treated - control
 
@@ -328,16 +395,26 @@ class ClassTransformation(Estimator):
     def fit(self, X: Any, y: Any, treatment: Any) -> ClassTransformation:
         """Fits the classifier on the transformed class."""
         _, y01, t = _fit_input("ClassTransformation.fit", X, y, treatment)
-        z = (y01 == t).astype(np.int32)
-        if z.min() == z.max():
+        n_z = int(np.count_nonzero(y01 == t))
+        if n_z == 0 or n_z == len(t):
             raise ValueError("ClassTransformation.fit: y: the transformed class z = (y == treatment) has one value only")
-        self.estimator_ = _clone(self.estimator if self.estimator is not None else _default_classifier()).fit(X, z)
+        est = _clone(self.estimator if self.estimator is not None else _default_classifier())
+        prepared = _plain_logistic(est) and _prepare_logistic(est, X, lambda: (y01 == t).astype(np.int32))
+        if prepared:
+            _core.fit_class_transformation_logistic(prepared[1], prepared[0].transform(X, "ClassTransformation.fit")[0],
+                                                    y01, t)
+            self.estimator_ = _adopt_logistic(est, *prepared)
+        else:
+            self.estimator_ = est.fit(X, (y01 == t).astype(np.int32))
         self.n_features_in_ = getattr(self.estimator_, "n_features_in_", None)
         return self
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted uplift per row, ``2 P(z=1 | x) - 1``."""
         check_is_fitted(self, "estimator_")
+        Xn = _logistic_input("ClassTransformation.predict", X, self.estimator_)
+        if Xn is not None:
+            return _core.class_transformation_logistic_uplift(self.estimator_._model, Xn)
         return 2.0 * _positive_proba(self.estimator_, X) - 1.0
 
 

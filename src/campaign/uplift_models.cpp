@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Meta-learners over crmine's classifiers: the two-model and the class-transformation approach.
 #include <crmine/campaign/uplift.hpp>
+#include <crmine/classify/logistic.hpp>
 #include <crmine/classify/scoring.hpp>
+#include <crmine/core/parallel.hpp>
 #include <crmine/core/serialize.hpp>
 
+#include <array>
 #include <cmath>
 #include <sstream>
 
@@ -19,6 +22,12 @@ void check_uplift_fit(const char* where, MatrixRef X, LabelRef y, LabelRef treat
       if (std::isfinite(v) || (allow_nan && std::isnan(v))) continue;
       throw_invalid(where, "X", std::isnan(v) ? "NaN" : "infinite value", " at row ", i, ", column ", j);
     }
+  check_uplift_labels(where, X, y, treatment);
+}
+
+void check_uplift_labels(const char* where, MatrixRef X, LabelRef y, LabelRef treatment) {
+  if (X.rows() == 0) throw_invalid(where, "X", "has no rows");
+  if (X.cols() == 0) throw_invalid(where, "X", "has no columns");
   if (y.size() != X.rows()) throw_invalid(where, "y", "has ", y.size(), " entries, X has ", X.rows(), " rows");
   if (treatment.size() != X.rows())
     throw_invalid(where, "treatment", "has ", treatment.size(), " entries, X has ", X.rows(), " rows");
@@ -71,7 +80,87 @@ void check_models(const char* where, const char* name, const std::unique_ptr<Cla
 
 Eigen::VectorXd positive_proba(const Classifier& m, MatrixRef X) { return m.predict_proba(X).col(1); }
 
+/// The logistic regressions of a two-model learner, or null when either side is another classifier.
+std::array<LogisticRegression*, 2> as_logistic(const std::unique_ptr<Classifier>& treated, const std::unique_ptr<Classifier>& control) {
+  auto* t = dynamic_cast<LogisticRegression*>(treated.get());
+  auto* c = dynamic_cast<LogisticRegression*>(control.get());
+  if (!t || !c) return {nullptr, nullptr};
+  return {t, c};
+}
+
+/// One pass over X's row chunks, in parallel: with `control`, P(treated) - P(control), else
+/// 2 P(model) - 1. Each chunk's log-odds come from the same matrix-vector product as
+/// LogisticRegression::decision_function on the chunk's rows, and the probabilities from its
+/// sigmoid, so the values equal those of predict_proba. A non-finite log-odds (a NaN or
+/// infinity in X, or an overflow) sends X through the classifiers' input check afterwards.
+Eigen::VectorXd logistic_uplift(const char* where, const LogisticRegression& model, const LogisticRegression* control, MatrixRef X) {
+  detail::require_fitted(model.is_fitted() && (!control || control->is_fitted()), where);
+  const Eigen::Index n_features = model.n_features();
+  if (control && control->n_features() != n_features)
+    detail::throw_invalid(where, "control", "has ", control->n_features(), " features, the treated model ", n_features);
+  if (X.cols() != n_features) detail::throw_invalid(where, "X", "has ", X.cols(), " features, the model was fitted with ", n_features);
+  const Eigen::Index n = X.rows(), n_chunks = (n + detail::kRowChunk - 1) / detail::kRowChunk;
+  Eigen::VectorXd out(n);
+  int nonfinite = 0;
+#pragma omp parallel num_threads(detail::resolve_threads(model.options().n_threads)) reduction(| : nonfinite)
+  {
+    Eigen::VectorXd eta, eta_control;
+#pragma omp for schedule(static)
+    for (Eigen::Index c = 0; c < n_chunks; ++c) {
+      const Eigen::Index begin = c * detail::kRowChunk, rows = std::min(detail::kRowChunk, n - begin);
+      const auto block = X.middleRows(begin, rows);
+      eta = (block * model.coef()).array() + model.intercept();
+      nonfinite |= !eta.allFinite();
+      if (control) {
+        eta_control = (block * control->coef()).array() + control->intercept();
+        for (Eigen::Index i = 0; i < rows; ++i) out[begin + i] = detail::sigmoid(eta[i]) - detail::sigmoid(eta_control[i]);
+      } else {
+        for (Eigen::Index i = 0; i < rows; ++i) out[begin + i] = 2.0 * detail::sigmoid(eta[i]) - 1.0;
+      }
+    }
+  }
+  if (nonfinite) detail::check_predict(where, X, n_features, false);
+  return out;
+}
+
+void fit_two_logistic(const char* where, LogisticRegression& treated, LogisticRegression& control, MatrixRef X, LabelRef y,
+                      LabelRef treatment) {
+  detail::check_uplift_labels(where, X, y, treatment);
+  std::array<std::vector<Eigen::Index>, 2> rows;
+  const auto n_treated = static_cast<std::size_t>(treatment.sum());
+  rows[1].reserve(n_treated);
+  rows[0].reserve(static_cast<std::size_t>(X.rows()) - n_treated);
+  for (Eigen::Index i = 0; i < X.rows(); ++i) rows[static_cast<std::size_t>(treatment[i])].push_back(i);
+  const Eigen::VectorXd no_weights;
+  treated.fit_rows(X, y, no_weights, rows[1]);
+  control.fit_rows(X, y, no_weights, rows[0]);
+}
+
+void fit_transformed_logistic(const char* where, LogisticRegression& model, MatrixRef X, LabelRef y, LabelRef treatment) {
+  detail::check_uplift_labels(where, X, y, treatment);
+  const Eigen::VectorXi z = (y.array() == treatment.array()).cast<int>();
+  if (z.sum() == 0 || z.sum() == z.size())
+    detail::throw_invalid(where, "y", "the transformed class z = (y == treatment) has one value only");
+  model.fit(X, z, Eigen::VectorXd());
+}
+
 }  // namespace
+
+void fit_two_model_logistic(LogisticRegression& treated, LogisticRegression& control, MatrixRef X, LabelRef y, LabelRef treatment) {
+  fit_two_logistic("fit_two_model_logistic", treated, control, X, y, treatment);
+}
+
+Eigen::VectorXd two_model_logistic_uplift(const LogisticRegression& treated, const LogisticRegression& control, MatrixRef X) {
+  return logistic_uplift("two_model_logistic_uplift", treated, &control, X);
+}
+
+void fit_class_transformation_logistic(LogisticRegression& model, MatrixRef X, LabelRef y, LabelRef treatment) {
+  fit_transformed_logistic("fit_class_transformation_logistic", model, X, y, treatment);
+}
+
+Eigen::VectorXd class_transformation_logistic_uplift(const LogisticRegression& model, MatrixRef X) {
+  return logistic_uplift("class_transformation_logistic_uplift", model, nullptr, X);
+}
 
 TwoModelUplift::TwoModelUplift(std::unique_ptr<Classifier> treated_model, std::unique_ptr<Classifier> control_model)
     : treated_(std::move(treated_model)), control_(std::move(control_model)) {
@@ -81,6 +170,11 @@ TwoModelUplift::TwoModelUplift(std::unique_ptr<Classifier> treated_model, std::u
 
 TwoModelUplift& TwoModelUplift::fit(MatrixRef X, LabelRef y, LabelRef treatment) {
   constexpr const char* where = "TwoModelUplift::fit";
+  if (const auto logistic = as_logistic(treated_, control_); logistic[0]) {
+    fit_two_logistic(where, *logistic[0], *logistic[1], X, y, treatment);
+    fitted_ = true;
+    return *this;
+  }
   detail::check_uplift_fit(where, X, y, treatment, true);
   RowMatrix Xg;
   Eigen::VectorXi yg;
@@ -104,6 +198,7 @@ Eigen::VectorXd TwoModelUplift::predict_control(MatrixRef X) const {
 
 Eigen::VectorXd TwoModelUplift::predict(MatrixRef X) const {
   detail::require_fitted(fitted_, "TwoModelUplift::predict");
+  if (const auto logistic = as_logistic(treated_, control_); logistic[0]) return two_model_logistic_uplift(*logistic[0], *logistic[1], X);
   return positive_proba(*treated_, X) - positive_proba(*control_, X);
 }
 
@@ -131,6 +226,11 @@ ClassTransformationUplift::ClassTransformationUplift(std::unique_ptr<Classifier>
 
 ClassTransformationUplift& ClassTransformationUplift::fit(MatrixRef X, LabelRef y, LabelRef treatment) {
   constexpr const char* where = "ClassTransformationUplift::fit";
+  if (auto* logistic = dynamic_cast<LogisticRegression*>(model_.get())) {
+    fit_transformed_logistic(where, *logistic, X, y, treatment);
+    fitted_ = true;
+    return *this;
+  }
   detail::check_uplift_fit(where, X, y, treatment, true);
   const Eigen::VectorXi z = (y.array() == treatment.array()).cast<int>();
   if (z.sum() == 0 || z.sum() == z.size())
@@ -142,6 +242,7 @@ ClassTransformationUplift& ClassTransformationUplift::fit(MatrixRef X, LabelRef 
 
 Eigen::VectorXd ClassTransformationUplift::predict(MatrixRef X) const {
   detail::require_fitted(fitted_, "ClassTransformationUplift::predict");
+  if (const auto* logistic = dynamic_cast<const LogisticRegression*>(model_.get())) return class_transformation_logistic_uplift(*logistic, X);
   return (2.0 * positive_proba(*model_, X).array() - 1.0).matrix();
 }
 

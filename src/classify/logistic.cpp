@@ -20,17 +20,13 @@ constexpr ModelTag kLogisticTag = model_tag("LOGR");
 constexpr ModelTag kLinearTag = model_tag("LINR");
 constexpr std::uint32_t kSchema = 1;
 
-inline double sigmoid(double z) {
-  if (z >= 0) return 1.0 / (1.0 + std::exp(-z));
-  const double e = std::exp(z);
-  return e / (1.0 + e);
-}
-
 /// Per-row terms of the log-loss at the linear predictors `eta`: the loss log(1 + e^eta) - y eta
 /// (summed, weighted by `w`) and, when `prob` is given, the probability sigmoid(eta). Both come
-/// from one e = exp(-|eta|), and exp and log run as Eigen's AVX packet functions over the whole
-/// block: the scalar libm calls were most of a fit's time when there are few features. Serves
-/// the general pass (a chunk of any length) and the narrow one (fixed 64-row blocks, no heap).
+/// from one e = exp(-|eta|), an Eigen AVX packet function over the whole block. The log is libm's
+/// scalar one (Eigen 3.4 evaluates a select() coefficient by coefficient, so the log inside the
+/// select this replaced was libm's too, and the values stay bit for bit); every other step is
+/// materialised as whole arrays so that it runs in packets, and the choices are plain blends.
+/// Serves the general pass (a chunk of any length) and the narrow one (fixed 64-row blocks).
 template <typename Eta, typename Weight, typename Label, typename Prob>
 double log_loss_terms(const Eigen::ArrayBase<Eta>& eta, const Eigen::ArrayBase<Weight>& w, const Eigen::ArrayBase<Label>& yd,
                       Prob* prob) {
@@ -38,9 +34,16 @@ double log_loss_terms(const Eigen::ArrayBase<Eta>& eta, const Eigen::ArrayBase<W
   const Plain e = (-eta.abs()).exp();
   const Plain u = 1.0 + e;
   // log1p(e) = log(u) * e / (u - 1) corrects the rounding of u = 1 + e (Goldberg); e is in [0, 1].
-  const Plain log1p_e = (u == 1.0).select(e, u.log() * e / (u - 1.0));
+  const Plain log_u = u.unaryExpr([](double v) { return std::log(v); });
+  const Plain corrected = log_u * e / (u - 1.0);
+  Plain log1p_e = e;
+  for (Eigen::Index i = 0; i < e.size(); ++i) log1p_e[i] = u[i] == 1.0 ? e[i] : corrected[i];
   const double s = (w * (eta.max(0.0) + log1p_e - yd * eta)).sum();
-  if (prob) *prob = (eta >= 0.0).select(1.0 / u, e / u);
+  if (prob) {
+    const Plain positive = 1.0 / u, negative = e / u;
+    *prob = negative;
+    for (Eigen::Index i = 0; i < e.size(); ++i) (*prob)[i] = eta[i] >= 0.0 ? positive[i] : negative[i];
+  }
   return s;
 }
 
@@ -254,22 +257,129 @@ LogisticRegression& LogisticRegression::fit(MatrixRef X, const Eigen::Ref<const 
 }
 
 LogisticRegression& LogisticRegression::fit(MatrixRef X, LabelRef y, VectorRef sample_weight) {
-  validate(options_);
-  detail::check_binary_fit("LogisticRegression::fit", X, y, sample_weight, false);
-  const Eigen::Index n = X.rows(), p = X.cols();
-  const Eigen::VectorXd weight = detail::combined_weights(y, sample_weight, options_.class_weight);
+  return fit_impl("LogisticRegression::fit", X, y, sample_weight, nullptr, X.rows());
+}
 
-  // Unweighted moments, as a StandardScaler in front of the model would compute them.
-  Eigen::VectorXd mean = Eigen::VectorXd::Zero(p), scale = Eigen::VectorXd::Ones(p);
-  if (options_.standardize) {
-    Eigen::VectorXd sum = Eigen::VectorXd::Zero(p), sumsq = Eigen::VectorXd::Zero(p);
-    const Eigen::VectorXd shift = X.row(0).transpose();  // shifted sums keep the variance accurate
-    for (Eigen::Index begin = 0; begin < n; begin += detail::kRowChunk) {
-      const auto rows = X.middleRows(begin, std::min(detail::kRowChunk, n - begin));
-      const RowMatrix centred = rows.rowwise() - shift.transpose();
-      sum += centred.colwise().sum().transpose();
-      sumsq += centred.array().square().colwise().sum().matrix().transpose();
+LogisticRegression& LogisticRegression::fit_rows(MatrixRef X, LabelRef y, VectorRef sample_weight, std::span<const Eigen::Index> rows) {
+  constexpr const char* where = "LogisticRegression::fit_rows";
+  if (rows.empty()) detail::throw_invalid(where, "rows", "is empty; select at least one row");
+  for (std::size_t k = 0; k < rows.size(); ++k)
+    if (rows[k] < 0 || rows[k] >= X.rows())
+      detail::throw_invalid(where, "rows", "entry ", k, " is ", rows[k], "; X has ", X.rows(), " rows");
+  return fit_impl(where, X, y, sample_weight, rows.data(), static_cast<Eigen::Index>(rows.size()));
+}
+
+namespace {
+
+/// check_binary_fit's checks on the selected rows (all when `rows` is null) except X's
+/// finiteness, which the fit folds into its first pass over X. Messages name rows of X.
+void check_fit_rows(const char* where, MatrixRef X, LabelRef y, VectorRef sample_weight, const Eigen::Index* rows, Eigen::Index n) {
+  if (X.rows() == 0) detail::throw_invalid(where, "X", "has no rows");
+  if (X.cols() == 0) detail::throw_invalid(where, "X", "has no columns");
+  if (y.size() != X.rows()) detail::throw_invalid(where, "y", "has ", y.size(), " labels, X has ", X.rows(), " rows");
+  Eigen::Index count[2] = {0, 0};
+  for (Eigen::Index r = 0; r < n; ++r) {
+    const Eigen::Index i = rows ? rows[r] : r;
+    if (y[i] != 0 && y[i] != 1)
+      detail::throw_invalid(where, "y", "label ", y[i], " at row ", i, "; labels must be 0 or 1 (binary classification)");
+    ++count[y[i]];
+  }
+  if (count[0] == 0 || count[1] == 0)
+    detail::throw_invalid(where, "y", "only one class (", count[0] == 0 ? 1 : 0, ") is present; a classifier needs both 0 and 1");
+  if (sample_weight.size() == 0) return;
+  if (sample_weight.size() != X.rows())
+    detail::throw_invalid(where, "sample_weight", "has ", sample_weight.size(), " entries, X has ", X.rows(), " rows");
+  double total = 0.0;
+  for (Eigen::Index r = 0; r < n; ++r) {
+    const Eigen::Index i = rows ? rows[r] : r;
+    if (!std::isfinite(sample_weight[i]) || sample_weight[i] < 0)
+      detail::throw_invalid(where, "sample_weight", "entry ", i, " is ", sample_weight[i], "; weights must be finite and >= 0");
+    total += sample_weight[i];
+  }
+  if (!(total > 0)) detail::throw_invalid(where, "sample_weight", "weights sum to zero");
+}
+
+/// Column sums and sums of squares of x - shift over the design rows, one chunk of kRowChunk
+/// rows per task in parallel, the chunks' sums added in chunk order: bit for bit the sequential
+/// pass. With `rows`, each chunk of the selected rows is first copied into `gathered` (the
+/// contiguous design the fit then reads: passes over rows scattered across X would read all
+/// of X's cache lines every time); without `moments`, the pass only gathers.
+void gather_moments(MatrixRef X, const Eigen::Index* rows, Eigen::Index n, const Eigen::VectorXd& shift, bool moments, int n_threads,
+                    RowMatrix& gathered, Eigen::VectorXd& sum, Eigen::VectorXd& sumsq) {
+  const Eigen::Index p = X.cols(), n_chunks = (n + detail::kRowChunk - 1) / detail::kRowChunk;
+  if (rows) gathered.resize(n, p);
+  // Each chunk's sums go to a vector of their own: Eigen splits a row-major colwise sum between
+  // packets and scalars by the destination's alignment, so a column of a matrix could round differently.
+  std::vector<Eigen::VectorXd> part_sum(moments ? static_cast<std::size_t>(n_chunks) : 0), part_sumsq(part_sum.size());
+#pragma omp parallel num_threads(detail::resolve_threads(n_threads))
+  {
+    RowMatrix centred;
+#pragma omp for schedule(static)
+    for (Eigen::Index c = 0; c < n_chunks; ++c) {
+      const Eigen::Index begin = c * detail::kRowChunk, len = std::min(detail::kRowChunk, n - begin);
+      if (rows)
+        for (Eigen::Index i = begin; i < begin + len; ++i) gathered.row(i) = X.row(rows[i]);
+      if (!moments) continue;
+      centred = (rows ? MatrixRef(gathered) : X).middleRows(begin, len).rowwise() - shift.transpose();
+      const auto k = static_cast<std::size_t>(c);
+      part_sum[k] = centred.colwise().sum().transpose();
+      part_sumsq[k] = centred.array().square().colwise().sum().matrix().transpose();
     }
+  }
+  for (std::size_t k = 0; k < part_sum.size(); ++k) {
+    sum += part_sum[k];
+    sumsq += part_sumsq[k];
+  }
+}
+
+/// Throws for the first NaN or infinite entry of the selected rows of X, in row order.
+void reject_nonfinite(const char* where, MatrixRef X, const Eigen::Index* rows, Eigen::Index n) {
+  for (Eigen::Index r = 0; r < n; ++r) {
+    const Eigen::Index i = rows ? rows[r] : r;
+    for (Eigen::Index j = 0; j < X.cols(); ++j) {
+      const double v = X(i, j);
+      if (std::isfinite(v)) continue;
+      if (std::isnan(v))
+        detail::throw_invalid(where, "X", "NaN at row ", i, ", column ", j, "; this model does not accept missing values "
+                              "(impute them, or use DecisionTree, NaiveBayes or GradientBoosting)");
+      detail::throw_invalid(where, "X", "infinite value at row ", i, ", column ", j);
+    }
+  }
+}
+
+}  // namespace
+
+LogisticRegression& LogisticRegression::fit_impl(const char* where, MatrixRef X, LabelRef y_all, VectorRef sample_weight,
+                                                 const Eigen::Index* rows, Eigen::Index n) {
+  validate(options_);
+  check_fit_rows(where, X, y_all, sample_weight, rows, n);
+  const Eigen::Index p = X.cols();
+  // A subset fit works on gathered labels, weights and rows of X (gather_moments).
+  Eigen::VectorXi y_rows;
+  Eigen::VectorXd w_rows;
+  if (rows) {
+    y_rows.resize(n);
+    for (Eigen::Index r = 0; r < n; ++r) y_rows[r] = y_all[rows[r]];
+    if (sample_weight.size()) {
+      w_rows.resize(n);
+      for (Eigen::Index r = 0; r < n; ++r) w_rows[r] = sample_weight[rows[r]];
+    }
+  }
+  const LabelRef y = rows ? LabelRef(y_rows) : y_all;
+  const Eigen::VectorXd weight = detail::combined_weights(y, rows ? VectorRef(w_rows) : sample_weight, options_.class_weight);
+
+  // Unweighted moments, as a StandardScaler in front of the model would compute them; shifted
+  // sums keep the variance accurate.
+  Eigen::VectorXd mean = Eigen::VectorXd::Zero(p), scale = Eigen::VectorXd::Ones(p);
+  Eigen::VectorXd sum = Eigen::VectorXd::Zero(p), sumsq = Eigen::VectorXd::Zero(p);
+  const Eigen::VectorXd shift = X.row(rows ? rows[0] : 0).transpose();
+  RowMatrix gathered;
+  if (rows || options_.standardize)
+    gather_moments(X, rows, n, shift, options_.standardize, options_.n_threads, gathered, sum, sumsq);
+  // A NaN or infinity anywhere makes a sum non-finite, so the moments' pass is also the input check.
+  if (!options_.standardize || !sum.allFinite() || !sumsq.allFinite()) reject_nonfinite(where, X, rows, n);
+  const MatrixRef Xd = rows ? MatrixRef(gathered) : X;
+  if (options_.standardize) {
     const double dn = static_cast<double>(n);
     for (Eigen::Index j = 0; j < p; ++j) {
       const double m = sum[j] / dn, var = std::max(0.0, sumsq[j] / dn - m * m);
@@ -279,7 +389,7 @@ LogisticRegression& LogisticRegression::fit(MatrixRef X, LabelRef y, VectorRef s
     }
   }
 
-  const Design design{X, mean, scale, weight, y, options_.fit_intercept, options_.n_threads};
+  const Design design{Xd, mean, scale, weight, y, options_.fit_intercept, options_.n_threads};
   const Eigen::Index d = design.dim();
   const double alpha = std::isinf(options_.C) ? 0.0 : 1.0 / options_.C;
   const double lam1 = alpha * options_.l1_ratio, lam2 = alpha * (1.0 - options_.l1_ratio);
@@ -407,7 +517,7 @@ Eigen::VectorXd LogisticRegression::decision_function(MatrixRef X) const {
 RowMatrix LogisticRegression::predict_proba(MatrixRef X) const {
   detail::require_fitted(fitted_, "LogisticRegression::predict_proba");
   Eigen::VectorXd eta = decision_function(X);
-  for (Eigen::Index i = 0; i < eta.size(); ++i) eta[i] = sigmoid(eta[i]);
+  for (Eigen::Index i = 0; i < eta.size(); ++i) eta[i] = detail::sigmoid(eta[i]);
   return detail::two_column_proba(eta);
 }
 

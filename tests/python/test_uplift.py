@@ -178,6 +178,52 @@ def test_two_model_takes_any_classifier(campaign_split):
     assert model.estimator_trmnt is not model.estimator_trmnt_  # the parameter is cloned, not fitted
 
 
+class _GenericLogistic(classify.LogisticRegression):
+    """A subclass is fitted by the meta-learners' generic path: on copied groups, through fit and
+    predict_proba, which is the specification of the compiled path for LogisticRegression."""
+
+
+@pytest.mark.parametrize("frame", [False, True])
+def test_logistic_meta_learners_equal_the_generic_path_bit_for_bit(campaign_split, frame):
+    Xtr, ytr, ttr, Xte, *_ = campaign_split
+    if frame:
+        Xtr, Xte = (pd.DataFrame(a, columns=["a", "b", "c", "d"]) for a in (Xtr, Xte))
+    for kw in ({}, {"class_weight": "balanced", "C": 0.5}):
+        pairs = [(cu.TwoModel(estimator_trmnt=classify.LogisticRegression(**kw)),
+                  cu.TwoModel(estimator_trmnt=_GenericLogistic(**kw)), ("estimator_trmnt_", "estimator_ctrl_")),
+                 (cu.ClassTransformation(estimator=classify.LogisticRegression(**kw)),
+                  cu.ClassTransformation(estimator=_GenericLogistic(**kw)), ("estimator_",))]
+        for fast, generic, fitted in pairs:
+            fast.fit(Xtr, ytr, ttr)
+            generic.fit(Xtr, ytr, ttr)
+            np.testing.assert_array_equal(fast.predict(Xte), generic.predict(Xte))
+            for name in fitted:
+                a, b = getattr(fast, name), getattr(generic, name)
+                assert type(a) is classify.LogisticRegression
+                assert sorted(vars(a)) == sorted(vars(b))
+                for attr in ("coef_", "intercept_", "n_iter_", "classes_"):
+                    np.testing.assert_array_equal(getattr(a, attr), getattr(b, attr))
+                    assert getattr(a, attr).dtype == getattr(b, attr).dtype
+                assert a.feature_names_out_ == b.feature_names_out_
+                if frame:
+                    assert list(a.feature_names_in_) == ["a", "b", "c", "d"]
+                np.testing.assert_array_equal(a.predict_proba(Xte), b.predict_proba(Xte))
+
+
+def test_logistic_meta_learners_name_bad_features(campaign_split):
+    Xtr, ytr, ttr, Xte, *_ = campaign_split
+    bad = Xtr.copy()
+    bad[7, 2] = np.inf
+    for model in (cu.TwoModel(), cu.ClassTransformation()):
+        with pytest.raises(ValueError, match="infinite value at row 7, column 2"):
+            model.fit(bad, ytr, ttr)
+        model.fit(Xtr, ytr, ttr)
+        with pytest.raises(ValueError, match="NaN at row 0, column 1"):
+            model.predict(np.where(np.arange(4) == 1, np.nan, Xte[:3]))
+        with pytest.raises(ValueError, match="3 features"):
+            model.predict(Xte[:, :3])
+
+
 # ----------------------------------------------------------------------------- whom to treat
 
 def test_choose_treatment_picks_profitable_customers_best_first():

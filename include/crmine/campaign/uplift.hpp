@@ -82,11 +82,33 @@ namespace detail {
 /// Checks X (finite, non-empty; NaN allowed when `allow_nan`), y and treatment (0/1, one per row)
 /// and that both the treated and the control group are present.
 void check_uplift_fit(const char* where, MatrixRef X, LabelRef y, LabelRef treatment, bool allow_nan);
+/// check_uplift_fit without the pass over X's values (for learners whose model checks them).
+void check_uplift_labels(const char* where, MatrixRef X, LabelRef y, LabelRef treatment);
 }  // namespace detail
+
+class LogisticRegression;
+
+/// The two-model learner with logistic regressions, fitted in place: `treated` on the treated
+/// rows of (X, y) and `control` on the control rows, each read where it lies (no copy of the
+/// groups). The models are bit for bit those fitted on copies of the groups' rows.
+void fit_two_model_logistic(LogisticRegression& treated, LogisticRegression& control, MatrixRef X, LabelRef y,
+                            LabelRef treatment);
+
+/// P(y=1 | x) under `treated` minus under `control` per row of X, in one multithreaded pass
+/// (`treated`'s n_threads): the same values as the difference of their predict_proba columns.
+Eigen::VectorXd two_model_logistic_uplift(const LogisticRegression& treated, const LogisticRegression& control, MatrixRef X);
+
+/// The class-transformation learner with a logistic regression: fits `model` on
+/// z = (y == treatment), built without temporaries.
+void fit_class_transformation_logistic(LogisticRegression& model, MatrixRef X, LabelRef y, LabelRef treatment);
+
+/// 2 P(z=1 | x) - 1 per row of X under the class-transformation `model`, in one multithreaded pass.
+Eigen::VectorXd class_transformation_logistic_uplift(const LogisticRegression& model, MatrixRef X);
 
 /// Two-model ("T-learner") uplift: one classifier on the treated rows, one on the control rows;
 /// uplift = P(y=1 | x, treated) - P(y=1 | x, control) (Hansotia & Rukstales 2002). Any of
-/// crmine's classifiers can be used on either side; the rows of each group are copied once.
+/// crmine's classifiers can be used on either side; the rows of each group are copied once,
+/// except for two logistic regressions, which fit_two_model_logistic fits in place.
 class TwoModelUplift {
  public:
   TwoModelUplift(std::unique_ptr<Classifier> treated_model, std::unique_ptr<Classifier> control_model);

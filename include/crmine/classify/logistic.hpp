@@ -6,8 +6,10 @@
 #include <crmine/core/estimator.hpp>
 
 #include <array>
+#include <cmath>
 #include <iosfwd>
 #include <limits>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,6 +33,15 @@ struct LogisticRegressionOptions {
 /// Throws InvalidArgument naming the first invalid field.
 void validate(const LogisticRegressionOptions& options);
 
+namespace detail {
+/// The logistic function without overflow: LogisticRegression's probabilities are exactly these.
+inline double sigmoid(double z) {
+  if (z >= 0) return 1.0 / (1.0 + std::exp(-z));
+  const double e = std::exp(z);
+  return e / (1.0 + e);
+}
+}  // namespace detail
+
 /// Binary logistic regression. Each Newton step minimises the penalised quadratic model of the
 /// log-likelihood by cyclic coordinate descent (newGLMNET: Yuan, Ho & Lin 2012), followed by an
 /// Armijo backtracking line search; with no L1 part this is Newton's method with a Cholesky
@@ -43,6 +54,10 @@ class LogisticRegression final : public Classifier {
   LogisticRegression& fit(MatrixRef X, const Eigen::Ref<const Eigen::VectorXi>& y) override;
   /// Weighted fit: `sample_weight` is empty (all ones) or one non-negative weight per row.
   LogisticRegression& fit(MatrixRef X, LabelRef y, VectorRef sample_weight);
+  /// Fits on the rows `rows` (indices into X, any order) of X, y and sample_weight, which have
+  /// one entry per row of X: bit for bit the model fit(X(rows, :), y(rows), sample_weight(rows))
+  /// gives, without copying those rows (the two-model uplift learner fits each group in place).
+  LogisticRegression& fit_rows(MatrixRef X, LabelRef y, VectorRef sample_weight, std::span<const Eigen::Index> rows);
   Eigen::VectorXi predict(MatrixRef X) const override;
   RowMatrix predict_proba(MatrixRef X) const override;
   /// The log-odds X * coef + intercept.
@@ -66,6 +81,10 @@ class LogisticRegression final : public Classifier {
   static LogisticRegression load(std::istream& in);
 
  private:
+  /// The fit on all rows of X (`rows` null) or on the `n` rows listed in `rows`.
+  LogisticRegression& fit_impl(const char* where, MatrixRef X, LabelRef y, VectorRef sample_weight, const Eigen::Index* rows,
+                               Eigen::Index n);
+
   LogisticRegressionOptions options_;
   Eigen::VectorXd coef_;
   Eigen::VectorXd coef_std_;

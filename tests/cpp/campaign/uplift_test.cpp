@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 namespace crmine {
@@ -135,6 +137,43 @@ TEST(TwoModelUplift, RecoversTrueEffectWithLogisticRegression) {
   EXPECT_GT(qini_auc_score(c.y, u, c.t), 0.9 * qini_auc_score(c.y, c.true_uplift, c.t));
 }
 
+TEST(TwoModelUplift, LogisticGroupsFittedInPlaceEqualFitsOnCopiedGroups) {
+  const Campaign c = make_campaign(9000, 11);
+  LogisticRegressionOptions o;
+  o.n_threads = 2;
+  std::array<RowMatrix, 2> Xg;
+  std::array<Eigen::VectorXi, 2> yg;
+  for (std::size_t g = 0; g < 2; ++g) {
+    const Eigen::Index m = g == 1 ? c.t.sum() : c.t.size() - c.t.sum();
+    Xg[g].resize(m, c.X.cols());
+    yg[g].resize(m);
+    for (Eigen::Index i = 0, r = 0; i < c.X.rows(); ++i)
+      if (c.t[i] == static_cast<int>(g)) {
+        Xg[g].row(r) = c.X.row(i);
+        yg[g][r++] = c.y[i];
+      }
+  }
+  LogisticRegression treated(o), control(o), treated_copy(o), control_copy(o);
+  fit_two_model_logistic(treated, control, c.X, c.y, c.t);
+  treated_copy.fit(Xg[1], yg[1]);
+  control_copy.fit(Xg[0], yg[0]);
+  EXPECT_EQ(treated.coef(), treated_copy.coef());
+  EXPECT_EQ(treated.intercept(), treated_copy.intercept());
+  EXPECT_EQ(control.coef(), control_copy.coef());
+  EXPECT_EQ(control.intercept(), control_copy.intercept());
+  const Eigen::VectorXd expected = treated_copy.predict_proba(c.X).col(1) - control_copy.predict_proba(c.X).col(1);
+  EXPECT_EQ(two_model_logistic_uplift(treated, control, c.X), expected);
+  // TwoModelUplift takes the same path for two logistic regressions.
+  TwoModelUplift m(std::make_unique<LogisticRegression>(o), std::make_unique<LogisticRegression>(o));
+  EXPECT_EQ(m.fit(c.X, c.y, c.t).predict(c.X), expected);
+  RowMatrix bad = c.X;
+  bad(4000, 2) = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THROW(two_model_logistic_uplift(treated, control, bad), InvalidArgument);
+  EXPECT_THROW(fit_two_model_logistic(treated, control, bad, c.y, c.t), InvalidArgument);
+  EXPECT_THROW(two_model_logistic_uplift(treated, control, c.X.leftCols(2)), InvalidArgument);
+  EXPECT_THROW(two_model_logistic_uplift(treated, LogisticRegression(), c.X), NotFittedError);
+}
+
 TEST(TwoModelUplift, SavesAndLoads) {
   const Campaign c = make_campaign(3000, 2);
   TwoModelUplift m(std::make_unique<GradientBoostingClassifier>(), std::make_unique<LogisticRegression>());
@@ -167,6 +206,12 @@ TEST(ClassTransformationUplift, RecoversTrueEffectWithEqualGroups) {
   std::stringstream s;
   m.save(s);
   EXPECT_EQ(ClassTransformationUplift::load(s).predict(c.X), u);
+  // The logistic path equals a fit on the transformed class built by hand.
+  const Eigen::VectorXi z = (c.y.array() == c.t.array()).cast<int>();
+  LogisticRegression by_hand;
+  by_hand.fit(c.X, z);
+  EXPECT_EQ(u, (2.0 * by_hand.predict_proba(c.X).col(1).array() - 1.0).matrix());
+  EXPECT_THROW(fit_class_transformation_logistic(by_hand, c.X, c.y, Eigen::VectorXi::Zero(c.y.size())), InvalidArgument);
 }
 
 TEST(UpliftTree, FindsTheSplitOfAStepEffect) {

@@ -8,6 +8,8 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
+#include <vector>
 
 namespace crmine {
 namespace {
@@ -92,6 +94,101 @@ TEST(LogisticRegression, FusedNarrowPassReachesTheSameOptimumAsTheWidePass) {
   EXPECT_NEAR(narrow.coef()[1], wide.coef()[1], 1e-12);
   EXPECT_NEAR(narrow.intercept(), wide.intercept(), 1e-8);
   EXPECT_EQ(wide.coef().tail(22).cwiseAbs().maxCoeff(), 0.0);
+}
+
+/// Rows of X, y and w picked by `rows`, as a caller without fit_rows would copy them.
+struct Picked {
+  RowMatrix X;
+  Eigen::VectorXi y;
+  Eigen::VectorXd w;
+};
+Picked pick(const RowMatrix& X, const Eigen::VectorXi& y, const Eigen::VectorXd& w, const std::vector<Eigen::Index>& rows) {
+  Picked p{RowMatrix(static_cast<Eigen::Index>(rows.size()), X.cols()), Eigen::VectorXi(static_cast<Eigen::Index>(rows.size())),
+           Eigen::VectorXd(w.size() ? static_cast<Eigen::Index>(rows.size()) : 0)};
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const auto i = static_cast<Eigen::Index>(r);
+    p.X.row(i) = X.row(rows[r]);
+    p.y[i] = y[rows[r]];
+    if (w.size()) p.w[i] = w[rows[r]];
+  }
+  return p;
+}
+
+TEST(LogisticRegression, FitRowsIsBitForBitTheFitOnCopiedRows) {
+  Random rng(21);
+  const Eigen::Index n = 12000;
+  RowMatrix X(n, 30);  // columns 0-7 take the fused narrow pass, all 30 the wide one
+  Eigen::VectorXi y(n);
+  Eigen::VectorXd w(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    for (Eigen::Index j = 0; j < X.cols(); ++j) X(i, j) = (rng.uniform() - 0.3) * (1.0 + static_cast<double>(j));
+    y[i] = rng.uniform() < 1.0 / (1.0 + std::exp(-(X(i, 0) - 0.5 * X(i, 1) + 0.2 * X(i, 5)))) ? 1 : 0;
+    w[i] = 0.5 + rng.uniform();
+  }
+  std::vector<Eigen::Index> rows;  // unordered, with repeats, over several row chunks
+  for (Eigen::Index i = n - 1; i >= 0; i -= 3) rows.push_back(i);
+  for (Eigen::Index i = 0; i < 500; ++i) rows.push_back(i * 7);
+  struct Case {
+    Eigen::Index cols;
+    bool standardize, weighted;
+    double l1_ratio;
+  };
+  for (const Case k : {Case{8, true, false, 0.0}, Case{8, false, true, 0.0}, Case{30, true, true, 0.0}, Case{30, true, false, 0.5}}) {
+    const RowMatrix Xk = X.leftCols(k.cols);
+    const Eigen::VectorXd wk = k.weighted ? w : Eigen::VectorXd();
+    const Picked p = pick(Xk, y, wk, rows);
+    LogisticRegressionOptions o;
+    o.standardize = k.standardize;
+    o.l1_ratio = k.l1_ratio;
+    o.class_weight = {1.0, 2.0};
+    o.n_threads = 2;
+    LogisticRegression copied(o), in_place(o);
+    copied.fit(p.X, p.y, p.w);
+    in_place.fit_rows(Xk, y, wk, rows);
+    EXPECT_EQ(in_place.coef(), copied.coef()) << k.cols << " columns";
+    EXPECT_EQ(in_place.intercept(), copied.intercept());
+    EXPECT_EQ(in_place.report().objective, copied.report().objective);
+    EXPECT_EQ(in_place.report().n_iter, copied.report().n_iter);
+  }
+}
+
+TEST(LogisticRegression, FitRowsChecksOnlyTheSelectedRows) {
+  Random rng(22);
+  RowMatrix X(300, 2);
+  Eigen::VectorXi y(300);
+  for (Eigen::Index i = 0; i < 300; ++i) {
+    X(i, 0) = rng.uniform();
+    X(i, 1) = rng.uniform();
+    y[i] = static_cast<int>(i % 2);
+  }
+  X(5, 1) = std::numeric_limits<double>::quiet_NaN();
+  y[7] = 3;
+  std::vector<Eigen::Index> rows;
+  for (Eigen::Index i = 10; i < 300; ++i) rows.push_back(i);
+  LogisticRegression m;
+  EXPECT_NO_THROW(m.fit_rows(X, y, Eigen::VectorXd(), rows));  // row 5's NaN and row 7's label are not used
+  for (const bool standardize : {true, false}) {
+    LogisticRegressionOptions o;
+    o.standardize = standardize;
+    LogisticRegression s(o);
+    rows.push_back(5);
+    try {
+      s.fit_rows(X, y, Eigen::VectorXd(), rows);
+      ADD_FAILURE() << "a NaN in a selected row must be rejected";
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find("NaN at row 5, column 1"), std::string::npos) << e.what();
+    }
+    rows.pop_back();
+  }
+  EXPECT_THROW(m.fit_rows(X, y, Eigen::VectorXd(), std::vector<Eigen::Index>{10, 300}), InvalidArgument);
+  EXPECT_THROW(m.fit_rows(X, y, Eigen::VectorXd(), std::vector<Eigen::Index>{}), InvalidArgument);
+  EXPECT_THROW(m.fit_rows(X, y, Eigen::VectorXd(), std::vector<Eigen::Index>{7, 8, 9}), InvalidArgument);  // label 3
+  EXPECT_THROW(m.fit_rows(X, y, Eigen::VectorXd(), std::vector<Eigen::Index>{10, 12, 14}), InvalidArgument);  // one class
+  EXPECT_THROW(m.fit_rows(X, y.head(299), Eigen::VectorXd(), rows), InvalidArgument);
+  // The whole-matrix fit still rejects NaN and infinity, whichever pass finds them.
+  EXPECT_THROW(m.fit(X, y.cwiseMin(1)), InvalidArgument);
+  X(5, 1) = std::numeric_limits<double>::infinity();
+  EXPECT_THROW(m.fit(X, y.cwiseMin(1)), InvalidArgument);
 }
 
 }  // namespace
