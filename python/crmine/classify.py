@@ -365,6 +365,11 @@ class _BinaryClassifier(Estimator):
             options.class_weight = _class_weight(getattr(self, "class_weight", None), classes, y01, caller)
         model = self._new_model(options)
         self._fit_core(model, Xn, codes, y01, w)
+        return self._adopt(model, encoder, classes)
+
+    def _adopt(self, model: Any, encoder: _Encoder, classes: np.ndarray) -> Any:
+        """Sets the fitted attributes for ``model``, fitted on ``encoder``'s columns (also the entry
+        for models fitted elsewhere, e.g. by crmine.uplift's compiled meta-learners)."""
         model.feature_names = list(encoder.names_out)
         self._model = model
         self._encoder = encoder

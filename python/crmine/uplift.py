@@ -292,19 +292,9 @@ def _prepare_logistic(est: Any, X: Any, labels: Any) -> tuple[Any, Any] | None:
 
 
 def _adopt_logistic(est: Any, encoder: Any, model: Any) -> Any:
-    """The fitted attributes ``LogisticRegression.fit`` sets, for a model fitted by the compiled
+    """``est`` as ``LogisticRegression.fit`` leaves it, for a model fitted by the compiled
     meta-learner on the encoded X (tests/python/test_uplift.py compares both paths)."""
-    model.feature_names = list(encoder.names_out)
-    est._model = model
-    est._encoder = encoder
-    est.classes_ = np.arange(2, dtype=np.int32)
-    est.n_features_in_ = encoder.n_in
-    if encoder.frame and all(isinstance(c, str) for c in encoder.columns):
-        est.feature_names_in_ = np.asarray(encoder.columns, dtype=object)
-    elif hasattr(est, "feature_names_in_"):
-        del est.feature_names_in_
-    est._after_fit()
-    return est
+    return est._adopt(model, encoder, np.arange(2, dtype=np.int32))
 
 
 def _logistic_input(caller: str, X: Any, *estimators: Any) -> np.ndarray | None:
