@@ -136,48 +136,30 @@ def regressor_pairs(threads: int):
            [("scikit-learn", make_pipeline(StandardScaler(), MLPRegressor(**mlp)))])
 
 
-def run_regression(name: str, X: np.ndarray, y: np.ndarray, threads: int, models: str = "") -> list[dict]:
-    """The regressors' table: same split rule as the classifiers, quality = test R^2 (in the AUC column)."""
+def run(name: str, X: np.ndarray, y: np.ndarray, threads: int, models: str = "", regression: bool = False) -> list[dict]:
+    """One table: every pair fitted on the same 70% and scored on the same 30%; quality is test AUC
+    for the classifiers and test R^2 for the regressors (``regression``, in the AUC column)."""
     rng = np.random.default_rng(1)
     test = rng.random(len(y)) < 0.3
     Xtr, ytr, Xte, yte = X[~test], y[~test], np.ascontiguousarray(X[test]), y[test]
+    if regression:
+        candidates, score, quality = regressor_pairs(threads), (lambda m: m.predict(Xte)), r2_score
+    else:
+        candidates, score, quality = pairs(threads), (lambda m: m.predict_proba(Xte)[:, 1]), cmm.roc_auc_score
     rows = []
-    for model_name, ours, peers in regressor_pairs(threads):
+    for model_name, ours, peers in candidates:
         if models and not any(m.lower() in model_name.lower() for m in models.split(",")):
             continue
         fit_t, fit_c, _ = cpu_timed(lambda: ours.fit(Xtr, ytr))
-        pred_t, p = timed(lambda: ours.predict(Xte), repeat=3)
+        pred_t, p = timed(lambda: score(ours), repeat=3)
         rows.append(dict(data=name, model=model_name, tool="crmine", fit_s=fit_t, fit_cpu=fit_c, predict_s=pred_t,
-                         auc=r2_score(yte, p), fit_ratio=1.0, cpu_ratio=1.0, predict_ratio=1.0))
+                         auc=quality(yte, p), fit_ratio=1.0, cpu_ratio=1.0, predict_ratio=1.0))
         for peer_name, peer in peers:
             with threadpool_limits(threads):
                 pf, pc, _ = cpu_timed(lambda: peer.fit(Xtr, ytr))
-                pp, q = timed(lambda: peer.predict(Xte), repeat=3)
+                pp, q = timed(lambda: score(peer), repeat=3)
             rows.append(dict(data=name, model=model_name, tool=peer_name, fit_s=pf, fit_cpu=pc, predict_s=pp,
-                             auc=r2_score(yte, q), fit_ratio=pf / fit_t, cpu_ratio=pc / fit_c, predict_ratio=pp / pred_t))
-    return rows
-
-
-def run(name: str, X: np.ndarray, y: np.ndarray, threads: int, models: str = "") -> list[dict]:
-    rng = np.random.default_rng(1)
-    test = rng.random(len(y)) < 0.3
-    Xtr, ytr, Xte, yte = X[~test], y[~test], np.ascontiguousarray(X[test]), y[test]
-    rows = []
-    for model_name, ours, peers in pairs(threads):
-        if models and not any(m.lower() in model_name.lower() for m in models.split(",")):
-            continue
-        fit_t, fit_c, _ = cpu_timed(lambda: ours.fit(Xtr, ytr))
-        pred_t, p = timed(lambda: ours.predict_proba(Xte)[:, 1], repeat=3)
-        auc = cmm.roc_auc_score(yte, p)
-        rows.append(dict(data=name, model=model_name, tool="crmine", fit_s=fit_t, fit_cpu=fit_c, predict_s=pred_t, auc=auc,
-                         fit_ratio=1.0, cpu_ratio=1.0, predict_ratio=1.0))
-        for peer_name, peer in peers:
-            with threadpool_limits(threads):
-                pf, pc, _ = cpu_timed(lambda: peer.fit(Xtr, ytr))
-                pp, q = timed(lambda: peer.predict_proba(Xte)[:, 1], repeat=3)
-            rows.append(dict(data=name, model=model_name, tool=peer_name, fit_s=pf, fit_cpu=pc, predict_s=pp,
-                             auc=cmm.roc_auc_score(yte, q), fit_ratio=pf / fit_t, cpu_ratio=pc / fit_c,
-                             predict_ratio=pp / pred_t))
+                             auc=quality(yte, q), fit_ratio=pf / fit_t, cpu_ratio=pc / fit_c, predict_ratio=pp / pred_t))
     return rows
 
 
@@ -198,8 +180,8 @@ def main() -> None:
     load_before = os.getloadavg()
     rows = run("bank marketing (41,188 x 62)", *bank(), args.threads, args.models)
     if args.regression:
-        rows += run_regression(f"synthetic regression ({args.regression:,} x 50; R^2 in the AUC column)",
-                               *synthetic_regression(args.regression), args.threads, args.models)
+        rows += run(f"synthetic regression ({args.regression:,} x 50; R^2 in the AUC column)",
+                    *synthetic_regression(args.regression), args.threads, args.models, regression=True)
     if args.synthetic:
         rows += run(f"synthetic ({args.synthetic:,} x 50)", *synthetic(args.synthetic), args.threads, args.models)
     table = pd.DataFrame(rows)
