@@ -78,8 +78,25 @@ def cpu_timed(fn) -> tuple[float, float, object]:
     return time.perf_counter() - t, time.process_time() - c, out
 
 
+def boosting_peers(threads: int, regression: bool) -> list:
+    """LightGBM (when installed) and HistGradientBoosting with the settings of crmine's 200 x 31-leaf model."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    hist = HistGradientBoostingRegressor if regression else HistGradientBoostingClassifier
+    peers = [("scikit-learn HistGB", hist(max_iter=200, learning_rate=0.05, max_leaf_nodes=31, early_stopping=False,
+                                          random_state=0))]
+    try:
+        import lightgbm
+
+        lgbm = lightgbm.LGBMRegressor if regression else lightgbm.LGBMClassifier
+        peers.insert(0, ("LightGBM", lgbm(n_estimators=200, learning_rate=0.05, num_leaves=31, verbose=-1, n_jobs=threads,
+                                          random_state=0)))
+    except ImportError:
+        pass
+    return peers
+
+
 def pairs(threads: int):
-    from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.naive_bayes import GaussianNB
     from sklearn.pipeline import make_pipeline
@@ -91,17 +108,9 @@ def pairs(threads: int):
     yield ("DecisionTree (depth 8, leaf 20)", cc.DecisionTreeClassifier(max_depth=8, min_samples_leaf=20, n_threads=threads),
            [("scikit-learn", DecisionTreeClassifier(max_depth=8, min_samples_leaf=20, random_state=0))])
     yield ("NaiveBayes (Gaussian)", cc.NaiveBayes(), [("scikit-learn GaussianNB", GaussianNB())])
-    peers = [("scikit-learn HistGB", HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, max_leaf_nodes=31,
-                                                                    early_stopping=False, random_state=0))]
-    try:
-        import lightgbm
-
-        peers.insert(0, ("LightGBM", lightgbm.LGBMClassifier(n_estimators=200, learning_rate=0.05, num_leaves=31,
-                                                             verbose=-1, n_jobs=threads, random_state=0)))
-    except ImportError:
-        pass
     yield ("GradientBoosting (200 x 31 leaves)",
-           cc.GradientBoostingClassifier(n_estimators=200, learning_rate=0.05, num_leaves=31, n_threads=threads), peers)
+           cc.GradientBoostingClassifier(n_estimators=200, learning_rate=0.05, num_leaves=31, n_threads=threads),
+           boosting_peers(threads, regression=False))
     from sklearn.neural_network import MLPClassifier
 
     mlp = dict(hidden_layer_sizes=(100,), max_iter=10, tol=0.0, n_iter_no_change=1000, random_state=0)
@@ -110,7 +119,6 @@ def pairs(threads: int):
 
 
 def regressor_pairs(threads: int):
-    from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.linear_model import Ridge
     from sklearn.neural_network import MLPRegressor
     from sklearn.pipeline import make_pipeline
@@ -120,17 +128,9 @@ def regressor_pairs(threads: int):
     yield ("LinearRegression (ridge, alpha=1)", cc.LinearRegression(alpha=1.0), [("scikit-learn Ridge", Ridge(alpha=1.0))])
     yield ("DecisionTreeRegressor (depth 8, leaf 20)", cc.DecisionTreeRegressor(max_depth=8, min_samples_leaf=20, n_threads=threads),
            [("scikit-learn", DecisionTreeRegressor(max_depth=8, min_samples_leaf=20, random_state=0))])
-    peers = [("scikit-learn HistGB", HistGradientBoostingRegressor(max_iter=200, learning_rate=0.05, max_leaf_nodes=31,
-                                                                   early_stopping=False, random_state=0))]
-    try:
-        import lightgbm
-
-        peers.insert(0, ("LightGBM", lightgbm.LGBMRegressor(n_estimators=200, learning_rate=0.05, num_leaves=31,
-                                                            verbose=-1, n_jobs=threads, random_state=0)))
-    except ImportError:
-        pass
     yield ("GradientBoostingRegressor (200 x 31 leaves)",
-           cc.GradientBoostingRegressor(n_estimators=200, learning_rate=0.05, num_leaves=31, n_threads=threads), peers)
+           cc.GradientBoostingRegressor(n_estimators=200, learning_rate=0.05, num_leaves=31, n_threads=threads),
+           boosting_peers(threads, regression=True))
     mlp = dict(hidden_layer_sizes=(100,), max_iter=10, tol=0.0, n_iter_no_change=1000, random_state=0)
     yield ("MLPRegressor (100 relu units, 10 epochs of Adam)", cc.MLPRegressor(n_threads=threads, **mlp),
            [("scikit-learn", make_pipeline(StandardScaler(), MLPRegressor(**mlp)))])
