@@ -48,35 +48,44 @@ NaiveBayes& NaiveBayes::fit(MatrixRef X, MatrixXiRef codes, LabelRef y, VectorRe
   else log_prior_.setConstant(std::log(0.5));
 
   // Gaussian part: weighted per-class moments over the non-missing rows, two-pass for accuracy.
+  // Both passes sweep X row by row (X is row-major: a column walk would touch a cache line per
+  // value) with one accumulator per column, each adding its rows in row order as before.
   theta_ = RowMatrix::Zero(2, p);
   var_ = RowMatrix::Zero(2, p);
+  RowMatrix sw = RowMatrix::Zero(2, p), s = RowMatrix::Zero(2, p), ss = RowMatrix::Zero(2, p);
+  Eigen::VectorXd all_n = Eigen::VectorXd::Zero(p), all_s = Eigen::VectorXd::Zero(p), all_ss = Eigen::VectorXd::Zero(p);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const int c = y[i];
+    for (Eigen::Index j = 0; j < p; ++j) {
+      const double v = X(i, j);
+      if (std::isnan(v)) continue;
+      sw(c, j) += w[i];
+      s(c, j) += w[i] * v;
+      all_n[j] += 1;
+      all_s[j] += v;
+    }
+  }
+  for (Eigen::Index j = 0; j < p; ++j)
+    for (int c = 0; c < 2; ++c)
+      if (!(sw(c, j) > 0)) detail::throw_invalid(where, "X", "numeric column ", j, " has no non-missing value in class ", c);
+  const Eigen::VectorXd all_mean = all_s.cwiseQuotient(all_n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const int c = y[i];
+    for (Eigen::Index j = 0; j < p; ++j) {
+      const double v = X(i, j);
+      if (std::isnan(v)) continue;
+      const double d = v - s(c, j) / sw(c, j);
+      ss(c, j) += w[i] * d * d;
+      all_ss[j] += (v - all_mean[j]) * (v - all_mean[j]);
+    }
+  }
   double largest_var = 0.0;
   for (Eigen::Index j = 0; j < p; ++j) {
-    double sw[2] = {0, 0}, s[2] = {0, 0}, all_n = 0, all_s = 0;
-    for (Eigen::Index i = 0; i < n; ++i) {
-      const double v = X(i, j);
-      if (std::isnan(v)) continue;
-      sw[y[i]] += w[i];
-      s[y[i]] += w[i] * v;
-      all_n += 1;
-      all_s += v;
-    }
-    for (int c = 0; c < 2; ++c)
-      if (!(sw[c] > 0)) detail::throw_invalid(where, "X", "numeric column ", j, " has no non-missing value in class ", c);
-    const double all_mean = all_s / all_n;
-    double ss[2] = {0, 0}, all_ss = 0;
-    for (Eigen::Index i = 0; i < n; ++i) {
-      const double v = X(i, j);
-      if (std::isnan(v)) continue;
-      const double d = v - s[y[i]] / sw[y[i]];
-      ss[y[i]] += w[i] * d * d;
-      all_ss += (v - all_mean) * (v - all_mean);
-    }
     for (int c = 0; c < 2; ++c) {
-      theta_(c, j) = s[c] / sw[c];
-      var_(c, j) = ss[c] / sw[c];
+      theta_(c, j) = s(c, j) / sw(c, j);
+      var_(c, j) = ss(c, j) / sw(c, j);
     }
-    largest_var = std::max(largest_var, all_ss / all_n);
+    largest_var = std::max(largest_var, all_ss[j] / all_n[j]);
   }
   const double epsilon = options_.var_smoothing * largest_var;
   var_.array() += epsilon;
