@@ -690,17 +690,30 @@ class TreeGrower {
       left.g += x.g;
       left.h += x.h;
       left.n += x.n;
-      for (int side = 0; side < (miss.n > 0 ? 2 : 1); ++side) {
-        Bin l = left;
-        if (side) l.g += miss.g, l.h += miss.h, l.n += miss.n;
-        const Bin r{total.g - l.g, total.h - l.h, total.n - l.n};
-        if (l.n < o_.min_child_samples || r.n < o_.min_child_samples || l.h < o_.min_child_weight || r.h < o_.min_child_weight)
-          continue;
-        const double gain = 0.5 * (score(l) + score(r) - parent);
-        if (gain > best.gain && gain > o_.min_split_gain) best = Candidate{gain, j, b, side == 1, l, r};
-      }
+      consider_split(best, left, miss, total, parent, [this](const Bin& bin) { return score(bin); },
+                     [&](double gain, bool missing_left, const Bin& l, const Bin& r) {
+                       return Candidate{gain, j, b, missing_left, l, r};
+                     });
     }
     return best;
+  }
+
+  /// Scores the split sending `left` one way and the rest of `total` the other, once with the missing
+  /// rows `miss` right and (when the node has any) once with them left; a side within the child
+  /// limits whose gain beats `best` and min_split_gain replaces it with make(gain, missing_left, l, r).
+  /// Numeric and categorical splits share this, so both treat missing values the same way.
+  template <class Score, class Make>
+  void consider_split(Candidate& best, const Bin& left, const Bin& miss, const Bin& total, double parent, Score score_of,
+                      Make make) const {
+    for (int side = 0; side < (miss.n > 0 ? 2 : 1); ++side) {
+      Bin l = left;
+      if (side) l.g += miss.g, l.h += miss.h, l.n += miss.n;
+      const Bin r{total.g - l.g, total.h - l.h, total.n - l.n};
+      if (l.n < o_.min_child_samples || r.n < o_.min_child_samples || l.h < o_.min_child_weight || r.h < o_.min_child_weight)
+        continue;
+      const double gain = 0.5 * (score_of(l) + score_of(r) - parent);
+      if (gain > best.gain && gain > o_.min_split_gain) best = make(gain, side == 1, l, r);
+    }
   }
 
   /// The best split of categorical feature j into a set of categories (left) and the rest (right,
@@ -724,19 +737,12 @@ class TreeGrower {
     const double parent = score_l(total);
     std::array<std::uint64_t, 4> set{};
     auto consider = [&](const Bin& cats) {
-      for (int side = 0; side < (miss.n > 0 ? 2 : 1); ++side) {
-        Bin l = cats;
-        if (side) l.g += miss.g, l.h += miss.h, l.n += miss.n;
-        const Bin r{total.g - l.g, total.h - l.h, total.n - l.n};
-        if (l.n < o_.min_child_samples || r.n < o_.min_child_samples || l.h < o_.min_child_weight || r.h < o_.min_child_weight)
-          continue;
-        const double gain = 0.5 * (score_l(l) + score_l(r) - parent);
-        if (gain > best.gain && gain > o_.min_split_gain) {
-          best = Candidate{gain, j, 0, side == 1, l, r};
-          best.categorical = true;
-          best.left_set = set;
-        }
-      }
+      consider_split(best, cats, miss, total, parent, score_l, [&](double gain, bool missing_left, const Bin& l, const Bin& r) {
+        Candidate c{gain, j, 0, missing_left, l, r};
+        c.categorical = true;
+        c.left_set = set;
+        return c;
+      });
     };
     auto add = [&set](int c) { set[static_cast<std::size_t>(c) >> 6] |= std::uint64_t{1} << (c & 63); };
     if (one_hot) {
