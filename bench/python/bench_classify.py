@@ -78,6 +78,10 @@ def timed(fn, repeat: int = 1) -> tuple[float, object]:
 def cpu_timed(fn, repeat: int = 1) -> tuple[float, float, object]:
     """Wall and process CPU seconds (all threads) of the fastest of ``repeat`` calls: CPU time is what a
     loaded machine inflates least."""
+    # Idle worker threads of the library timed just before (OpenBLAS, OpenMP) spin-wait for up to
+    # about 0.1 s after their last call and take a core from whatever runs next; let them settle,
+    # so that no tool pays for another's threads.
+    time.sleep(0.3)
     best = (np.inf, np.inf, None)
     for _ in range(repeat):
         t, c = time.perf_counter(), time.process_time()
