@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <utility>
@@ -81,7 +82,8 @@ struct Entry {
 };
 
 /// Stable LSD radix sort of (key, row) pairs by key in bytes (256 output streams: wider digits
-/// missed the cache on every scattered store), skipping the passes where all keys share the byte.
+/// missed the cache on every scattered store). Only the bytes in which some keys differ are counted
+/// and sorted: a 0/1 column takes two passes, not eight.
 struct KeyRow {
   std::uint64_t key;
   std::int32_t row;
@@ -89,16 +91,23 @@ struct KeyRow {
 void radix_sort(std::vector<KeyRow>& a, std::vector<KeyRow>& tmp) {
   constexpr int kBits = 8, kPasses = (64 + kBits - 1) / kBits;
   constexpr std::size_t kBuckets = std::size_t{1} << kBits;
-  std::vector<std::size_t> count(kPasses * kBuckets, 0);
+  if (a.empty()) return;
+  std::uint64_t diff = 0;
+  for (const KeyRow& x : a) diff |= x.key ^ a[0].key;
+  std::array<int, kPasses> shift{};
+  int passes = 0;
+  for (int d = 0; d < kPasses; ++d)
+    if ((diff >> (kBits * d)) & (kBuckets - 1)) shift[static_cast<std::size_t>(passes++)] = kBits * d;
+  std::vector<std::size_t> count(static_cast<std::size_t>(passes) * kBuckets, 0);
   for (const KeyRow& x : a)
-    for (int d = 0; d < kPasses; ++d) ++count[static_cast<std::size_t>(d) * kBuckets + ((x.key >> (kBits * d)) & (kBuckets - 1))];
+    for (int d = 0; d < passes; ++d) ++count[static_cast<std::size_t>(d) * kBuckets + ((x.key >> shift[static_cast<std::size_t>(d)]) & (kBuckets - 1))];
   tmp.resize(a.size());
-  for (int d = 0; d < kPasses; ++d) {
+  for (int d = 0; d < passes; ++d) {
     std::size_t* c = count.data() + static_cast<std::size_t>(d) * kBuckets;
-    if (a.empty() || c[(a[0].key >> (kBits * d)) & (kBuckets - 1)] == a.size()) continue;
+    const int sh = shift[static_cast<std::size_t>(d)];
     std::size_t sum = 0;
     for (std::size_t b = 0; b < kBuckets; ++b) sum += std::exchange(c[b], sum);
-    for (const KeyRow& x : a) tmp[c[(x.key >> (kBits * d)) & (kBuckets - 1)]++] = x;
+    for (const KeyRow& x : a) tmp[c[(x.key >> sh) & (kBuckets - 1)]++] = x;
     a.swap(tmp);
   }
 }
@@ -123,6 +132,14 @@ double key_value(std::uint64_t key) {
 /// [begin, end). A split scans those ranges (no sorting per node) and stably partitions them, so
 /// rows with equal values stay in row order and the sums, gains and ties are those of sorting each
 /// node's (value, row) pairs. Features found constant in a node are dropped below it.
+///
+/// Counted features: when every row carries one of two (weight, target) pairs whose sums are exact
+/// in any order (classes without sample weights: integer counts), a node's sums on a feature of at
+/// most 255 distinct values follow from how many rows of each pair hold each rank code. Such features
+/// keep no rank lists: a node counts its rows' codes (one byte per row and feature, read row by row)
+/// into a histogram, a split counts its smaller child and takes the larger as the parent minus it,
+/// and nothing but the node's rows is partitioned. The counts give the row-by-row sums bit for bit,
+/// so the splits and ties are those of the rank lists (bank marketing's one-hot table is all such).
 class Builder {
  public:
   Builder(MatrixRef X, const Eigen::VectorXd& y, const Eigen::VectorXd& w, const CartLimits& limits)
@@ -141,6 +158,12 @@ class Builder {
       while (k < distinct && !(pair_[k].w == l.w && pair_[k].y == l.y)) ++k;
       if (k == 2) two_labels_ = false;
       else if (k == distinct) pair_[distinct++] = l;
+    }
+    exact_ = limits.count_small_features && exact_counts();
+    if (exact_) {
+      for (std::size_t p = 0; p < 2; ++p) q_[p] = {pair_[p].w, pair_[p].w * pair_[p].y, pair_[p].w * pair_[p].y * pair_[p].y};
+      pair_of_.resize(static_cast<std::size_t>(n_));
+      for (Eigen::Index i = 0; i < n_; ++i) pair_of_[static_cast<std::size_t>(i)] = tagged(static_cast<std::int32_t>(i)) < 0 ? 1 : 0;
     }
     rows_.resize(static_cast<std::size_t>(n_));
     std::iota(rows_.begin(), rows_.end(), std::int32_t{0});
@@ -162,7 +185,7 @@ class Builder {
     // whole subtrees, one per thread, so small nodes do not each pay for a thread team.
     const std::size_t defer = threads_ > 1 ? std::max<std::size_t>(n / (4 * static_cast<std::size_t>(threads_)), 256) : 0;
     std::vector<Task> deferred;
-    std::vector<Task> stack{{0, n, 0, 0, std::move(all)}};
+    std::vector<Task> stack{{0, n, 0, 0, std::move(all), {}}};
     grow(stack, top, true, defer, &deferred, scratch_[0]);
     std::vector<Grown> sub(deferred.size());
     ExceptionCollector errors;
@@ -200,10 +223,7 @@ class Builder {
     tree.n_features = X_.cols();
     tree.categorical_features = lim_.categorical_features;
     std::sort(tree.categorical_features.begin(), tree.categorical_features.end());
-    // NaN rank last in every list, so the presort has seen every NaN there is.
-    tree.saw_missing = std::any_of(lists_.begin(), lists_.end(), [&](const std::vector<Entry>& l) {
-      return !l.empty() && l.back().code == values_[static_cast<std::size_t>(&l - lists_.data())].size();
-    });
+    tree.saw_missing = std::any_of(has_nan_.begin(), has_nan_.end(), [](char c) { return c != 0; });
     tree.importances = Eigen::VectorXd::Zero(X_.cols());
     tree.depth = top.depth;
     tree.nodes.resize(top.nodes.size());
@@ -233,6 +253,7 @@ class Builder {
     int depth;
     std::int32_t node;
     std::vector<std::int32_t> features;  // not yet known to be constant here
+    std::vector<std::uint32_t> hist;     // counted features: rows per (rank code, pair); empty = not counted yet
   };
   /// Nodes in split order (children appended when their parent splits) and each split's gain.
   struct Grown {
@@ -241,6 +262,13 @@ class Builder {
     int depth = 0;
   };
 
+  /// Whether a node of `rows` rows at `depth` is one the limits let split.
+  bool may_split(const TreeNode& node, std::size_t rows, int depth) const {
+    const auto r = static_cast<Eigen::Index>(rows);
+    return !((lim_.max_depth >= 0 && depth >= lim_.max_depth) || r < lim_.min_samples_split ||
+             r < 2 * static_cast<Eigen::Index>(lim_.min_samples_leaf) || node.impurity <= 1e-12);
+  }
+
   /// Depth-first growth of the tasks on `stack` into `g`; with `team`, large nodes use threads over
   /// features. Tasks of fewer than `defer` rows go to `deferred` unsplit.
   void grow(std::vector<Task>& stack, Grown& g, bool team, std::size_t defer, std::vector<Task>* deferred,
@@ -248,19 +276,19 @@ class Builder {
     while (!stack.empty()) {
       Task t = std::move(stack.back());
       stack.pop_back();
-      const TreeNode& node = g.nodes[static_cast<std::size_t>(t.node)];
-      const auto rows = static_cast<Eigen::Index>(t.end - t.begin);
-      if ((lim_.max_depth >= 0 && t.depth >= lim_.max_depth) || rows < lim_.min_samples_split ||
-          rows < 2 * static_cast<Eigen::Index>(lim_.min_samples_leaf) || node.impurity <= 1e-12) {
+      if (!may_split(g.nodes[static_cast<std::size_t>(t.node)], t.end - t.begin, t.depth)) {
         g.depth = std::max(g.depth, t.depth);
         continue;
       }
       if (deferred && t.end - t.begin < defer) {
+        // Deferred tasks wait together: past 64 MB of histograms the rest count theirs on their thread.
+        if ((deferred->size() + 1) * t.hist.size() > (std::size_t{16} << 20)) t.hist = {};
         deferred->push_back(std::move(t));
         continue;
       }
       g.depth = std::max(g.depth, t.depth);
-      const Split best = find_split(t.begin, t.end, t.features, team);
+      if (h_ > 0 && t.hist.empty()) count_rows(t.begin, t.end, t.hist, team);
+      const Split best = find_split(t.begin, t.end, t.features, team, t.hist.data());
       if (best.feature < 0) continue;
       const double decrease = best.gain / total_weight_;
       if (decrease < lim_.min_impurity_decrease) continue;
@@ -275,12 +303,50 @@ class Builder {
       parent.left = left;
       parent.right = left + 1;
       g.gain[static_cast<std::size_t>(t.node)] = best.gain;
+      std::vector<std::uint32_t> lh, rh;
+      if (h_ > 0 && may_split(ln, m - t.begin, t.depth + 1) && may_split(rn, t.end - m, t.depth + 1)) {
+        // Count the smaller child; the larger one's counts are the parent's minus those.
+        const bool left_smaller = m - t.begin <= t.end - m;
+        std::vector<std::uint32_t>& smaller = left_smaller ? lh : rh;
+        if (left_smaller) count_rows(t.begin, m, smaller, team);
+        else count_rows(m, t.end, smaller, team);
+        for (std::size_t b = 0; b < smaller.size(); ++b) t.hist[b] -= smaller[b];
+        (left_smaller ? rh : lh) = std::move(t.hist);
+      }
       g.nodes.push_back(ln);
       g.nodes.push_back(rn);
       g.gain.resize(g.nodes.size(), 0.0);
-      stack.push_back({m, t.end, t.depth + 1, left + 1, t.features});
-      stack.push_back({t.begin, m, t.depth + 1, left, std::move(t.features)});
+      stack.push_back({m, t.end, t.depth + 1, left + 1, t.features, std::move(rh)});
+      stack.push_back({t.begin, m, t.depth + 1, left, std::move(t.features), std::move(lh)});
     }
+  }
+
+  /// Rows of [begin, end) per (counted feature, rank code, pair): hist[off_[s] + 2 code + pair]. Large
+  /// nodes of a `team` count row chunks on threads; integer counts add up the same in any order.
+  void count_rows(std::size_t begin, std::size_t end, std::vector<std::uint32_t>& hist, bool team) const {
+    const auto h = static_cast<std::size_t>(h_);
+    const std::size_t width = 2 * bins_;
+    const auto count = [&](std::size_t b, std::size_t e, std::uint32_t* out) {
+      for (std::size_t k = b; k < e; ++k) {
+        const auto row = static_cast<std::size_t>(rows_[k]);
+        const std::uint8_t* c = codes_.data() + row * h;
+        std::uint32_t* H = out + pair_of_[row];
+        for (std::size_t s = 0; s < h; ++s) ++H[off_[s] + 2u * c[s]];
+      }
+    };
+    hist.assign(width, 0);
+    const std::size_t rows = end - begin;
+    if (!(team && threads_ > 1 && rows * h >= (std::size_t{1} << 18))) {
+      count(begin, end, hist.data());
+      return;
+    }
+    const auto parts = static_cast<std::size_t>(threads_);
+    std::vector<std::uint32_t> partial((parts - 1) * width, 0);
+#pragma omp parallel for schedule(static, 1) num_threads(threads_)
+    for (std::size_t q = 0; q < parts; ++q)
+      count(begin + rows * q / parts, begin + rows * (q + 1) / parts, q == 0 ? hist.data() : partial.data() + (q - 1) * width);
+    for (std::size_t q = 0; q + 1 < parts; ++q)
+      for (std::size_t b = 0; b < width; ++b) hist[b] += partial[q * width + b];
   }
 
   /// Ranks every feature's values: lists_[j] holds all rows by (value, row), NaN rows last.
@@ -288,6 +354,8 @@ class Builder {
     const Eigen::Index p = X_.cols();
     lists_.resize(static_cast<std::size_t>(p));
     values_.resize(static_cast<std::size_t>(p));
+    has_nan_.assign(static_cast<std::size_t>(p), 0);
+    std::vector<std::vector<std::uint8_t>> column_codes(static_cast<std::size_t>(p));
     ExceptionCollector errors;
     // Features in groups: one pass over the rows of a row-major X reads a group's values as one
     // contiguous run per row, where a pass per feature would fetch every cache line many times.
@@ -310,34 +378,98 @@ class Builder {
             keys[static_cast<std::size_t>(q)].reserve(static_cast<std::size_t>(n_));
             nan_rows[static_cast<std::size_t>(q)].clear();
           }
-          for (Eigen::Index i = 0; i < n_; ++i)
+          for (Eigen::Index i = 0; i < n_; ++i) {
+            // Rows are tagged here, in row order: tagging in rank order would read labels_ at random.
+            const std::int32_t row = tagged(static_cast<std::int32_t>(i));
             for (Eigen::Index q = 0; q < width; ++q) {
               const double v = X_(i, j0 + q);
-              // Rows are tagged here, in row order: tagging in rank order would read labels_ at random.
-              const std::int32_t row = tagged(static_cast<std::int32_t>(i));
               if (std::isnan(v) || (v < 0 && categorical_[static_cast<std::size_t>(j0 + q)])) nan_rows[static_cast<std::size_t>(q)].push_back(row);
               else keys[static_cast<std::size_t>(q)].push_back({order_key(v), row});
             }
-          for (Eigen::Index q = 0; q < width; ++q) rank(j0 + q, keys[static_cast<std::size_t>(q)], nan_rows[static_cast<std::size_t>(q)], tmp);
+          }
+          for (Eigen::Index q = 0; q < width; ++q)
+            rank(j0 + q, keys[static_cast<std::size_t>(q)], nan_rows[static_cast<std::size_t>(q)], tmp, column_codes[static_cast<std::size_t>(j0 + q)]);
         });
     }
     errors.rethrow();
+    // Counted features in column order; their codes row by row, so a node reads one run per row.
+    slot_.assign(static_cast<std::size_t>(p), -1);
+    std::vector<const std::uint8_t*> columns;
+    for (Eigen::Index j = 0; j < p; ++j) {
+      if (column_codes[static_cast<std::size_t>(j)].empty()) continue;
+      slot_[static_cast<std::size_t>(j)] = h_++;
+      off_.push_back(2 * bins_);
+      bins_ += values_[static_cast<std::size_t>(j)].size() + 1;
+      columns.push_back(column_codes[static_cast<std::size_t>(j)].data());
+    }
+    if (h_ == 0) return;
+    const auto h = static_cast<std::size_t>(h_);
+    codes_.resize(static_cast<std::size_t>(n_) * h);
+    constexpr Eigen::Index kBlock = 256;  // rows per block: a block's codes stay in L1 while columns are read in
+#pragma omp parallel for schedule(static) num_threads(threads_) if (n_ * p >= 100000)
+    for (Eigen::Index i0 = 0; i0 < n_; i0 += kBlock) {
+      const Eigen::Index i1 = std::min(n_, i0 + kBlock);
+      for (std::size_t s = 0; s < h; ++s)
+        for (Eigen::Index i = i0; i < i1; ++i) codes_[static_cast<std::size_t>(i) * h + s] = columns[s][i];
+    }
   }
 
-  /// Sorts feature j's keys (rows already tagged) and fills its list (NaN rows last) and the value of each rank code.
-  void rank(Eigen::Index j, std::vector<KeyRow>& keys, const std::vector<std::int32_t>& nan_rows, std::vector<KeyRow>& tmp) {
+  /// Sorts feature j's keys (rows already tagged) and fills the value of each rank code and either
+  /// the feature's list (NaN rows last) or, for a counted feature, each row's code in `codes`.
+  void rank(Eigen::Index j, std::vector<KeyRow>& keys, const std::vector<std::int32_t>& nan_rows, std::vector<KeyRow>& tmp,
+            std::vector<std::uint8_t>& codes) {
     radix_sort(keys, tmp);
-    auto& list = lists_[static_cast<std::size_t>(j)];
     auto& values = values_[static_cast<std::size_t>(j)];
+    values.clear();
+    has_nan_[static_cast<std::size_t>(j)] = !nan_rows.empty();
+    // From the key, not X: a row-major X would miss the cache at every distinct value.
+    for (std::size_t k = 0; k < keys.size(); ++k)
+      if (k == 0 || keys[k].key != keys[k - 1].key) values.push_back(key_value(keys[k].key));
+    if (exact_ && values.size() < 256) {
+      codes.resize(static_cast<std::size_t>(n_));
+      std::uint8_t code = 0;
+      for (std::size_t k = 0; k < keys.size(); ++k) {
+        if (k > 0 && keys[k].key != keys[k - 1].key) ++code;
+        codes[static_cast<std::size_t>(keys[k].row & kRowMask)] = code;
+      }
+      for (const std::int32_t i : nan_rows) codes[static_cast<std::size_t>(i & kRowMask)] = static_cast<std::uint8_t>(values.size());
+      return;
+    }
+    auto& list = lists_[static_cast<std::size_t>(j)];
     list.clear();
     list.reserve(static_cast<std::size_t>(n_));
-    values.clear();
+    std::uint32_t code = 0;
     for (std::size_t k = 0; k < keys.size(); ++k) {
-      // From the key, not X: a row-major X would miss the cache at every distinct value.
-      if (k == 0 || keys[k].key != keys[k - 1].key) values.push_back(key_value(keys[k].key));
-      list.push_back({static_cast<std::uint32_t>(values.size() - 1), keys[k].row});
+      code += static_cast<std::uint32_t>(k > 0 && keys[k].key != keys[k - 1].key);
+      list.push_back({code, keys[k].row});
     }
     for (const std::int32_t i : nan_rows) list.push_back({static_cast<std::uint32_t>(values.size()), i});
+  }
+
+  /// Whether the two (weight, target) pairs' sums are exact in any order: every term is a multiple of
+  /// 2^low, and n terms stay below 2^(53 + low), so no partial sum of the rows ever rounds.
+  bool exact_counts() const {
+    if (!two_labels_) return false;
+    int low = std::numeric_limits<int>::max();
+    double top = 0.0;
+    for (const Label& l : pair_)
+      for (const double q : {l.w, l.w * l.y, l.w * l.y * l.y}) {
+        if (!std::isfinite(q)) return false;
+        if (q == 0) continue;
+        int e = 0;
+        const double m = std::frexp(std::abs(q), &e);  // |q| = m 2^e, m in [0.5, 1): 53 bits of m are its digits
+        const auto digits = static_cast<std::uint64_t>(std::ldexp(m, 53));
+        low = std::min(low, e - 53 + std::countr_zero(digits));
+        top = std::max(top, std::abs(q));
+      }
+    return low == std::numeric_limits<int>::max() || std::ldexp(2.0 * top * static_cast<double>(n_), -low) < 0x1p53;
+  }
+
+  /// The sums of c0 rows of pair 0 and c1 rows of pair 1 (exact, so equal to any row-by-row sum).
+  Stats counted(std::uint32_t c0, std::uint32_t c1) const {
+    const double a = c0, b = c1;
+    return {0.0 + a * q_[0].w + b * q_[1].w, 0.0 + a * q_[0].wy + b * q_[1].wy, 0.0 + a * q_[0].wyy + b * q_[1].wyy,
+            static_cast<Eigen::Index>(c0) + static_cast<Eigen::Index>(c1)};
   }
 
   TreeNode make_node(std::size_t begin, std::size_t end) const {
@@ -409,37 +541,12 @@ class Builder {
     for (std::size_t k = stop; k < end; ++k) add(missing, e[k].row);
     const double parent = total.w * impurity_of<C>(total);
     if (categorical_[static_cast<std::size_t>(j)]) {
-      // Breiman et al. (1984, Thm 4.5): with two classes (or squared error), ordering the categories by
-      // their share of class 1 (mean target) puts the best partition among the prefixes of that order.
-      struct Category {
-        std::uint32_t code;
-        Stats s;
-      };
       std::vector<Category> cats;
       for (std::size_t k = begin; k < stop; ++k) {
         if (cats.empty() || cats.back().code != e[k].code) cats.push_back({e[k].code, {}});
         add(cats.back().s, e[k].row);
       }
-      const auto mean = [](const Stats& s) { return s.w > 0 ? s.wy / s.w : 0.0; };
-      std::stable_sort(cats.begin(), cats.end(), [&](const Category& a, const Category& b) { return mean(a.s) < mean(b.s); });
-      Stats left;
-      std::size_t prefix = 0;
-      for (std::size_t q = 0; q + 1 < cats.size(); ++q) {
-        left = left + cats[q].s;
-        const double before = best.gain;
-        consider<C>(best, left, missing, total, parent, j, 0, 0);
-        if (best.gain > before) prefix = q + 1;
-      }
-      if (best.feature >= 0) {
-        const auto top = static_cast<std::size_t>(values.back());
-        best.categories.assign(top / 64 + 1, 0);
-        for (std::size_t q = 0; q < prefix; ++q) {
-          const auto c = static_cast<std::size_t>(values[cats[q].code]);
-          best.categories[c >> 6] |= std::uint64_t{1} << (c & 63);
-        }
-        while (best.categories.back() == 0) best.categories.pop_back();
-        best.threshold = 0.0;
-      }
+      best_category_prefix<C>(best, cats.data(), cats.size(), missing, total, parent, j);
       return best;
     }
     if (values.size() == 2 && stop == end) {
@@ -466,17 +573,97 @@ class Builder {
     return best;
   }
 
+  /// The rows of one rank code (one category) of a node and their sums.
+  struct Category {
+    std::uint32_t code;
+    Stats s;
+  };
+
+  /// Best categorical split of feature j over its node's `k` categories (ascending codes, reordered here).
+  template <CartCriterion C>
+  void best_category_prefix(Split& best, Category* cats, std::size_t k, const Stats& missing, const Stats& total, double parent,
+                            std::int32_t j) const {
+    // Breiman et al. (1984, Thm 4.5): with two classes (or squared error), ordering the categories by
+    // their share of class 1 (mean target) puts the best partition among the prefixes of that order.
+    const auto mean = [](const Stats& s) { return s.w > 0 ? s.wy / s.w : 0.0; };
+    std::stable_sort(cats, cats + k, [&](const Category& a, const Category& b) { return mean(a.s) < mean(b.s); });
+    Stats left;
+    std::size_t prefix = 0;
+    for (std::size_t q = 0; q + 1 < k; ++q) {
+      left = left + cats[q].s;
+      const double before = best.gain;
+      consider<C>(best, left, missing, total, parent, j, 0, 0);
+      if (best.gain > before) prefix = q + 1;
+    }
+    if (best.feature < 0) return;
+    const auto& values = values_[static_cast<std::size_t>(j)];
+    const auto top = static_cast<std::size_t>(values.back());
+    best.categories.assign(top / 64 + 1, 0);
+    for (std::size_t q = 0; q < prefix; ++q) {
+      const auto c = static_cast<std::size_t>(values[cats[q].code]);
+      best.categories[c >> 6] |= std::uint64_t{1} << (c & 63);
+    }
+    while (best.categories.back() == 0) best.categories.pop_back();
+    best.threshold = 0.0;
+  }
+
+  /// Best split of counted feature j from the node's histogram: the candidates, sums and order of
+  /// best_for_feature, with each rank code's rows summed by counting.
+  Split best_in_histogram(const std::uint32_t* hist, std::int32_t j, const Stats& total) const {
+    switch (lim_.criterion) {
+      case CartCriterion::gini: return best_in_histogram<CartCriterion::gini>(hist, j, total);
+      case CartCriterion::entropy: return best_in_histogram<CartCriterion::entropy>(hist, j, total);
+      case CartCriterion::squared_error: break;
+    }
+    return best_in_histogram<CartCriterion::squared_error>(hist, j, total);
+  }
+
+  template <CartCriterion C>
+  Split best_in_histogram(const std::uint32_t* hist, std::int32_t j, const Stats& total) const {
+    Split best;
+    const std::size_t nv = values_[static_cast<std::size_t>(j)].size();
+    const std::uint32_t* H = hist + off_[static_cast<std::size_t>(slot_[static_cast<std::size_t>(j)])];
+    std::size_t k = 0;
+    for (std::size_t c = 0; c < nv; ++c) k += (H[2 * c] | H[2 * c + 1]) != 0;
+    // One distinct value (NaN aside) here means one below too: never splittable again.
+    if (k < 2) {
+      best.constant = true;
+      return best;
+    }
+    const Stats missing = counted(H[2 * nv], H[2 * nv + 1]);
+    const double parent = total.w * impurity_of<C>(total);
+    if (categorical_[static_cast<std::size_t>(j)]) {
+      std::vector<Category> cats;
+      for (std::size_t c = 0; c < nv; ++c)
+        if (H[2 * c] | H[2 * c + 1]) cats.push_back({static_cast<std::uint32_t>(c), counted(H[2 * c], H[2 * c + 1])});
+      best_category_prefix<C>(best, cats.data(), cats.size(), missing, total, parent, j);
+      return best;
+    }
+    Stats left;
+    std::size_t prev = nv;  // the last code with rows here, once there is one
+    for (std::size_t c = 0; c < nv; ++c) {
+      if (!(H[2 * c] | H[2 * c + 1])) continue;
+      if (prev < nv) consider<C>(best, left, missing, total, parent, j, static_cast<std::uint32_t>(prev), static_cast<std::uint32_t>(c));
+      left = left + counted(H[2 * c], H[2 * c + 1]);
+      prev = c;
+    }
+    return best;
+  }
+
   /// True when a node is worth an OpenMP team: milliseconds of work, as a team waits for a descheduled thread on a busy machine.
   bool parallel(std::size_t rows, std::size_t features) const { return threads_ > 1 && rows * features >= (std::size_t{1} << 22); }
 
-  Split find_split(std::size_t begin, std::size_t end, std::vector<std::int32_t>& features, bool team) const {
+  Split find_split(std::size_t begin, std::size_t end, std::vector<std::int32_t>& features, bool team, const std::uint32_t* hist) const {
     Stats total;
     for (std::size_t k = begin; k < end; ++k) total.add(w_[rows_[k]], y_[rows_[k]]);
     std::vector<Split> per_feature(features.size());
     ExceptionCollector errors;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) if (team && parallel(end - begin, features.size()))
     for (std::size_t f = 0; f < features.size(); ++f)
-      errors.run([&] { per_feature[f] = best_for_feature(begin, end, features[f], total); });
+      errors.run([&] {
+        const std::int32_t j = features[f];
+        per_feature[f] = slot_[static_cast<std::size_t>(j)] >= 0 ? best_in_histogram(hist, j, total) : best_for_feature(begin, end, j, total);
+      });
     errors.rethrow();
     Split best;
     std::size_t kept = 0;
@@ -495,28 +682,45 @@ class Builder {
   /// first position of the right child.
   std::size_t partition(std::size_t begin, std::size_t end, const Split& s, const std::vector<std::int32_t>& features, bool team,
                         std::vector<std::int32_t>& scratch) {
-    const Entry* e = lists_[static_cast<std::size_t>(s.feature)].data();
-    const auto nan_code = static_cast<std::uint32_t>(values_[static_cast<std::size_t>(s.feature)].size());
+    const auto& values = values_[static_cast<std::size_t>(s.feature)];
+    const auto nan_code = static_cast<std::uint32_t>(values.size());
+    TreeNode test;
+    test.categories = s.categories;
     std::size_t n_left = 0;
-    std::vector<char> code_left;  // categorical: per rank code, whether its category goes left
-    if (!s.categories.empty()) {
-      TreeNode test;
-      test.categories = s.categories;
-      for (const double v : values_[static_cast<std::size_t>(s.feature)]) code_left.push_back(test.goes_left(v));
+    if (const std::int32_t slot = slot_[static_cast<std::size_t>(s.feature)]; slot >= 0) {
+      std::array<std::uint8_t, 256> code_left{};
+      for (std::uint32_t c = 0; c < nan_code; ++c) code_left[c] = s.categories.empty() ? c <= s.code : test.goes_left(values[c]);
+      code_left[nan_code] = s.missing_left;
+      const auto h = static_cast<std::size_t>(h_);
+      for (std::size_t k = begin; k < end; ++k) {
+        const auto row = static_cast<std::size_t>(rows_[k]);
+        const std::uint8_t left = code_left[codes_[row * h + static_cast<std::size_t>(slot)]];
+        goes_left_[row] = left;
+        n_left += left;
+      }
+    } else {
+      const Entry* e = lists_[static_cast<std::size_t>(s.feature)].data();
+      std::vector<char> code_left;  // categorical: per rank code, whether its category goes left
+      if (!s.categories.empty())
+        for (const double v : values) code_left.push_back(test.goes_left(v));
+      for (std::size_t k = begin; k < end; ++k) {
+        const bool left = e[k].code == nan_code ? s.missing_left : code_left.empty() ? e[k].code <= s.code : code_left[e[k].code] != 0;
+        goes_left_[static_cast<std::size_t>(e[k].row & kRowMask)] = left;
+        n_left += left;
+      }
     }
-    for (std::size_t k = begin; k < end; ++k) {
-      const bool left = e[k].code == nan_code ? s.missing_left : code_left.empty() ? e[k].code <= s.code : code_left[e[k].code] != 0;
-      goes_left_[static_cast<std::size_t>(e[k].row & kRowMask)] = left;
-      n_left += left;
-    }
-    // The split feature itself is in `features`: it was not constant here.
+    // Counted features have no lists to move.
+    std::vector<std::int32_t> listed;
+    for (const std::int32_t j : features)
+      if (slot_[static_cast<std::size_t>(j)] < 0) listed.push_back(j);
+    const bool threads = team && parallel(end - begin, listed.size() + 1);
     ExceptionCollector errors;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) if (team && parallel(end - begin, features.size()))
-    for (std::size_t f = 0; f <= features.size(); ++f)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) if (threads)
+    for (std::size_t f = 0; f <= listed.size(); ++f)
       errors.run([&] {
-        auto& tmp = team && parallel(end - begin, features.size()) ? scratch_[static_cast<std::size_t>(thread_id())] : scratch;
-        if (f == features.size()) stable_split(rows_.data() + begin, end - begin, tmp, [](std::int32_t r) { return r; });
-        else stable_split(lists_[static_cast<std::size_t>(features[f])].data() + begin, end - begin, tmp, [](const Entry& x) { return x.row & kRowMask; });
+        auto& tmp = threads ? scratch_[static_cast<std::size_t>(thread_id())] : scratch;
+        if (f == listed.size()) stable_split(rows_.data() + begin, end - begin, tmp, [](std::int32_t r) { return r; });
+        else stable_split(lists_[static_cast<std::size_t>(listed[f])].data() + begin, end - begin, tmp, [](const Entry& x) { return x.row & kRowMask; });
       });
     errors.rethrow();
     return begin + n_left;
@@ -564,6 +768,19 @@ class Builder {
   std::vector<std::uint8_t> goes_left_;      ///< per row, set for the node being split
   std::vector<char> categorical_;            ///< per feature: integer category codes, split by sets
   std::vector<std::vector<std::int32_t>> scratch_;  ///< per thread
+  std::vector<char> has_nan_;                ///< per feature: NaN (or a negative category code) in training
+  // Counted features (see the class comment).
+  bool exact_ = false;
+  struct Terms {
+    double w = 0.0, wy = 0.0, wyy = 0.0;
+  };
+  std::array<Terms, 2> q_{};                 ///< what one row of each pair adds to Stats
+  std::vector<std::uint8_t> pair_of_;        ///< per row: its pair
+  std::vector<std::int32_t> slot_;           ///< per feature: its column in codes_, or -1 (ranked in a list)
+  std::int32_t h_ = 0;                       ///< counted features
+  std::vector<std::uint8_t> codes_;          ///< n_ x h_, row by row: each row's rank codes (NaN: the feature's last code)
+  std::vector<std::size_t> off_;             ///< per counted feature: where its (code, pair) counts start in a histogram
+  std::size_t bins_ = 0;                     ///< rank codes (NaN included) over all counted features
 };
 
 /// Minimal cost-complexity pruning: repeatedly collapses the weakest link while its effective

@@ -112,6 +112,9 @@ struct CartLimits {
   double ccp_alpha = 0.0;
   int n_threads = 0;
   std::vector<std::int32_t> categorical_features{};
+  /// Sum a node's rows on features of few distinct values by counting them when the sums are exact
+  /// (the same tree as ranked lists, faster); false ranks every feature in lists (tests compare both).
+  bool count_small_features = true;
 };
 
 /// Grows (and prunes) a tree on targets `y` (0/1 for the class criteria) with per-row weights.
