@@ -4,6 +4,7 @@
 #include "common.hpp"
 
 #include <crmine/campaign/uplift.hpp>
+#include <crmine/classify/gradient_boosting.hpp>
 #include <crmine/classify/logistic.hpp>
 
 #include <pybind11/eigen.h>
@@ -95,6 +96,10 @@ void bind_uplift(py::module_& m) {
   m.def("fit_class_transformation_logistic", &fit_class_transformation_logistic, py::arg("model"), py::arg("X"), py::arg("y"),
         py::arg("treatment"), Release());
   m.def("class_transformation_logistic_uplift", &class_transformation_logistic_uplift, py::arg("model"), py::arg("X"), Release());
+
+  // Two gradient boosting classifiers fitted on their groups' rows, at the same time when threads allow.
+  m.def("fit_two_model_boosting", &fit_two_model_boosting, py::arg("treated"), py::arg("control"), py::arg("X"), py::arg("y"),
+        py::arg("treatment"), Release());
 
   py::class_<TreatmentChoiceOptions>(m, "TreatmentChoiceOptions")
       .def(py::init<>())

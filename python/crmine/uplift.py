@@ -267,14 +267,21 @@ def _positive_proba(model: Any, X: Any) -> np.ndarray:
 # crmine's own LogisticRegression is fitted and applied by the compiled meta-learners: each group is
 # read where it lies in X (no copy of the treated and control rows), X is checked once (inside the
 # fit's first pass), and uplift comes from one multithreaded pass. The models are bit for bit those
-# LogisticRegression.fit gives on the groups' rows; other classifiers take the generic path.
+# LogisticRegression.fit gives on the groups' rows; other classifiers take the generic path. Two of
+# crmine's GradientBoostingClassifiers are fitted by one compiled call too, both at the same time
+# when there are threads for both (again bit for bit the models fitted on each group).
+
+def _plain(kind: str, *estimators: Any) -> bool:
+    """Whether every estimator is exactly crmine.classify's ``kind`` (a subclass may change fit)."""
+    from . import classify
+    return all(type(e) is getattr(classify, kind) for e in estimators)
+
 
 def _plain_logistic(*estimators: Any) -> bool:
-    from .classify import LogisticRegression
-    return all(type(e) is LogisticRegression for e in estimators)
+    return _plain("LogisticRegression", *estimators)
 
 
-def _prepare_logistic(est: Any, X: Any, labels: Any) -> tuple[Any, Any] | None:
+def _prepare_compiled(est: Any, X: Any, labels: Any) -> tuple[Any, Any] | None:
     """(encoder, unfitted compiled model) set up as ``est.fit`` would for numeric X, or None when X
     has categorical columns (whose levels a group's rows would decide). ``labels`` gives the
     group's 0/1 labels, needed only for class weights."""
@@ -286,14 +293,14 @@ def _prepare_logistic(est: Any, X: Any, labels: Any) -> tuple[Any, Any] | None:
         return None
     options = est._options(caller)
     est._configure(options, encoder, caller)
-    if est.class_weight is not None:
+    if getattr(est, "class_weight", None) is not None:
         options.class_weight = _class_weight(est.class_weight, np.arange(2, dtype=np.int32), labels(), caller)
     return encoder, est._new_model(options)
 
 
-def _adopt_logistic(est: Any, encoder: Any, model: Any) -> Any:
-    """``est`` as ``LogisticRegression.fit`` leaves it, for a model fitted by the compiled
-    meta-learner on the encoded X (tests/python/test_uplift.py compares both paths)."""
+def _adopt_compiled(est: Any, encoder: Any, model: Any) -> Any:
+    """``est`` as its own ``fit`` leaves it, for a model fitted by a compiled meta-learner on the
+    encoded X (tests/python/test_uplift.py compares both paths)."""
     return est._adopt(model, encoder, np.arange(2, dtype=np.int32))
 
 
@@ -337,13 +344,15 @@ class TwoModel(Estimator):
         base = self.estimator_trmnt if self.estimator_trmnt is not None else _default_classifier()
         ctrl = self.estimator_ctrl if self.estimator_ctrl is not None else base
         treated, control = _clone(base), _clone(ctrl)
-        if _plain_logistic(treated, control):
-            prepared = [_prepare_logistic(est, X, lambda g=group: y01[t == g]) for est, group in ((treated, 1), (control, 0))]
+        compiled = (_core.fit_two_model_logistic if _plain_logistic(treated, control)
+                    else _core.fit_two_model_boosting if _plain("GradientBoostingClassifier", treated, control) else None)
+        if compiled is not None:
+            prepared = [_prepare_compiled(est, X, lambda g=group: y01[t == g]) for est, group in ((treated, 1), (control, 0))]
             if prepared[0] is not None and prepared[1] is not None:
                 Xn = prepared[0][0].transform(X, "TwoModel.fit")[0]
-                _core.fit_two_model_logistic(prepared[0][1], prepared[1][1], Xn, y01, t)
-                self.estimator_trmnt_ = _adopt_logistic(treated, *prepared[0])
-                self.estimator_ctrl_ = _adopt_logistic(control, *prepared[1])
+                compiled(prepared[0][1], prepared[1][1], Xn, y01, t)
+                self.estimator_trmnt_ = _adopt_compiled(treated, *prepared[0])
+                self.estimator_ctrl_ = _adopt_compiled(control, *prepared[1])
                 self.n_features_in_ = treated.n_features_in_
                 return self
         rows = {group: np.flatnonzero(t == group) for group in (0, 1)}
@@ -389,11 +398,11 @@ class ClassTransformation(Estimator):
         if n_z == 0 or n_z == len(t):
             raise ValueError("ClassTransformation.fit: y: the transformed class z = (y == treatment) has one value only")
         est = _clone(self.estimator if self.estimator is not None else _default_classifier())
-        prepared = _plain_logistic(est) and _prepare_logistic(est, X, lambda: (y01 == t).astype(np.int32))
+        prepared = _plain_logistic(est) and _prepare_compiled(est, X, lambda: (y01 == t).astype(np.int32))
         if prepared:
             _core.fit_class_transformation_logistic(prepared[1], prepared[0].transform(X, "ClassTransformation.fit")[0],
                                                     y01, t)
-            self.estimator_ = _adopt_logistic(est, *prepared)
+            self.estimator_ = _adopt_compiled(est, *prepared)
         else:
             self.estimator_ = est.fit(X, (y01 == t).astype(np.int32))
         self.n_features_in_ = getattr(self.estimator_, "n_features_in_", None)

@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // Meta-learners over crmine's classifiers: the two-model and the class-transformation approach.
 #include <crmine/campaign/uplift.hpp>
+#include <crmine/classify/gradient_boosting.hpp>
 #include <crmine/classify/logistic.hpp>
 #include <crmine/classify/scoring.hpp>
 #include <crmine/core/parallel.hpp>
 #include <crmine/core/serialize.hpp>
 
 #include <array>
+#include <algorithm>
 #include <cmath>
+#include <exception>
 #include <sstream>
+#include <thread>
 
 namespace crmine {
 namespace detail {
@@ -136,6 +140,56 @@ void fit_two_logistic(const char* where, LogisticRegression& treated, LogisticRe
   control.fit_rows(X, y, no_weights, rows[0]);
 }
 
+/// Sets a model's n_threads for one fit and puts the user's setting back afterwards, also on errors.
+class ThreadShare {
+ public:
+  ThreadShare(GradientBoostingClassifier& model, int n_threads) : model_(model), saved_(model.options().n_threads) {
+    model_.set_n_threads(n_threads);
+  }
+  ~ThreadShare() { model_.set_n_threads(saved_); }
+  ThreadShare(const ThreadShare&) = delete;
+  ThreadShare& operator=(const ThreadShare&) = delete;
+
+ private:
+  GradientBoostingClassifier& model_;
+  int saved_;
+};
+
+void fit_two_boosting(const char* where, GradientBoostingClassifier& treated, GradientBoostingClassifier& control, MatrixRef X, LabelRef y,
+                      LabelRef treatment) {
+  detail::check_uplift_labels(where, X, y, treatment);
+  std::array<std::vector<Eigen::Index>, 2> rows;
+  for (Eigen::Index i = 0; i < X.rows(); ++i) rows[static_cast<std::size_t>(treatment[i])].push_back(i);
+  const Eigen::VectorXd no_weights;
+  const int threads = detail::resolve_threads(treated.options().n_threads);
+  const auto n = static_cast<double>(X.rows()), n_treated = static_cast<double>(rows[1].size());
+  if (threads < 2 || 4 * std::min(rows[0].size(), rows[1].size()) < static_cast<std::size_t>(X.rows())) {
+    treated.fit_rows(X, y, no_weights, rows[1]);
+    control.fit_rows(X, y, no_weights, rows[0]);
+    return;
+  }
+  const int share = std::clamp(static_cast<int>(std::lround(threads * n_treated / n)), 1, threads - 1);
+  ThreadShare treated_share(treated, share), control_share(control, threads - share);
+  // The control fit on a thread of its own (a fresh OpenMP initial thread, so its parallel regions are
+  // not nested in this one's), the treated fit here.
+  std::exception_ptr control_error, treated_error;
+  std::thread worker([&] {
+    try {
+      control.fit_rows(X, y, no_weights, rows[0]);
+    } catch (...) {
+      control_error = std::current_exception();
+    }
+  });
+  try {
+    treated.fit_rows(X, y, no_weights, rows[1]);
+  } catch (...) {
+    treated_error = std::current_exception();
+  }
+  worker.join();
+  if (treated_error) std::rethrow_exception(treated_error);
+  if (control_error) std::rethrow_exception(control_error);
+}
+
 void fit_transformed_logistic(const char* where, LogisticRegression& model, MatrixRef X, LabelRef y, LabelRef treatment) {
   detail::check_uplift_labels(where, X, y, treatment);
   const Eigen::VectorXi z = (y.array() == treatment.array()).cast<int>();
@@ -148,6 +202,11 @@ void fit_transformed_logistic(const char* where, LogisticRegression& model, Matr
 
 void fit_two_model_logistic(LogisticRegression& treated, LogisticRegression& control, MatrixRef X, LabelRef y, LabelRef treatment) {
   fit_two_logistic("fit_two_model_logistic", treated, control, X, y, treatment);
+}
+
+void fit_two_model_boosting(GradientBoostingClassifier& treated, GradientBoostingClassifier& control, MatrixRef X, LabelRef y,
+                            LabelRef treatment) {
+  fit_two_boosting("fit_two_model_boosting", treated, control, X, y, treatment);
 }
 
 Eigen::VectorXd two_model_logistic_uplift(const LogisticRegression& treated, const LogisticRegression& control, MatrixRef X) {
@@ -172,6 +231,13 @@ TwoModelUplift& TwoModelUplift::fit(MatrixRef X, LabelRef y, LabelRef treatment)
   constexpr const char* where = "TwoModelUplift::fit";
   if (const auto logistic = as_logistic(treated_, control_); logistic[0]) {
     fit_two_logistic(where, *logistic[0], *logistic[1], X, y, treatment);
+    fitted_ = true;
+    return *this;
+  }
+  auto* boosted_treated = dynamic_cast<GradientBoostingClassifier*>(treated_.get());
+  auto* boosted_control = dynamic_cast<GradientBoostingClassifier*>(control_.get());
+  if (boosted_treated && boosted_control) {
+    fit_two_boosting(where, *boosted_treated, *boosted_control, X, y, treatment);
     fitted_ = true;
     return *this;
   }

@@ -17,6 +17,7 @@
 #include <limits>
 #include <numeric>
 #include <ostream>
+#include <span>
 
 namespace crmine {
 namespace {
@@ -950,6 +951,11 @@ const Eigen::VectorXd& BoostedTrees::feature_importances() const {
   return importances_;
 }
 
+void BoostedTrees::set_n_threads(int n_threads) {
+  if (n_threads < 0) throw_invalid("GradientBoosting::set_n_threads", "n_threads", "is ", n_threads, "; must be >= 0");
+  options_.n_threads = n_threads;
+}
+
 void BoostedTrees::set_feature_names(std::vector<std::string> names) {
   require_fitted(fitted_, "GradientBoosting::set_feature_names");
   check_feature_names("GradientBoosting::set_feature_names", names, n_features_);
@@ -1118,6 +1124,32 @@ GradientBoostingClassifier& GradientBoostingClassifier::fit(MatrixRef X, LabelRe
   validate(options_);
   detail::check_binary_fit(where, X, y, sample_weight, true);
   fit_trees(where, true, X, y.cast<double>(), y, sample_weight);
+  return *this;
+}
+
+GradientBoostingClassifier& GradientBoostingClassifier::fit_rows(MatrixRef X, LabelRef y, VectorRef sample_weight,
+                                                                 std::span<const Eigen::Index> rows) {
+  constexpr const char* where = "GradientBoostingClassifier::fit_rows";
+  if (rows.empty()) detail::throw_invalid(where, "rows", "is empty; select at least one row");
+  if (y.size() != X.rows()) detail::throw_invalid(where, "y", "has ", y.size(), " labels, X has ", X.rows(), " rows");
+  if (sample_weight.size() != 0 && sample_weight.size() != X.rows())
+    detail::throw_invalid(where, "sample_weight", "has ", sample_weight.size(), " entries, X has ", X.rows(), " rows");
+  for (std::size_t k = 0; k < rows.size(); ++k)
+    if (rows[k] < 0 || rows[k] >= X.rows()) detail::throw_invalid(where, "rows", "entry ", k, " is ", rows[k], "; X has ", X.rows(), " rows");
+  const auto m = static_cast<Eigen::Index>(rows.size());
+  RowMatrix Xr(m, X.cols());
+  Eigen::VectorXi yr(m);
+  Eigen::VectorXd wr(sample_weight.size() ? m : 0);
+#pragma omp parallel for schedule(static) num_threads(detail::resolve_threads(options_.n_threads)) if (m * X.cols() > 65536)
+  for (Eigen::Index k = 0; k < m; ++k) {
+    const Eigen::Index i = rows[static_cast<std::size_t>(k)];
+    Xr.row(k) = X.row(i);
+    yr[k] = y[i];
+    if (wr.size()) wr[k] = sample_weight[i];
+  }
+  validate(options_);
+  detail::check_binary_fit(where, Xr, yr, wr, true);
+  fit_trees(where, true, Xr, yr.cast<double>(), yr, wr);
   return *this;
 }
 

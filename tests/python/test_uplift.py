@@ -224,6 +224,50 @@ def test_logistic_meta_learners_name_bad_features(campaign_split):
             model.predict(Xte[:, :3])
 
 
+class _GenericBoosting(classify.GradientBoostingClassifier):
+    """A subclass takes TwoModel's generic path (copied groups, fit and predict_proba): the
+    specification of the compiled two-model boosting fit."""
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_two_model_boosting_equals_the_generic_path_bit_for_bit(campaign_split, n_threads):
+    # At 2 threads the two models are fitted at the same time, one thread each; at 1 one after the other.
+    Xtr, ytr, ttr, Xte, *_ = campaign_split
+    X = Xtr.copy()
+    X[::17, 3] = np.nan  # missing values take the same side as on the generic path
+    kw = dict(n_estimators=15, num_leaves=7, subsample=0.8, random_state=3, n_threads=n_threads)
+    fast = cu.TwoModel(estimator_trmnt=classify.GradientBoostingClassifier(**kw)).fit(X, ytr, ttr)
+    generic = cu.TwoModel(estimator_trmnt=_GenericBoosting(**kw)).fit(X, ytr, ttr)
+    np.testing.assert_array_equal(fast.predict(Xte), generic.predict(Xte))
+    for name in ("estimator_trmnt_", "estimator_ctrl_"):
+        a, b = getattr(fast, name), getattr(generic, name)
+        assert type(a) is classify.GradientBoostingClassifier
+        assert sorted(vars(a)) == sorted(vars(b))
+        assert a.to_bytes() == b.to_bytes()  # n_threads is saved too: the user's setting is kept
+        np.testing.assert_array_equal(a.feature_importances_, b.feature_importances_)
+        assert a.n_estimators_ == b.n_estimators_ == 15
+
+
+def test_two_model_boosting_is_the_same_at_one_and_two_threads(campaign_split):
+    Xtr, ytr, ttr, Xte, *_ = campaign_split
+    fits = [cu.TwoModel(estimator_trmnt=classify.GradientBoostingClassifier(n_estimators=10, n_threads=k)).fit(Xtr, ytr, ttr)
+            for k in (1, 2)]
+    np.testing.assert_array_equal(fits[0].predict(Xte), fits[1].predict(Xte))
+
+
+def test_two_model_boosting_names_bad_input(campaign_split):
+    Xtr, ytr, ttr, *_ = campaign_split
+    bad = Xtr.copy()
+    bad[np.flatnonzero(ttr == 0)[5], 1] = np.inf
+    model = cu.TwoModel(estimator_trmnt=classify.GradientBoostingClassifier(n_estimators=5, n_threads=2))
+    with pytest.raises(ValueError, match="GradientBoostingClassifier::fit_rows: X: infinite value at row 5, column 1"):
+        model.fit(bad, ytr, ttr)
+    y = ytr.copy()
+    y[ttr == 1] = 1
+    with pytest.raises(ValueError, match="treated row has response 1"):
+        model.fit(Xtr, y, ttr)
+
+
 # ----------------------------------------------------------------------------- whom to treat
 
 def test_choose_treatment_picks_profitable_customers_best_first():

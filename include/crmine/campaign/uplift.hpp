@@ -87,6 +87,7 @@ void check_uplift_labels(const char* where, MatrixRef X, LabelRef y, LabelRef tr
 }  // namespace detail
 
 class LogisticRegression;
+class GradientBoostingClassifier;
 
 /// The two-model learner with logistic regressions, fitted in place: `treated` on the treated
 /// rows of (X, y) and `control` on the control rows, each read where it lies (no copy of the
@@ -105,10 +106,21 @@ void fit_class_transformation_logistic(LogisticRegression& model, MatrixRef X, L
 /// 2 P(z=1 | x) - 1 per row of X under the class-transformation `model`, in one multithreaded pass.
 Eigen::VectorXd class_transformation_logistic_uplift(const LogisticRegression& model, MatrixRef X);
 
+/// The two-model learner with gradient boosting: `treated` fitted on the treated rows of (X, y),
+/// `control` on the control rows (GradientBoostingClassifier::fit_rows, so each model is bit for bit
+/// the one fitted on its group alone). With two or more threads (`treated`'s n_threads) and groups of
+/// comparable size (the smaller at least a quarter of the rows), the two fits run at the same time,
+/// each on a share of the threads proportional to its rows: a boosting fit synchronises its threads
+/// several times per split, and two independent fits on one thread each have nothing to wait for.
+/// Both models keep their own n_threads setting.
+void fit_two_model_boosting(GradientBoostingClassifier& treated, GradientBoostingClassifier& control, MatrixRef X, LabelRef y,
+                            LabelRef treatment);
+
 /// Two-model ("T-learner") uplift: one classifier on the treated rows, one on the control rows;
 /// uplift = P(y=1 | x, treated) - P(y=1 | x, control) (Hansotia & Rukstales 2002). Any of
 /// crmine's classifiers can be used on either side; the rows of each group are copied once,
-/// except for two logistic regressions, which fit_two_model_logistic fits in place.
+/// except for two logistic regressions, which fit_two_model_logistic fits in place; two gradient
+/// boosting classifiers are fitted by fit_two_model_boosting.
 class TwoModelUplift {
  public:
   TwoModelUplift(std::unique_ptr<Classifier> treated_model, std::unique_ptr<Classifier> control_model);

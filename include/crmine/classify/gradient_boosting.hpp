@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <iosfwd>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,8 @@ class BoostedTrees {
   /// Validation loss per round (log-loss or mean squared error; empty without early stopping).
   const std::vector<double>& validation_loss() const { return validation_loss_; }
   Eigen::Index n_features() const { return n_features_; }
+  /// Threads of later fits and predictions (0 = OpenMP default); a fitted model does not depend on it.
+  void set_n_threads(int n_threads);
   void set_feature_names(std::vector<std::string> names);
   const std::vector<std::string>& feature_names() const { return feature_names_; }
 
@@ -114,6 +117,11 @@ class GradientBoostingClassifier final : public Classifier, public detail::Boost
 
   GradientBoostingClassifier& fit(MatrixRef X, const Eigen::Ref<const Eigen::VectorXi>& y) override;
   GradientBoostingClassifier& fit(MatrixRef X, LabelRef y, VectorRef sample_weight);
+  /// Fits on the rows `rows` (indices into X, any order) of X, y and sample_weight, which have one entry per
+  /// row of X: bit for bit the model fit(X(rows, :), y(rows), sample_weight(rows)) gives. The selected rows
+  /// are gathered once, in parallel row chunks (binning then reads them several times; at 350k x 10 the
+  /// gather is under 1% of a 100-tree fit); errors about their values name positions in `rows`.
+  GradientBoostingClassifier& fit_rows(MatrixRef X, LabelRef y, VectorRef sample_weight, std::span<const Eigen::Index> rows);
   Eigen::VectorXi predict(MatrixRef X) const override;
   RowMatrix predict_proba(MatrixRef X) const override;
   /// Raw log-odds.

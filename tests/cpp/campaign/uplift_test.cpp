@@ -10,6 +10,8 @@
 #include <cmath>
 #include <limits>
 #include <sstream>
+#include <string>
+#include <utility>
 
 namespace crmine {
 namespace {
@@ -137,22 +139,33 @@ TEST(TwoModelUplift, RecoversTrueEffectWithLogisticRegression) {
   EXPECT_GT(qini_auc_score(c.y, u, c.t), 0.9 * qini_auc_score(c.y, c.true_uplift, c.t));
 }
 
+/// The control (0) and treated (1) rows of a campaign, copied: what the generic two-model path fits.
+struct Groups {
+  std::array<RowMatrix, 2> X;
+  std::array<Eigen::VectorXi, 2> y;
+};
+Groups copy_groups(const Campaign& c) {
+  Groups g;
+  for (std::size_t k = 0; k < 2; ++k) {
+    const Eigen::Index m = k == 1 ? c.t.sum() : c.t.size() - c.t.sum();
+    g.X[k].resize(m, c.X.cols());
+    g.y[k].resize(m);
+    for (Eigen::Index i = 0, r = 0; i < c.X.rows(); ++i)
+      if (c.t[i] == static_cast<int>(k)) {
+        g.X[k].row(r) = c.X.row(i);
+        g.y[k][r++] = c.y[i];
+      }
+  }
+  return g;
+}
+
 TEST(TwoModelUplift, LogisticGroupsFittedInPlaceEqualFitsOnCopiedGroups) {
   const Campaign c = make_campaign(9000, 11);
   LogisticRegressionOptions o;
   o.n_threads = 2;
-  std::array<RowMatrix, 2> Xg;
-  std::array<Eigen::VectorXi, 2> yg;
-  for (std::size_t g = 0; g < 2; ++g) {
-    const Eigen::Index m = g == 1 ? c.t.sum() : c.t.size() - c.t.sum();
-    Xg[g].resize(m, c.X.cols());
-    yg[g].resize(m);
-    for (Eigen::Index i = 0, r = 0; i < c.X.rows(); ++i)
-      if (c.t[i] == static_cast<int>(g)) {
-        Xg[g].row(r) = c.X.row(i);
-        yg[g][r++] = c.y[i];
-      }
-  }
+  const Groups g = copy_groups(c);
+  const auto& Xg = g.X;
+  const auto& yg = g.y;
   LogisticRegression treated(o), control(o), treated_copy(o), control_copy(o);
   fit_two_model_logistic(treated, control, c.X, c.y, c.t);
   treated_copy.fit(Xg[1], yg[1]);
@@ -172,6 +185,59 @@ TEST(TwoModelUplift, LogisticGroupsFittedInPlaceEqualFitsOnCopiedGroups) {
   EXPECT_THROW(fit_two_model_logistic(treated, control, bad, c.y, c.t), InvalidArgument);
   EXPECT_THROW(two_model_logistic_uplift(treated, control, c.X.leftCols(2)), InvalidArgument);
   EXPECT_THROW(two_model_logistic_uplift(treated, LogisticRegression(), c.X), NotFittedError);
+}
+
+TEST(TwoModelUplift, BoostingGroupsFittedTogetherEqualFitsOnCopiedGroups) {
+  // At 2 threads the groups (about half the rows each) are fitted at the same time on one thread
+  // each; a campaign with 15% treated is fitted one group after the other. Either way each model is
+  // the one fitted on its copied group, and keeps the n_threads it was given.
+  Campaign c = make_campaign(6000, 13);
+  c.X(17, 1) = std::numeric_limits<double>::quiet_NaN();
+  Campaign few_treated = c;
+  for (Eigen::Index i = 0; i < c.t.size(); ++i) few_treated.t[i] = i % 7 == 0;
+  for (const Campaign* campaign : {&c, &few_treated})
+    for (const int threads : {1, 2}) {
+      GradientBoostingOptions o;
+      o.n_estimators = 12;
+      o.num_leaves = 9;
+      o.subsample = 0.8;
+      o.n_threads = threads;
+      const Groups g = copy_groups(*campaign);
+      GradientBoostingClassifier treated(o), control(o), treated_copy(o), control_copy(o);
+      fit_two_model_boosting(treated, control, campaign->X, campaign->y, campaign->t);
+      treated_copy.fit(g.X[1], g.y[1]);
+      control_copy.fit(g.X[0], g.y[0]);
+      for (const auto& [fitted, copy] : {std::pair{&treated, &treated_copy}, std::pair{&control, &control_copy}}) {
+        std::stringstream a, b;
+        fitted->save(a);
+        copy->save(b);
+        EXPECT_EQ(a.str(), b.str()) << "threads " << threads;
+        EXPECT_EQ(fitted->options().n_threads, threads);
+      }
+      TwoModelUplift m(std::make_unique<GradientBoostingClassifier>(o), std::make_unique<GradientBoostingClassifier>(o));
+      EXPECT_EQ(m.fit(campaign->X, campaign->y, campaign->t).predict(campaign->X),
+                treated_copy.predict_proba(campaign->X).col(1) - control_copy.predict_proba(campaign->X).col(1));
+    }
+}
+
+TEST(TwoModelUplift, BoostingFitNamesTheGroupWithBadInput) {
+  Campaign c = make_campaign(3000, 5);
+  GradientBoostingOptions o;
+  o.n_estimators = 3;
+  o.n_threads = 2;
+  GradientBoostingClassifier treated(o), control(o);
+  Eigen::Index first_control = 0;
+  while (c.t[first_control] != 0) ++first_control;
+  c.X(first_control, 2) = std::numeric_limits<double>::infinity();
+  try {
+    fit_two_model_boosting(treated, control, c.X, c.y, c.t);
+    FAIL() << "an infinite feature value was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("fit_rows: X: infinite value at row 0, column 2"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(control.options().n_threads, 2);  // put back after the failed fit
+  EXPECT_FALSE(control.is_fitted());
+  EXPECT_THROW(fit_two_model_boosting(treated, control, c.X, c.y, Eigen::VectorXi::Zero(3000)), InvalidArgument);
 }
 
 TEST(TwoModelUplift, SavesAndLoads) {

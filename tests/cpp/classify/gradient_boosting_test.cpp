@@ -99,6 +99,43 @@ TEST(GradientBoostingClassifier, OneHotTablesTrainBitwiseTheSameAtOneAndTwoThrea
   EXPECT_EQ(a.feature_importances(), b.feature_importances());
 }
 
+TEST(GradientBoostingClassifier, FitRowsEqualsTheFitOnCopiedRows) {
+  // Rows out of order and repeated, with weights: the model is the one fitted on the copied rows.
+  const OneHot d = one_hot(5000, 17, true);
+  Random rng(4);
+  std::vector<Eigen::Index> rows;
+  for (Eigen::Index i = d.X.rows() - 1; i >= 0; --i)
+    if (rng.uniform() < 0.6) rows.push_back(i);
+  rows.push_back(rows[10]);
+  Eigen::VectorXd w(d.X.rows());
+  for (Eigen::Index i = 0; i < w.size(); ++i) w[i] = 0.5 + rng.uniform();
+  const auto m = static_cast<Eigen::Index>(rows.size());
+  RowMatrix Xr(m, d.X.cols());
+  Eigen::VectorXi yr(m);
+  Eigen::VectorXd wr(m);
+  for (Eigen::Index k = 0; k < m; ++k) {
+    Xr.row(k) = d.X.row(rows[static_cast<std::size_t>(k)]);
+    yr[k] = d.y[rows[static_cast<std::size_t>(k)]];
+    wr[k] = w[rows[static_cast<std::size_t>(k)]];
+  }
+  GradientBoostingOptions o;
+  o.n_estimators = 10;
+  o.colsample_bytree = 0.7;
+  o.n_threads = 2;
+  GradientBoostingClassifier a(o), b(o);
+  a.fit_rows(d.X, d.y, w, rows);
+  b.fit(Xr, yr, wr);
+  std::stringstream sa, sb;
+  a.save(sa);
+  b.save(sb);
+  EXPECT_EQ(sa.str(), sb.str());
+  EXPECT_THROW(a.fit_rows(d.X, d.y, w, std::vector<Eigen::Index>{}), InvalidArgument);
+  EXPECT_THROW(a.fit_rows(d.X, d.y, w, std::vector<Eigen::Index>{0, d.X.rows()}), InvalidArgument);
+  EXPECT_THROW(a.fit_rows(d.X, d.y.head(10), w, rows), InvalidArgument);
+  EXPECT_THROW(a.fit_rows(d.X, d.y, w.head(10), rows), InvalidArgument);
+  EXPECT_THROW(a.set_n_threads(-1), InvalidArgument);
+}
+
 /// The score of row i as the plain definition: the initial score plus every tree's leaf, tree 0 first,
 /// each tree walked from the root on raw values.
 double walked_score(const GradientBoostingClassifier& m, const RowMatrix& X, Eigen::Index i) {
