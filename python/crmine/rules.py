@@ -277,8 +277,14 @@ class ItemsetArrays:
         """The mlxtend-shaped DataFrame (``itemsets`` as 'frozenset' or 'tuple')."""
         if itemsets not in _FORMS[:2]:
             raise ValueError(f"itemsets: must be 'frozenset' or 'tuple', got {itemsets!r}")
+        return self._frame(itemsets, self.count.copy())
+
+    def _frame(self, itemsets: str, count: np.ndarray) -> pd.DataFrame:
+        # copy=False: the columns are new arrays (count is the caller's to give away); pandas
+        # would otherwise copy each one, the object column included, while both are alive.
         frame = pd.DataFrame({"support": self.support, "itemsets": _sets(self.indptr, self.items, self.labels,
-                                                                          itemsets == "tuple"), "count": self.count})
+                                                                          itemsets == "tuple"), "count": count},
+                             copy=False)
         frame.attrs.update(n_baskets=self.n_baskets, min_count=self.min_count, peak_memory=self.peak_memory)
         return frame
 
@@ -328,7 +334,8 @@ def frequent_itemsets(baskets: Any, min_support: float = 0.5, *, max_len: int | 
                                                              max_memory, n_jobs, _basket_codes(b, contains, "contains"))
     labels = b.labels if use_colnames else np.arange(b.n_items, dtype=np.int64).astype(object)
     result = ItemsetArrays(indptr, items, count, labels, int(n_baskets), int(min_count), int(peak))
-    return result if itemsets == "codes" else result.to_frame(itemsets)
+    # The arrays are not handed out in the frame forms, so the frame takes the counts as they are.
+    return result if itemsets == "codes" else result._frame(itemsets, result.count)
 
 
 def _encode_itemsets(itemsets: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

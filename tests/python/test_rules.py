@@ -300,3 +300,39 @@ def test_recommender_pickles_and_rejects_corrupt_bytes():
         rules.Recommender().__setstate__({**state, "_model_bytes": data[:-5]})
     with pytest.raises(cm.NotFittedError):
         rules.Recommender().to_bytes()
+
+
+def _filled_one_by_one(items) -> frozenset:
+    """A frozenset as CPython builds one from an iterator: items added one at a time."""
+    return frozenset(iter(list(items)))
+
+
+def test_frozensets_take_the_smaller_table_and_behave_as_any_frozenset():
+    import sys
+
+    labels = np.array([f"p{i:03d}" for i in range(600)], dtype=object)
+    # Itemsets of every length from 1 to 200 and some longer ones (in 3.11 a copy is larger at
+    # 16-18 and 256-306 items), as the miners return them.
+    lengths = np.array(list(range(1, 201)) + [256, 300, 306, 307, 600])
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    items = np.concatenate([np.arange(n) for n in lengths]).astype(np.int32)
+    built = list(rules._sets(indptr, items, labels))
+    # ... and from mining: one basket of 8 labels, twice, has all 255 subsets frequent.
+    built += list(rules.frequent_itemsets([list(labels[:8])] * 2, min_support=1.0)["itemsets"])
+    assert [len(s) for s in built[:lengths.size]] == lengths.tolist()
+    for s in built:
+        python_made = _filled_one_by_one(s)
+        assert s == python_made and hash(s) == hash(python_made) and type(s) is frozenset
+        assert all(x in s for x in python_made) and "p999" not in s and frozenset(s) is s
+        # The smaller of CPython's two layouts (filled one by one, or copied from a set).
+        assert sys.getsizeof(s) == min(sys.getsizeof(python_made), sys.getsizeof(frozenset(set(s))))
+    five = next(s for s in built if len(s) == 5)
+    assert sys.getsizeof(five) < sys.getsizeof(_filled_one_by_one(five))  # 16 slots, not 32 (CPython 3.8-3.13)
+
+
+def test_frame_columns_are_not_shared_with_the_arrays():
+    arrays = rules.frequent_itemsets([["a", "b"], ["a"], ["b", "c"]], min_support=1 / 3, itemsets="codes")
+    frame = arrays.to_frame()
+    arrays.count[:] = 99
+    assert frame["count"].tolist() != [99] * len(frame)
+    assert frame["support"].tolist() == (frame["count"] / 3).tolist()

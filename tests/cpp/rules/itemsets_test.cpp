@@ -8,11 +8,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <numeric>
+#include <span>
 
 namespace crmine {
 namespace {
 
+using test::baskets_of;
 using test::expect_same;
 using test::groceries;
 using test::random_baskets;
@@ -32,6 +36,18 @@ std::int64_t count_of(const Itemsets& s, std::vector<std::int32_t> items) {
   return -1;
 }
 
+
+/// The number of baskets holding every item of `x` (sorted), each basket counted once.
+std::int64_t count_by_brute_force(const Baskets& b, std::span<const std::int32_t> x) {
+  std::int64_t count = 0;
+  for (std::int64_t t = 0; t < b.size(); ++t) {
+    std::vector<std::int32_t> basket(b.indices.begin() + b.indptr[static_cast<std::size_t>(t)],
+                                     b.indices.begin() + b.indptr[static_cast<std::size_t>(t) + 1]);
+    std::sort(basket.begin(), basket.end());
+    count += std::includes(basket.begin(), basket.end(), x.begin(), x.end());
+  }
+  return count;
+}
 
 constexpr ItemsetAlgorithm kAlgorithms[] = {ItemsetAlgorithm::fp_growth, ItemsetAlgorithm::eclat, ItemsetAlgorithm::apriori};
 
@@ -88,15 +104,32 @@ TEST(FrequentItemsets, AlgorithmsAgreeOnRandomBaskets) {
     expect_same(fp, ap);
     // Brute-force check of a sample of counts: each basket counted once.
     for (std::int64_t k = 0; k < fp.size(); k += 7) {
-      const auto x = fp.itemset(k);
-      std::int64_t c = 0;
-      for (std::int64_t t = 0; t < b.size(); ++t) {
-        std::vector<std::int32_t> basket(b.indices.begin() + b.indptr[static_cast<std::size_t>(t)],
-                                         b.indices.begin() + b.indptr[static_cast<std::size_t>(t) + 1]);
-        std::sort(basket.begin(), basket.end());
-        c += std::includes(basket.begin(), basket.end(), x.begin(), x.end());
-      }
-      EXPECT_EQ(c, fp.count[static_cast<std::size_t>(k)]);
+      EXPECT_EQ(count_by_brute_force(b, fp.itemset(k)), fp.count[static_cast<std::size_t>(k)]);
+    }
+  }
+}
+
+TEST(FrequentItemsets, RepeatedLongBasketsAreCountedExactly) {
+  // Baskets longer than the packed sort key of preparation (40 items: 6 bits, 10 per key), equal
+  // in their first ten or more items and differing after, repeated, next to short duplicates and a
+  // basket that is a prefix of a long one: every itemset's count equals a count by brute force.
+  std::vector<std::int32_t> a(15), b, c(10), d;
+  std::iota(a.begin(), a.end(), 0);
+  b = a;
+  b.back() = 39;  // equal to `a` in the first 14 items
+  std::iota(c.begin(), c.end(), 0);  // a prefix of `a` exactly as long as the key
+  d = {3, 1, 2, 39, 39};  // unsorted, with a repeated item
+  const Baskets baskets = baskets_of({a, b, c, d, {7}, {7}, a, {39, 0}}, 2, 40);
+  for (const auto algorithm : kAlgorithms) {
+    ItemsetOptions o;
+    o.algorithm = algorithm;
+    o.min_count = 3;
+    const Itemsets found = frequent_itemsets(baskets.view(), o);
+    EXPECT_GT(found.size(), 30000);
+    for (std::int64_t k = 0; k < found.size(); k += 97) {
+      const auto x = found.itemset(k);
+      EXPECT_EQ(count_by_brute_force(baskets, x), found.count[static_cast<std::size_t>(k)]) << "itemset " << k;
+      EXPECT_TRUE(std::is_sorted(x.begin(), x.end()));
     }
   }
 }
