@@ -349,13 +349,144 @@ class Builder {
       for (std::size_t b = 0; b < width; ++b) hist[b] += partial[q * width + b];
   }
 
-  /// Ranks every feature's values: lists_[j] holds all rows by (value, row), NaN rows last.
+  /// Ranks every feature's values: counted features get each row's rank code in codes_, the others
+  /// a list of all rows by (value, row), NaN rows last.
   void presort() {
     const Eigen::Index p = X_.cols();
     lists_.resize(static_cast<std::size_t>(p));
     values_.resize(static_cast<std::size_t>(p));
     has_nan_.assign(static_cast<std::size_t>(p), 0);
-    std::vector<std::vector<std::uint8_t>> column_codes(static_cast<std::size_t>(p));
+    slot_.assign(static_cast<std::size_t>(p), -1);
+    std::vector<Eigen::Index> ranked;
+    if (exact_) code_columns(ranked);
+    else for (Eigen::Index j = 0; j < p; ++j) ranked.push_back(j);
+    rank_columns(ranked);
+  }
+
+  /// Whether a value is missing (NaN, or a negative code of a categorical column).
+  bool missing(double v, Eigen::Index j) const { return std::isnan(v) || (v < 0 && categorical_[static_cast<std::size_t>(j)]); }
+
+  /// The distinct keys of a column while there are at most 255 (open addressing; key 0 is no value's:
+  /// order_key maps only NaN bit patterns there), and after numbering, each key's rank code.
+  struct SmallSet {
+    static constexpr std::size_t kSlots = 512;
+    std::array<std::uint64_t, kSlots> key{};
+    std::array<std::uint8_t, kSlots> code{};
+    int size = 0;
+    bool full = false;  ///< more than 255 distinct keys: ranked in a list instead
+    bool nan = false;
+    std::uint64_t last = 0;  ///< the last key added or found (one-hot columns repeat their 0 row after row)
+    static std::size_t home(std::uint64_t k) { return static_cast<std::size_t>((k * 0x9E3779B97F4A7C15ull) >> 55); }
+    void add(std::uint64_t k) {
+      if (k == last) return;
+      last = k;
+      for (std::size_t s = home(k);; s = (s + 1) & (kSlots - 1)) {
+        if (key[s] == k) return;
+        if (key[s] != 0) continue;
+        if (size == 255) {
+          full = true;
+          return;
+        }
+        key[s] = k;
+        ++size;
+        return;
+      }
+    }
+    std::size_t find(std::uint64_t k) const {
+      std::size_t s = home(k);
+      while (key[s] != k) s = (s + 1) & (kSlots - 1);
+      return s;
+    }
+  };
+
+  /// Finds the columns of at most 255 distinct values by hashing each value (no sort, no per-row
+  /// lists), makes them the counted features and writes their rank codes row by row into codes_;
+  /// the other columns go to `ranked`. Threads take row ranges; their sets merge into sorted values,
+  /// so the codes do not depend on the thread count.
+  void code_columns(std::vector<Eigen::Index>& ranked) {
+    const Eigen::Index p = X_.cols();
+    const bool threaded = n_ * p >= 100000;
+    const int parts = threaded ? threads_ : 1;
+    std::vector<std::vector<SmallSet>> sets(static_cast<std::size_t>(parts), std::vector<SmallSet>(static_cast<std::size_t>(p)));
+#pragma omp parallel for schedule(static, 1) num_threads(parts) if (parts > 1)
+    for (int t = 0; t < parts; ++t) {
+      auto& own = sets[static_cast<std::size_t>(t)];
+      std::vector<Eigen::Index> live(static_cast<std::size_t>(p));
+      std::iota(live.begin(), live.end(), Eigen::Index{0});
+      for (Eigen::Index i = n_ * t / parts, stop = n_ * (t + 1) / parts; i < stop && !live.empty(); ++i) {
+        bool dropped = false;
+        for (const Eigen::Index j : live) {
+          const double v = X_(i, j);
+          SmallSet& set = own[static_cast<std::size_t>(j)];
+          if (missing(v, j)) set.nan = true;
+          else set.add(order_key(v));
+          dropped |= set.full;
+        }
+        if (dropped) std::erase_if(live, [&](Eigen::Index j) { return own[static_cast<std::size_t>(j)].full; });
+      }
+    }
+    std::vector<SmallSet> coded;
+    std::vector<Eigen::Index> columns;
+    std::vector<std::uint64_t> keys;
+    for (Eigen::Index j = 0; j < p; ++j) {
+      keys.clear();
+      bool full = false, nan = false;
+      for (const auto& own : sets) {
+        const SmallSet& set = own[static_cast<std::size_t>(j)];
+        full |= set.full;
+        nan |= set.nan;
+        for (const std::uint64_t k : set.key)
+          if (k != 0) keys.push_back(k);
+      }
+      std::sort(keys.begin(), keys.end());
+      keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+      if (full || keys.size() > 255) {
+        ranked.push_back(j);
+        continue;
+      }
+      SmallSet& set = coded.emplace_back();
+      for (std::size_t c = 0; c < keys.size(); ++c) {
+        set.add(keys[c]);
+        set.code[set.find(keys[c])] = static_cast<std::uint8_t>(c);
+        values_[static_cast<std::size_t>(j)].push_back(key_value(keys[c]));
+      }
+      has_nan_[static_cast<std::size_t>(j)] = nan;
+      slot_[static_cast<std::size_t>(j)] = h_++;
+      off_.push_back(2 * bins_);
+      bins_ += keys.size() + 1;
+      columns.push_back(j);
+    }
+    if (h_ == 0) return;
+    const auto h = static_cast<std::size_t>(h_);
+    codes_.resize(static_cast<std::size_t>(n_) * h);
+#pragma omp parallel for schedule(static, 1) num_threads(parts) if (parts > 1)
+    for (int t = 0; t < parts; ++t) {
+      std::vector<std::uint64_t> last(h, 0);  // each column's last key and its code: one-hot runs skip the lookup
+      std::vector<std::uint8_t> last_code(h, 0);
+      for (Eigen::Index i = n_ * t / parts, stop = n_ * (t + 1) / parts; i < stop; ++i) {
+        std::uint8_t* out = codes_.data() + static_cast<std::size_t>(i) * h;
+        for (std::size_t s = 0; s < h; ++s) {
+          const Eigen::Index j = columns[s];
+          const double v = X_(i, j);
+          if (missing(v, j)) {
+            out[s] = static_cast<std::uint8_t>(values_[static_cast<std::size_t>(j)].size());
+            continue;
+          }
+          const std::uint64_t k = order_key(v);
+          if (k != last[s]) {
+            last[s] = k;
+            last_code[s] = coded[s].code[coded[s].find(k)];
+          }
+          out[s] = last_code[s];
+        }
+      }
+    }
+  }
+
+  /// Ranks the given columns into lists (radix sort of their keys).
+  void rank_columns(const std::vector<Eigen::Index>& cols) {
+    const auto p = static_cast<Eigen::Index>(cols.size());
+    if (p == 0) return;
     ExceptionCollector errors;
     // Features in groups: one pass over the rows of a row-major X reads a group's values as one
     // contiguous run per row, where a pass per feature would fetch every cache line many times.
@@ -372,7 +503,8 @@ class Builder {
 #pragma omp for schedule(dynamic, 1)
       for (Eigen::Index g = 0; g < n_groups; ++g)
         errors.run([&] {
-          const Eigen::Index j0 = g * group, width = std::min(group, p - j0);
+          const Eigen::Index q0 = g * group, width = std::min(group, p - q0);
+          const Eigen::Index* col = cols.data() + q0;
           for (Eigen::Index q = 0; q < width; ++q) {
             keys[static_cast<std::size_t>(q)].clear();
             keys[static_cast<std::size_t>(q)].reserve(static_cast<std::size_t>(n_));
@@ -382,66 +514,30 @@ class Builder {
             // Rows are tagged here, in row order: tagging in rank order would read labels_ at random.
             const std::int32_t row = tagged(static_cast<std::int32_t>(i));
             for (Eigen::Index q = 0; q < width; ++q) {
-              const double v = X_(i, j0 + q);
-              if (std::isnan(v) || (v < 0 && categorical_[static_cast<std::size_t>(j0 + q)])) nan_rows[static_cast<std::size_t>(q)].push_back(row);
+              const double v = X_(i, col[q]);
+              if (missing(v, col[q])) nan_rows[static_cast<std::size_t>(q)].push_back(row);
               else keys[static_cast<std::size_t>(q)].push_back({order_key(v), row});
             }
           }
-          for (Eigen::Index q = 0; q < width; ++q)
-            rank(j0 + q, keys[static_cast<std::size_t>(q)], nan_rows[static_cast<std::size_t>(q)], tmp, column_codes[static_cast<std::size_t>(j0 + q)]);
+          for (Eigen::Index q = 0; q < width; ++q) rank(col[q], keys[static_cast<std::size_t>(q)], nan_rows[static_cast<std::size_t>(q)], tmp);
         });
     }
     errors.rethrow();
-    // Counted features in column order; their codes row by row, so a node reads one run per row.
-    slot_.assign(static_cast<std::size_t>(p), -1);
-    std::vector<const std::uint8_t*> columns;
-    for (Eigen::Index j = 0; j < p; ++j) {
-      if (column_codes[static_cast<std::size_t>(j)].empty()) continue;
-      slot_[static_cast<std::size_t>(j)] = h_++;
-      off_.push_back(2 * bins_);
-      bins_ += values_[static_cast<std::size_t>(j)].size() + 1;
-      columns.push_back(column_codes[static_cast<std::size_t>(j)].data());
-    }
-    if (h_ == 0) return;
-    const auto h = static_cast<std::size_t>(h_);
-    codes_.resize(static_cast<std::size_t>(n_) * h);
-    constexpr Eigen::Index kBlock = 256;  // rows per block: a block's codes stay in L1 while columns are read in
-#pragma omp parallel for schedule(static) num_threads(threads_) if (n_ * p >= 100000)
-    for (Eigen::Index i0 = 0; i0 < n_; i0 += kBlock) {
-      const Eigen::Index i1 = std::min(n_, i0 + kBlock);
-      for (std::size_t s = 0; s < h; ++s)
-        for (Eigen::Index i = i0; i < i1; ++i) codes_[static_cast<std::size_t>(i) * h + s] = columns[s][i];
-    }
   }
 
-  /// Sorts feature j's keys (rows already tagged) and fills the value of each rank code and either
-  /// the feature's list (NaN rows last) or, for a counted feature, each row's code in `codes`.
-  void rank(Eigen::Index j, std::vector<KeyRow>& keys, const std::vector<std::int32_t>& nan_rows, std::vector<KeyRow>& tmp,
-            std::vector<std::uint8_t>& codes) {
+  /// Sorts feature j's keys (rows already tagged) and fills its list (NaN rows last) and the value of each rank code.
+  void rank(Eigen::Index j, std::vector<KeyRow>& keys, const std::vector<std::int32_t>& nan_rows, std::vector<KeyRow>& tmp) {
     radix_sort(keys, tmp);
-    auto& values = values_[static_cast<std::size_t>(j)];
-    values.clear();
-    has_nan_[static_cast<std::size_t>(j)] = !nan_rows.empty();
-    // From the key, not X: a row-major X would miss the cache at every distinct value.
-    for (std::size_t k = 0; k < keys.size(); ++k)
-      if (k == 0 || keys[k].key != keys[k - 1].key) values.push_back(key_value(keys[k].key));
-    if (exact_ && values.size() < 256) {
-      codes.resize(static_cast<std::size_t>(n_));
-      std::uint8_t code = 0;
-      for (std::size_t k = 0; k < keys.size(); ++k) {
-        if (k > 0 && keys[k].key != keys[k - 1].key) ++code;
-        codes[static_cast<std::size_t>(keys[k].row & kRowMask)] = code;
-      }
-      for (const std::int32_t i : nan_rows) codes[static_cast<std::size_t>(i & kRowMask)] = static_cast<std::uint8_t>(values.size());
-      return;
-    }
     auto& list = lists_[static_cast<std::size_t>(j)];
+    auto& values = values_[static_cast<std::size_t>(j)];
+    has_nan_[static_cast<std::size_t>(j)] = !nan_rows.empty();
     list.clear();
     list.reserve(static_cast<std::size_t>(n_));
-    std::uint32_t code = 0;
+    values.clear();
     for (std::size_t k = 0; k < keys.size(); ++k) {
-      code += static_cast<std::uint32_t>(k > 0 && keys[k].key != keys[k - 1].key);
-      list.push_back({code, keys[k].row});
+      // From the key, not X: a row-major X would miss the cache at every distinct value.
+      if (k == 0 || keys[k].key != keys[k - 1].key) values.push_back(key_value(keys[k].key));
+      list.push_back({static_cast<std::uint32_t>(values.size() - 1), keys[k].row});
     }
     for (const std::int32_t i : nan_rows) list.push_back({static_cast<std::uint32_t>(values.size()), i});
   }
