@@ -3,31 +3,47 @@
 efficient-apriori on FIMI retail.dat, Groceries and a synthetic set of 10M baskets at several
 min supports.
 
-Each (library, data set, min support) runs in a fresh subprocess so that peak memory (the child's
-peak RSS, reset after loading the data via /proc/self/clear_refs, minus its RSS at that point) is
-attributable. Every run
-returns Python objects, as users get them: crmine a DataFrame of frozensets of labels (mlxtend's
-shape), pyfim a list of (tuple, count), mlxtend a DataFrame of frozensets, efficient-apriori dicts
-of tuples. Times are the best of --repeat runs, both wall clock and CPU (process time, all threads).
+What is timed, on each side: one call from the same input form as a user holds it, to the
+result as Python objects. Groceries and retail.dat are lists of lists of labels (str / int) for
+every library: crmine's `frequent_itemsets(lists)` includes coding the labels and building the
+DataFrame; pyfim's `fpgrowth(lists)` includes its own recoding and its list of (tuple, count);
+mlxtend's time includes `TransactionEncoder` and the one-hot DataFrame its `fpgrowth` needs, then
+its DataFrame of frozensets; efficient-apriori gets the lists as tuples (its input). Imports and
+the check whether mlxtend's dense table fits are not timed.
+
+Each (library, data set, min support) runs in a fresh subprocess. Peak memory is the child's
+peak RSS (VmHWM) growth over its RSS after loading the data and one untimed warm-up call of the
+same library on the first 200 baskets (min support 0.1), which every library gets alike: the
+one-time costs of a first call (lazy imports, module caches) are not counted on any side; the
+peak is reset at that point via /proc/self/clear_refs. Times are the best of --repeat runs, wall
+clock and CPU (process time, all threads).
+
 The synthetic set (seeded Zipf item popularity over 20,000 items, ~8 items per basket, a planted
 group of 4 items in one basket of 4, a bundle of 24 items each taken with probability 0.75 in 2 % of
-the baskets, whose subsets make tens of millions of frequent itemsets at low support) is handed to
-crmine as CSR arrays and to pyfim as the list of lists it needs; building either is not timed. Its
-results are too large for an object per itemset (16.7M frozensets would take ~12 GB), so there
-crmine returns ``itemsets='codes'`` (CSR arrays, memory bounded by ``max_memory`` = 8 GiB) and
-pyfim its pattern spectrum (``report='#'``: counts by size, no patterns, the least work pyfim can
-do); the itemset counts are compared.
+the baskets, whose subsets make tens of millions of frequent itemsets at low support) is generated
+once per run, saved to a temporary folder and loaded by each cell; it is handed to crmine as CSR
+arrays and to pyfim as the list of lists it needs; building either is not timed. Its results are
+too large for an object per itemset (16.7M frozensets would take ~12 GB), so there crmine returns
+``itemsets='codes'`` (CSR arrays, memory bounded by ``max_memory`` = 8 GiB) and pyfim its pattern
+spectrum (``report='#'``: counts by size, no patterns, the least work pyfim can do); the itemset
+counts are compared.
 
-crmine is timed in two result forms: the default DataFrame of frozensets (mlxtend's shape) and
-``itemsets='tuple'``, the same frame with tuples of labels, the form comparable to pyfim's list of
-``(tuple, count)``. A second table times the item constraint ("who buys what with product P"):
-``frequent_itemsets(..., contains=[P])`` against crmine's full mining + filter and pyfim's full
-mining + filter (pyfim has no "holds one of these items" constraint), and
-``mine_rules(..., consequent_items=[P])`` against ``association_rules(frequent_itemsets(...),
-consequent_items=[P])``. Run:
+crmine is timed in two result forms: the default DataFrame of frozensets (mlxtend's shape, the
+form comparable to mlxtend's) and ``itemsets='tuple'``, the same frame with tuples of labels, the
+form comparable to pyfim's list of ``(tuple, count)``. A second table times the item constraint
+("who buys what with product P"): ``frequent_itemsets(..., contains=[P])`` against crmine's full
+mining + filter and pyfim's full mining + filter (pyfim has no "holds one of these items"
+constraint), and ``mine_rules(..., consequent_items=[P])`` against ``association_rules(
+frequent_itemsets(...), consequent_items=[P])``.
+
+Every cell has a wall-clock limit (--timeout, default 150 s; --synthetic-timeout, default 1800 s
+for the synthetic set); a cell over it reads "over N s". --skip-known-slow reports the cells that
+were over the limit in every earlier run (KNOWN_OVER_LIMIT) as "not run" without running them.
+Run:
 
     python bench/python/bench_rules.py [--repeat 3] [--quick] [--synthetic N] [--only DATA]
-                                       [--no-constrained] [--constrained-only]
+                                       [--supports S ...] [--no-constrained] [--constrained-only]
+                                       [--timeout S] [--synthetic-timeout S] [--skip-known-slow]
 """
 
 from __future__ import annotations
@@ -40,11 +56,14 @@ import platform
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 TIMEOUT = 150
+SYNTHETIC_TIMEOUT = 1800
+SYNTHETIC_FOLDER = "CRMINE_BENCH_SYNTHETIC"  # environment variable: folder of the generated set
 MLXTEND_MAX_CELLS = 2e8  # dense one-hot beyond this is skipped (retail: 88,162 x 16,470 = 1.45e9 cells)
 
 
@@ -78,6 +97,10 @@ def synthetic(n: int, seed: int = 6) -> tuple:
 
 def load(name: str):
     if name.startswith("synthetic"):
+        folder = os.environ.get(SYNTHETIC_FOLDER)
+        if folder and (Path(folder) / f"{name}.indptr.npy").exists():
+            import numpy as np
+            return np.load(Path(folder) / f"{name}.indptr.npy"), np.load(Path(folder) / f"{name}.indices.npy")
         return synthetic(int(name[len("synthetic"):]))
     if name == "retail":
         path = DATA / "retail_fimi" / "retail.dat"
@@ -151,14 +174,61 @@ def run_constrained(library: str, baskets: list, n: int, min_support: float, ite
     raise ValueError(library)
 
 
+def _head(baskets, k: int = 200):
+    """The first k baskets, in the same form (a warm-up input)."""
+    if isinstance(baskets, tuple):
+        indptr, indices = baskets
+        return indptr[:k + 1], indices[:int(indptr[min(k, indptr.size - 1)])]
+    return baskets[:k]
+
+
+def _call(library: str, synthetic_set: bool):
+    """The library's mining call as a user makes it from this input form: f(baskets, min_support)
+    returns (result, itemset count). Imports happen here, outside every timed region."""
+    if library.startswith("crmine"):
+        import crmine as cm
+        if synthetic_set:
+            return lambda b, s: (lambda r: (r, len(r)))(
+                cm.rules.frequent_itemsets(b, min_support=s, itemsets="codes", max_memory=8 << 30))
+        form = "tuple" if library == "crmine-tuple" else "frozenset"
+        return lambda b, s: (lambda r: (r, len(r)))(cm.rules.frequent_itemsets(b, min_support=s, itemsets=form))
+    if library == "pyfim":
+        import fim
+
+        def count_of(b, s):  # pyfim's absolute support: the same ceil(s * n) basket count
+            n = b[0].size - 1 if isinstance(b, tuple) else len(b)
+            return -int(-(-s * n // 1))
+        if synthetic_set:
+            return lambda b, s: (lambda r: (r, int(sum(r.values()))))(
+                fim.fpgrowth(b, supp=count_of(b, s), zmin=1, report="#"))
+        return lambda b, s: (lambda r: (r, len(r)))(fim.fpgrowth(b, supp=count_of(b, s), zmin=1, report="a"))
+    if library == "mlxtend":
+        import pandas as pd
+        from mlxtend.frequent_patterns import fpgrowth
+        from mlxtend.preprocessing import TransactionEncoder
+
+        def mlxtend(b, s):  # everything a user needs from lists: the one-hot frame, then fpgrowth
+            enc = TransactionEncoder()
+            onehot = pd.DataFrame(enc.fit(b).transform(b), columns=enc.columns_)
+            r = fpgrowth(onehot, min_support=s, use_colnames=True)
+            return r, len(r)
+        return mlxtend
+    from efficient_apriori import apriori
+
+    def efficient(b, s):
+        r, _ = apriori([tuple(x) for x in b], min_support=s, min_confidence=1.0)
+        return r, sum(len(v) for v in r.values())
+    return efficient
+
+
 def run_one(library: str, dataset: str, min_support: float, repeat: int, item=None) -> dict:
     baskets = load(dataset)
     if item is not None:
         n = len(baskets)
-        if library.startswith("crmine"):
-            import crmine  # noqa: F401  (imports are not timed)
-        else:
-            import fim  # noqa: F401
+        # Warm-up (not timed, not counted in memory): one call of the library on the first
+        # baskets, so one-time costs of a first call (lazy imports, caches) are left out on
+        # every side alike.
+        _call("crmine" if library.startswith("crmine") else "pyfim", False)(_head(baskets), 0.1)
         base = _reset_peak_kib()
         times, cpu = [], []
         for _ in range(repeat):
@@ -176,52 +246,23 @@ def run_one(library: str, dataset: str, min_support: float, repeat: int, item=No
         if library == "mlxtend":
             return {"skipped": f"dense one-hot of {n:,} x {n_items:,} cells"}
         return {"skipped": "pure Python, over 150 s from 1M baskets"}
-    if dataset.startswith("synthetic") and library != "crmine":
+    if library == "mlxtend":
+        n, n_items = len(baskets), len({i for b in baskets for i in b})
+        if n * n_items > MLXTEND_MAX_CELLS:  # mlxtend needs the dense one-hot table
+            return {"skipped": f"dense one-hot of {n:,} x {n_items:,} cells"}
+    if synthetic_set and library != "crmine":
         indptr, indices = baskets
         flat, ptr = indices.tolist(), indptr.tolist()
         baskets = [flat[ptr[i]:ptr[i + 1]] for i in range(len(ptr) - 1)]
         del flat, ptr, indptr, indices
-    # Imports are not timed or counted: only the mining call and its result.
-    if library.startswith("crmine"):
-        import crmine as cm
-    elif library == "pyfim":
-        import fim
-    elif library == "mlxtend":
-        import pandas as pd
-        from mlxtend.frequent_patterns import fpgrowth
-        from mlxtend.preprocessing import TransactionEncoder
-    else:
-        from efficient_apriori import apriori
+    call = _call(library, synthetic_set)
+    call(_head(baskets), 0.1)  # warm-up, as above: not timed, not counted
     base = _reset_peak_kib()
-    n = len(baskets[0]) - 1 if isinstance(baskets, tuple) else len(baskets)
     times, cpu = [], []
     count = None
     for _ in range(repeat):
         t0, c0 = time.perf_counter(), time.process_time()
-        if library in ("crmine", "crmine-tuple") and synthetic_set:
-            result = cm.rules.frequent_itemsets(baskets, min_support=min_support, itemsets="codes", max_memory=8 << 30)
-            count = len(result)
-        elif library in ("crmine", "crmine-tuple"):
-            form = "tuple" if library == "crmine-tuple" else "frozenset"
-            result = cm.rules.frequent_itemsets(baskets, min_support=min_support, itemsets=form)
-            count = len(result)
-        elif library == "pyfim" and synthetic_set:
-            result = fim.fpgrowth(baskets, supp=-int(-(-min_support * n // 1)), zmin=1, report="#")
-            count = int(sum(result.values()))
-        elif library == "pyfim":
-            result = fim.fpgrowth(baskets, supp=-int(-(-min_support * n // 1)), zmin=1, report="a")
-            count = len(result)
-        elif library == "mlxtend":
-            enc = TransactionEncoder()
-            n_items = len({i for b in baskets for i in b})
-            if n * n_items > MLXTEND_MAX_CELLS:  # mlxtend needs the dense one-hot table
-                return {"skipped": f"dense one-hot of {n:,} x {n_items:,} cells"}
-            onehot = pd.DataFrame(enc.fit(baskets).transform(baskets), columns=enc.columns_)
-            result = fpgrowth(onehot, min_support=min_support, use_colnames=True)
-            count = len(result)
-        elif library == "efficient-apriori":
-            result, _ = apriori([tuple(b) for b in baskets], min_support=min_support, min_confidence=1.0)
-            count = sum(len(v) for v in result.values())
+        result, count = call(baskets, min_support)
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
         del result
@@ -229,9 +270,19 @@ def run_one(library: str, dataset: str, min_support: float, repeat: int, item=No
     return {"seconds": min(times), "cpu": min(cpu), "itemsets": count, "peak_mib": max(peak - base, 0) / 1024}
 
 
-def child(library: str, dataset: str, min_support: float, repeat: int, item=None) -> dict:
-    # The synthetic set takes its own time to generate (and to become lists for the peers).
-    timeout = TIMEOUT * 4 if dataset.startswith("synthetic") else TIMEOUT
+# Cells that ran past their time limit in every earlier run, under load and quiet: with
+# --skip-known-slow they are reported as "not run" instead of waiting out the limit (data set,
+# library) -> the highest min support known to be over it (lower ones are over it too).
+KNOWN_OVER_LIMIT = {("groceries", "mlxtend"): 0.0002, ("groceries", "efficient-apriori"): 0.0002,
+                    ("retail", "efficient-apriori"): 0.0005}
+
+
+def child(library: str, dataset: str, min_support: float, repeat: int, args: argparse.Namespace, item=None) -> dict:
+    known = KNOWN_OVER_LIMIT.get((dataset, library))
+    if args.skip_known_slow and item is None and known is not None and min_support <= known:
+        return {"skipped": f"not run (over {args.timeout} s in earlier runs)"}
+    # The synthetic set takes its own time to load (and to become lists for the peers).
+    timeout = args.synthetic_timeout if dataset.startswith("synthetic") else args.timeout
     cmd = [sys.executable, __file__, "--child", library, dataset, str(min_support), str(repeat)]
     if item is not None:
         cmd += ["--item", json.dumps(item)]
@@ -254,6 +305,13 @@ def main() -> None:
     parser.add_argument("--item", help=argparse.SUPPRESS)
     parser.add_argument("--no-constrained", action="store_true", help="skip the constraint table")
     parser.add_argument("--constrained-only", action="store_true", help="run only the constraint table")
+    parser.add_argument("--supports", type=float, nargs="+", help="run only these min supports (both tables)")
+    parser.add_argument("--timeout", type=int, default=TIMEOUT, help="wall-clock limit of one cell (library, data "
+                        "set, support; all repeats), Groceries and retail.dat")
+    parser.add_argument("--synthetic-timeout", type=int, default=SYNTHETIC_TIMEOUT,
+                        help="the same for the synthetic set")
+    parser.add_argument("--skip-known-slow", action="store_true",
+                        help="report the cells of KNOWN_OVER_LIMIT as 'not run' instead of running them to the limit")
     args = parser.parse_args()
     if args.child:
         library, dataset, min_support, repeat = args.child
@@ -268,6 +326,27 @@ def main() -> None:
         plan = {"groceries": [0.005], "retail": [0.005]}
     if args.only:
         plan = {k: v for k, v in plan.items() if k.startswith(args.only)}
+    if args.supports:
+        plan = {k: [s for s in v if s in args.supports] for k, v in plan.items()}
+    synthetic_sets = [k for k, v in plan.items() if k.startswith("synthetic") and v]
+    if synthetic_sets and not args.constrained_only:
+        import numpy as np
+        with tempfile.TemporaryDirectory(prefix="bench_rules_") as folder:
+            # Generated once and loaded by every cell (a 10M-basket set takes ~10 s to generate).
+            t0 = time.perf_counter()
+            for name in synthetic_sets:
+                indptr, indices = synthetic(int(name[len("synthetic"):]))
+                np.save(Path(folder) / f"{name}.indptr.npy", indptr)
+                np.save(Path(folder) / f"{name}.indices.npy", indices)
+                del indptr, indices
+            print(f"# synthetic set(s) generated in {time.perf_counter() - t0:.1f} s")
+            os.environ[SYNTHETIC_FOLDER] = folder
+            run_tables(plan, args)
+        return
+    run_tables(plan, args)
+
+
+def run_tables(plan: dict, args: argparse.Namespace) -> None:
     libraries = ["crmine", "crmine-tuple", "pyfim", "mlxtend", "efficient-apriori"]
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     print(f"# {platform.python_version()}, {os.cpu_count()} cores, {cpu}; best of {args.repeat}; "
@@ -275,7 +354,8 @@ def main() -> None:
     if not args.constrained_only:
         main_table(plan, libraries, args)
     if not args.no_constrained:
-        constrained_table({k: v for k, v in CONSTRAINED_PLAN.items() if k in plan or args.quick}, args)
+        constrained = {k: [s for s in v if not args.supports or s in args.supports] for k, v in CONSTRAINED_PLAN.items()}
+        constrained_table({k: v for k, v in constrained.items() if k in plan or args.quick}, args)
     print(f"\n# load average at the end {os.getloadavg()}")
 
 
@@ -297,7 +377,7 @@ def constrained_table(plan: dict, args: argparse.Namespace) -> None:
             supports = supports[:1]
         for s in supports:
             for item in CONSTRAINT_ITEMS[dataset]:
-                r = {lib: child(lib, dataset, s, args.repeat, item) for lib in sets + rule_libs}
+                r = {lib: child(lib, dataset, s, args.repeat, args, item) for lib in sets + rule_libs}
                 n_sets = {r[lib]["itemsets"] for lib in sets if "itemsets" in r[lib]}
                 assert len(n_sets) == 1, (dataset, s, item, r)
                 n_rules = {r[lib]["itemsets"] for lib in rule_libs[:2] if "itemsets" in r[lib]}
@@ -327,7 +407,7 @@ def main_table(plan: dict, libraries: list, args: argparse.Namespace) -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for dataset, supports in plan.items():
         for s in supports:
-            r = {lib: child(lib, dataset, s, args.repeat) for lib in libraries}
+            r = {lib: child(lib, dataset, s, args.repeat, args) for lib in libraries}
             counts = {r[lib]["itemsets"] for lib in libraries if "itemsets" in r[lib]}
             assert len(counts) == 1, (dataset, s, r)  # every library finds the same number
             sec = lambda lib: f"{r[lib]['seconds']:.3f}" if "seconds" in r[lib] else r[lib]["skipped"]  # noqa: E731
