@@ -4,13 +4,31 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace crmine::detail {
 namespace {
 
+/// Whether every value of X is finite (or NaN, with `allow_nan`): comparisons without branches,
+/// which vectorise, so a clean matrix costs a fraction of the search for the first bad value.
+bool all_valid(MatrixRef X, bool allow_nan) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  for (Eigen::Index i = 0; i < X.rows(); ++i) {
+    const double* row = X.row(i).data();
+    unsigned bad = 0;
+    if (allow_nan)
+      for (Eigen::Index j = 0; j < X.cols(); ++j) bad |= static_cast<unsigned>(std::abs(row[j]) == kInf);
+    else
+      for (Eigen::Index j = 0; j < X.cols(); ++j) bad |= static_cast<unsigned>(!(std::abs(row[j]) < kInf));
+    if (bad) return false;
+  }
+  return true;
+}
+
 void check_matrix(const char* where, MatrixRef X, bool allow_nan) {
   if (X.rows() == 0) throw_invalid(where, "X", "has no rows");
   if (X.cols() == 0) throw_invalid(where, "X", "has no columns");
+  if (all_valid(X, allow_nan)) return;
   for (Eigen::Index i = 0; i < X.rows(); ++i)
     for (Eigen::Index j = 0; j < X.cols(); ++j) {
       const double v = X(i, j);

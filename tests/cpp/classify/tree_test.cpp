@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // GoogleTests of CART growth on presorted rows: the splits of sorting every node, at any thread count.
 #include <crmine/classify.hpp>
+#include <crmine/core/errors.hpp>
 #include <crmine/core/random.hpp>
 
 #include <gtest/gtest.h>
@@ -119,6 +120,26 @@ TEST(DecisionTreeClassifier, PresortedGrowthMakesTheSplitsOfSortingEveryNode) {
       EXPECT_EQ(m.nodes()[k].value, first[k].value) << k;
       EXPECT_EQ(m.nodes()[k].impurity, first[k].impurity) << k;
     }
+  }
+}
+
+TEST(DecisionTreeClassifier, TakesNaNAndNamesTheFirstInfiniteValueByRowAndColumn) {
+  RowMatrix X(300, 9);
+  Eigen::VectorXi y(300);
+  Random rng(5);
+  for (Eigen::Index i = 0; i < X.rows(); ++i) {
+    for (Eigen::Index j = 0; j < X.cols(); ++j) X(i, j) = rng.uniform() < 0.1 ? std::numeric_limits<double>::quiet_NaN() : rng.uniform();
+    y[i] = static_cast<int>(i % 2);
+  }
+  DecisionTreeClassifier m;
+  EXPECT_NO_THROW(m.fit(X, y));
+  X(211, 8) = -std::numeric_limits<double>::infinity();
+  X(123, 7) = std::numeric_limits<double>::infinity();
+  try {
+    m.fit(X, y);
+    FAIL() << "infinity accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("infinite value at row 123, column 7"), std::string::npos) << e.what();
   }
 }
 
