@@ -77,13 +77,13 @@ class IsolationForest final : public Detector {
   IsolationForestOptions options_;
   std::vector<Node> nodes_;          // the saved form: leaves have feature -1 and their path length
   // Derived scoring form (compile()). Thresholds and row values are compared as order-preserving
-  // 64-bit integer keys of the doubles: exactly the double comparison. Forests no deeper than kHeapDepth are implicit heaps of 2^heap_depth_ slots per tree (slot 1 the root, children
-  // 2i and 2i + 1, leaves above the last level pass every row to the left); deeper ones are walked
-  // through steps_.
-  std::vector<std::uint64_t> heap_key_;
-  std::vector<std::uint32_t> heap_offset_;
-  std::vector<double> heap_leaf_;     // per tree 2^(heap_depth_ + 1) entries: leaf path lengths by last-level slot
-  int heap_depth_ = 0;                // 0: the forest is walked through steps_
+  // 64-bit integer keys of the doubles: exactly the double comparison. Forests no deeper than
+  // kHeapDepth make every tree an implicit heap of its own depth D at heap_start_[t] in heap_: keys
+  // of slots 1..2^D - 1 (children 2s and 2s + 1; leaves above the last level pass every row left),
+  // leaf path lengths by last-level slot, then the feature offsets. Deeper ones are walked through
+  // steps_.
+  std::vector<std::uint64_t> heap_;
+  std::vector<std::size_t> heap_start_;  // empty: the forest is walked through steps_
   std::vector<Step> steps_;
   std::vector<double> leaf_path_;     // path length of each leaf of steps_ (0 elsewhere)
   std::vector<int> tree_depth_;       // deepest leaf of each tree (steps every row walks)
