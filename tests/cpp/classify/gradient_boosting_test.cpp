@@ -136,6 +136,66 @@ TEST(GradientBoostingClassifier, FitRowsEqualsTheFitOnCopiedRows) {
   EXPECT_THROW(a.set_n_threads(-1), InvalidArgument);
 }
 
+/// The cuts the binning documents for a column of distinct-or-repeated finite values: midpoints between
+/// consecutive distinct values when there are at most max_bins of them, else equal-count positions of
+/// the sorted values moved to the midpoint above them (computed here with std::sort).
+std::vector<double> reference_cuts(std::vector<double> v, int max_bins) {
+  std::sort(v.begin(), v.end());
+  std::vector<double> distinct;
+  for (const double x : v)
+    if (distinct.empty() || x != distinct.back()) distinct.push_back(x);
+  std::vector<double> cut;
+  if (static_cast<int>(distinct.size()) <= max_bins) {
+    for (std::size_t k = 0; k + 1 < distinct.size(); ++k) cut.push_back(0.5 * (distinct[k] + distinct[k + 1]));
+    return cut;
+  }
+  for (int q = 1; q < max_bins; ++q) {
+    const double x = v[static_cast<std::size_t>(static_cast<double>(q) * static_cast<double>(v.size()) / max_bins)];
+    const auto hi = std::upper_bound(distinct.begin(), distinct.end(), x);
+    if (hi == distinct.end()) break;
+    if (cut.empty() || 0.5 * (*(hi - 1) + *hi) > cut.back()) cut.push_back(0.5 * (*(hi - 1) + *hi));
+  }
+  return cut;
+}
+
+TEST(GradientBoostingClassifier, SplitsAtTheDocumentedCutsOfFewAndManyDistinctValues) {
+  // Column 0: 20k values over 12k distinct ones, signed, of mixed magnitude, with -0.0 and 0.0 (the
+  // sorted quantile path); column 1: seven levels with negative and zero codes among them (the
+  // few-distinct path). Every threshold of the model must be one of the reference cuts.
+  const Eigen::Index n = 20000;
+  Random rng(8);
+  RowMatrix X(n, 2);
+  Eigen::VectorXi y(n);
+  const double levels[7] = {-3.5, -0.0, 0.0, 1.0, 2.0, 1e6, -1e-9};
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const double u = rng.uniform();
+    X(i, 0) = i % 5 == 0 ? (i % 2 ? -0.0 : 0.0) : std::round((u - 0.4) * 12000) * (i % 3 ? 1.0 : 1e-7);
+    X(i, 1) = levels[rng.below(7)];
+    y[i] = rng.uniform() < (X(i, 0) > 0 ? 0.7 : 0.3) + (X(i, 1) > 1.5 ? 0.2 : -0.2) ? 1 : 0;
+  }
+  GradientBoostingOptions o;
+  o.n_estimators = 20;
+  o.min_child_samples = 5;
+  GradientBoostingClassifier m(o);
+  m.fit(X, y);
+  std::array<std::vector<double>, 2> cuts;
+  for (int j = 0; j < 2; ++j) {
+    std::vector<double> col;
+    for (Eigen::Index i = 0; i < n; ++i) col.push_back(X(i, j));
+    cuts[static_cast<std::size_t>(j)] = reference_cuts(col, o.max_bins);
+  }
+  ASSERT_EQ(cuts[1].size(), 5u);  // -0.0 and 0.0 are one value
+  int splits = 0;
+  for (const auto& tree : m.trees())
+    for (const TreeNode& t : tree) {
+      if (t.feature < 0) continue;
+      ++splits;
+      const auto& c = cuts[static_cast<std::size_t>(t.feature)];
+      EXPECT_NE(std::find(c.begin(), c.end(), t.threshold), c.end()) << "feature " << t.feature << " threshold " << t.threshold;
+    }
+  EXPECT_GT(splits, 100);
+}
+
 /// The score of row i as the plain definition: the initial score plus every tree's leaf, tree 0 first,
 /// each tree walked from the root on raw values.
 double walked_score(const GradientBoostingClassifier& m, const RowMatrix& X, Eigen::Index i) {
