@@ -14,6 +14,7 @@
 #include <utility>
 #include <istream>
 #include <limits>
+#include <memory>
 #include <numeric>
 #include <ostream>
 #include <sstream>
@@ -321,32 +322,52 @@ class Builder {
     }
   }
 
-  /// Rows of [begin, end) per (counted feature, rank code, pair): hist[off_[s] + 2 code + pair]. Large
-  /// nodes of a `team` count row chunks on threads; integer counts add up the same in any order.
+  /// Rows of [begin, end) per (counted feature, rank code, pair): hist[off_[s] + 2 code + pair]. Code 0
+  /// (a one-hot column's 0, most of a row's bytes) is not counted row by row: a row's codes are read
+  /// eight at a time, only the nonzero ones counted, and each feature's code-0 rows are the node's
+  /// rows of the pair less its other codes'. Large nodes of a `team` count row chunks on threads;
+  /// integer counts add up the same in any order.
   void count_rows(std::size_t begin, std::size_t end, std::vector<std::uint32_t>& hist, bool team) const {
-    const auto h = static_cast<std::size_t>(h_);
     const std::size_t width = 2 * bins_;
     const auto count = [&](std::size_t b, std::size_t e, std::uint32_t* out) {
       for (std::size_t k = b; k < e; ++k) {
         const auto row = static_cast<std::size_t>(rows_[k]);
-        const std::uint8_t* c = codes_.data() + row * h;
+        const std::uint8_t* c = codes_.get() + row * stride_;
         std::uint32_t* H = out + pair_of_[row];
-        for (std::size_t s = 0; s < h; ++s) ++H[off_[s] + 2u * c[s]];
+        for (std::size_t s0 = 0; s0 < stride_; s0 += 8) {
+          std::uint64_t word;
+          std::memcpy(&word, c + s0, sizeof word);
+          while (word != 0) {
+            const auto s = s0 + static_cast<std::size_t>(std::countr_zero(word) >> 3);
+            ++H[off_[s] + 2u * c[s]];
+            word &= ~(std::uint64_t{0xFF} << (8 * (s - s0)));
+          }
+        }
       }
     };
     hist.assign(width, 0);
     const std::size_t rows = end - begin;
-    if (!(team && threads_ > 1 && rows * h >= (std::size_t{1} << 18))) {
+    if (!(team && threads_ > 1 && rows * static_cast<std::size_t>(h_) >= (std::size_t{1} << 18))) {
       count(begin, end, hist.data());
-      return;
-    }
-    const auto parts = static_cast<std::size_t>(threads_);
-    std::vector<std::uint32_t> partial((parts - 1) * width, 0);
+    } else {
+      const auto parts = static_cast<std::size_t>(threads_);
+      std::vector<std::uint32_t> partial((parts - 1) * width, 0);
 #pragma omp parallel for schedule(static, 1) num_threads(threads_)
-    for (std::size_t q = 0; q < parts; ++q)
-      count(begin + rows * q / parts, begin + rows * (q + 1) / parts, q == 0 ? hist.data() : partial.data() + (q - 1) * width);
-    for (std::size_t q = 0; q + 1 < parts; ++q)
-      for (std::size_t b = 0; b < width; ++b) hist[b] += partial[q * width + b];
+      for (std::size_t q = 0; q < parts; ++q)
+        count(begin + rows * q / parts, begin + rows * (q + 1) / parts, q == 0 ? hist.data() : partial.data() + (q - 1) * width);
+      for (std::size_t q = 0; q + 1 < parts; ++q)
+        for (std::size_t b = 0; b < width; ++b) hist[b] += partial[q * width + b];
+    }
+    std::array<std::uint32_t, 2> node{};
+    for (std::size_t k = begin; k < end; ++k) ++node[pair_of_[static_cast<std::size_t>(rows_[k])]];
+    for (const std::int32_t j : counted_) {
+      const std::size_t first = off_[static_cast<std::size_t>(j)], last = first + 2 * (values_[static_cast<std::size_t>(j)].size() + 1);
+      for (std::size_t pair = 0; pair < 2; ++pair) {
+        std::uint32_t rest = 0;
+        for (std::size_t b = first + 2 + pair; b < last; b += 2) rest += hist[b];
+        hist[first + pair] = node[pair] - rest;
+      }
+    }
   }
 
   /// Ranks every feature's values: counted features get each row's rank code in codes_, the others
@@ -367,118 +388,127 @@ class Builder {
   bool missing(double v, Eigen::Index j) const { return std::isnan(v) || (v < 0 && categorical_[static_cast<std::size_t>(j)]); }
 
   /// The distinct keys of a column while there are at most 255 (open addressing; key 0 is no value's:
-  /// order_key maps only NaN bit patterns there), and after numbering, each key's rank code.
+  /// order_key maps only NaN bit patterns there), each with its order of arrival.
   struct SmallSet {
     static constexpr std::size_t kSlots = 512;
     std::array<std::uint64_t, kSlots> key{};
-    std::array<std::uint8_t, kSlots> code{};
+    std::array<std::uint8_t, kSlots> arrival{};
     int size = 0;
     bool full = false;  ///< more than 255 distinct keys: ranked in a list instead
     bool nan = false;
-    std::uint64_t last = 0;  ///< the last key added or found (one-hot columns repeat their 0 row after row)
-    static std::size_t home(std::uint64_t k) { return static_cast<std::size_t>((k * 0x9E3779B97F4A7C15ull) >> 55); }
-    void add(std::uint64_t k) {
-      if (k == last) return;
-      last = k;
-      for (std::size_t s = home(k);; s = (s + 1) & (kSlots - 1)) {
-        if (key[s] == k) return;
+    /// k's order of arrival (0 for the first distinct key); sets `full` instead of adding a 256th key.
+    std::uint8_t add(std::uint64_t k) {
+      for (std::size_t s = static_cast<std::size_t>((k * 0x9E3779B97F4A7C15ull) >> 55);; s = (s + 1) & (kSlots - 1)) {
+        if (key[s] == k) return arrival[s];
         if (key[s] != 0) continue;
         if (size == 255) {
           full = true;
-          return;
+          return 0;
         }
         key[s] = k;
-        ++size;
-        return;
+        arrival[s] = static_cast<std::uint8_t>(size++);
+        return arrival[s];
       }
-    }
-    std::size_t find(std::uint64_t k) const {
-      std::size_t s = home(k);
-      while (key[s] != k) s = (s + 1) & (kSlots - 1);
-      return s;
     }
   };
 
-  /// Finds the columns of at most 255 distinct values by hashing each value (no sort, no per-row
-  /// lists), makes them the counted features and writes their rank codes row by row into codes_;
-  /// the other columns go to `ranked`. Threads take row ranges; their sets merge into sorted values,
-  /// so the codes do not depend on the thread count.
+  /// Finds the columns of at most 255 distinct values by hashing each value once (no sort, no
+  /// per-row lists) and makes them the counted features, with their rank codes row by row in codes_
+  /// (slot = column); the other columns go to `ranked`. Threads take row ranges and write each
+  /// value's order of arrival in their own sets, which merge into sorted values; a second pass maps
+  /// arrivals to ranks, so the codes do not depend on the thread count. A column's first two values
+  /// are compared as doubles before any hashing, without branches: a 0/1 column never reaches its set.
   void code_columns(std::vector<Eigen::Index>& ranked) {
     const Eigen::Index p = X_.cols();
-    const bool threaded = n_ * p >= 100000;
-    const int parts = threaded ? threads_ : 1;
-    std::vector<std::vector<SmallSet>> sets(static_cast<std::size_t>(parts), std::vector<SmallSet>(static_cast<std::size_t>(p)));
+    const auto pu = static_cast<std::size_t>(p);
+    const int parts = n_ * p >= 100000 ? threads_ : 1;
+    constexpr double kNone = std::numeric_limits<double>::quiet_NaN();  // equal to no value
+    constexpr std::uint8_t kMissing = 255;                             // no arrival is 255: sets hold 255 keys
+    stride_ = (pu + 7) / 8 * 8;
+    // Left uninitialised: pages are touched only when written, and when no column is counted (as
+    // with continuous data, found within a few hundred rows) most never are.
+    codes_.reset(new std::uint8_t[static_cast<std::size_t>(n_) * stride_]);
+    std::vector<std::vector<SmallSet>> sets(static_cast<std::size_t>(parts), std::vector<SmallSet>(pu));
 #pragma omp parallel for schedule(static, 1) num_threads(parts) if (parts > 1)
     for (int t = 0; t < parts; ++t) {
       auto& own = sets[static_cast<std::size_t>(t)];
-      std::vector<Eigen::Index> live(static_cast<std::size_t>(p));
-      std::iota(live.begin(), live.end(), Eigen::Index{0});
-      for (Eigen::Index i = n_ * t / parts, stop = n_ * (t + 1) / parts; i < stop && !live.empty(); ++i) {
-        bool dropped = false;
-        for (const Eigen::Index j : live) {
-          const double v = X_(i, j);
-          SmallSet& set = own[static_cast<std::size_t>(j)];
-          if (missing(v, j)) set.nan = true;
-          else set.add(order_key(v));
-          dropped |= set.full;
+      std::vector<double> a(pu, kNone), b(pu, kNone);  // each column's first and second value
+      std::vector<std::uint8_t> miss(stride_, 0);
+      std::size_t n_full = 0;
+      for (Eigen::Index i = n_ * t / parts, stop = n_ * (t + 1) / parts; i < stop && n_full < pu; ++i) {
+        const double* row = X_.row(i).data();
+        std::uint8_t* out = codes_.get() + static_cast<std::size_t>(i) * stride_;
+        for (std::size_t j = 0; j < pu; ++j) {
+          out[j] = static_cast<std::uint8_t>(row[j] != a[j]);
+          miss[j] = static_cast<std::uint8_t>((row[j] != a[j]) & (row[j] != b[j]));
         }
-        if (dropped) std::erase_if(live, [&](Eigen::Index j) { return own[static_cast<std::size_t>(j)].full; });
+        for (std::size_t j0 = 0; j0 < pu; j0 += 8) {
+          std::uint64_t word;
+          std::memcpy(&word, miss.data() + j0, sizeof word);
+          for (; word != 0; word &= word - 1) {  // flags are 0 or 1: one bit per missed column
+            const std::size_t j = j0 + static_cast<std::size_t>(std::countr_zero(word) >> 3);
+            SmallSet& set = own[j];
+            const double v = row[j];
+            if (set.full) continue;
+            if (missing(v, static_cast<Eigen::Index>(j))) {
+              set.nan = true;
+              out[j] = kMissing;
+              continue;
+            }
+            if (std::isnan(a[j])) a[j] = v;
+            else if (std::isnan(b[j])) b[j] = v;
+            out[j] = set.add(order_key(v));
+            n_full += set.full;
+          }
+        }
       }
     }
-    std::vector<SmallSet> coded;
-    std::vector<Eigen::Index> columns;
+    // Merge: a column is counted when no thread overflowed and the union has at most 255 values;
+    // `rank_of` maps (thread, column, arrival) to the rank code (0 for the columns not counted).
+    std::vector<std::uint8_t> rank_of(static_cast<std::size_t>(parts) * pu * 256, 0);
+    off_.assign(pu, 0);
     std::vector<std::uint64_t> keys;
-    for (Eigen::Index j = 0; j < p; ++j) {
+    for (std::size_t j = 0; j < pu; ++j) {
       keys.clear();
       bool full = false, nan = false;
       for (const auto& own : sets) {
-        const SmallSet& set = own[static_cast<std::size_t>(j)];
-        full |= set.full;
-        nan |= set.nan;
-        for (const std::uint64_t k : set.key)
+        full |= own[j].full;
+        nan |= own[j].nan;
+        for (const std::uint64_t k : own[j].key)
           if (k != 0) keys.push_back(k);
       }
       std::sort(keys.begin(), keys.end());
       keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
       if (full || keys.size() > 255) {
-        ranked.push_back(j);
+        ranked.push_back(static_cast<Eigen::Index>(j));
         continue;
       }
-      SmallSet& set = coded.emplace_back();
-      for (std::size_t c = 0; c < keys.size(); ++c) {
-        set.add(keys[c]);
-        set.code[set.find(keys[c])] = static_cast<std::uint8_t>(c);
-        values_[static_cast<std::size_t>(j)].push_back(key_value(keys[c]));
+      for (std::size_t t = 0; t < sets.size(); ++t) {
+        std::uint8_t* map = rank_of.data() + (t * pu + j) * 256;
+        const SmallSet& set = sets[t][j];
+        for (std::size_t q = 0; q < SmallSet::kSlots; ++q)
+          if (set.key[q] != 0) map[set.arrival[q]] = static_cast<std::uint8_t>(std::lower_bound(keys.begin(), keys.end(), set.key[q]) - keys.begin());
+        map[kMissing] = static_cast<std::uint8_t>(keys.size());
       }
-      has_nan_[static_cast<std::size_t>(j)] = nan;
-      slot_[static_cast<std::size_t>(j)] = h_++;
-      off_.push_back(2 * bins_);
+      for (const std::uint64_t k : keys) values_[j].push_back(key_value(k));
+      has_nan_[j] = nan;
+      slot_[j] = static_cast<std::int32_t>(j);
+      ++h_;
+      counted_.push_back(static_cast<std::int32_t>(j));
+      off_[j] = 2 * bins_;
       bins_ += keys.size() + 1;
-      columns.push_back(j);
     }
-    if (h_ == 0) return;
-    const auto h = static_cast<std::size_t>(h_);
-    codes_.resize(static_cast<std::size_t>(n_) * h);
+    if (h_ == 0) {
+      codes_.reset();
+      return;
+    }
 #pragma omp parallel for schedule(static, 1) num_threads(parts) if (parts > 1)
     for (int t = 0; t < parts; ++t) {
-      std::vector<std::uint64_t> last(h, 0);  // each column's last key and its code: one-hot runs skip the lookup
-      std::vector<std::uint8_t> last_code(h, 0);
+      const std::uint8_t* map = rank_of.data() + static_cast<std::size_t>(t) * pu * 256;
       for (Eigen::Index i = n_ * t / parts, stop = n_ * (t + 1) / parts; i < stop; ++i) {
-        std::uint8_t* out = codes_.data() + static_cast<std::size_t>(i) * h;
-        for (std::size_t s = 0; s < h; ++s) {
-          const Eigen::Index j = columns[s];
-          const double v = X_(i, j);
-          if (missing(v, j)) {
-            out[s] = static_cast<std::uint8_t>(values_[static_cast<std::size_t>(j)].size());
-            continue;
-          }
-          const std::uint64_t k = order_key(v);
-          if (k != last[s]) {
-            last[s] = k;
-            last_code[s] = coded[s].code[coded[s].find(k)];
-          }
-          out[s] = last_code[s];
-        }
+        std::uint8_t* out = codes_.get() + static_cast<std::size_t>(i) * stride_;
+        for (std::size_t j = 0; j < pu; ++j) out[j] = map[j * 256 + out[j]];
+        for (std::size_t j = pu; j < stride_; ++j) out[j] = 0;  // padding reads as code 0, never counted
       }
     }
   }
@@ -787,10 +817,9 @@ class Builder {
       std::array<std::uint8_t, 256> code_left{};
       for (std::uint32_t c = 0; c < nan_code; ++c) code_left[c] = s.categories.empty() ? c <= s.code : test.goes_left(values[c]);
       code_left[nan_code] = s.missing_left;
-      const auto h = static_cast<std::size_t>(h_);
       for (std::size_t k = begin; k < end; ++k) {
         const auto row = static_cast<std::size_t>(rows_[k]);
-        const std::uint8_t left = code_left[codes_[row * h + static_cast<std::size_t>(slot)]];
+        const std::uint8_t left = code_left[codes_[row * stride_ + static_cast<std::size_t>(slot)]];
         goes_left_[row] = left;
         n_left += left;
       }
@@ -872,10 +901,12 @@ class Builder {
   };
   std::array<Terms, 2> q_{};                 ///< what one row of each pair adds to Stats
   std::vector<std::uint8_t> pair_of_;        ///< per row: its pair
-  std::vector<std::int32_t> slot_;           ///< per feature: its column in codes_, or -1 (ranked in a list)
+  std::vector<std::int32_t> slot_;           ///< per feature: its byte in a row of codes_ (its column), or -1 (ranked in a list)
   std::int32_t h_ = 0;                       ///< counted features
-  std::vector<std::uint8_t> codes_;          ///< n_ x h_, row by row: each row's rank codes (NaN: the feature's last code)
-  std::vector<std::size_t> off_;             ///< per counted feature: where its (code, pair) counts start in a histogram
+  std::vector<std::int32_t> counted_;        ///< the counted features, ascending
+  std::unique_ptr<std::uint8_t[]> codes_;    ///< n_ rows of stride_ bytes: each row's rank codes (NaN: the feature's last code; 0 for other columns)
+  std::size_t stride_ = 0;                   ///< columns rounded up to whole words
+  std::vector<std::size_t> off_;             ///< per feature: where its (code, pair) counts start in a histogram
   std::size_t bins_ = 0;                     ///< rank codes (NaN included) over all counted features
 };
 
