@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Google Benchmark of the uplift area: Qini coefficient, two-model logistic uplift, uplift tree and forest.
 #include <crmine/campaign/uplift.hpp>
+#include <crmine/classify/gradient_boosting.hpp>
 #include <crmine/classify/logistic.hpp>
 #include <crmine/core/random.hpp>
 
@@ -49,6 +50,21 @@ void BM_TwoModelUplift_fit(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_TwoModelUplift_fit)->Range(1 << 16, 1 << 20)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+/// Two boosting models of 100 trees x 31 leaves (bench_uplift.py's) at range(1) threads: at 2 the
+/// groups are fitted at the same time, one thread each; 1 thread fits them one after the other.
+void BM_TwoModelBoosting_fit(benchmark::State& state) {
+  const auto c = make_campaign(state.range(0), 2);
+  crmine::GradientBoostingOptions o;
+  o.n_threads = static_cast<int>(state.range(1));
+  for (auto _ : state) {
+    crmine::GradientBoostingClassifier treated(o), control(o);
+    crmine::fit_two_model_boosting(treated, control, c.X, c.y, c.t);
+    benchmark::DoNotOptimize(treated.n_trees());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_TwoModelBoosting_fit)->ArgsProduct({{1 << 16, 1 << 19}, {1, 2}})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_UpliftTree_fit(benchmark::State& state) {
   const auto c = make_campaign(state.range(0), 3);
