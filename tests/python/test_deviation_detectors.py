@@ -195,6 +195,24 @@ def test_lof_approximate_finds_most_true_neighbours_and_the_same_outliers():
     assert abs(roc_auc(y, -train) - roc_auc(y, -exact)) <= 0.01
 
 
+def test_lof_approximate_default_forest_finds_95_percent_of_sklearns_neighbours_on_unclustered_data():
+    from sklearn.neighbors import NearestNeighbors
+
+    # Unclustered correlated Gaussian rows are the random-projection forest's hard case; the default
+    # n_trees is chosen for recall@20 >= 0.95 there (docs/user/deviation.md has the trade-off).
+    X, _ = planted(12000, 10, 0, seed=13)
+    new, _ = planted(400, 10, 0, seed=14)
+    _, true_idx = NearestNeighbors(n_neighbors=20).fit(X).kneighbors(new)
+    default = cd.LocalOutlierFactor(algorithm="approximate", random_state=1, novelty=True).fit(X)
+    assert default.get_params()["n_trees"] == 20
+    _, idx = default.kneighbors(new)
+    recall = np.mean([len(set(a) & set(b)) / 20 for a, b in zip(idx, true_idx)])
+    assert recall >= 0.95
+    small = cd.LocalOutlierFactor(algorithm="approximate", n_trees=8, random_state=1, novelty=True).fit(X)
+    _, idx8 = small.kneighbors(new)
+    assert np.mean([len(set(a) & set(b)) / 20 for a, b in zip(idx8, true_idx)]) < recall
+
+
 def test_lof_approximate_seed_threads_pickle_and_bad_options():
     X, _ = planted(3000, 4, 30, seed=9)
     one = cd.LocalOutlierFactor(algorithm="approximate", random_state=5, n_threads=1, novelty=True).fit(X)
@@ -202,7 +220,7 @@ def test_lof_approximate_seed_threads_pickle_and_bad_options():
     np.testing.assert_array_equal(one.score_samples(X), two.score_samples(X))
     clone = pickle.loads(pickle.dumps(two))
     np.testing.assert_array_equal(clone.score_samples(X), two.score_samples(X))
-    assert clone.get_params()["n_trees"] == 8 and clone._model.options.seed == 5
+    assert clone.get_params()["n_trees"] == 20 and clone._model.options.seed == 5
     with pytest.raises(ValueError, match="n_trees"):
         cd.LocalOutlierFactor(algorithm="approximate", n_trees=0).fit(X)
     with pytest.raises(ValueError, match="n_refine"):

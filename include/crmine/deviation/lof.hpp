@@ -24,7 +24,7 @@ struct LocalOutlierFactorOptions {
   int n_neighbors = 20;                                     ///< k; >= 1; more than n - 1 training rows means n - 1
   NeighborAlgorithm algorithm = NeighborAlgorithm::automatic;  ///< neighbour search
   int leaf_size = 40;                                       ///< rows per kd-tree leaf; >= 1 (approximate: at least 2 (k + 1))
-  int n_trees = 8;                                          ///< approximate only: random-projection trees; >= 1 (more = higher recall, slower)
+  int n_trees = 20;                                         ///< approximate only: random-projection trees; >= 1 (more = higher recall, slower; 20: recall@20 ~0.96 on 200k unclustered rows)
   int n_refine = 1;                                         ///< approximate only: neighbour-of-neighbour rounds after the forest; in [0, 8] (more = higher recall, slower)
   std::uint64_t seed = 0;                                   ///< approximate only: same data + seed => the same neighbours at any n_threads
   double contamination = kAutoContamination;                ///< outlier share in (0, 0.5], or 'auto' (offset -1.5, Breunig et al.)

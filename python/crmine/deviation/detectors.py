@@ -215,7 +215,9 @@ class LocalOutlierFactor(_Detector):
     Neighbours are exact by default: a kd-tree up to 15 features, blocked GEMM distances above,
     queries in parallel. ``algorithm='approximate'`` (opt-in, for n in the millions) finds them with
     a seeded random-projection forest of ``n_trees`` trees plus ``n_refine`` neighbour-of-neighbour
-    rounds: typically > 0.9 recall of the true neighbours at a fraction of the exact search's time. With ``novelty=False`` (default) only the training rows are scored
+    rounds: with the defaults about 0.96 recall@20 of the true neighbours even on unclustered data
+    (200,000 x 10), at a fraction of the exact search's time. With ``novelty=False`` (default) only
+    the training rows are scored
     (``negative_outlier_factor_``, ``fit_predict``); with ``novelty=True`` ``score_samples``,
     ``decision_function``, ``predict`` and ``deviation_score`` score new rows against them.
 
@@ -227,8 +229,9 @@ class LocalOutlierFactor(_Detector):
         'auto' is always exact; 'approximate' must be asked for.
     leaf_size : int, default 40
         Rows per kd-tree leaf; with 'approximate', rows per forest leaf (at least 2 (k + 1)).
-    n_trees : int, default 8
-        'approximate' only: random-projection trees (more = higher recall, slower).
+    n_trees : int, default 20
+        'approximate' only: random-projection trees (more = higher recall, slower: 8 trees take
+        about 0.6x the time of 20 at recall@20 0.87 instead of 0.96 on 200,000 unclustered rows).
     n_refine : int, default 1
         'approximate' only: neighbour-of-neighbour rounds after the forest, in [0, 8] (each round
         raises recall on spread-out data and costs about as much as the first).
@@ -244,7 +247,7 @@ class LocalOutlierFactor(_Detector):
     _min_samples = 2
 
     def __init__(self, n_neighbors: int = 20, *, algorithm: str = "auto", leaf_size: int = 40,
-                 contamination: Any = "auto", novelty: bool = False, n_trees: int = 8, n_refine: int = 1,
+                 contamination: Any = "auto", novelty: bool = False, n_trees: int = 20, n_refine: int = 1,
                  random_state: Any = None, n_threads: int = 0) -> None:
         self.n_neighbors = n_neighbors
         self.algorithm = algorithm
