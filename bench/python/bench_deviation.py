@@ -107,7 +107,7 @@ def bench_lof(rows: int, threads: int) -> list[dict]:
                 **{"max |factor diff|": f"{diff:.1e}"})]
 
 
-def bench_lof_approx(rows: int, threads: int, n_trees: int = 8, n_refine: int = 1) -> list[dict]:
+def bench_lof_approx(rows: int, threads: int, n_trees: int = 20, n_refine: int = 1) -> list[dict]:
     from sklearn.neighbors import LocalOutlierFactor as SkLOF
     import crmine.deviation as cd
 
@@ -228,7 +228,7 @@ def main() -> None:
     parser.add_argument("--covariance-rows", type=int, default=200_000)
     parser.add_argument("--stream-rows", type=int, default=100_000_000)
     parser.add_argument("--peer-rows", type=int, default=1_000_000)
-    parser.add_argument("--lof-trees", type=int, default=8, help="lof-approx: random-projection trees")
+    parser.add_argument("--lof-trees", type=int, default=20, help="lof-approx: random-projection trees (the default)")
     parser.add_argument("--lof-refine", type=int, default=1, help="lof-approx: neighbour-of-neighbour rounds")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--only", choices=["iforest", "lof", "lof-approx", "hbos", "covariance", "peers", "stream"], action="append")
