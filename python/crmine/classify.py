@@ -227,18 +227,19 @@ class _Encoder:
             for j, (col, cats) in enumerate(self.categories.items()):
                 codes[:, j] = _codes_of(X[col], cats)
             return num, codes
-        blocks = []
+        # One C-contiguous matrix written in place: no per-column blocks stacked and copied again.
+        out = np.zeros((n, len(self.names_out)), dtype=np.float64)
+        start = 0
         for col in self.columns:
             if col in self.categories:
-                cats = self.categories[col]
-                codes = _codes_of(X[col], cats)
-                block = np.zeros((n, len(cats)), dtype=np.float64)
-                rows = np.nonzero(codes >= 0)[0]
-                block[rows, codes[rows]] = 1.0
-                blocks.append(block)
+                codes = _codes_of(X[col], self.categories[col])
+                rows = np.flatnonzero(codes >= 0)
+                out[rows, start + codes[rows]] = 1.0
+                start += len(self.categories[col])
             else:
-                blocks.append(pd.to_numeric(X[col], errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)[:, None])
-        return np.ascontiguousarray(np.hstack(blocks)), None
+                out[:, start] = pd.to_numeric(X[col], errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
+                start += 1
+        return out, None
 
 
 def _warn_column_vector(caller: str) -> None:
@@ -263,8 +264,12 @@ def _native_codes(values: pd.Series, categories: list) -> np.ndarray:
 
 
 def _codes_of(values: pd.Series, categories: list) -> np.ndarray:
-    """Position of each value in ``categories``; -1 for missing and unseen values."""
-    return pd.Index(categories).get_indexer(values.astype(object)).astype(np.int32)
+    """Position of each value in ``categories``; -1 for missing and unseen values. The column is
+    factorised first (pandas hashes it in its own storage: no object copy of every cell), and only
+    its distinct values are looked up among the categories."""
+    codes, uniques = pd.factorize(values)
+    position = pd.Index(categories).get_indexer(pd.Index(uniques).astype(object)).astype(np.int32)
+    return np.where(codes >= 0, position[np.maximum(codes, 0)], -1).astype(np.int32)
 
 
 def _binary_labels(y: Any, caller: str) -> tuple[np.ndarray, np.ndarray]:

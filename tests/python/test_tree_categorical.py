@@ -65,3 +65,44 @@ def test_unseen_levels_go_right_and_models_pickle():
     assert again.export_rules() == tree.export_rules()
     reg = cc.DecisionTreeRegressor(max_depth=2, categorical_features="auto").fit(X, y.astype(float))
     assert reg.is_categorical_.tolist() == [True, False] and "region in {" in reg.export_rules()
+
+
+def test_encoders_code_every_kind_of_text_column_as_a_cell_by_cell_lookup_would():
+    # Category (with an unused level), object with None, pandas string, bool and integer-coded
+    # categorical columns; the frame scored later holds a level unseen in training.
+    rng = np.random.default_rng(4)
+    n = 500
+    fit_frame = pd.DataFrame({
+        "region": pd.Categorical(rng.choice(LEVELS[:5], n), categories=LEVELS),
+        "plan": pd.Series(rng.choice(["basic", "plus", None], n), dtype=object),
+        "channel": pd.Series(rng.choice(["web", "shop", "phone"], n), dtype="string"),
+        "member": rng.random(n) < 0.4,
+        "tier": pd.Categorical(rng.integers(1, 4, n)),
+        "visits": rng.poisson(3, n).astype(float),
+    })
+    later = fit_frame.copy()
+    later["plan"] = later["plan"].where(np.arange(n) % 9 != 0, "premium")  # unseen at fit
+    for mode in ("onehot", "native"):
+        from crmine.classify import _Encoder
+
+        encoder = _Encoder(mode, "auto").fit(fit_frame, "test")
+        got, _ = encoder.transform(later, "test")
+        expected = []
+        for col in encoder.columns:
+            values = later[col].tolist()
+            if col not in encoder.categories:
+                expected.append(np.asarray(values, dtype=float)[:, None])
+                continue
+            cats = encoder.categories[col]
+            position = [cats.index(v) if not pd.isna(v) and v in cats else -1 for v in values]
+            if mode == "onehot":
+                block = np.zeros((n, len(cats)))
+                for i, k in enumerate(position):
+                    if k >= 0:
+                        block[i, k] = 1.0
+                expected.append(block)
+            else:
+                codes = [np.nan if pd.isna(v) else (k if k >= 0 else len(cats)) for v, k in zip(values, position)]
+                expected.append(np.asarray(codes, dtype=float)[:, None])
+        np.testing.assert_array_equal(got, np.hstack(expected))
+        assert got.flags["C_CONTIGUOUS"]
