@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <chrono>
 #include <memory>
 #include <numeric>
 #include <span>
@@ -20,8 +19,6 @@ using detail::Budget;
 using detail::Sink;
 constexpr const char* kCaller = "fp_growth";
 constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
-/// Mining time on one thread before fp_growth_core brings in the other cores (n_threads = 0).
-constexpr std::chrono::milliseconds kSerialStart{2};
 
 /// An FP-tree in flat arrays; node 0 is the root. Items are local ids 0..n_items-1 whose order
 /// is the global rank order, so every root-to-leaf path is ascending.
@@ -321,61 +318,40 @@ std::vector<Sink> fp_growth_core(const detail::Prepared& prep, const ItemsetOpti
   const auto index_bytes = static_cast<std::int64_t>(occ.size() * 8 + occ_ptr.size() * 8 + identity.size() * 4);
   budget.charge(0, index_bytes, kCaller);
 
+  const int threads = detail::mining_threads(options.n_threads, static_cast<std::int64_t>(prep.items.size()));
   detail::ExceptionCollector errors;
-  auto init = [&](Workspace& ws) {
+#pragma omp parallel num_threads(threads)
+  {
+    Workspace ws;
     ws.min_count = prep.min_count;
     ws.max_len = options.max_len;
     ws.budget = &budget;
     ws.prefix.resize(static_cast<std::size_t>(n_freq) + 1);
     ws.cnt.assign(static_cast<std::size_t>(n_freq), 0);
     ws.newid.assign(static_cast<std::size_t>(n_freq), -1);
-  };
-  // Task i mines the itemsets whose least frequent item is rank n_freq - 1 - i: least frequent
-  // items first, as their conditional trees hold the most items, so the large tasks start early
-  // and the small ones fill the gaps at the end. Each task writes its own sink, so the result
-  // does not depend on which thread runs it.
-  auto task = [&](Workspace& ws, std::int32_t i) {
-    const std::int32_t y = n_freq - 1 - i;
-    if (budget.stopped()) return;
-    errors.run([&] {
-      Sink& sink = sinks[static_cast<std::size_t>(y)];
-      ws.prefix[0] = y;
-      sink.emit(ws.prefix.data(), 1, prep.support[static_cast<std::size_t>(y)]);
-      if (options.max_len != 1) {
-        FpTree& c = ws.level(1);
-        const auto b = static_cast<std::size_t>(occ_ptr[static_cast<std::size_t>(y)]);
-        const auto e = static_cast<std::size_t>(occ_ptr[static_cast<std::size_t>(y) + 1]);
-        if (build_first_level(prep, std::span<const std::int32_t>(occ).subspan(b, e - b),
-                              std::span<const std::int32_t>(occ_pos).subspan(b, e - b), y, identity.data(), c, ws))
-          mine(c, 1, ws, sink);
-      }
-      sink.flush();
-      ws.account();
-    });
-  };
-
-  int threads = detail::mining_threads(options.n_threads, static_cast<std::int64_t>(prep.items.size()));
-  std::int32_t next = 0;
-  if (options.n_threads == 0 && threads == 1 && detail::resolve_threads(0) > 1) {
-    // A small input (Groceries) at a low support can still mean much mining: start on this
-    // thread and bring in the others only when the tasks outlast kSerialStart, so the many
-    // calls that finish within a few milliseconds never pay for waking a team.
-    Workspace ws;
-    init(ws);
-    const auto start = std::chrono::steady_clock::now();
-    while (next < n_freq && std::chrono::steady_clock::now() - start < kSerialStart) task(ws, next++);
-    budget.release(ws.charged);
-    threads = detail::resolve_threads(0);
-  }
-  if (next < n_freq) {
-#pragma omp parallel num_threads(threads)
-    {
-      Workspace ws;
-      init(ws);
+    // Least frequent items first: their conditional trees hold the most items, so the large
+    // tasks start early and the small ones fill the gaps at the end.
 #pragma omp for schedule(dynamic, 1)
-      for (std::int32_t i = next; i < n_freq; ++i) task(ws, i);
-      budget.release(ws.charged);
+    for (std::int32_t i = 0; i < n_freq; ++i) {
+      const std::int32_t y = n_freq - 1 - i;
+      if (budget.stopped()) continue;
+      errors.run([&] {
+        Sink& sink = sinks[static_cast<std::size_t>(y)];
+        ws.prefix[0] = y;
+        sink.emit(ws.prefix.data(), 1, prep.support[static_cast<std::size_t>(y)]);
+        if (options.max_len != 1) {
+          FpTree& c = ws.level(1);
+          const auto b = static_cast<std::size_t>(occ_ptr[static_cast<std::size_t>(y)]);
+          const auto e = static_cast<std::size_t>(occ_ptr[static_cast<std::size_t>(y) + 1]);
+          if (build_first_level(prep, std::span<const std::int32_t>(occ).subspan(b, e - b),
+                                std::span<const std::int32_t>(occ_pos).subspan(b, e - b), y, identity.data(), c, ws))
+            mine(c, 1, ws, sink);
+        }
+        sink.flush();
+        ws.account();
+      });
     }
+    budget.release(ws.charged);
   }
   errors.rethrow();
   budget.release(index_bytes);
