@@ -347,7 +347,9 @@ class Builder {
     };
     hist.assign(width, 0);
     const std::size_t rows = end - begin;
-    if (!(team && threads_ > 1 && rows * static_cast<std::size_t>(h_) >= (std::size_t{1} << 18))) {
+    // A team only for a million codes or more: below that a count takes well under a millisecond,
+    // less than a thread team can lose waiting for a descheduled thread on a busy machine.
+    if (!(team && threads_ > 1 && rows * stride_ >= (std::size_t{1} << 20))) {
       count(begin, end, hist.data());
     } else {
       const auto parts = static_cast<std::size_t>(threads_);
