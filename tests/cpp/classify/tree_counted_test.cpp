@@ -99,6 +99,26 @@ TEST(DecisionTreeCounting, GrowsTheTreeOfRankedListsBitForBit) {
     }
 }
 
+TEST(DecisionTreeCounting, ThreadedCodingAndCountingGiveTheSameTree) {
+  // 70,000 x 11: coding takes row ranges on threads (per-thread sets merged, arrivals remapped to
+  // ranks) and the root's histogram is counted in row chunks on threads.
+  const Table t = make(70000, 21);
+  detail::CartLimits lim;
+  lim.max_depth = 8;
+  lim.min_samples_leaf = 20;
+  lim.categorical_features = {8};
+  const Eigen::VectorXd w = Eigen::VectorXd::Ones(t.y.size());
+  lim.n_threads = 1;
+  const detail::CartTree one = detail::build_cart(t.X, t.y, w, lim);
+  lim.n_threads = 2;
+  const detail::CartTree two = detail::build_cart(t.X, t.y, w, lim);
+  lim.count_small_features = false;
+  const detail::CartTree listed = detail::build_cart(t.X, t.y, w, lim);
+  ASSERT_GT(one.nodes.size(), 100u);
+  expect_identical(one, two);
+  expect_identical(two, listed);
+}
+
 TEST(DecisionTreeCounting, SplitsNodesOnCountedFeaturesWithMissingValuesAndCategories) {
   // A tree on columns 5-8 only (all counted): NaN goes to a learned side and a category set is used.
   const Table t = make(4000, 11);
