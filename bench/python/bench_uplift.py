@@ -14,6 +14,10 @@ same model family and comparable base learners:
 
 crmine's UpliftForest has no scikit-uplift counterpart; its time is printed for reference.
 
+Each pair is timed as the best of several runs on both sides (metrics 3, models ``--repeat``,
+default 3), after a 0.3 s pause so that neither side shares the cores with the other's
+spin-waiting threads: single runs of the same two-model fit varied from 0.15 to 0.40 s.
+
 crmine fits the two boosting models at the same time, one per thread at 2 threads (scikit-uplift
 fits one after the other, each on all threads). ``--boosting-detail`` adds single fits of one group
 (the treated training rows) at 1 and at 2 threads on both sides, crmine's and HistGradientBoosting's:
@@ -45,6 +49,9 @@ def campaign(n: int, p: int = 10, seed: int = 0):
 
 def timed(fn, repeat: int = 1):
     """(best wall seconds, CPU seconds of the process in that call, all threads included, result)."""
+    # Idle worker threads of the library timed just before (OpenBLAS, OpenMP) spin-wait for a while
+    # after their last call and take a core from whatever runs next; let them settle first.
+    time.sleep(0.3)
     best, best_cpu, out = np.inf, np.inf, None
     for _ in range(repeat):
         start, cpu = time.perf_counter(), time.process_time()
@@ -59,6 +66,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="fit+predict runs per model and side, the fastest counts (single runs varied 0.15-0.40 s)")
     parser.add_argument("--boosting-detail", action="store_true",
                         help="also time one group's boosting fit at 1 and at --threads threads on both sides")
     args = parser.parse_args()
@@ -116,8 +125,8 @@ def main() -> None:
                            method="vanilla")),
     ]
     for name, ours, theirs in models:
-        t_ours, c_ours, u_ours = timed(lambda: ours().fit(Xtr, ytr, ttr).predict(Xte))
-        t_theirs, c_theirs, u_theirs = timed(lambda: theirs().fit(Xtr, ytr, ttr).predict(Xte))
+        t_ours, c_ours, u_ours = timed(lambda: ours().fit(Xtr, ytr, ttr).predict(Xte), args.repeat)
+        t_theirs, c_theirs, u_theirs = timed(lambda: theirs().fit(Xtr, ytr, ttr).predict(Xte), args.repeat)
         q_ours, q_theirs = cu.qini_auc_score(yte, u_ours, tte), sm.qini_auc_score(yte, u_theirs, tte)
         rows.append((f"{name} fit+predict", t_ours, t_theirs, c_ours, c_theirs,
                      f"Qini {q_ours:.4f} vs {q_theirs:.4f}, corr(true) {np.corrcoef(u_ours, tau_te)[0, 1]:.3f} vs "
