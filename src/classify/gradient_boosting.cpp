@@ -3,6 +3,7 @@
 // squared error, early stopping.
 #include <crmine/classify/gradient_boosting.hpp>
 #include <crmine/classify/metrics.hpp>
+#include <crmine/core/order_key.hpp>
 #include <crmine/core/parallel.hpp>
 #include <crmine/core/random.hpp>
 #include <crmine/core/serialize.hpp>
@@ -13,7 +14,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstring>
 #include <istream>
 #include <limits>
 #include <numeric>
@@ -112,11 +112,7 @@ void sort_values(std::vector<double>& v) {
     return;
   }
   std::vector<std::uint64_t> key(v.size()), other(v.size());
-  for (std::size_t k = 0; k < v.size(); ++k) {
-    std::uint64_t u;
-    std::memcpy(&u, &v[k], sizeof u);
-    key[k] = u >> 63 ? ~u : u | (std::uint64_t{1} << 63);
-  }
+  for (std::size_t k = 0; k < v.size(); ++k) key[k] = order_bits(v[k]);
   constexpr int kBits = 11;
   constexpr std::size_t kBuckets = std::size_t{1} << kBits;
   std::vector<std::size_t> count(kBuckets);
@@ -129,10 +125,7 @@ void sort_values(std::vector<double>& v) {
     for (const std::uint64_t x : key) other[count[(x >> shift) & (kBuckets - 1)]++] = x;
     key.swap(other);
   }
-  for (std::size_t k = 0; k < v.size(); ++k) {
-    const std::uint64_t u = key[k] >> 63 ? key[k] & ~(std::uint64_t{1} << 63) : ~key[k];
-    std::memcpy(&v[k], &u, sizeof u);
-  }
+  for (std::size_t k = 0; k < v.size(); ++k) v[k] = from_order_bits(key[k]);
 }
 
 std::vector<double> make_cuts(std::vector<double> v, int max_bins) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // CART growth by exact best splits, minimal cost-complexity pruning, prediction and rule export.
 #include <crmine/classify/tree.hpp>
+#include <crmine/core/order_key.hpp>
 #include <crmine/core/parallel.hpp>
 #include <crmine/core/serialize.hpp>
 
@@ -111,21 +112,6 @@ void radix_sort(std::vector<KeyRow>& a, std::vector<KeyRow>& tmp) {
     for (const KeyRow& x : a) tmp[c[(x.key >> sh) & (kBuckets - 1)]++] = x;
     a.swap(tmp);
   }
-}
-
-/// Order-preserving map of a double (not NaN; -0 and +0 alike) to an unsigned key.
-std::uint64_t order_key(double v) {
-  if (v == 0) v = 0.0;
-  std::uint64_t bits;
-  std::memcpy(&bits, &v, sizeof bits);
-  return (bits >> 63) ? ~bits : bits | (std::uint64_t{1} << 63);
-}
-
-double key_value(std::uint64_t key) {
-  const std::uint64_t bits = (key >> 63) ? key & ~(std::uint64_t{1} << 63) : ~key;
-  double v;
-  std::memcpy(&v, &bits, sizeof v);
-  return v;
 }
 
 /// CART on presorted rows (as in SLIQ and scikit-learn's former presort): every feature's rows are
@@ -492,7 +478,7 @@ class Builder {
           if (set.key[q] != 0) map[set.arrival[q]] = static_cast<std::uint8_t>(std::lower_bound(keys.begin(), keys.end(), set.key[q]) - keys.begin());
         map[kMissing] = static_cast<std::uint8_t>(keys.size());
       }
-      for (const std::uint64_t k : keys) values_[j].push_back(key_value(k));
+      for (const std::uint64_t k : keys) values_[j].push_back(from_order_bits(k));
       has_nan_[j] = nan;
       slot_[j] = static_cast<std::int32_t>(j);
       ++h_;
@@ -568,7 +554,7 @@ class Builder {
     values.clear();
     for (std::size_t k = 0; k < keys.size(); ++k) {
       // From the key, not X: a row-major X would miss the cache at every distinct value.
-      if (k == 0 || keys[k].key != keys[k - 1].key) values.push_back(key_value(keys[k].key));
+      if (k == 0 || keys[k].key != keys[k - 1].key) values.push_back(from_order_bits(keys[k].key));
       list.push_back({static_cast<std::uint32_t>(values.size() - 1), keys[k].row});
     }
     for (const std::int32_t i : nan_rows) list.push_back({static_cast<std::uint32_t>(values.size()), i});

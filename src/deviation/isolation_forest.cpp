@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // IsolationForest: per-tree seeded subsamples, flat node arrays, block-of-rows x trees scoring.
 #include <crmine/deviation/isolation_forest.hpp>
+#include <crmine/core/order_key.hpp>
 #include <crmine/core/random.hpp>
 #include <crmine/core/serialize.hpp>
 
@@ -207,15 +208,8 @@ constexpr int kTopLevels = 3;
 // Bytes of the transposed row block: with one tree's heap (5 KB at depth 8) it fits in L1.
 constexpr Eigen::Index kBlockBytes = 20 * 1024;
 
-/// Order-preserving key of a double: a > b <=> key(a) > key(b) for non-NaN values (-0 is folded
-/// onto +0 first, so equal doubles get equal keys). Integer compares of keys are exactly the double
-/// compares, and an integer load-compare chain is shorter than a floating-point one.
-inline std::uint64_t order_key(double v) {
-  v += 0.0;
-  std::uint64_t bits;
-  std::memcpy(&bits, &v, sizeof bits);
-  return (bits >> 63) ? ~bits : bits | (std::uint64_t{1} << 63);
-}
+// Thresholds and row values are compared as order_key()s: integer compares of keys are exactly the
+// double compares, and an integer load-compare chain is shorter than a floating-point one.
 // Larger than the key of any finite double: a leaf's threshold that sends every row left.
 constexpr std::uint64_t kPassLeft = ~std::uint64_t{0};
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // RFM scoring by strict-rank quantiles and segment assignment.
 #include <crmine/core/errors.hpp>
+#include <crmine/core/order_key.hpp>
 #include <crmine/core/parallel.hpp>
 #include <crmine/value/rfm.hpp>
 
 #include "rfm_fold.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <span>
 
@@ -37,10 +37,7 @@ namespace {
 /// when `reversed`), so that one selection routine serves integers and doubles, either way up.
 inline std::uint64_t ordered_key(std::int64_t v) { return static_cast<std::uint64_t>(v) ^ (std::uint64_t{1} << 63); }
 inline std::uint64_t ordered_key(std::int32_t v) { return ordered_key(static_cast<std::int64_t>(v)); }
-inline std::uint64_t ordered_key(double v) {
-  const auto u = std::bit_cast<std::uint64_t>(v + 0.0);  // + 0.0 turns -0.0 into +0.0: equal values, equal keys
-  return (u >> 63) != 0 ? ~u : u | (std::uint64_t{1} << 63);
-}
+inline std::uint64_t ordered_key(double v) { return order_key(v); }
 
 /// Scores 1 + floor(q w / n) of `values` into `scores` (w = strictly worse values).
 ///
