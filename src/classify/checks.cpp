@@ -55,6 +55,12 @@ void check_weights(const char* where, VectorRef w, Eigen::Index n) {
 
 }  // namespace
 
+void check_row_selection(const char* where, std::span<const Eigen::Index> rows, Eigen::Index n_rows) {
+  if (rows.empty()) throw_invalid(where, "rows", "is empty; select at least one row");
+  for (std::size_t k = 0; k < rows.size(); ++k)
+    if (rows[k] < 0 || rows[k] >= n_rows) throw_invalid(where, "rows", "entry ", k, " is ", rows[k], "; X has ", n_rows, " rows");
+}
+
 void check_binary_fit(const char* where, MatrixRef X, LabelRef y, VectorRef sample_weight, bool allow_nan) {
   check_matrix(where, X, allow_nan);
   if (y.size() != X.rows()) throw_invalid(where, "y", "has ", y.size(), " labels, X has ", X.rows(), " rows");

@@ -1181,12 +1181,10 @@ GradientBoostingClassifier& GradientBoostingClassifier::fit(MatrixRef X, LabelRe
 GradientBoostingClassifier& GradientBoostingClassifier::fit_rows(MatrixRef X, LabelRef y, VectorRef sample_weight,
                                                                  std::span<const Eigen::Index> rows) {
   constexpr const char* where = "GradientBoostingClassifier::fit_rows";
-  if (rows.empty()) detail::throw_invalid(where, "rows", "is empty; select at least one row");
+  detail::check_row_selection(where, rows, X.rows());
   if (y.size() != X.rows()) detail::throw_invalid(where, "y", "has ", y.size(), " labels, X has ", X.rows(), " rows");
   if (sample_weight.size() != 0 && sample_weight.size() != X.rows())
     detail::throw_invalid(where, "sample_weight", "has ", sample_weight.size(), " entries, X has ", X.rows(), " rows");
-  for (std::size_t k = 0; k < rows.size(); ++k)
-    if (rows[k] < 0 || rows[k] >= X.rows()) detail::throw_invalid(where, "rows", "entry ", k, " is ", rows[k], "; X has ", X.rows(), " rows");
   const auto m = static_cast<Eigen::Index>(rows.size());
   RowMatrix Xr(m, X.cols());
   Eigen::VectorXi yr(m);

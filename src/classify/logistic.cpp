@@ -262,10 +262,7 @@ LogisticRegression& LogisticRegression::fit(MatrixRef X, LabelRef y, VectorRef s
 
 LogisticRegression& LogisticRegression::fit_rows(MatrixRef X, LabelRef y, VectorRef sample_weight, std::span<const Eigen::Index> rows) {
   constexpr const char* where = "LogisticRegression::fit_rows";
-  if (rows.empty()) detail::throw_invalid(where, "rows", "is empty; select at least one row");
-  for (std::size_t k = 0; k < rows.size(); ++k)
-    if (rows[k] < 0 || rows[k] >= X.rows())
-      detail::throw_invalid(where, "rows", "entry ", k, " is ", rows[k], "; X has ", X.rows(), " rows");
+  detail::check_row_selection(where, rows, X.rows());
   return fit_impl(where, X, y, sample_weight, rows.data(), static_cast<Eigen::Index>(rows.size()));
 }
 

@@ -6,6 +6,7 @@
 #include <crmine/core/matrix.hpp>
 
 #include <array>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ int check_multiclass_fit(const char* where, MatrixRef X, LabelRef y, VectorRef s
 
 /// Checks X and y for a regressor: finite targets, one per row, weights as above.
 void check_regression_fit(const char* where, MatrixRef X, VectorRef y, VectorRef sample_weight, bool allow_nan);
+
+/// Checks the row selection of a subset fit (`fit_rows`): at least one row, every entry a row of X.
+void check_row_selection(const char* where, std::span<const Eigen::Index> rows, Eigen::Index n_rows);
 
 /// Checks X at predict time: `n_features` columns, finite (or NaN when `allow_nan`).
 void check_predict(const char* where, MatrixRef X, Eigen::Index n_features, bool allow_nan);
