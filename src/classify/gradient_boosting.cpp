@@ -13,12 +13,14 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <istream>
 #include <limits>
 #include <numeric>
 #include <ostream>
 #include <span>
+#include <type_traits>
 #include <utility>
 
 namespace crmine {
@@ -33,6 +35,45 @@ inline double sigmoid(double z) {
   if (z >= 0) return 1.0 / (1.0 + std::exp(-z));
   const double e = std::exp(z);
   return e / (1.0 + e);
+}
+
+/// 1 / (1 + exp(-z)) for z[0..n) into q, for the gradients of every round: an exp of -|z| by
+/// Cody-Waite reduction (x = n ln2 + r, |r| <= ln2/2) and the degree-13 Taylor polynomial of exp(r),
+/// scaled by 2^n through the exponent bits, with |z| clamped to 708 (where the sigmoid is 0 or 1 to
+/// the last bit anyway). Integer selects in place of compares let the loop vectorise (libm's exp is
+/// a call per value): 4-5x faster than sigmoid() above, within 3.3e-16 relative of it (about 5% of
+/// values differ from it in the last bit on 2M draws in [-40, 40]).
+void sigmoid_block(const double* z, double* q, std::size_t n) {
+  constexpr double kShift = 0x1.8p52, kLog2e = 1.4426950408889634, kLn2Hi = 0x1.62e42fee00000p-1, kLn2Lo = 0x1.a39ef35793c76p-33;
+  constexpr std::uint64_t kMaxAbs = std::bit_cast<std::uint64_t>(708.0), kOne = std::bit_cast<std::uint64_t>(1.0);
+#pragma omp simd
+  for (std::size_t k = 0; k < n; ++k) {
+    const auto bz = std::bit_cast<std::uint64_t>(z[k]);
+    const std::uint64_t abs_bits = bz & 0x7fffffffffffffffULL;
+    const double x = -std::bit_cast<double>(abs_bits < kMaxAbs ? abs_bits : kMaxAbs);  // -|z|, >= -708
+    const double t = x * kLog2e + kShift;  // round(x / ln2) in the low bits of t
+    const double m = t - kShift;
+    const double r = (x - m * kLn2Hi) - m * kLn2Lo;
+    double p = 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    const std::uint64_t scale = (std::bit_cast<std::uint64_t>(t) - std::bit_cast<std::uint64_t>(kShift) + 1023) << 52;
+    const double e = p * std::bit_cast<double>(scale);  // exp(-|z|)
+    // z >= 0: 1 / (1 + e); z < 0: e / (1 + e). The sign bit picks the numerator.
+    const auto negative = static_cast<std::uint64_t>(static_cast<std::int64_t>(bz) >> 63);
+    q[k] = std::bit_cast<double>(kOne ^ ((kOne ^ std::bit_cast<std::uint64_t>(e)) & negative)) / (1.0 + e);
+  }
 }
 
 struct Bin {
@@ -62,8 +103,6 @@ struct Binned {
   std::vector<std::array<std::uint8_t, 256>> lut;
   std::vector<std::vector<std::int32_t>> members;  // per group
   std::vector<int> group_bins;
-  std::vector<std::size_t> group_offset;
-  std::size_t total_group_bins = 0;
   std::vector<std::uint8_t> packed;    // n x groups, row-major, for histograms
   std::vector<std::uint8_t> by_feature;  // p x n, feature-major bins, for partitioning a leaf's rows by one feature
   std::vector<char> categorical;       // per feature: bins are category codes (code k -> bin k), split by sets
@@ -284,7 +323,6 @@ Binned make_bins(MatrixRef X, const std::vector<std::int32_t>& train, int max_bi
   b.first_slot.assign(static_cast<std::size_t>(p), 0);
   b.lut.assign(static_cast<std::size_t>(p), {});
   b.group_bins.resize(G);
-  b.group_offset.resize(G);
   for (std::size_t gi = 0; gi < G; ++gi) {
     const auto& m = b.members[gi];
     int slots = 0;
@@ -307,8 +345,6 @@ Binned make_bins(MatrixRef X, const std::vector<std::int32_t>& train, int max_bi
     }
     for (const std::int32_t j : m) b.group[static_cast<std::size_t>(j)] = static_cast<int>(gi);
     b.group_bins[gi] = slots;
-    b.group_offset[gi] = b.total_group_bins;
-    b.total_group_bins += static_cast<std::size_t>(slots);
   }
   // Rows outside `train` are never read from `packed`, so their bytes may hold any member's bin.
   b.packed.assign(static_cast<std::size_t>(n) * G, 0);
@@ -361,6 +397,11 @@ constexpr std::size_t kSliceBytes = 262144;
 /// How many rows ahead of the one being added a sparse leaf's bins and gradients are prefetched: its
 /// rows are scattered over the data, so each one is a cache miss the row loop alone would wait for.
 constexpr std::size_t kPrefetchRows = 16;
+/// Every group histogram starts kGroupStride bins after the previous one (a group has at most 256
+/// bins), so a run of adjacent groups is one base pointer and constant displacements.
+constexpr std::size_t kGroupStride = 256;
+/// Longest run of adjacent groups one unrolled histogram kernel adds (16 x 8 KiB stays within L2).
+constexpr std::size_t kUnrolledGroups = 16;
 /// A leaf's histogram work (rows x feature groups) below which one thread builds it alone.
 constexpr std::size_t kParallelWork = 16384;
 
@@ -604,7 +645,8 @@ class TreeGrower {
     Leaf* built = small ? small : large;
     const std::size_t m = built->end - built->begin, ng = groups_.size();
     const int tasks = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(threads_), ng));
-    if (group_hist_.size() < d_.total_group_bins) group_hist_.resize(d_.total_group_bins);
+    if (group_hist_.size() < static_cast<std::size_t>(d_.n_groups()) * kGroupStride)
+      group_hist_.resize(static_cast<std::size_t>(d_.n_groups()) * kGroupStride);
     std::vector<Candidate> best_small(static_cast<std::size_t>(tasks)), best_large(static_cast<std::size_t>(tasks));
 #pragma omp parallel for schedule(static, 1) num_threads(tasks) if (tasks > 1 && m * ng >= kParallelWork)
     for (int t = 0; t < tasks; ++t) {
@@ -653,30 +695,76 @@ class TreeGrower {
     for (std::size_t q = 0; q < nq; ++q) {
       const auto gi = static_cast<std::size_t>(groups_[q0 + q]);
       col[q] = gi;
-      off[q] = d_.group_offset[gi];
+      off[q] = gi * kGroupStride;
       std::fill_n(group_hist_.data() + off[q], d_.group_bins[gi], GroupBin{});
     }
     // Rows spread over more than twice their count are scattered: prefetch them. Dense ones (the root)
     // stream through memory, where the hardware prefetcher does better alone.
     const bool sparse = end - begin > 0 && static_cast<std::size_t>(idx_[end - 1] - idx_[begin]) >= 2 * (end - begin);
+    // Runs of adjacent groups (all of them unless colsample_bytree drops some) take the unrolled kernel;
+    // the groups left alone are added together, in slices that stay in L2.
+    // add_adjacent for 1..kUnrolledGroups groups, without and with prefetching.
+    static const std::array<std::array<AddAdjacent, kUnrolledGroups>, 2> kAddAdjacent = {
+        adjacent_kernels<false>(std::make_index_sequence<kUnrolledGroups>{}),
+        adjacent_kernels<true>(std::make_index_sequence<kUnrolledGroups>{})};
+    std::vector<std::size_t> lone_off, lone_col;
     for (std::size_t s0 = 0, s1 = 0; s0 < nq; s0 = s1) {
+      s1 = s0 + 1;
+      while (s1 < nq && s1 - s0 < kUnrolledGroups && col[s1] == col[s1 - 1] + 1) ++s1;
+      if (s1 - s0 > 1 || nq == 1) {
+        (this->*kAddAdjacent[sparse][s1 - s0 - 1])(begin, end, col[s0]);
+      } else {
+        lone_off.push_back(off[s0]);
+        lone_col.push_back(col[s0]);
+      }
+    }
+    const std::size_t nl = lone_col.size();
+    for (std::size_t s0 = 0, s1 = 0; s0 < nl; s0 = s1) {
       std::size_t bytes = 0;
-      for (s1 = s0; s1 < nq && (s1 == s0 || bytes + static_cast<std::size_t>(d_.group_bins[col[s1]]) * sizeof(GroupBin) <= kSliceBytes); ++s1)
-        bytes += static_cast<std::size_t>(d_.group_bins[col[s1]]) * sizeof(GroupBin);
-      const bool contiguous = col[s1 - 1] - col[s0] == s1 - 1 - s0;
-      if (sparse)
-        contiguous ? add_rows<true, true>(begin, end, off.data() + s0, col.data() + s0, s1 - s0)
-                   : add_rows<true, false>(begin, end, off.data() + s0, col.data() + s0, s1 - s0);
-      else
-        contiguous ? add_rows<false, true>(begin, end, off.data() + s0, col.data() + s0, s1 - s0)
-                   : add_rows<false, false>(begin, end, off.data() + s0, col.data() + s0, s1 - s0);
+      for (s1 = s0; s1 < nl && (s1 == s0 || bytes + static_cast<std::size_t>(d_.group_bins[lone_col[s1]]) * sizeof(GroupBin) <= kSliceBytes); ++s1)
+        bytes += static_cast<std::size_t>(d_.group_bins[lone_col[s1]]) * sizeof(GroupBin);
+      sparse ? add_rows<true>(begin, end, lone_off.data() + s0, lone_col.data() + s0, s1 - s0)
+             : add_rows<false>(begin, end, lone_off.data() + s0, lone_col.data() + s0, s1 - s0);
     }
   }
 
+  /// Adds rows idx_[begin, end) to the histograms of kN adjacent groups first..first+kN-1, row by row,
+  /// so every bin adds its rows in row order. Each group's histogram sits kGroupStride bins after the
+  /// previous one and the groups are unrolled, so an update is a byte load, a shift and one vector
+  /// add to memory at a constant displacement (5 instructions where a loop over groups took 9).
+  template <bool kPrefetch, std::size_t kN>
+  void add_adjacent(std::size_t begin, std::size_t end, std::size_t first) {
+    const std::size_t G = static_cast<std::size_t>(d_.n_groups());
+    GroupBin* hist = group_hist_.data() + first * kGroupStride;
+    const std::uint8_t* packed = d_.packed.data() + first;
+    const std::int32_t* rows = idx_.data();
+    for (std::size_t k = begin; k < end; ++k) {
+      if constexpr (kPrefetch) {
+        if (k + kPrefetchRows < end) {
+          const auto j = static_cast<std::size_t>(rows[k + kPrefetchRows]);
+          __builtin_prefetch(packed + j * G);
+          __builtin_prefetch(packed + j * G + kN - 1);
+          __builtin_prefetch(gh_ + 2 * j);
+        }
+      }
+      const auto i = static_cast<std::size_t>(rows[k]);
+      const GroupBin x = {gh_[2 * i], gh_[2 * i + 1], 1.0, 0.0};
+      const std::uint8_t* row = packed + i * G;
+      [&]<std::size_t... q>(std::index_sequence<q...>) {
+        ((hist[q * kGroupStride + row[q]] += x), ...);
+      }(std::make_index_sequence<kN>{});
+    }
+  }
+
+  using AddAdjacent = void (TreeGrower::*)(std::size_t, std::size_t, std::size_t);
+  template <bool kPrefetch, std::size_t... n>
+  static constexpr std::array<AddAdjacent, sizeof...(n)> adjacent_kernels(std::index_sequence<n...>) {
+    return {&TreeGrower::add_adjacent<kPrefetch, n + 1>...};
+  }
+
   /// Adds rows idx_[begin, end) to the histograms of groups col[0..nq) (at group_hist_ + off[q]), row
-  /// by row, so every bin adds its rows in row order. `kContiguous`: the groups are next to each other
-  /// in a row, so one base pointer replaces the per-group column lookup.
-  template <bool kPrefetch, bool kContiguous>
+  /// by row, so every bin adds its rows in row order: scattered groups (colsample_bytree).
+  template <bool kPrefetch>
   void add_rows(std::size_t begin, std::size_t end, const std::size_t* off, const std::size_t* col, std::size_t nq) {
     const std::size_t G = static_cast<std::size_t>(d_.n_groups());
     GroupBin* hist = group_hist_.data();
@@ -694,20 +782,15 @@ class TreeGrower {
       }
       const auto i = static_cast<std::size_t>(rows[k]);
       const GroupBin x = {gh_[2 * i], gh_[2 * i + 1], 1.0, 0.0};
-      if constexpr (kContiguous) {
-        const std::uint8_t* row = packed + i * G + first;
-        for (std::size_t q = 0; q < nq; ++q) hist[off[q] + row[q]] += x;
-      } else {
-        const std::uint8_t* row = packed + i * G;
-        for (std::size_t q = 0; q < nq; ++q) hist[off[q] + row[col[q]]] += x;
-      }
+      const std::uint8_t* row = packed + i * G;
+      for (std::size_t q = 0; q < nq; ++q) hist[off[q] + row[col[q]]] += x;
     }
   }
 
   /// Writes feature j's histogram (all its bins) into `hist` from its group's histogram.
   void expand(std::int32_t j, const Bin& total, Bin* hist) const {
     const auto gi = static_cast<std::size_t>(d_.group[static_cast<std::size_t>(j)]);
-    const GroupBin* src = group_hist_.data() + d_.group_offset[gi];
+    const GroupBin* src = group_hist_.data() + gi * kGroupStride;
     Bin* dst = hist + d_.offset[static_cast<std::size_t>(j)];
     const int nb = d_.n_bins[static_cast<std::size_t>(j)], d = d_.default_bin[static_cast<std::size_t>(j)];
     auto bin = [](const GroupBin& x) { return Bin{x[0], x[1], static_cast<std::int64_t>(x[2])}; };
@@ -844,6 +927,9 @@ namespace {
 
 enum class Loss { log, squared };
 
+/// Rows whose log-loss gradients are computed together (sigmoid_block on a stack buffer).
+constexpr std::size_t kGradientBlock = 256;
+
 double mean_loss(Loss loss, const std::vector<std::int32_t>& rows, const std::vector<double>& raw, const Eigen::VectorXd& y,
                  const Eigen::VectorXd& w) {
   double sum = 0, wsum = 0;
@@ -905,17 +991,25 @@ void boost(const char* where, Loss loss, MatrixRef X, const Eigen::VectorXd& y, 
   TreeGrower grower(data, o);
 
   for (int round = 0; round < o.n_estimators; ++round) {
+    const std::size_t n_blocks = (train.size() + kGradientBlock - 1) / kGradientBlock;
 #pragma omp parallel for schedule(static) num_threads(threads) if (train.size() > 20000)
-    for (std::size_t k = 0; k < train.size(); ++k) {
-      const auto i = static_cast<std::size_t>(train[k]);
-      const double wi = w[train[k]];
+    for (std::size_t blk = 0; blk < n_blocks; ++blk) {
+      const std::size_t b = blk * kGradientBlock, e = std::min(train.size(), b + kGradientBlock);
+      std::array<double, kGradientBlock> z, q;
       if (loss == Loss::log) {
-        const double q = sigmoid(raw[i]);
-        gh[2 * i] = wi * (q - y[train[k]]);
-        gh[2 * i + 1] = wi * q * (1.0 - q);
-      } else {
-        gh[2 * i] = wi * (raw[i] - y[train[k]]);
-        gh[2 * i + 1] = wi;
+        for (std::size_t k = b; k < e; ++k) z[k - b] = raw[static_cast<std::size_t>(train[k])];
+        sigmoid_block(z.data(), q.data(), e - b);
+      }
+      for (std::size_t k = b; k < e; ++k) {
+        const auto i = static_cast<std::size_t>(train[k]);
+        const double wi = w[train[k]];
+        if (loss == Loss::log) {
+          gh[2 * i] = wi * (q[k - b] - y[train[k]]);
+          gh[2 * i + 1] = wi * q[k - b] * (1.0 - q[k - b]);
+        } else {
+          gh[2 * i] = wi * (raw[i] - y[train[k]]);
+          gh[2 * i + 1] = wi;
+        }
       }
     }
     std::vector<std::int32_t> rows = train;
