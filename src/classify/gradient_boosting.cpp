@@ -112,17 +112,25 @@ struct Binned {
   }
 };
 
-/// std::lower_bound(cut, x) without branches (Khuong & Morin 2017): the binary search's compares
-/// on random values are coin flips the branch predictor loses, and binning runs once per value of X.
-inline std::size_t lower_cut(const std::vector<double>& cut, double x) {
-  if (cut.empty()) return 0;
-  const double* base = cut.data();
-  for (std::size_t n = cut.size(); n > 1;) {
-    const std::size_t half = n / 2;
-    base = base[half] < x ? base + half : base;
-    n -= half;
+/// Values binned together by lower_cuts.
+constexpr int kBinLanes = 8;
+
+/// std::lower_bound(cut, x[r]) of kBinLanes values, without branches (Khuong & Morin 2017): the
+/// binary search's compares on random values are coin flips the branch predictor loses, and binning
+/// runs once per value of X. The searches run in lockstep, so the latencies of their chains of
+/// dependent loads overlap.
+inline void lower_cuts(const std::vector<double>& cut, const double* x, std::size_t* out) {
+  std::array<std::size_t, kBinLanes> at{};
+  if (!cut.empty()) {
+    const double* base = cut.data();
+    for (std::size_t n = cut.size(); n > 1;) {
+      const std::size_t half = n / 2;
+      for (std::size_t r = 0; r < kBinLanes; ++r) at[r] = base[at[r] + half] < x[r] ? at[r] + half : at[r];
+      n -= half;
+    }
+    for (std::size_t r = 0; r < kBinLanes; ++r) at[r] += base[at[r]] < x[r];
   }
-  return static_cast<std::size_t>(base - cut.data()) + (*base < x);
+  std::copy(at.begin(), at.end(), out);
 }
 
 /// The distinct values of `v` in ascending order if there are at most `limit` of them, else nothing: the
@@ -231,14 +239,21 @@ Binned make_bins(MatrixRef X, const std::vector<std::int32_t>& train, int max_bi
   // Feature bins, feature-major, for the bundling pass.
   std::vector<std::uint8_t> fb(static_cast<std::size_t>(n * p));
 #pragma omp parallel for schedule(static) num_threads(threads)
-  for (Eigen::Index i = 0; i < n; ++i)
+  for (Eigen::Index i0 = 0; i0 < n; i0 += kBinLanes) {
+    const Eigen::Index lanes = std::min<Eigen::Index>(kBinLanes, n - i0);
     for (Eigen::Index j = 0; j < p; ++j) {
       const auto& cut = b.cuts[static_cast<std::size_t>(j)];
-      const double x = X(i, j);
-      const bool missing = std::isnan(x) || (x < 0 && categorical[static_cast<std::size_t>(j)]);
-      fb[static_cast<std::size_t>(j * n + i)] = missing ? static_cast<std::uint8_t>(cut.size() + 1)
-                                                              : static_cast<std::uint8_t>(lower_cut(cut, x));
+      std::array<double, kBinLanes> x;
+      std::array<std::size_t, kBinLanes> at;
+      for (int r = 0; r < kBinLanes; ++r) x[static_cast<std::size_t>(r)] = X(i0 + std::min<Eigen::Index>(r, lanes - 1), j);
+      lower_cuts(cut, x.data(), at.data());
+      for (Eigen::Index r = 0; r < lanes; ++r) {
+        const double v = x[static_cast<std::size_t>(r)];
+        const bool missing = std::isnan(v) || (v < 0 && categorical[static_cast<std::size_t>(j)]);
+        fb[static_cast<std::size_t>(j * n + i0 + r)] = static_cast<std::uint8_t>(missing ? cut.size() + 1 : at[static_cast<std::size_t>(r)]);
+      }
     }
+  }
   b.n_bins.resize(static_cast<std::size_t>(p));
   b.offset.resize(static_cast<std::size_t>(p));
   for (Eigen::Index j = 0; j < p; ++j) {
@@ -418,9 +433,10 @@ class TreeGrower {
 
   /// Grows one tree on `rows` (ascending) from interleaved gradients and hessians `gh` (2 per row),
   /// using only `features` (ascending); returns nodes with leaf values already shrunk, adds gains to
-  /// `importance` and every row's leaf value to `raw`.
+  /// `importance` and every row's leaf value to `raw`. `total`, when given, is what row_total() would
+  /// return for `rows` (boost sums it while writing the gradients).
   std::vector<TreeNode> grow(std::vector<std::int32_t> rows, const std::vector<double>& gh, const std::vector<std::int32_t>& features,
-                             Eigen::VectorXd& importance, std::vector<double>& raw) {
+                             Eigen::VectorXd& importance, std::vector<double>& raw, const Bin* total = nullptr) {
     gh_ = gh.data();
     set_features(features);
     idx_ = std::move(rows);
@@ -442,7 +458,7 @@ class TreeGrower {
       std::push_heap(heap.begin(), heap.end(), worse);
     };
     {
-      Leaf root{0, idx_.size(), take_hist(), row_total(), {}, 0, 0};
+      Leaf root{0, idx_.size(), take_hist(), total ? *total : row_total(), {}, 0, 0};
       leaves_.push_back(std::move(root));
       split_step(nullptr, &leaves_[0], true);
       open(0);
@@ -989,28 +1005,38 @@ void boost(const char* where, Loss loss, MatrixRef X, const Eigen::VectorXd& y, 
   std::vector<char> in_tree(static_cast<std::size_t>(n));
   std::vector<std::int32_t> others;
   TreeGrower grower(data, o);
+  std::vector<Bin> chunk_sums((train.size() + kRowChunk - 1) / kRowChunk);
 
   for (int round = 0; round < o.n_estimators; ++round) {
-    const std::size_t n_blocks = (train.size() + kGradientBlock - 1) / kGradientBlock;
+    // Gradients in chunks of kRowChunk training rows, each chunk summed as it is written: when every
+    // training row is in the tree, these are the sums TreeGrower::row_total would take in another pass.
+    const std::size_t n_chunks = (train.size() + kRowChunk - 1) / kRowChunk;
 #pragma omp parallel for schedule(static) num_threads(threads) if (train.size() > 20000)
-    for (std::size_t blk = 0; blk < n_blocks; ++blk) {
-      const std::size_t b = blk * kGradientBlock, e = std::min(train.size(), b + kGradientBlock);
-      std::array<double, kGradientBlock> z, q;
-      if (loss == Loss::log) {
-        for (std::size_t k = b; k < e; ++k) z[k - b] = raw[static_cast<std::size_t>(train[k])];
-        sigmoid_block(z.data(), q.data(), e - b);
-      }
-      for (std::size_t k = b; k < e; ++k) {
-        const auto i = static_cast<std::size_t>(train[k]);
-        const double wi = w[train[k]];
+    for (std::size_t c = 0; c < n_chunks; ++c) {
+      Bin sum;
+      const std::size_t chunk_end = std::min(train.size(), (c + 1) * kRowChunk);
+      for (std::size_t b = c * kRowChunk; b < chunk_end; b += kGradientBlock) {
+        const std::size_t e = std::min(chunk_end, b + kGradientBlock);
+        std::array<double, kGradientBlock> z, q;
         if (loss == Loss::log) {
-          gh[2 * i] = wi * (q[k - b] - y[train[k]]);
-          gh[2 * i + 1] = wi * q[k - b] * (1.0 - q[k - b]);
-        } else {
-          gh[2 * i] = wi * (raw[i] - y[train[k]]);
-          gh[2 * i + 1] = wi;
+          for (std::size_t k = b; k < e; ++k) z[k - b] = raw[static_cast<std::size_t>(train[k])];
+          sigmoid_block(z.data(), q.data(), e - b);
+        }
+        for (std::size_t k = b; k < e; ++k) {
+          const auto i = static_cast<std::size_t>(train[k]);
+          const double wi = w[train[k]];
+          if (loss == Loss::log) {
+            gh[2 * i] = wi * (q[k - b] - y[train[k]]);
+            gh[2 * i + 1] = wi * q[k - b] * (1.0 - q[k - b]);
+          } else {
+            gh[2 * i] = wi * (raw[i] - y[train[k]]);
+            gh[2 * i + 1] = wi;
+          }
+          sum.g += gh[2 * i];
+          sum.h += gh[2 * i + 1];
         }
       }
+      chunk_sums[c] = sum;
     }
     std::vector<std::int32_t> rows = train;
     if (o.subsample < 1.0) {
@@ -1034,7 +1060,12 @@ void boost(const char* where, Loss loss, MatrixRef X, const Eigen::VectorXd& y, 
       features.resize(std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(o.colsample_bytree * static_cast<double>(p)))));
       std::sort(features.begin(), features.end());
     }
-    trees.push_back(grower.grow(std::move(rows), gh, features, importances, raw));
+    Bin total;
+    if (rows.size() == train.size()) {
+      for (const Bin& c : chunk_sums) total.g += c.g, total.h += c.h;
+      total.n = static_cast<std::int64_t>(train.size());
+    }
+    trees.push_back(grower.grow(std::move(rows), gh, features, importances, raw, total.n > 0 ? &total : nullptr));
     const auto& tree = trees.back();
 #pragma omp parallel for schedule(static) num_threads(threads) if (others.size() > 20000)
     for (std::size_t k = 0; k < others.size(); ++k) raw[static_cast<std::size_t>(others[k])] += detail::walk_tree(tree, X, others[k]);
