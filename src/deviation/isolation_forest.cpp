@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #if defined(__AVX2__)
@@ -25,7 +26,8 @@ namespace crmine {
 namespace {
 
 constexpr ModelTag kTag = model_tag("IFOR");
-constexpr std::uint32_t kSchema = 1;
+// Schema 2: thresholds are float32 values, saved in 4 bytes (schema 1: any double, 8 bytes).
+constexpr std::uint32_t kSchema = 2;
 
 using Node = IsolationForest::Node;
 
@@ -52,6 +54,13 @@ std::vector<std::int64_t> subsample(std::int64_t n, std::int64_t m, Random& rng)
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+/// The smallest float32 >= v (+inf above the largest float32), -0 folded onto +0.
+inline float float_ceil(double v) {
+  float f = static_cast<float>(v);
+  if (static_cast<double>(f) < v) f = std::nextafter(f, std::numeric_limits<float>::infinity());
+  return f + 0.0f;
 }
 
 /// Grows one isolation tree on the rows `rows` of X, splitting only on `features`.
@@ -95,9 +104,16 @@ std::vector<Node> grow_tree(MatrixRef X, const std::vector<std::int64_t>& rows, 
           lo = std::min(lo, v);
           hi = std::max(hi, v);
         }
-        if (!(hi > lo)) continue;
-        double threshold = lo + rng.uniform() * (hi - lo);
-        if (threshold >= hi) threshold = lo;  // rounding up to hi would leave the right side empty
+        // Thresholds are float32 values (scikit-learn splits a float32 copy of X), so scoring can
+        // compare 32-bit keys packed with the feature in one 64-bit node. The draw is clamped to
+        // [smallest float32 >= lo, largest float32 < hi]: lo goes left and hi right, so both sides
+        // keep rows; a feature with no float32 in that range is constant at float32 precision.
+        const float first = float_ceil(lo);
+        if (!(static_cast<double>(first) < hi)) continue;
+        const float last = std::nextafter(float_ceil(hi), -std::numeric_limits<float>::infinity());
+        const double span = hi - lo, u = rng.uniform();
+        const double drawn = std::isfinite(span) ? lo + u * span : lo * (1 - u) + hi * u;
+        const double threshold = std::clamp(static_cast<float>(drawn), first, last) + 0.0f;
         const auto mid = std::partition(order.begin() + t.begin, order.begin() + t.end,
                                         [&](Eigen::Index i) { return col[i] <= threshold; }) - order.begin();
         const auto left = static_cast<std::int32_t>(nodes.size());
@@ -200,59 +216,96 @@ namespace {
 // thread: ~8% less CPU than 8) still leave the tree and row-block bases in registers.
 constexpr int kLanes = 16;
 constexpr int kQuads = kLanes / 4;  // AVX2 vectors of 4 lanes
-// Deepest forest scored as implicit heaps: 2^10 slots of 20 bytes per tree still stay in L1/L2
+// Deepest forest scored as implicit heaps: 2^11 words of 8 bytes per tree still stay in L1/L2
 // while a row block walks the tree; 'auto' max_samples (256) gives depth 8.
 constexpr int kHeapDepth = 10;
 // Levels of a heap tree decided for a whole lane group at once (see top_levels).
 constexpr int kTopLevels = 3;
-// Bytes of the transposed row block: with one tree's heap (5 KB at depth 8) it fits in L1.
+// Bytes of the transposed row block: with one tree's heap (4 KB at depth 8) it fits in L1.
 constexpr Eigen::Index kBlockBytes = 20 * 1024;
 
-// Thresholds and row values are compared as order_key()s: integer compares of keys are exactly the
-// double compares, and an integer load-compare chain is shorter than a floating-point one.
-// Larger than the key of any finite double: a leaf's threshold that sends every row left.
-constexpr std::uint64_t kPassLeft = ~std::uint64_t{0};
+// Row values and thresholds are compared as unsigned integer keys in the values' order: an integer
+// load-compare chain is shorter than a floating-point one. Two scoring forms:
+// * packed heaps (every threshold a float32 value, schema 2): a node is one 64-bit word, the
+//   threshold's 32-bit order key above the feature's byte offset, so a step loads the node and the
+//   row value, not a key and an offset apart (about 1.7 -> 1 cycle per level). A row value x is held
+//   as ceil_key(x) << 32, the key of the smallest float32 >= x: word(x) > node <=> x > threshold
+//   exactly, for any double x.
+// * steps (deep forests, and schema 1 models whose thresholds are any doubles): 64-bit order_key()s.
 
-/// 2 at + (x > t): one step down an implicit heap. On x86-64 a compare and an add-with-carry,
-/// where compilers emit a compare, a flag-to-register move, a widening and an add.
-inline std::uint64_t descend(std::uint64_t at, std::uint64_t x, const std::uint64_t& t) {
+/// A step node that sends every row left (larger than the order key of any finite double).
+constexpr std::uint64_t kPassLeft = ~std::uint64_t{0};
+/// A packed node that sends every row left: key above that of +inf, offset 0 (a valid load).
+constexpr std::uint64_t kPackedPassLeft = ~std::uint64_t{0} << 32;
+
+/// The bits of a float (not NaN) as an unsigned key in the float's order, -0 just below +0: the
+/// keys of consecutive floats are consecutive integers.
+inline std::uint32_t order_bits32(float v) {
+  const auto u = std::bit_cast<std::uint32_t>(v);
+  return (u >> 31) ? ~u : u | 0x80000000u;
+}
+
+/// The order key of the smallest float32 >= x (x finite): round to nearest, then one key up where
+/// that rounded down. Beyond the float32 range x gets the key of +inf or of the lowest float.
+inline std::uint32_t ceil_key(double x) {
+  const float f = static_cast<float>(x);
+  return order_bits32(f) + (static_cast<double>(f) < x ? 1u : 0u);
+}
+
+/// Whether every threshold in `nodes` is a float32 value: true of forests fitted since schema 2, not
+/// of schema 1 models, whose double thresholds need the 64-bit keys of steps (and 8 bytes saved).
+bool float_thresholds(const std::vector<Node>& nodes) {
+  return std::all_of(nodes.begin(), nodes.end(), [](const Node& node) {
+    return node.feature < 0 || static_cast<double>(static_cast<float>(node.value)) == node.value;
+  });
+}
+
+/// The packed node of a split at `threshold` (a float32 value; -0 counts as +0).
+inline std::uint64_t packed_node(double threshold, std::uint32_t offset) {
+  return std::uint64_t{order_bits32(static_cast<float>(threshold) + 0.0f)} << 32 | offset;
+}
+
+/// 2 at + (x > node): one step down an implicit heap. On x86-64 a compare and an add-with-carry,
+/// where compilers emit a compare, a flag-to-register move, a widening and an add; the row value
+/// stays a memory operand (the node is in a register anyway: its offset addressed the value).
+inline std::uint64_t descend(std::uint64_t at, const std::uint64_t& x, std::uint64_t node) {
 #if defined(__x86_64__) && defined(__GNUC__)
-  asm("cmp %[x], %[t]\n\tadc %[at], %[at]" : [at] "+r"(at) : [x] "r"(x), [t] "m"(t) : "cc");
+  asm("cmp %[x], %[t]\n\tadc %[at], %[at]" : [at] "+r"(at) : [x] "m"(x), [t] "r"(node) : "cc");
   return at;
 #else
-  return 2 * at + (x > t ? 1 : 0);
+  return 2 * at + (x > node ? 1 : 0);
 #endif
 }
 
-/// 64-bit words of one heap tree of `depth` levels in the scoring form: 2^(depth + 1) words (slot s
-/// below 2^depth holds the key of internal slot s, slot s from 2^depth on the path length of the
-/// leaf reached there), then 2^depth 32-bit feature offsets; rounded up to a cache line. One base
-/// address reaches a tree's keys, offsets and leaves at compile-time distances.
+/// 64-bit words of one packed heap tree of `depth` levels: 2^(depth + 1) words (slot s below
+/// 2^depth holds the packed node of internal slot s, slot s from 2^depth on the path length of the
+/// leaf reached there), rounded up to a cache line. One base address reaches a tree's nodes and
+/// leaves at compile-time distances.
 constexpr std::size_t heap_words(int depth) {
   const std::size_t slots = std::size_t{1} << depth;
-  return (2 * slots + (slots + 1) / 2 + 7) / 8 * 8;
+  return (2 * slots + 7) / 8 * 8;
 }
 
 /// The first kTopLevels levels of one heap tree (slots 1..7) as constants of the whole tree: its
 /// thresholds broadcast once per tree rather than once per lane group.
 struct TopLevels {
 #if defined(__AVX2__)
-  __m256i key[7];  // AVX2 compares signed 64-bit integers: keys with the top bit flipped keep their order
+  __m256i key[7];  // AVX2 compares signed 64-bit integers: nodes with the top bit flipped keep their order
 #else
   std::uint64_t key[7];
 #endif
   std::uint32_t offset[7];
 };
 
-inline TopLevels top_levels_of(const std::uint64_t* key, const std::uint32_t* offset) {
+inline TopLevels top_levels_of(const std::uint64_t* node) {
   TopLevels t;
   for (int s = 1; s < 8; ++s) {
 #if defined(__AVX2__)
-    t.key[s - 1] = _mm256_set1_epi64x(static_cast<long long>(key[s] ^ (std::uint64_t{1} << 63)));
+    t.key[s - 1] = _mm256_set1_epi64x(static_cast<long long>(node[s] ^ (std::uint64_t{1} << 63)));
 #else
-    t.key[s - 1] = key[s];
+    t.key[s - 1] = node[s];
 #endif
-    t.offset[s - 1] = offset[s];
+    t.offset[s - 1] = static_cast<std::uint32_t>(node[s]);
   }
   return t;
 }
@@ -289,17 +342,15 @@ inline void top_levels(const TopLevels& top, const char* x, std::uint64_t* at) {
 #endif
 }
 
-/// Adds each lane's leaf path length in one heap tree of D levels (heap_words layout at w) to acc,
+/// Adds each lane's leaf path length in one packed heap tree of D levels (heap_words layout at w) to acc,
 /// for every lane group of the transposed block xt. D is a compile-time constant so the offsets
 /// and leaves sit at fixed distances from w and the level loop unrolls. (Walking two 8-row groups
 /// at once through separate arrays spilled; 16 lanes through one base do not.)
 template <int D>
 void walk_heap(const std::uint64_t* w, const std::uint64_t* xt, Eigen::Index groups, Eigen::Index d, double* acc) {
-  constexpr std::size_t slots = std::size_t{1} << D;
-  const auto* offset = reinterpret_cast<const std::uint32_t*>(w + 2 * slots);
   constexpr int first = D >= kTopLevels ? kTopLevels : 0;
   TopLevels top{};
-  if constexpr (D >= kTopLevels) top = top_levels_of(w, offset);
+  if constexpr (D >= kTopLevels) top = top_levels_of(w);
   for (Eigen::Index g = 0; g < groups; ++g) {
     const char* x = reinterpret_cast<const char*>(xt + g * d * kLanes);
     alignas(32) std::uint64_t at[kLanes];
@@ -311,8 +362,10 @@ void walk_heap(const std::uint64_t* w, const std::uint64_t* xt, Eigen::Index gro
 #pragma GCC unroll 16
     for (int level = first; level < D; ++level) {
 #pragma GCC unroll 16
-      for (int l = 0; l < kLanes; ++l)
-        at[l] = descend(at[l], *reinterpret_cast<const std::uint64_t*>(x + offset[at[l]] + l * sizeof(std::uint64_t)), w[at[l]]);
+      for (int l = 0; l < kLanes; ++l) {
+        const std::uint64_t node = w[at[l]];
+        at[l] = descend(at[l], *reinterpret_cast<const std::uint64_t*>(x + static_cast<std::uint32_t>(node) + l * sizeof(std::uint64_t)), node);
+      }
     }
     double* lane_acc = acc + g * kLanes;
 #pragma GCC unroll 16
@@ -353,8 +406,9 @@ inline void walk_steps(const Step* tree, const double* leaf_path, int depth, con
 }
 
 /// Writes the keys of rows [b, e) of X into xt group by group ([group][feature][lane]), the last
-/// group padded; the finiteness check of scoring happens here, on data already in cache. Returns
-/// the number of groups.
+/// group padded: ceil_key(x) << 32 for packed heaps, order_key(x) for steps. The finiteness check
+/// of scoring happens here, on data already in cache. Returns the number of groups.
+template <bool Packed>
 Eigen::Index transpose_block(const char* where, MatrixRef X, Eigen::Index b, Eigen::Index e, std::vector<std::uint64_t>& xt) {
   const Eigen::Index d = X.cols();
   const Eigen::Index groups = (e - b + kLanes - 1) / kLanes;
@@ -368,7 +422,7 @@ Eigen::Index transpose_block(const char* where, MatrixRef X, Eigen::Index b, Eig
       std::uint64_t bits;
       std::memcpy(&bits, &row[f], sizeof bits);
       non_finite |= (bits & kExponent) == kExponent;
-      dst[f * kLanes] = order_key(row[f]);
+      dst[f * kLanes] = Packed ? std::uint64_t{ceil_key(row[f])} << 32 : order_key(row[f]);
     }
     if (non_finite)
       for (Eigen::Index f = 0; f < d; ++f)
@@ -405,9 +459,11 @@ void IsolationForest::compile() {
   heap_.clear();
   heap_start_.clear();
 
-  if (forest_depth <= kHeapDepth) {
+  // Packed heaps need every threshold to be a float32 value: forests fitted since schema 2 are; a
+  // schema 1 model (double thresholds) is walked through steps, with exactly its double compares.
+  if (forest_depth <= kHeapDepth && float_thresholds(nodes_)) {
     // Each tree a heap of its own depth D: slot 1 the root, children 2s and 2s + 1. A leaf above
-    // the last level keeps sending rows left (key kPassLeft), to the last-level slot s << (D - its
+    // the last level keeps sending rows left (kPackedPassLeft), to the last-level slot s << (D - its
     // depth), which holds its path length.
     std::size_t words = 0;
     for (std::size_t t = 0; t < n_trees; ++t) {
@@ -419,16 +475,14 @@ void IsolationForest::compile() {
     for (std::size_t t = 0; t < n_trees; ++t) {
       std::uint64_t* w = heap_.data() + heap_start_[t];
       const std::size_t slots = std::size_t{1} << tree_depth_[t];
-      auto* offset = reinterpret_cast<std::uint32_t*>(w + 2 * slots);
-      std::fill(w + 1, w + slots, kPassLeft);
+      std::fill(w + 1, w + slots, kPackedPassLeft);
       stack.assign(1, {roots_[t], 1});
       while (!stack.empty()) {
         const auto [i, slot] = stack.back();
         stack.pop_back();
         const Node& node = nodes_[static_cast<std::size_t>(i)];
         if (node.feature >= 0) {
-          w[slot] = order_key(node.value);
-          offset[slot] = static_cast<std::uint32_t>(node.feature * lane_bytes);
+          w[slot] = packed_node(node.value, static_cast<std::uint32_t>(node.feature * lane_bytes));
           stack.push_back({node.left, 2 * slot});
           stack.push_back({node.left + 1, 2 * slot + 1});
         } else {
@@ -440,7 +494,7 @@ void IsolationForest::compile() {
     return;
   }
 
-  // Deep trees: leaves become self-loops with the largest key, so every row walks exactly its
+  // Deep or schema 1 trees: leaves become self-loops with the largest key, so every row walks exactly its
   // tree's depth with no data-dependent branch.
   steps_.resize(nodes_.size());
   leaf_path_.assign(nodes_.size(), 0.0);
@@ -480,13 +534,14 @@ Eigen::VectorXd IsolationForest::walk(MatrixRef X, bool as_score) const {
       kBlockBytes / (d * static_cast<Eigen::Index>(sizeof(std::uint64_t))) / kLanes * kLanes, kLanes, 256);
   detail::for_each_block(X.rows(), block_rows, options_.n_threads, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
     thread_local std::vector<std::uint64_t> xt;
-    const Eigen::Index groups = transpose_block(where, X, b, e, xt);
+    const bool packed = !heap_start_.empty();
+    const Eigen::Index groups = packed ? transpose_block<true>(where, X, b, e, xt) : transpose_block<false>(where, X, b, e, xt);
     alignas(64) double acc[256 + kLanes] = {};
     // Tree-major over the block: each tree stays in L1 while all groups walk it, and every row adds
     // its trees' path lengths in tree order, so the sum does not depend on blocks or threads.
     for (std::size_t t = 0; t < n_trees; ++t) {
       const int depth = tree_depth_[t];
-      if (!heap_start_.empty()) {
+      if (packed) {
         kHeapWalks[static_cast<std::size_t>(depth)](heap_.data() + heap_start_[t], xt.data(), groups, d, acc);
       } else {
         const auto root = static_cast<std::size_t>(roots_[t]);
@@ -515,7 +570,9 @@ double IsolationForest::offset() const {
 
 void IsolationForest::save(std::ostream& out) const {
   detail::require_fitted(fitted_, "IsolationForest::save");
-  ModelWriter w(kTag, kSchema);
+  // A schema 1 model loaded and saved again keeps its double thresholds, and so schema 1.
+  const bool four_bytes = float_thresholds(nodes_);
+  ModelWriter w(kTag, four_bytes ? kSchema : 1);
   w.i32(options_.n_estimators);
   w.i64(options_.max_samples);
   w.f64(options_.max_features);
@@ -529,9 +586,18 @@ void IsolationForest::save(std::ostream& out) const {
   for (auto r : roots_) w.i64(r);
   w.u64(nodes_.size());
   for (const Node& node : nodes_) {
-    w.f64(node.value);
-    w.i32(node.feature);
-    w.i32(node.left);
+    if (!four_bytes) {
+      w.f64(node.value);
+      w.i32(node.feature);
+      w.i32(node.left);
+    } else if (node.feature >= 0) {
+      w.i32(node.feature);
+      w.u32(std::bit_cast<std::uint32_t>(static_cast<float>(node.value)));
+      w.i32(node.left);
+    } else {
+      w.i32(node.feature);
+      w.f64(node.value);
+    }
   }
   w.finish(out);
 }
@@ -564,9 +630,19 @@ IsolationForest IsolationForest::load(std::istream& in) {
   if (n_nodes > (std::uint64_t{1} << 31)) r.fail("n_nodes", "too large");
   model.nodes_.resize(n_nodes);
   for (Node& node : model.nodes_) {
-    node.value = r.f64("node.value");
-    node.feature = r.i32("node.feature");
-    node.left = r.i32("node.left");
+    if (r.schema() == 1) {
+      node.value = r.f64("node.value");
+      node.feature = r.i32("node.feature");
+      node.left = r.i32("node.left");
+    } else {
+      node.feature = r.i32("node.feature");
+      if (node.feature >= 0) {
+        node.value = std::bit_cast<float>(r.u32("node.threshold")) + 0.0f;
+        node.left = r.i32("node.left");
+      } else {
+        node.value = r.f64("node.value");
+      }
+    }
   }
   r.expect_end();
   // Every tree is a contiguous range whose children point forward inside it: no cycles, no escapes.

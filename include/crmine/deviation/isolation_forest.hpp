@@ -26,8 +26,11 @@ void validate(const IsolationForestOptions& options);
 /// Isolation forest (Liu, Ting & Zhou 2008, 2012). Each tree isolates a subsample with random
 /// features and uniform random thresholds up to depth ceil(log2(max_samples)); the score of a row is
 /// -2^(-E[h(x)] / c(max_samples)), h = edges to the leaf + c(leaf size), c(n) = 2 H(n-1) - 2(n-1)/n,
-/// exactly scikit-learn's score_samples. Trees are stored in one flat node array and scored in
-/// blocks of rows against all trees, so scoring streams any number of rows in bounded memory.
+/// exactly scikit-learn's score_samples. Thresholds are float32 values, as in scikit-learn (which
+/// splits a float32 copy of X): values that round to the same float32 are never split apart, and a
+/// row value x (any double) goes left of threshold t when x <= t exactly. Trees are stored in one
+/// flat node array and scored in blocks of rows against all trees, so scoring streams any number of
+/// rows in bounded memory.
 class IsolationForest final : public Detector {
  public:
   explicit IsolationForest(IsolationForestOptions options = {});
@@ -51,7 +54,8 @@ class IsolationForest final : public Detector {
 
   /// One node of the flat forest: an internal node splits on `feature` at `value` with children
   /// `left` and `left + 1` (rows with x[feature] <= value go left); a leaf (feature < 0) holds its
-  /// depth plus c(leaf size) in `value`.
+  /// depth plus c(leaf size) in `value`. Thresholds of fitted forests are float32 values; those of
+  /// models saved in schema 1 are any doubles (still scored exactly, through the general walk).
   struct Node {
     double value = 0;
     std::int32_t feature = -1;
@@ -77,11 +81,11 @@ class IsolationForest final : public Detector {
   IsolationForestOptions options_;
   std::vector<Node> nodes_;          // the saved form: leaves have feature -1 and their path length
   // Derived scoring form (compile()). Thresholds and row values are compared as order-preserving
-  // 64-bit integer keys of the doubles: exactly the double comparison. Forests no deeper than
-  // kHeapDepth make every tree an implicit heap of its own depth D at heap_start_[t] in heap_: keys
-  // of slots 1..2^D - 1 (children 2s and 2s + 1; leaves above the last level pass every row left),
-  // leaf path lengths by last-level slot, then the feature offsets. Deeper ones are walked through
-  // steps_.
+  // integer keys: exactly the double comparison. Forests no deeper than kHeapDepth whose
+  // thresholds are all float32 values make every tree an implicit heap of its own depth D at
+  // heap_start_[t] in heap_: one 64-bit word per slot 1..2^D - 1 (the threshold's 32-bit key above
+  // the feature's offset; children 2s and 2s + 1; leaves above the last level pass every row left),
+  // then leaf path lengths by last-level slot. Others are walked through steps_ (64-bit keys).
   std::vector<std::uint64_t> heap_;
   std::vector<std::size_t> heap_start_;  // empty: the forest is walked through steps_
   std::vector<Step> steps_;
