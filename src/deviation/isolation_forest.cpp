@@ -405,6 +405,62 @@ inline void walk_steps(const Step* tree, const double* leaf_path, int depth, con
   for (int l = 0; l < kLanes; ++l) acc[l] += leaf_path[at[l] / sizeof(Step)];
 }
 
+constexpr std::uint64_t kExponent = 0x7FF0000000000000ULL;
+
+/// Throws naming the first NaN or infinity of row i of X (called once a row is known to hold one).
+[[noreturn]] void throw_non_finite(const char* where, MatrixRef X, Eigen::Index i) {
+  const double* row = X.row(i).data();
+  for (Eigen::Index f = 0; f < X.cols(); ++f)
+    if (!std::isfinite(row[f])) detail::throw_invalid(where, "X", "contains NaN or infinity at row ", i, ", column ", f);
+  detail::throw_invalid(where, "X", "contains NaN or infinity at row ", i);
+}
+
+#if defined(__AVX2__)
+/// ceil_key(x) << 32 of four doubles (the scalar steps, lane by lane); lanes holding NaN or
+/// infinity are set in non_finite.
+inline __m256i ceil_keys(__m256d x, __m256i& non_finite) {
+  const __m128 f = _mm256_cvtpd_ps(x);
+  const __m256i below = _mm256_castpd_si256(_mm256_cmp_pd(_mm256_cvtps_pd(f), x, _CMP_LT_OQ));  // -1 where f < x
+  const __m128i bits = _mm_castps_si128(f);
+  const __m128i key = _mm_xor_si128(bits, _mm_or_si128(_mm_srai_epi32(bits, 31), _mm_set1_epi32(INT32_MIN)));
+  const __m256i exponent = _mm256_set1_epi64x(static_cast<long long>(kExponent));
+  non_finite = _mm256_or_si256(non_finite, _mm256_cmpeq_epi64(_mm256_and_si256(_mm256_castpd_si256(x), exponent), exponent));
+  return _mm256_slli_epi64(_mm256_sub_epi64(_mm256_cvtepu32_epi64(key), below), 32);
+}
+
+/// The packed keys of four consecutive rows i..i+3 (lanes dst..dst+3 of one group), four features
+/// at a time with a 4 x 4 transpose, the last d % 4 features one by one. Returns whether any value
+/// is not finite.
+inline bool packed_keys_of_four_rows(MatrixRef X, Eigen::Index i, std::uint64_t* dst) {
+  const Eigen::Index d = X.cols();
+  const double* r0 = X.row(i).data();
+  const double* r1 = X.row(i + 1).data();
+  const double* r2 = X.row(i + 2).data();
+  const double* r3 = X.row(i + 3).data();
+  __m256i bad = _mm256_setzero_si256();
+  Eigen::Index f = 0;
+  for (; f + 4 <= d; f += 4) {
+    const __m256i k0 = ceil_keys(_mm256_loadu_pd(r0 + f), bad), k1 = ceil_keys(_mm256_loadu_pd(r1 + f), bad);
+    const __m256i k2 = ceil_keys(_mm256_loadu_pd(r2 + f), bad), k3 = ceil_keys(_mm256_loadu_pd(r3 + f), bad);
+    const __m256i t0 = _mm256_unpacklo_epi64(k0, k1), t1 = _mm256_unpackhi_epi64(k0, k1);
+    const __m256i t2 = _mm256_unpacklo_epi64(k2, k3), t3 = _mm256_unpackhi_epi64(k2, k3);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + f * kLanes), _mm256_permute2x128_si256(t0, t2, 0x20));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + (f + 1) * kLanes), _mm256_permute2x128_si256(t1, t3, 0x20));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + (f + 2) * kLanes), _mm256_permute2x128_si256(t0, t2, 0x31));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + (f + 3) * kLanes), _mm256_permute2x128_si256(t1, t3, 0x31));
+  }
+  std::uint64_t non_finite = !_mm256_testz_si256(bad, bad);
+  for (; f < d; ++f) {
+    const double v[4] = {r0[f], r1[f], r2[f], r3[f]};
+    for (int l = 0; l < 4; ++l) {
+      non_finite |= (std::bit_cast<std::uint64_t>(v[l]) & kExponent) == kExponent;
+      dst[f * kLanes + l] = std::uint64_t{ceil_key(v[l])} << 32;
+    }
+  }
+  return non_finite != 0;
+}
+#endif
+
 /// Writes the keys of rows [b, e) of X into xt group by group ([group][feature][lane]), the last
 /// group padded: ceil_key(x) << 32 for packed heaps, order_key(x) for steps. The finiteness check
 /// of scoring happens here, on data already in cache. Returns the number of groups.
@@ -413,8 +469,16 @@ Eigen::Index transpose_block(const char* where, MatrixRef X, Eigen::Index b, Eig
   const Eigen::Index d = X.cols();
   const Eigen::Index groups = (e - b + kLanes - 1) / kLanes;
   xt.assign(static_cast<std::size_t>(groups * d * kLanes), 0);
-  constexpr std::uint64_t kExponent = 0x7FF0000000000000ULL;
-  for (Eigen::Index i = b; i < e; ++i) {
+  Eigen::Index i = b;
+#if defined(__AVX2__)
+  // Four rows at a time: i - b is a multiple of 4, and so is kLanes: a quad never straddles two groups.
+  if constexpr (Packed)
+    for (; i + 4 <= e; i += 4)
+      if (packed_keys_of_four_rows(X, i, xt.data() + ((i - b) / kLanes) * d * kLanes + (i - b) % kLanes))
+        for (Eigen::Index r = i; r < i + 4; ++r)
+          if (!X.row(r).allFinite()) throw_non_finite(where, X, r);
+#endif
+  for (; i < e; ++i) {
     std::uint64_t* dst = xt.data() + ((i - b) / kLanes) * d * kLanes + (i - b) % kLanes;
     const double* row = X.row(i).data();
     std::uint64_t non_finite = 0;
@@ -424,9 +488,7 @@ Eigen::Index transpose_block(const char* where, MatrixRef X, Eigen::Index b, Eig
       non_finite |= (bits & kExponent) == kExponent;
       dst[f * kLanes] = Packed ? std::uint64_t{ceil_key(row[f])} << 32 : order_key(row[f]);
     }
-    if (non_finite)
-      for (Eigen::Index f = 0; f < d; ++f)
-        if (!std::isfinite(row[f])) detail::throw_invalid(where, "X", "contains NaN or infinity at row ", i, ", column ", f);
+    if (non_finite) throw_non_finite(where, X, i);
   }
   return groups;
 }

@@ -361,6 +361,19 @@ TEST(IsolationForest, RejectsBadInput) {
     EXPECT_NE(std::string(e.what()).find("row 4321, column 2"), std::string::npos) << e.what();
   }
   EXPECT_THROW(fitted.score_samples(big.leftCols(2)), InvalidArgument);
+  // Rows are transposed four at a time, four features at a time: an infinity there is named too,
+  // the first one in row order.
+  RowMatrix wide = RowMatrix::Random(3000, 9);
+  IsolationForest wide_forest;
+  wide_forest.fit(wide);
+  wide(2222, 7) = -std::numeric_limits<double>::infinity();
+  wide(2221, 1) = std::numeric_limits<double>::infinity();
+  try {
+    wide_forest.score_samples(wide);
+    ADD_FAILURE() << "score_samples accepted infinity";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("row 2221, column 1"), std::string::npos) << e.what();
+  }
   EXPECT_THROW(IsolationForest().score_samples(p.X), NotFittedError);
 }
 
