@@ -247,6 +247,24 @@ def _sets(indptr: np.ndarray, items: np.ndarray, labels: np.ndarray | None, tupl
                                       np.ascontiguousarray(items, dtype=np.int32), labels, tuples)
 
 
+_ITEMSET_COLUMNS = pd.Index(["support", "itemsets", "count"])
+
+
+def _frame_of(columns: list[np.ndarray], names: pd.Index) -> pd.DataFrame:
+    """A DataFrame wrapping new 1-d arrays without copying them. pandas' own constructor from
+    arrays (as DataFrame.from_records uses it) skips inferring the column names and checking the
+    arrays, which are a third of building a small result frame (0.17 vs 0.05 ms at 333 rows); the
+    public constructor (copy=False) where that is not available."""
+    from_arrays = getattr(pd.DataFrame, "_from_arrays", None)
+    if from_arrays is not None:
+        try:
+            return from_arrays(columns, columns=names.copy(), index=pd.RangeIndex(len(columns[0])),
+                               verify_integrity=False)
+        except TypeError:  # a pandas whose private signature differs
+            pass
+    return pd.DataFrame(dict(zip(names, columns)), copy=False)
+
+
 @dataclass(frozen=True)
 class ItemsetArrays:
     """Frequent itemsets as arrays, the compact result form (``itemsets='codes'``): itemset ``s``
@@ -280,11 +298,9 @@ class ItemsetArrays:
         return self._frame(itemsets, self.count.copy())
 
     def _frame(self, itemsets: str, count: np.ndarray) -> pd.DataFrame:
-        # copy=False: the columns are new arrays (count is the caller's to give away); pandas
-        # would otherwise copy each one, the object column included, while both are alive.
-        frame = pd.DataFrame({"support": self.support, "itemsets": _sets(self.indptr, self.items, self.labels,
-                                                                          itemsets == "tuple"), "count": count},
-                             copy=False)
+        # The columns are new arrays (count is the caller's to give away), wrapped without a copy.
+        frame = _frame_of([self.support, _sets(self.indptr, self.items, self.labels, itemsets == "tuple"), count],
+                          _ITEMSET_COLUMNS)
         frame.attrs.update(n_baskets=self.n_baskets, min_count=self.min_count, peak_memory=self.peak_memory)
         return frame
 

@@ -5,11 +5,43 @@
 #include <crmine/core/parallel.hpp>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <numeric>
+#include <utility>
 
 namespace crmine::detail {
 namespace {
+
+/// A transaction's first items packed into 64 bits (item + 1 per field of `bits` bits, 0 once it
+/// has ended, the first item highest), and the transaction.
+struct Keyed {
+  std::uint64_t key;
+  std::int64_t t;
+};
+
+/// Sorts by key: an LSD radix sort, 8 bits a pass, skipping the bytes that all keys share. For the
+/// ten thousand keys of a small data set it takes a fraction of a comparison sort's time, and
+/// preparing such a data set is most of a call at high supports.
+void radix_sort(std::vector<Keyed>& v) {
+  if (v.size() < 64) {
+    std::sort(v.begin(), v.end(), [](const Keyed& a, const Keyed& b) { return a.key < b.key; });
+    return;
+  }
+  std::vector<std::array<std::uint32_t, 256>> hist(8);
+  for (auto& h : hist) h.fill(0);
+  for (const Keyed& k : v)
+    for (int d = 0; d < 8; ++d) ++hist[static_cast<std::size_t>(d)][(k.key >> (8 * d)) & 0xFF];
+  std::vector<Keyed> tmp(v.size());
+  for (int d = 0; d < 8; ++d) {
+    auto& h = hist[static_cast<std::size_t>(d)];
+    if (h[(v.front().key >> (8 * d)) & 0xFF] == v.size()) continue;  // one value: order kept
+    std::uint32_t sum = 0;
+    for (auto& c : h) sum += std::exchange(c, sum);
+    for (const Keyed& k : v) tmp[h[(k.key >> (8 * d)) & 0xFF]++] = k;
+    v.swap(tmp);
+  }
+}
 
 /// Sorts the transactions flat[offsets[t] .. offsets[t+1]) lexicographically into `out`, merging
 /// equal ones (weights summed; weights == nullptr means 1 each). Empty ones carry no
@@ -17,59 +49,57 @@ namespace {
 void merge_transactions(const std::vector<std::int32_t>& flat, const std::vector<std::int64_t>& offsets,
                         const std::int64_t* weights, Prepared& out) {
   const auto n = static_cast<std::int64_t>(offsets.size()) - 1;
-  std::vector<std::int64_t> order;
-  order.reserve(static_cast<std::size_t>(n));
-  for (std::int64_t b = 0; b < n; ++b)
-    if (offsets[static_cast<std::size_t>(b) + 1] > offsets[static_cast<std::size_t>(b)]) order.push_back(b);
   auto span_of = [&](std::int64_t b) {
     return std::span<const std::int32_t>(flat.data() + offsets[static_cast<std::size_t>(b)],
                                          static_cast<std::size_t>(offsets[static_cast<std::size_t>(b) + 1] - offsets[static_cast<std::size_t>(b)]));
   };
-  // Each transaction's first items packed into a 64-bit key (item + 1 per field, 0 once it has
-  // ended, so a prefix sorts first as in lexicographic order): most comparisons become one integer
-  // comparison, and only equal keys of long transactions compare the rest item by item.
   std::int32_t top = 0;
   for (const std::int32_t v : flat) top = std::max(top, v);
   const int bits = std::bit_width(static_cast<std::uint32_t>(top) + 1);
   const int fields = 64 / bits;
-  struct Keyed {
-    std::uint64_t key;
-    std::int64_t t;
-    bool whole;  // the key holds the whole transaction (at most `fields` items)
-  };
-  std::vector<Keyed> keyed(order.size());
-  for (std::size_t k = 0; k < order.size(); ++k) {
-    const auto x = span_of(order[k]);
+  // Transactions that fit their key ("whole") are ordered by the key alone (radix sort); equal
+  // keys of two whole transactions mean equal transactions, and a whole one sorts before a longer
+  // one with its key (its prefix). Only the long ones (a few percent in data sets like Groceries)
+  // need their items compared.
+  std::vector<Keyed> whole, longer;
+  whole.reserve(static_cast<std::size_t>(n));
+  for (std::int64_t b = 0; b < n; ++b) {
+    const auto x = span_of(b);
+    if (x.empty()) continue;
     std::uint64_t key = 0;
     for (int f = 0; f < fields; ++f)
       key = (key << bits) | (static_cast<std::size_t>(f) < x.size() ? static_cast<std::uint64_t>(x[static_cast<std::size_t>(f)]) + 1 : 0);
-    keyed[k] = {key, order[k], x.size() <= static_cast<std::size_t>(fields)};
+    (x.size() <= static_cast<std::size_t>(fields) ? whole : longer).push_back({key, b});
   }
-  // Equal keys of two whole transactions mean equal transactions, and a whole one sorts before a
-  // longer one with its key (its prefix): only two long transactions need their items read. In
-  // small data sets (Groceries: 9,835 baskets, a quarter of them single items) this keeps the
-  // sort, which dominates preparing them, from chasing offsets on every tie.
-  std::sort(keyed.begin(), keyed.end(), [&](const Keyed& a, const Keyed& b) {
+  radix_sort(whole);
+  std::sort(longer.begin(), longer.end(), [&](const Keyed& a, const Keyed& b) {
     if (a.key != b.key) return a.key < b.key;
-    if (a.whole || b.whole) return a.whole && !b.whole;
     const auto x = span_of(a.t), y = span_of(b.t);
     return std::lexicographical_compare(x.begin() + fields, x.end(), y.begin() + fields, y.end());
   });
   out.items.reserve(flat.size());
-  for (std::size_t k = 0; k < keyed.size(); ++k) {
-    const Keyed& cur = keyed[k];
+  out.indptr.reserve(whole.size() + longer.size() + 1);
+  out.weight.reserve(whole.size() + longer.size());
+  const Keyed* last = nullptr;
+  bool last_whole = false;
+  auto emit = [&](const Keyed& cur, bool is_whole) {
     const auto t = span_of(cur.t);
     const std::int64_t w = weights == nullptr ? 1 : weights[cur.t];
-    if (k > 0 && keyed[k - 1].key == cur.key && keyed[k - 1].whole == cur.whole) {
-      const auto prev = span_of(keyed[k - 1].t);
-      if (cur.whole || std::equal(t.begin(), t.end(), prev.begin(), prev.end())) {
-        out.weight.back() += w;
-        continue;
-      }
+    if (last != nullptr && last->key == cur.key && last_whole == is_whole &&
+        (is_whole || std::ranges::equal(t, span_of(last->t)))) {
+      out.weight.back() += w;
+    } else {
+      out.items.insert(out.items.end(), t.begin(), t.end());
+      out.indptr.push_back(static_cast<std::int64_t>(out.items.size()));
+      out.weight.push_back(w);
     }
-    out.items.insert(out.items.end(), t.begin(), t.end());
-    out.indptr.push_back(static_cast<std::int64_t>(out.items.size()));
-    out.weight.push_back(w);
+    last = &cur;
+    last_whole = is_whole;
+  };
+  std::size_t i = 0, j = 0;
+  while (i < whole.size() || j < longer.size()) {
+    if (j == longer.size() || (i < whole.size() && whole[i].key <= longer[j].key)) emit(whole[i++], true);
+    else emit(longer[j++], false);
   }
 }
 
@@ -137,8 +167,30 @@ Prepared prepare(const BasketView& baskets, const ItemsetOptions& options, const
     out.support[r] = counts[static_cast<std::size_t>(out.rank_to_item[r])];
   }
 
-  // Recode: lengths first, then fill and sort each transaction by rank (duplicates removed).
+  // Recode: lengths first, then fill and sort each transaction by rank (duplicates removed); on
+  // one thread in a single pass.
   std::vector<std::int64_t> len(static_cast<std::size_t>(n) + 1, 0);
+  std::vector<std::int32_t> flat;
+  if (threads == 1) {
+    flat.resize(baskets.indices.size());
+    std::vector<std::int64_t> seen(static_cast<std::size_t>(n_items), -1);
+    std::size_t pos = 0;
+    for (std::int64_t b = 0; b < n; ++b) {
+      const std::size_t start = pos;
+      for (std::int64_t k = indptr[b]; k < indptr[b + 1]; ++k) {
+        const auto it = static_cast<std::size_t>(indices[k]);
+        if (rank[it] >= 0 && seen[it] != b) {
+          seen[it] = b;
+          flat[pos++] = rank[it];
+        }
+      }
+      sort_short(flat.data() + start, flat.data() + pos);
+      len[static_cast<std::size_t>(b) + 1] = static_cast<std::int64_t>(pos);
+    }
+    flat.resize(pos);
+    merge_transactions(flat, len, nullptr, out);
+    return out;
+  }
 #pragma omp parallel num_threads(threads)
   {
     std::vector<std::int64_t> seen(static_cast<std::size_t>(n_items), -1);
@@ -156,7 +208,7 @@ Prepared prepare(const BasketView& baskets, const ItemsetOptions& options, const
     }
   }
   std::partial_sum(len.begin(), len.end(), len.begin());
-  std::vector<std::int32_t> flat(static_cast<std::size_t>(len.back()));
+  flat.resize(static_cast<std::size_t>(len.back()));
 #pragma omp parallel num_threads(threads)
   {
     std::vector<std::int64_t> seen(static_cast<std::size_t>(n_items), -1);
@@ -170,7 +222,7 @@ Prepared prepare(const BasketView& baskets, const ItemsetOptions& options, const
           flat[static_cast<std::size_t>(pos++)] = rank[it];
         }
       }
-      std::sort(flat.begin() + len[static_cast<std::size_t>(b)], flat.begin() + pos);
+      sort_short(flat.data() + len[static_cast<std::size_t>(b)], flat.data() + pos);
     }
   }
 

@@ -4,6 +4,8 @@ counts on FIMI retail.dat, every basket input form, recommendations, sequences, 
 
 import lzma
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -307,27 +309,56 @@ def _filled_one_by_one(items) -> frozenset:
     return frozenset(iter(list(items)))
 
 
-def test_frozensets_take_the_smaller_table_and_behave_as_any_frozenset():
-    import sys
+def _smallest_table_bytes(n: int) -> int:
+    """sys.getsizeof of a frozenset of n items whose table has the fewest slots that leave one
+    empty: 8 (the object's own small table) up to 7 items, then 16, 32, ..."""
+    slots = 8
+    while slots <= n:
+        slots *= 2
+    return sys.getsizeof(frozenset()) + (0 if slots == 8 else 16 * slots)
 
+
+def test_frozensets_take_the_smallest_table_and_behave_as_any_frozenset():
     labels = np.array([f"p{i:03d}" for i in range(600)], dtype=object)
-    # Itemsets of every length from 1 to 200 and some longer ones (in 3.11 a copy is larger at
-    # 16-18 and 256-306 items), as the miners return them.
     lengths = np.array(list(range(1, 201)) + [256, 300, 306, 307, 600])
     indptr = np.concatenate([[0], np.cumsum(lengths)])
     items = np.concatenate([np.arange(n) for n in lengths]).astype(np.int32)
     built = list(rules._sets(indptr, items, labels))
-    # ... and from mining: one basket of 8 labels, twice, has all 255 subsets frequent.
+    # ... and from mining: one basket of 8 labels, twice, has all 255 subsets frequent; ints
+    # that are multiples of 8 all collide in an 8-slot table.
     built += list(rules.frequent_itemsets([list(labels[:8])] * 2, min_support=1.0)["itemsets"])
+    built += list(rules.frequent_itemsets([[8 * k for k in range(7)]] * 2, min_support=1.0)["itemsets"])
     assert [len(s) for s in built[:lengths.size]] == lengths.tolist()
     for s in built:
         python_made = _filled_one_by_one(s)
         assert s == python_made and hash(s) == hash(python_made) and type(s) is frozenset
-        assert all(x in s for x in python_made) and "p999" not in s and frozenset(s) is s
-        # The smaller of CPython's two layouts (filled one by one, or copied from a set).
-        assert sys.getsizeof(s) == min(sys.getsizeof(python_made), sys.getsizeof(frozenset(set(s))))
-    five = next(s for s in built if len(s) == 5)
-    assert sys.getsizeof(five) < sys.getsizeof(_filled_one_by_one(five))  # 16 slots, not 32 (CPython 3.8-3.13)
+        assert all(x in s for x in python_made) and "p999" not in s and 9 not in s and frozenset(s) is s
+        assert sys.getsizeof(s) == _smallest_table_bytes(len(s))
+        assert sys.getsizeof(s) <= min(sys.getsizeof(python_made), sys.getsizeof(frozenset(set(s))))
+        # Copies and set algebra go through CPython's own code and give ordinary sets.
+        grown = set(s)
+        grown.add("p999")
+        assert len(grown) == len(s) + 1 and grown > s and (s | {"x"}) - {"x"} == s and s & python_made == s
+    seven = next(s for s in built if len(s) == 7)
+    assert sys.getsizeof(seven) == sys.getsizeof(frozenset())  # 7 items in the object's own 8 slots
+
+
+def test_frozensets_of_labels_sharing_a_hash_are_built_by_cpython():
+    class Same:  # distinct labels with one hash: the dense table defers to CPython's comparisons
+        def __init__(self, name):
+            self.name = name
+
+        def __hash__(self):
+            return 42
+
+        def __eq__(self, other):
+            return isinstance(other, Same) and other.name == self.name
+
+    labels = np.empty(3, dtype=object)
+    labels[:] = [Same("a"), Same("b"), Same("c")]
+    built = rules._sets(np.array([0, 3, 5]), np.array([0, 1, 2, 0, 2], dtype=np.int32), labels)
+    assert [len(s) for s in built] == [3, 2]
+    assert all(x in built[0] for x in labels) and Same("b") not in built[1]
 
 
 def test_frame_columns_are_not_shared_with_the_arrays():
@@ -336,3 +367,33 @@ def test_frame_columns_are_not_shared_with_the_arrays():
     arrays.count[:] = 99
     assert frame["count"].tolist() != [99] * len(frame)
     assert frame["support"].tolist() == (frame["count"] / 3).tolist()
+
+
+def test_lists_of_labels_are_coded_with_python_equality():
+    class Label(str):  # a str subclass equals the str it spells, as in a dict
+        pass
+
+    wide = "a" * 100
+    baskets = [["milk", "b\u00e9b\u00e9", "\u65e5\u672c"], ("milk", 5), iter([5.0, "milk"]), [], {"\u65e5\u672c"},
+               [Label("milk"), wide, "a" * 99 + "b", str(wide)]]
+    indptr, codes, labels = cm._core.rules_encode_baskets(baskets)
+    assert indptr.tolist() == [0, 3, 5, 7, 7, 8, 12]
+    assert codes.tolist() == [0, 1, 2, 0, 3, 3, 0, 2, 0, 4, 5, 4]
+    assert labels == ["milk", "b\u00e9b\u00e9", "\u65e5\u672c", 5, wide, "a" * 99 + "b"]
+    # The itemsets are those of the same baskets as one-hot rows (mlxtend's input).
+    found = _as_dict(rules.frequent_itemsets([["milk", "x"], ("milk", 5), iter([5.0, "milk"])], min_support=2))
+    assert found == {frozenset(["milk"]): 1.0, frozenset([5]): 2 / 3, frozenset(["milk", 5]): 2 / 3}
+
+
+@pytest.mark.parametrize("baskets,error,match", [
+    ([["a"], "ab"], TypeError, "basket 1 is a string"),
+    ([["a"], None], TypeError, "basket 1 is a NoneType"),
+    ([["a"], 7], TypeError, "basket 1 is a int"),
+    ([["a", None]], ValueError, "basket 0 has a missing item"),
+    ([["a"], ["b", float("nan")]], ValueError, "basket 1 has a missing item"),
+    ([["a", ["b"]]], TypeError, "item 1 of basket 0 is not hashable \\(list\\)"),
+    ("abc", TypeError, "baskets: expected"),
+])
+def test_bad_items_in_lists_name_the_basket(baskets, error, match):
+    with pytest.raises(error, match=match):
+        rules.frequent_itemsets(baskets, min_support=0.5)
