@@ -25,28 +25,36 @@ bool all_valid(MatrixRef X, bool allow_nan) {
   return true;
 }
 
-void check_matrix(const char* where, MatrixRef X, bool allow_nan) {
+void check_shape(const char* where, MatrixRef X) {
   if (X.rows() == 0) throw_invalid(where, "X", "has no rows");
   if (X.cols() == 0) throw_invalid(where, "X", "has no columns");
-  if (all_valid(X, allow_nan)) return;
-  for (Eigen::Index i = 0; i < X.rows(); ++i)
-    for (Eigen::Index j = 0; j < X.cols(); ++j) {
-      const double v = X(i, j);
-      if (std::isfinite(v)) continue;
-      if (std::isnan(v)) {
-        if (allow_nan) continue;
-        throw_invalid(where, "X", "NaN at row ", i, ", column ", j, "; this model does not accept missing values "
-                      "(impute them, or use DecisionTree, NaiveBayes or GradientBoosting)");
-      }
-      throw_invalid(where, "X", "infinite value at row ", i, ", column ", j);
-    }
 }
 
-void check_weights(const char* where, VectorRef w, Eigen::Index n) {
+void check_matrix(const char* where, MatrixRef X, bool allow_nan) {
+  check_shape(where, X);
+  if (!all_valid(X, allow_nan)) throw_first_nonfinite(where, X, allow_nan, nullptr, X.rows());
+}
+
+/// Labels of the selected rows are 0 or 1 and both occur.
+void check_binary_labels(const char* where, LabelRef y, const Eigen::Index* rows, Eigen::Index n) {
+  Eigen::Index count[2] = {0, 0};
+  for (Eigen::Index r = 0; r < n; ++r) {
+    const Eigen::Index i = rows ? rows[r] : r;
+    if (y[i] != 0 && y[i] != 1) throw_invalid(where, "y", "label ", y[i], " at row ", i, "; labels must be 0 or 1 (binary classification)");
+    ++count[y[i]];
+  }
+  if (count[0] == 0 || count[1] == 0)
+    throw_invalid(where, "y", "only one class (", count[0] == 0 ? 1 : 0, ") is present; a classifier needs both 0 and 1");
+}
+
+/// `w` is empty or has one entry per row of X (n_rows), and the selected entries are finite,
+/// non-negative and not all zero.
+void check_weights(const char* where, VectorRef w, Eigen::Index n_rows, const Eigen::Index* rows, Eigen::Index n) {
   if (w.size() == 0) return;
-  if (w.size() != n) throw_invalid(where, "sample_weight", "has ", w.size(), " entries, X has ", n, " rows");
+  if (w.size() != n_rows) throw_invalid(where, "sample_weight", "has ", w.size(), " entries, X has ", n_rows, " rows");
   double total = 0.0;
-  for (Eigen::Index i = 0; i < n; ++i) {
+  for (Eigen::Index r = 0; r < n; ++r) {
+    const Eigen::Index i = rows ? rows[r] : r;
     if (!std::isfinite(w[i]) || w[i] < 0) throw_invalid(where, "sample_weight", "entry ", i, " is ", w[i], "; weights must be finite and >= 0");
     total += w[i];
   }
@@ -61,17 +69,34 @@ void check_row_selection(const char* where, std::span<const Eigen::Index> rows, 
     if (rows[k] < 0 || rows[k] >= n_rows) throw_invalid(where, "rows", "entry ", k, " is ", rows[k], "; X has ", n_rows, " rows");
 }
 
+void throw_first_nonfinite(const char* where, MatrixRef X, bool allow_nan, const Eigen::Index* rows, Eigen::Index n) {
+  for (Eigen::Index r = 0; r < n; ++r) {
+    const Eigen::Index i = rows ? rows[r] : r;
+    for (Eigen::Index j = 0; j < X.cols(); ++j) {
+      const double v = X(i, j);
+      if (std::isfinite(v)) continue;
+      if (std::isnan(v)) {
+        if (allow_nan) continue;
+        throw_invalid(where, "X", "NaN at row ", i, ", column ", j, "; this model does not accept missing values "
+                      "(impute them, or use DecisionTree, NaiveBayes or GradientBoosting)");
+      }
+      throw_invalid(where, "X", "infinite value at row ", i, ", column ", j);
+    }
+  }
+}
+
 void check_binary_fit(const char* where, MatrixRef X, LabelRef y, VectorRef sample_weight, bool allow_nan) {
   check_matrix(where, X, allow_nan);
   if (y.size() != X.rows()) throw_invalid(where, "y", "has ", y.size(), " labels, X has ", X.rows(), " rows");
-  Eigen::Index count[2] = {0, 0};
-  for (Eigen::Index i = 0; i < y.size(); ++i) {
-    if (y[i] != 0 && y[i] != 1) throw_invalid(where, "y", "label ", y[i], " at row ", i, "; labels must be 0 or 1 (binary classification)");
-    ++count[y[i]];
-  }
-  if (count[0] == 0 || count[1] == 0)
-    throw_invalid(where, "y", "only one class (", count[0] == 0 ? 1 : 0, ") is present; a classifier needs both 0 and 1");
-  check_weights(where, sample_weight, X.rows());
+  check_binary_labels(where, y, nullptr, y.size());
+  check_weights(where, sample_weight, X.rows(), nullptr, X.rows());
+}
+
+void check_binary_fit_rows(const char* where, MatrixRef X, LabelRef y, VectorRef sample_weight, const Eigen::Index* rows, Eigen::Index n) {
+  check_shape(where, X);
+  if (y.size() != X.rows()) throw_invalid(where, "y", "has ", y.size(), " labels, X has ", X.rows(), " rows");
+  check_binary_labels(where, y, rows, n);
+  check_weights(where, sample_weight, X.rows(), rows, n);
 }
 
 int check_multiclass_fit(const char* where, MatrixRef X, LabelRef y, VectorRef sample_weight, bool allow_nan) {
@@ -88,7 +113,7 @@ int check_multiclass_fit(const char* where, MatrixRef X, LabelRef y, VectorRef s
   for (int c = 0; c < k; ++c)
     if (count[static_cast<std::size_t>(c)] == 0)
       throw_invalid(where, "y", "class ", c, " has no rows; labels must be the indices 0..", k - 1, " of classes that all occur");
-  check_weights(where, sample_weight, X.rows());
+  check_weights(where, sample_weight, X.rows(), nullptr, X.rows());
   return k;
 }
 
@@ -97,7 +122,7 @@ void check_regression_fit(const char* where, MatrixRef X, VectorRef y, VectorRef
   if (y.size() != X.rows()) throw_invalid(where, "y", "has ", y.size(), " targets, X has ", X.rows(), " rows");
   for (Eigen::Index i = 0; i < y.size(); ++i)
     if (!std::isfinite(y[i])) throw_invalid(where, "y", "target at row ", i, " is ", y[i], "; targets must be finite");
-  check_weights(where, sample_weight, X.rows());
+  check_weights(where, sample_weight, X.rows(), nullptr, X.rows());
 }
 
 void check_predict(const char* where, MatrixRef X, Eigen::Index n_features, bool allow_nan) {

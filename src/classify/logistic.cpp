@@ -268,34 +268,6 @@ LogisticRegression& LogisticRegression::fit_rows(MatrixRef X, LabelRef y, Vector
 
 namespace {
 
-/// check_binary_fit's checks on the selected rows (all when `rows` is null) except X's
-/// finiteness, which the fit folds into its first pass over X. Messages name rows of X.
-void check_fit_rows(const char* where, MatrixRef X, LabelRef y, VectorRef sample_weight, const Eigen::Index* rows, Eigen::Index n) {
-  if (X.rows() == 0) detail::throw_invalid(where, "X", "has no rows");
-  if (X.cols() == 0) detail::throw_invalid(where, "X", "has no columns");
-  if (y.size() != X.rows()) detail::throw_invalid(where, "y", "has ", y.size(), " labels, X has ", X.rows(), " rows");
-  Eigen::Index count[2] = {0, 0};
-  for (Eigen::Index r = 0; r < n; ++r) {
-    const Eigen::Index i = rows ? rows[r] : r;
-    if (y[i] != 0 && y[i] != 1)
-      detail::throw_invalid(where, "y", "label ", y[i], " at row ", i, "; labels must be 0 or 1 (binary classification)");
-    ++count[y[i]];
-  }
-  if (count[0] == 0 || count[1] == 0)
-    detail::throw_invalid(where, "y", "only one class (", count[0] == 0 ? 1 : 0, ") is present; a classifier needs both 0 and 1");
-  if (sample_weight.size() == 0) return;
-  if (sample_weight.size() != X.rows())
-    detail::throw_invalid(where, "sample_weight", "has ", sample_weight.size(), " entries, X has ", X.rows(), " rows");
-  double total = 0.0;
-  for (Eigen::Index r = 0; r < n; ++r) {
-    const Eigen::Index i = rows ? rows[r] : r;
-    if (!std::isfinite(sample_weight[i]) || sample_weight[i] < 0)
-      detail::throw_invalid(where, "sample_weight", "entry ", i, " is ", sample_weight[i], "; weights must be finite and >= 0");
-    total += sample_weight[i];
-  }
-  if (!(total > 0)) detail::throw_invalid(where, "sample_weight", "weights sum to zero");
-}
-
 /// Column sums and sums of squares of x - shift over the design rows, one chunk of kRowChunk
 /// rows per task in parallel, the chunks' sums added in chunk order: bit for bit the sequential
 /// pass. With `rows`, each chunk of the selected rows is first copied into `gathered` (the
@@ -329,27 +301,12 @@ void gather_moments(MatrixRef X, const Eigen::Index* rows, Eigen::Index n, const
   }
 }
 
-/// Throws for the first NaN or infinite entry of the selected rows of X, in row order.
-void reject_nonfinite(const char* where, MatrixRef X, const Eigen::Index* rows, Eigen::Index n) {
-  for (Eigen::Index r = 0; r < n; ++r) {
-    const Eigen::Index i = rows ? rows[r] : r;
-    for (Eigen::Index j = 0; j < X.cols(); ++j) {
-      const double v = X(i, j);
-      if (std::isfinite(v)) continue;
-      if (std::isnan(v))
-        detail::throw_invalid(where, "X", "NaN at row ", i, ", column ", j, "; this model does not accept missing values "
-                              "(impute them, or use DecisionTree, NaiveBayes or GradientBoosting)");
-      detail::throw_invalid(where, "X", "infinite value at row ", i, ", column ", j);
-    }
-  }
-}
-
 }  // namespace
 
 LogisticRegression& LogisticRegression::fit_impl(const char* where, MatrixRef X, LabelRef y_all, VectorRef sample_weight,
                                                  const Eigen::Index* rows, Eigen::Index n) {
   validate(options_);
-  check_fit_rows(where, X, y_all, sample_weight, rows, n);
+  detail::check_binary_fit_rows(where, X, y_all, sample_weight, rows, n);
   const Eigen::Index p = X.cols();
   // A subset fit works on gathered labels, weights and rows of X (gather_moments).
   Eigen::VectorXi y_rows;
@@ -374,7 +331,7 @@ LogisticRegression& LogisticRegression::fit_impl(const char* where, MatrixRef X,
   if (rows || options_.standardize)
     gather_moments(X, rows, n, shift, options_.standardize, options_.n_threads, gathered, sum, sumsq);
   // A NaN or infinity anywhere makes a sum non-finite, so the moments' pass is also the input check.
-  if (!options_.standardize || !sum.allFinite() || !sumsq.allFinite()) reject_nonfinite(where, X, rows, n);
+  if (!options_.standardize || !sum.allFinite() || !sumsq.allFinite()) detail::throw_first_nonfinite(where, X, false, rows, n);
   const MatrixRef Xd = rows ? MatrixRef(gathered) : X;
   if (options_.standardize) {
     const double dn = static_cast<double>(n);

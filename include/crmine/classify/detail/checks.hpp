@@ -25,6 +25,15 @@ inline constexpr Eigen::Index kRowChunk = 2048;
 /// weight per row with a positive sum. Throws InvalidArgument naming `where` and the problem.
 void check_binary_fit(const char* where, MatrixRef X, LabelRef y, VectorRef sample_weight, bool allow_nan);
 
+/// check_binary_fit on the rows rows[0..n) of X, y and sample_weight (every row when `rows` is
+/// null), without X's finiteness: a fit that reads X anyway folds that into its first pass and calls
+/// throw_first_nonfinite only when the pass finds a non-finite value. Messages name rows of X.
+void check_binary_fit_rows(const char* where, MatrixRef X, LabelRef y, VectorRef sample_weight, const Eigen::Index* rows, Eigen::Index n);
+
+/// Throws InvalidArgument for the first NaN (unless `allow_nan`) or infinite entry of the rows
+/// rows[0..n) of X (every row when `rows` is null), in row order; returns when there is none.
+void throw_first_nonfinite(const char* where, MatrixRef X, bool allow_nan, const Eigen::Index* rows, Eigen::Index n);
+
 /// As check_binary_fit for K classes: labels are class indices 0..K-1, K >= 2, every class
 /// present. Returns K (the largest label + 1).
 int check_multiclass_fit(const char* where, MatrixRef X, LabelRef y, VectorRef sample_weight, bool allow_nan);
