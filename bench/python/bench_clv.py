@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 import warnings
 from pathlib import Path
 
@@ -30,6 +29,8 @@ import numpy as np
 import pandas as pd
 
 import crmine as cm
+
+from _timing import best_of
 
 DATA = Path(os.environ.get("CRMINE_SHARED_DATA", Path(__file__).resolve().parents[2].parent / "shared" / "data"))
 TRUTH = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}
@@ -55,14 +56,7 @@ def simulate(n: int, seed: int = 2024) -> pd.DataFrame:
 
 def timed(fn, repeat: int) -> tuple[float, float, object]:
     """Best wall time, the CPU time of that run (all threads) and the last result."""
-    best, cpu, out = float("inf"), float("nan"), None
-    for _ in range(repeat):
-        c0, w0 = time.process_time(), time.perf_counter()
-        out = fn()
-        wall = time.perf_counter() - w0
-        if wall < best:
-            best, cpu = wall, time.process_time() - c0
-    return best, cpu, out
+    return best_of(fn, repeat)
 
 
 def _ms(seconds: float) -> str:

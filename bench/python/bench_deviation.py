@@ -32,6 +32,8 @@ import time
 import numpy as np
 import pandas as pd
 
+from _timing import best_of
+
 
 def planted(n: int, d: int, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Correlated Gaussian rows; `share` of them get a spike in one feature, a shift of all
@@ -59,14 +61,8 @@ def timed(fn, repeat: int = 1):
     """Best wall seconds of `repeat` calls and the last result; the process's CPU seconds (all
     threads) in the best call go to CPU_SECONDS, keyed by the result's id, for runs on a loaded
     machine where only CPU time compares fairly."""
-    best, best_cpu, out = float("inf"), float("inf"), None
-    for _ in range(repeat):
-        start, cpu = time.perf_counter(), time.process_time()
-        out = fn()
-        wall = time.perf_counter() - start
-        if wall < best:
-            best, best_cpu = wall, time.process_time() - cpu
-    CPU_SECONDS[id(out)] = best_cpu
+    best, cpu, out = best_of(fn, repeat)
+    CPU_SECONDS[id(out)] = cpu
     return best, out
 
 

@@ -30,10 +30,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 import warnings
 
 import numpy as np
+
+from _timing import best_of
 
 
 def campaign(n: int, p: int = 10, seed: int = 0):
@@ -48,18 +49,9 @@ def campaign(n: int, p: int = 10, seed: int = 0):
 
 
 def timed(fn, repeat: int = 1):
-    """(best wall seconds, CPU seconds of the process in that call, all threads included, result)."""
-    # Idle worker threads of the library timed just before (OpenBLAS, OpenMP) spin-wait for a while
-    # after their last call and take a core from whatever runs next; let them settle first.
-    time.sleep(0.3)
-    best, best_cpu, out = np.inf, np.inf, None
-    for _ in range(repeat):
-        start, cpu = time.perf_counter(), time.process_time()
-        out = fn()
-        wall = time.perf_counter() - start
-        if wall < best:
-            best, best_cpu = wall, time.process_time() - cpu
-    return best, best_cpu, out
+    """(best wall seconds, CPU seconds of the process in that call, all threads included, result),
+    after a 0.3 s pause for the previous library's idle threads."""
+    return best_of(fn, repeat, settle=0.3)
 
 
 def main() -> None:
