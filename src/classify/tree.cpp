@@ -3,6 +3,7 @@
 #include <crmine/classify/tree.hpp>
 #include <crmine/core/order_key.hpp>
 #include <crmine/core/parallel.hpp>
+#include <crmine/core/radix_sort.hpp>
 #include <crmine/core/serialize.hpp>
 
 #include "io.hpp"
@@ -83,36 +84,11 @@ struct Entry {
   std::int32_t row;
 };
 
-/// Stable LSD radix sort of (key, row) pairs by key in bytes (256 output streams: wider digits
-/// missed the cache on every scattered store). Only the bytes in which some keys differ are counted
-/// and sorted: a 0/1 column takes two passes, not eight.
+/// A presort entry: the value's order key and its row.
 struct KeyRow {
   std::uint64_t key;
   std::int32_t row;
 };
-void radix_sort(std::vector<KeyRow>& a, std::vector<KeyRow>& tmp) {
-  constexpr int kBits = 8, kPasses = (64 + kBits - 1) / kBits;
-  constexpr std::size_t kBuckets = std::size_t{1} << kBits;
-  if (a.empty()) return;
-  std::uint64_t diff = 0;
-  for (const KeyRow& x : a) diff |= x.key ^ a[0].key;
-  std::array<int, kPasses> shift{};
-  int passes = 0;
-  for (int d = 0; d < kPasses; ++d)
-    if ((diff >> (kBits * d)) & (kBuckets - 1)) shift[static_cast<std::size_t>(passes++)] = kBits * d;
-  std::vector<std::size_t> count(static_cast<std::size_t>(passes) * kBuckets, 0);
-  for (const KeyRow& x : a)
-    for (int d = 0; d < passes; ++d) ++count[static_cast<std::size_t>(d) * kBuckets + ((x.key >> shift[static_cast<std::size_t>(d)]) & (kBuckets - 1))];
-  tmp.resize(a.size());
-  for (int d = 0; d < passes; ++d) {
-    std::size_t* c = count.data() + static_cast<std::size_t>(d) * kBuckets;
-    const int sh = shift[static_cast<std::size_t>(d)];
-    std::size_t sum = 0;
-    for (std::size_t b = 0; b < kBuckets; ++b) sum += std::exchange(c[b], sum);
-    for (const KeyRow& x : a) tmp[c[(x.key >> sh) & (kBuckets - 1)]++] = x;
-    a.swap(tmp);
-  }
-}
 
 /// CART on presorted rows (as in SLIQ and scikit-learn's former presort): every feature's rows are
 /// ranked once, and each node keeps, for every feature, its rows in rank order in one shared range
@@ -545,7 +521,7 @@ class Builder {
 
   /// Sorts feature j's keys (rows already tagged) and fills its list (NaN rows last) and the value of each rank code.
   void rank(Eigen::Index j, std::vector<KeyRow>& keys, const std::vector<std::int32_t>& nan_rows, std::vector<KeyRow>& tmp) {
-    radix_sort(keys, tmp);
+    detail::radix_sort_by_key(keys, tmp, [](const KeyRow& x) { return x.key; });
     auto& list = lists_[static_cast<std::size_t>(j)];
     auto& values = values_[static_cast<std::size_t>(j)];
     has_nan_[static_cast<std::size_t>(j)] = !nan_rows.empty();

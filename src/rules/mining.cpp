@@ -3,6 +3,7 @@
 #include "mining.hpp"
 
 #include <crmine/core/parallel.hpp>
+#include <crmine/core/radix_sort.hpp>
 
 #include <algorithm>
 #include <array>
@@ -19,29 +20,6 @@ struct Keyed {
   std::uint64_t key;
   std::int64_t t;
 };
-
-/// Sorts by key: an LSD radix sort, 8 bits a pass, skipping the bytes that all keys share. For the
-/// ten thousand keys of a small data set it takes a fraction of a comparison sort's time, and
-/// preparing such a data set is most of a call at high supports.
-void radix_sort(std::vector<Keyed>& v) {
-  if (v.size() < 64) {
-    std::sort(v.begin(), v.end(), [](const Keyed& a, const Keyed& b) { return a.key < b.key; });
-    return;
-  }
-  std::vector<std::array<std::uint32_t, 256>> hist(8);
-  for (auto& h : hist) h.fill(0);
-  for (const Keyed& k : v)
-    for (int d = 0; d < 8; ++d) ++hist[static_cast<std::size_t>(d)][(k.key >> (8 * d)) & 0xFF];
-  std::vector<Keyed> tmp(v.size());
-  for (int d = 0; d < 8; ++d) {
-    auto& h = hist[static_cast<std::size_t>(d)];
-    if (h[(v.front().key >> (8 * d)) & 0xFF] == v.size()) continue;  // one value: order kept
-    std::uint32_t sum = 0;
-    for (auto& c : h) sum += std::exchange(c, sum);
-    for (const Keyed& k : v) tmp[h[(k.key >> (8 * d)) & 0xFF]++] = k;
-    v.swap(tmp);
-  }
-}
 
 /// Sorts the transactions flat[offsets[t] .. offsets[t+1]) lexicographically into `out`, merging
 /// equal ones (weights summed; weights == nullptr means 1 each). Empty ones carry no
@@ -71,7 +49,10 @@ void merge_transactions(const std::vector<std::int32_t>& flat, const std::vector
       key = (key << bits) | (static_cast<std::size_t>(f) < x.size() ? static_cast<std::uint64_t>(x[static_cast<std::size_t>(f)]) + 1 : 0);
     (x.size() <= static_cast<std::size_t>(fields) ? whole : longer).push_back({key, b});
   }
-  radix_sort(whole);
+  {
+    std::vector<Keyed> scratch;
+    radix_sort_by_key(whole, scratch, [](const Keyed& k) { return k.key; });
+  }
   std::sort(longer.begin(), longer.end(), [&](const Keyed& a, const Keyed& b) {
     if (a.key != b.key) return a.key < b.key;
     const auto x = span_of(a.t), y = span_of(b.t);
