@@ -152,6 +152,20 @@ Prepared prepare(const BasketView& baskets, const ItemsetOptions& options, const
   // one thread in a single pass.
   std::vector<std::int64_t> len(static_cast<std::size_t>(n) + 1, 0);
   std::vector<std::int32_t> flat;
+  // Writes basket b's frequent ranks from `dst`, each once, ascending; returns the end. `seen`
+  // (one per thread) marks the items already taken from b.
+  auto recode = [&](std::int64_t b, std::vector<std::int64_t>& seen, std::int32_t* dst) {
+    std::int32_t* end = dst;
+    for (std::int64_t k = indptr[b]; k < indptr[b + 1]; ++k) {
+      const auto it = static_cast<std::size_t>(indices[k]);
+      if (rank[it] >= 0 && seen[it] != b) {
+        seen[it] = b;
+        *end++ = rank[it];
+      }
+    }
+    sort_short(dst, end);
+    return end;
+  };
   if (threads == 1) {
     flat.resize(baskets.indices.size());
     std::size_t pos = 0;
@@ -178,15 +192,7 @@ Prepared prepare(const BasketView& baskets, const ItemsetOptions& options, const
     }
     std::vector<std::int64_t> seen(static_cast<std::size_t>(n_items), -1);
     for (std::int64_t b = 0; b < n; ++b) {
-      const std::size_t start = pos;
-      for (std::int64_t k = indptr[b]; k < indptr[b + 1]; ++k) {
-        const auto it = static_cast<std::size_t>(indices[k]);
-        if (rank[it] >= 0 && seen[it] != b) {
-          seen[it] = b;
-          flat[pos++] = rank[it];
-        }
-      }
-      sort_short(flat.data() + start, flat.data() + pos);
+      pos = static_cast<std::size_t>(recode(b, seen, flat.data() + pos) - flat.data());
       len[static_cast<std::size_t>(b) + 1] = static_cast<std::int64_t>(pos);
     }
     flat.resize(pos);
@@ -215,17 +221,7 @@ Prepared prepare(const BasketView& baskets, const ItemsetOptions& options, const
   {
     std::vector<std::int64_t> seen(static_cast<std::size_t>(n_items), -1);
 #pragma omp for schedule(static)
-    for (std::int64_t b = 0; b < n; ++b) {
-      std::int64_t pos = len[static_cast<std::size_t>(b)];
-      for (std::int64_t k = indptr[b]; k < indptr[b + 1]; ++k) {
-        const auto it = static_cast<std::size_t>(indices[k]);
-        if (rank[it] >= 0 && seen[it] != b) {
-          seen[it] = b;
-          flat[static_cast<std::size_t>(pos++)] = rank[it];
-        }
-      }
-      sort_short(flat.data() + len[static_cast<std::size_t>(b)], flat.data() + pos);
-    }
+    for (std::int64_t b = 0; b < n; ++b) recode(b, seen, flat.data() + len[static_cast<std::size_t>(b)]);
   }
 
   merge_transactions(flat, len, nullptr, out);
