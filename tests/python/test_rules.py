@@ -71,6 +71,16 @@ def test_itemsets_equal_mlxtend_on_groceries(groceries, min_support):
     assert _as_dict(rules.frequent_itemsets(onehot, min_support=min_support)) == _as_dict(theirs)
 
 
+def test_groceries_itemsets_do_not_depend_on_the_thread_count(groceries):
+    # At 0.0005 the automatic thread count mines on every core (first-level work over 2^16).
+    one = rules.frequent_itemsets(groceries, min_support=0.0005, itemsets="codes", n_jobs=1)
+    for n_jobs in (None, 2, 3):
+        other = rules.frequent_itemsets(groceries, min_support=0.0005, itemsets="codes", n_jobs=n_jobs)
+        for name in ("indptr", "items", "count"):
+            np.testing.assert_array_equal(getattr(other, name), getattr(one, name))
+    assert len(one) == 49_580
+
+
 def test_itemsets_equal_pyfim_on_groceries(groceries):
     fim = pytest.importorskip("fim")
     theirs = {frozenset(s): c for s, c in fim.fpgrowth(groceries, supp=-50, zmin=1, report="a")}
