@@ -15,8 +15,19 @@ Each (library, data set, min support) runs in a fresh subprocess. Peak memory is
 peak RSS (VmHWM) growth over its RSS after loading the data and one untimed warm-up call of the
 same library on the first 200 baskets (min support 0.1), which every library gets alike: the
 one-time costs of a first call (lazy imports, module caches) are not counted on any side; the
-peak is reset at that point via /proc/self/clear_refs. Times are the best of --repeat runs, wall
-clock and CPU (process time, all threads).
+peak is reset at that point via /proc/self/clear_refs (the first round's child gives it).
+
+How calls are timed, the same for every library: a child calls the library again and again
+until it has made at least --repeat calls (default 3) and spent at least --min-time seconds
+(default 0.5) in them, at most 200 calls; each call's wall clock and CPU (process time, all
+threads) are kept. A call of 5-40 ms timed only three times swung by 30-50 % between runs on a
+quiet machine (pyfim's own best at Groceries 0.002 went from 9 to 13 ms), so short calls are
+repeated until their best and median settle. The main table then runs --rounds rounds (default
+2): in each round every library's child runs once, one after the other (crmine, crmine tuples,
+pyfim, mlxtend, efficient-apriori), so a change of the machine's load during a run falls on all
+of them rather than on whichever library ran then; a library whose calls took over 5 s in the
+first round is not run again. A cell reports the best and the median wall time over all calls
+of all rounds, the ratios of both, and the lowest CPU time.
 
 The synthetic set (seeded Zipf item popularity over 20,000 items, ~8 items per basket, a planted
 group of 4 items in one basket of 4, a bundle of 24 items each taken with probability 0.75 in 2 % of
@@ -41,9 +52,10 @@ for the synthetic set); a cell over it reads "over N s". --skip-known-slow repor
 were over the limit in every earlier run (KNOWN_OVER_LIMIT) as "not run" without running them.
 Run:
 
-    python bench/python/bench_rules.py [--repeat 3] [--quick] [--synthetic N] [--only DATA]
-                                       [--supports S ...] [--no-constrained] [--constrained-only]
-                                       [--timeout S] [--synthetic-timeout S] [--skip-known-slow]
+    python bench/python/bench_rules.py [--repeat 3] [--min-time 0.5] [--rounds 2] [--quick]
+                                       [--synthetic N] [--only DATA] [--supports S ...]
+                                       [--no-constrained] [--constrained-only] [--timeout S]
+                                       [--synthetic-timeout S] [--skip-known-slow]
 """
 
 from __future__ import annotations
@@ -221,7 +233,33 @@ def _call(library: str, synthetic_set: bool):
     return efficient
 
 
-def run_one(library: str, dataset: str, min_support: float, repeat: int, item=None) -> dict:
+MAX_CALLS = 200
+
+
+def timed_calls(call, repeat: int, min_time: float) -> dict:
+    """Calls `call()` (returning (result, count)) until at least `repeat` calls and `min_time`
+    seconds of them, at most MAX_CALLS; each result is dropped outside the timed region."""
+    walls, cpus, count, spent = [], [], None, 0.0
+    while len(walls) < max(repeat, 1) or (spent < min_time and len(walls) < MAX_CALLS):
+        t0, c0 = time.perf_counter(), time.process_time()
+        result, count = call()
+        wall = time.perf_counter() - t0
+        cpus.append(time.process_time() - c0)
+        walls.append(wall)
+        spent += wall
+        del result
+    return {"walls": walls, "cpus": cpus, "itemsets": count, **summary(walls, cpus)}
+
+
+def summary(walls: list, cpus: list) -> dict:
+    """Best and median wall time and the lowest CPU time of a list of calls."""
+    ordered = sorted(walls)
+    mid = len(ordered) // 2
+    median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+    return {"seconds": ordered[0], "median": median, "cpu": min(cpus), "calls": len(walls)}
+
+
+def run_one(library: str, dataset: str, min_support: float, repeat: int, item=None, min_time: float = 0.0) -> dict:
     baskets = load(dataset)
     if item is not None:
         n = len(baskets)
@@ -230,14 +268,8 @@ def run_one(library: str, dataset: str, min_support: float, repeat: int, item=No
         # every side alike.
         _call("crmine" if library.startswith("crmine") else "pyfim", False)(_head(baskets), 0.1)
         base = _reset_peak_kib()
-        times, cpu = [], []
-        for _ in range(repeat):
-            t0, c0 = time.perf_counter(), time.process_time()
-            found = run_constrained(library, baskets, n, min_support, item)
-            times.append(time.perf_counter() - t0)
-            cpu.append(time.process_time() - c0)
-        return {"seconds": min(times), "cpu": min(cpu), "itemsets": found,
-                "peak_mib": max(_peak_kib() - base, 0) / 1024}
+        timed = timed_calls(lambda: (None, run_constrained(library, baskets, n, min_support, item)), repeat, min_time)
+        return {**timed, "peak_mib": max(_peak_kib() - base, 0) / 1024}
     synthetic_set = dataset.startswith("synthetic")
     if synthetic_set and library == "crmine-tuple":
         return {"skipped": "codes form only (see crmine)"}
@@ -258,16 +290,8 @@ def run_one(library: str, dataset: str, min_support: float, repeat: int, item=No
     call = _call(library, synthetic_set)
     call(_head(baskets), 0.1)  # warm-up, as above: not timed, not counted
     base = _reset_peak_kib()
-    times, cpu = [], []
-    count = None
-    for _ in range(repeat):
-        t0, c0 = time.perf_counter(), time.process_time()
-        result, count = call(baskets, min_support)
-        times.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-        del result
-    peak = _peak_kib()
-    return {"seconds": min(times), "cpu": min(cpu), "itemsets": count, "peak_mib": max(peak - base, 0) / 1024}
+    timed = timed_calls(lambda: call(baskets, min_support), repeat, min_time)
+    return {**timed, "peak_mib": max(_peak_kib() - base, 0) / 1024}
 
 
 # Cells that ran past the 150 s limit in every earlier run (sessions 5-7, all under load; mlxtend
@@ -284,7 +308,8 @@ def child(library: str, dataset: str, min_support: float, repeat: int, args: arg
         return {"skipped": f"not run (over {args.timeout} s in earlier runs)"}
     # The synthetic set takes its own time to load (and to become lists for the peers).
     timeout = args.synthetic_timeout if dataset.startswith("synthetic") else args.timeout
-    cmd = [sys.executable, __file__, "--child", library, dataset, str(min_support), str(repeat)]
+    cmd = [sys.executable, __file__, "--child", library, dataset, str(min_support), str(repeat),
+           "--min-time", str(getattr(args, "min_time", 0.0))]
     if item is not None:
         cmd += ["--item", json.dumps(item)]
     try:
@@ -299,7 +324,10 @@ def child(library: str, dataset: str, min_support: float, repeat: int, args: arg
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--child", nargs=4)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3, help="at least this many timed calls per child")
+    parser.add_argument("--min-time", type=float, default=0.5,
+                        help="a child calls the library until its calls took at least this many seconds")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of the main table's children (interleaved)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--synthetic", type=int, default=10_000_000, help="baskets of the synthetic set (0 = skip)")
     parser.add_argument("--only", help="run one data set: groceries, retail or synthetic")
@@ -317,7 +345,7 @@ def main() -> None:
     if args.child:
         library, dataset, min_support, repeat = args.child
         item = None if args.item is None else json.loads(args.item)
-        print(json.dumps(run_one(library, dataset, float(min_support), int(repeat), item)))
+        print(json.dumps(run_one(library, dataset, float(min_support), int(repeat), item, args.min_time)))
         return
     plan = {"groceries": [0.01, 0.005, 0.002, 0.001, 0.0005, 0.0002],
             "retail": [0.01, 0.005, 0.001, 0.0005, 0.0002, 0.0001]}
@@ -401,28 +429,53 @@ def constrained_table(plan: dict, args: argparse.Namespace) -> None:
                       f"{mem('pyfim-filter')} |", flush=True)
 
 
+SLOW_CALL = 5.0  # seconds: a library this slow in the first round is not run again
+
+
+def cell(dataset: str, s: float, libraries: list, args: argparse.Namespace) -> dict:
+    """One (data set, support) cell of the main table: --rounds interleaved rounds of children,
+    every call of every round pooled per library (peak memory from the first round)."""
+    # The synthetic set's calls take seconds to minutes: one round.
+    rounds = 1 if dataset.startswith("synthetic") else max(args.rounds, 1)
+    r = {lib: child(lib, dataset, s, args.repeat, args) for lib in libraries}
+    for _ in range(rounds - 1):
+        for lib in libraries:
+            if "skipped" in r[lib] or r[lib]["median"] > SLOW_CALL:
+                continue
+            got = child(lib, dataset, s, args.repeat, args)
+            if "skipped" in got:  # e.g. over the time limit this round: the first round's calls stand
+                continue
+            walls, cpus = r[lib]["walls"] + got["walls"], r[lib]["cpus"] + got["cpus"]
+            r[lib] = {**r[lib], "walls": walls, "cpus": cpus, **summary(walls, cpus)}
+    return r
+
+
 def main_table(plan: dict, libraries: list, args: argparse.Namespace) -> None:
-    print("| data | min support | itemsets | crmine s | pyfim s | mlxtend s | efficient-apriori s "
-          "| pyfim / crmine | crmine CPU s | crmine tuple CPU s | pyfim CPU s | pyfim / crmine CPU "
-          "| pyfim / crmine tuple CPU | mlxtend / crmine | crmine MiB | crmine tuple MiB | pyfim MiB |")
+    print(f"Wall times: best / median of every call of {max(args.rounds, 1)} interleaved rounds (each child: at least "
+          f"{args.repeat} calls and {args.min_time} s); ratios > 1: crmine faster; CPU: the lowest process time.\n")
+    print("| data | min support | itemsets | crmine s | crmine tuple s | pyfim s | mlxtend s | efficient-apriori s "
+          "| pyfim / crmine | pyfim / crmine tuple | pyfim / crmine CPU | pyfim / crmine tuple CPU "
+          "| mlxtend / crmine | calls crmine / tuple / pyfim | crmine MiB | crmine tuple MiB | pyfim MiB |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for dataset, supports in plan.items():
         for s in supports:
-            r = {lib: child(lib, dataset, s, args.repeat, args) for lib in libraries}
+            r = cell(dataset, s, libraries, args)
             counts = {r[lib]["itemsets"] for lib in libraries if "itemsets" in r[lib]}
-            assert len(counts) == 1, (dataset, s, r)  # every library finds the same number
-            sec = lambda lib: f"{r[lib]['seconds']:.3f}" if "seconds" in r[lib] else r[lib]["skipped"]  # noqa: E731
-            ratio = lambda lib: (f"{r[lib]['seconds'] / r['crmine']['seconds']:.2f}x"  # noqa: E731
-                                 if "seconds" in r[lib] else "-")
+            assert len(counts) == 1, (dataset, s, {k: {x: y for x, y in v.items() if x not in ("walls", "cpus")}
+                                                  for k, v in r.items()})  # every library finds the same number
+            ok = lambda lib: "seconds" in r[lib]  # noqa: E731
+            sec = lambda lib: (f"{r[lib]['seconds']:.4f} / {r[lib]['median']:.4f}" if ok(lib)  # noqa: E731
+                               else r[lib]["skipped"])
+            ratio = lambda a, b: (f"{r[a]['seconds'] / r[b]['seconds']:.2f}x / {r[a]['median'] / r[b]['median']:.2f}x"  # noqa: E731
+                                  if ok(a) and ok(b) else "-")
+            cpu_ratio = lambda a, b: f"{r[a]['cpu'] / r[b]['cpu']:.2f}x" if ok(a) and ok(b) else "-"  # noqa: E731
             mem = lambda lib: f"{r[lib]['peak_mib']:.1f}" if "peak_mib" in r[lib] else "-"  # noqa: E731
-            cpu_of = lambda lib: f"{r[lib]['cpu']:.3f}" if "cpu" in r[lib] else "-"  # noqa: E731
-            cpu_ratio = lambda lib: (f"{r['pyfim']['cpu'] / r[lib]['cpu']:.2f}x"  # noqa: E731
-                                     if "cpu" in r["pyfim"] and "cpu" in r[lib] else "-")
-            print(f"| {dataset} | {s} | {counts.pop():,} | {sec('crmine')} | {sec('pyfim')} | {sec('mlxtend')} | "
-                  f"{sec('efficient-apriori')} | {ratio('pyfim')} | {cpu_of('crmine')} | {cpu_of('crmine-tuple')} | "
-                  f"{cpu_of('pyfim')} | {cpu_ratio('crmine')} | {cpu_ratio('crmine-tuple')} | {ratio('mlxtend')} | "
-                  f"{mem('crmine')} | {mem('crmine-tuple')} | {mem('pyfim')} |", flush=True)
-
+            calls = " / ".join(str(r[lib]["calls"]) if ok(lib) else "-" for lib in ("crmine", "crmine-tuple", "pyfim"))
+            print(f"| {dataset} | {s} | {counts.pop():,} | {sec('crmine')} | {sec('crmine-tuple')} | {sec('pyfim')} | "
+                  f"{sec('mlxtend')} | {sec('efficient-apriori')} | {ratio('pyfim', 'crmine')} | "
+                  f"{ratio('pyfim', 'crmine-tuple')} | {cpu_ratio('pyfim', 'crmine')} | {cpu_ratio('pyfim', 'crmine-tuple')} | "
+                  f"{ratio('mlxtend', 'crmine')} | {calls} | {mem('crmine')} | {mem('crmine-tuple')} | {mem('pyfim')} |",
+                  flush=True)
 
 if __name__ == "__main__":
     main()

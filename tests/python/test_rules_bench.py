@@ -4,6 +4,7 @@ inputs in both basket forms, and cells reported as not run without being run."""
 
 import argparse
 import importlib.util
+import time
 from pathlib import Path
 
 import numpy as np
@@ -59,3 +60,24 @@ def test_known_slow_cells_are_reported_not_run(bench, monkeypatch):
         assert bench.child(library, dataset, support / 2, 3, _args(timeout=60))["skipped"].startswith("not run")
     with pytest.raises(AssertionError, match="must not start"):  # without the flag the cell runs
         bench.child("mlxtend", "groceries", 0.0002, 3, _args(skip_known_slow=False))
+
+
+def test_short_calls_are_repeated_until_the_minimum_time(bench):
+    calls = []
+
+    def call():
+        calls.append(1)
+        time.sleep(0.002)
+        return object(), 7
+
+    timed = bench.timed_calls(call, repeat=3, min_time=0.05)
+    assert timed["itemsets"] == 7 and timed["calls"] == len(calls) == len(timed["walls"])
+    assert len(calls) >= 3 and sum(timed["walls"]) >= 0.05 and len(calls) <= bench.MAX_CALLS
+    assert timed["seconds"] == min(timed["walls"]) <= timed["median"]
+    # A slow call is still made the minimum number of times, and no more.
+    assert bench.timed_calls(lambda: (None, 1), repeat=2, min_time=0.0)["calls"] == 2
+
+
+def test_summary_gives_best_median_and_lowest_cpu(bench):
+    assert bench.summary([3.0, 1.0, 2.0, 4.0], [0.5, 0.2, 0.9, 0.1]) == {
+        "seconds": 1.0, "median": 2.5, "cpu": 0.1, "calls": 4}
