@@ -24,20 +24,20 @@ constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
 /// An FP-tree in flat arrays; node 0 is the root. Items are local ids 0..n_items-1 whose order
 /// is the global rank order, so every root-to-leaf path is ascending.
 struct FpTree {
-  std::vector<std::int32_t> item, parent, next;
-  std::vector<std::int64_t> count;
-  std::vector<std::int32_t> head;     // local item -> most recent node of that item, or -1
-  std::vector<std::int64_t> support;  // local item -> total count
-  std::vector<std::int32_t> label;    // local item -> global rank
+  detail::MappedVector<std::int32_t> item, parent, next;
+  detail::MappedVector<std::int64_t> count;
+  detail::MappedVector<std::int32_t> head;     // local item -> most recent node of that item, or -1
+  detail::MappedVector<std::int64_t> support;  // local item -> total count
+  detail::MappedVector<std::int32_t> label;    // local item -> global rank
   std::int32_t n_items = 0;
 
-  std::vector<std::uint64_t> keys;  // child lookup: (parent << 32 | item) -> vals
-  std::vector<std::int32_t> vals;
-  std::vector<std::uint32_t> gens;  // slot is in use when gens[slot] == gen
+  detail::MappedVector<std::uint64_t> keys;  // child lookup: (parent << 32 | item) -> vals
+  detail::MappedVector<std::int32_t> vals;
+  detail::MappedVector<std::uint32_t> gens;  // slot is in use when gens[slot] == gen
   std::uint32_t gen = 0;
   std::uint64_t mask = 0;
   int shift = 64;
-  std::vector<std::int32_t> prev_items, prev_nodes;
+  detail::MappedVector<std::int32_t> prev_items, prev_nodes;
   std::size_t prev_len = 0;
 
   void reset(std::int32_t items, std::size_t node_bound) {

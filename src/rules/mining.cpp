@@ -8,8 +8,14 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cstdlib>
+#include <new>
 #include <numeric>
 #include <utility>
+
+#if defined(__unix__)
+#include <sys/mman.h>
+#endif
 
 namespace crmine::detail {
 namespace {
@@ -226,6 +232,29 @@ Prepared prepare(const BasketView& baskets, const ItemsetOptions& options, const
 
   merge_transactions(flat, len, nullptr, out);
   return out;
+}
+
+void* allocate_bytes(std::size_t bytes) {
+#if defined(__unix__)
+  if (bytes >= MappedAllocator<char>::kMapBytes) {
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    return p;
+  }
+#endif
+  void* p = std::malloc(bytes == 0 ? 1 : bytes);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
+void deallocate_bytes(void* p, std::size_t bytes) noexcept {
+#if defined(__unix__)
+  if (bytes >= MappedAllocator<char>::kMapBytes) {
+    munmap(p, bytes);
+    return;
+  }
+#endif
+  std::free(p);
 }
 
 void Budget::charge(std::int64_t itemsets, std::int64_t bytes, const char* caller) {
