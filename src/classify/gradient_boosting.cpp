@@ -15,6 +15,7 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <istream>
 #include <limits>
 #include <numeric>
@@ -85,6 +86,9 @@ struct Bin {
 /// below 2^53) in one 32-byte vector, so adding a row to a bin is one vector add rather than two adds
 /// and an integer increment (half the stores of the histogram's inner loop).
 typedef double GroupBin __attribute__((vector_size(32)));
+/// Gradient and hessian of a bin of the root's histogram: its row counts never change between rounds
+/// (see TreeGrower::root_counts_), so the root adds 16 bytes a row and group instead of 32.
+typedef double GradPair __attribute__((vector_size(16)));
 
 /// The training rows as uint8 bins. Feature j has value bins 0..cuts[j].size() (bin b holds values
 /// in (cut[b-1], cut[b]]) and missing bin cuts[j].size() + 1. Features are stored row-major in
@@ -417,6 +421,9 @@ constexpr std::size_t kPrefetchRows = 16;
 constexpr std::size_t kGroupStride = 256;
 /// Longest run of adjacent groups one unrolled histogram kernel adds (16 x 8 KiB stays within L2).
 constexpr std::size_t kUnrolledGroups = 16;
+/// Groups whose root histograms one pass of add_pairs fills: 5 x 256 bins x 16 bytes = 20 KiB stays in
+/// the 32 KiB L1 (all 10 groups of the uplift benchmark in one pass: 10-15% slower).
+constexpr std::size_t kPairGroups = 5;
 /// A leaf's histogram work (rows x feature groups) below which one thread builds it alone.
 constexpr std::size_t kParallelWork = 16384;
 
@@ -661,8 +668,12 @@ class TreeGrower {
     Leaf* built = small ? small : large;
     const std::size_t m = built->end - built->begin, ng = groups_.size();
     const int tasks = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(threads_), ng));
-    if (group_hist_.size() < static_cast<std::size_t>(d_.n_groups()) * kGroupStride)
+    if (group_hist_.size() < static_cast<std::size_t>(d_.n_groups()) * kGroupStride) {
       group_hist_.resize(static_cast<std::size_t>(d_.n_groups()) * kGroupStride);
+      pair_hist_.resize(group_hist_.size());
+    }
+    root_run_ = !small && contiguous(built->begin, built->end);
+    if (root_run_) count_root(static_cast<std::size_t>(idx_[built->begin]), m);
     std::vector<Candidate> best_small(static_cast<std::size_t>(tasks)), best_large(static_cast<std::size_t>(tasks));
 #pragma omp parallel for schedule(static, 1) num_threads(tasks) if (tasks > 1 && m * ng >= kParallelWork)
     for (int t = 0; t < tasks; ++t) {
@@ -714,7 +725,14 @@ class TreeGrower {
       off[q] = gi * kGroupStride;
       std::fill_n(group_hist_.data() + off[q], d_.group_bins[gi], GroupBin{});
     }
-    // Rows spread over more than twice their count are scattered: prefetch them. Dense ones (the root)
+    // A root whose rows are a run of consecutive rows (every root of a fit without row sampling) is
+    // added straight from the data without the index, into (gradient, hessian) bins whose counts are
+    // the cached ones.
+    if (root_run_) {
+      add_contiguous(static_cast<std::size_t>(idx_[begin]), end - begin, col.data(), nq);
+      return;
+    }
+    // Rows spread over more than twice their count are scattered: prefetch them. Dense ones
     // stream through memory, where the hardware prefetcher does better alone.
     const bool sparse = end - begin > 0 && static_cast<std::size_t>(idx_[end - 1] - idx_[begin]) >= 2 * (end - begin);
     // Runs of adjacent groups (all of them unless colsample_bytree drops some) take the unrolled kernel;
@@ -770,6 +788,65 @@ class TreeGrower {
         ((hist[q * kGroupStride + row[q]] += x), ...);
       }(std::make_index_sequence<kN>{});
     }
+  }
+
+  /// Group histograms of groups col[0..nq) from the rows first..first+m-1: gradients and hessians summed
+  /// row by row (each bin in row order, as add_adjacent would) into 16-byte bins, then written out with
+  /// the bins' row counts, which depend only on the rows and are counted once per fit.
+  void add_contiguous(std::size_t first, std::size_t m, const std::size_t* col, std::size_t nq) {
+    static const std::array<AddPairs, kPairGroups> kAddPairs = pair_kernels(std::make_index_sequence<kPairGroups>{});
+    for (std::size_t s0 = 0, s1 = 0; s0 < nq; s0 = s1) {
+      s1 = s0 + 1;
+      while (s1 < nq && s1 - s0 < kPairGroups && col[s1] == col[s1 - 1] + 1) ++s1;
+      std::fill_n(pair_hist_.data() + col[s0] * kGroupStride, (s1 - s0) * kGroupStride, GradPair{});
+      (this->*kAddPairs[s1 - s0 - 1])(first, m, col[s0]);
+    }
+    for (std::size_t q = 0; q < nq; ++q) {
+      const std::size_t at = col[q] * kGroupStride;
+      for (int b = 0; b < d_.group_bins[col[q]]; ++b) {
+        const GradPair x = pair_hist_[at + static_cast<std::size_t>(b)];
+        group_hist_[at + static_cast<std::size_t>(b)] = GroupBin{x[0], x[1], static_cast<double>(root_count_[at + static_cast<std::size_t>(b)]), 0.0};
+      }
+    }
+  }
+
+  /// Whether idx_[begin, end) (ascending) is a run of consecutive rows.
+  bool contiguous(std::size_t begin, std::size_t end) const {
+    return end > begin && static_cast<std::size_t>(idx_[end - 1] - idx_[begin]) == end - begin - 1;
+  }
+
+  /// Counts the rows of every group bin among rows first..first+m-1 into root_count_, unless they are
+  /// the rows counted last time (every root of a fit without row sampling).
+  void count_root(std::size_t first, std::size_t m) {
+    if (root_first_ == first && root_rows_ == m) return;
+    const std::size_t G = static_cast<std::size_t>(d_.n_groups());
+    root_count_.assign(G * kGroupStride, 0);
+    const std::uint8_t* row = d_.packed.data() + first * G;
+    for (std::size_t k = 0; k < m; ++k, row += G)
+      for (std::size_t gi = 0; gi < G; ++gi) ++root_count_[gi * kGroupStride + row[gi]];
+    root_first_ = first;
+    root_rows_ = m;
+  }
+
+  /// add_adjacent's kernel for rows first..first+m-1 in order (no index), gradient pairs only.
+  template <std::size_t kN>
+  void add_pairs(std::size_t first, std::size_t m, std::size_t first_group) {
+    const std::size_t G = static_cast<std::size_t>(d_.n_groups());
+    GradPair* hist = pair_hist_.data() + first_group * kGroupStride;
+    const std::uint8_t* row = d_.packed.data() + first * G + first_group;
+    const double* gh = gh_ + 2 * first;
+    for (std::size_t k = 0; k < m; ++k, row += G) {
+      const GradPair x = {gh[2 * k], gh[2 * k + 1]};
+      [&]<std::size_t... q>(std::index_sequence<q...>) {
+        ((hist[q * kGroupStride + row[q]] += x), ...);
+      }(std::make_index_sequence<kN>{});
+    }
+  }
+
+  using AddPairs = void (TreeGrower::*)(std::size_t, std::size_t, std::size_t);
+  template <std::size_t... n>
+  static constexpr std::array<AddPairs, sizeof...(n)> pair_kernels(std::index_sequence<n...>) {
+    return {&TreeGrower::add_pairs<n + 1>...};
   }
 
   using AddAdjacent = void (TreeGrower::*)(std::size_t, std::size_t, std::size_t);
@@ -936,6 +1013,10 @@ class TreeGrower {
   std::vector<Leaf> leaves_;
   std::vector<std::vector<Bin>> pool_;  // feature histograms of finished trees, reused
   std::vector<GroupBin> group_hist_;
+  std::vector<GradPair> pair_hist_;           // the root's gradient pairs (add_contiguous)
+  std::vector<std::int64_t> root_count_;      // row count per group bin of rows root_first_..+root_rows_
+  std::size_t root_first_ = 0, root_rows_ = 0;
+  bool root_run_ = false;                     // this split step builds a root of consecutive rows
 };
 }  // namespace
 
@@ -945,6 +1026,86 @@ enum class Loss { log, squared };
 
 /// Rows whose log-loss gradients are computed together (sigmoid_block on a stack buffer).
 constexpr std::size_t kGradientBlock = 256;
+/// Chunks of rows whose gradient sums are taken side by side (each chunk's still in its row order): one
+/// chunk's sum is a chain of dependent additions, kSumLanes of them overlap.
+constexpr std::size_t kSumLanes = 4;
+
+inline GradPair load_pair(const double* p) {
+  GradPair x;
+  std::memcpy(&x, p, sizeof x);
+  return x;
+}
+
+/// Gradients and hessians of the m training rows rows[0..m) into gh (2 per row, interleaved), from
+/// labels y (0/1 bytes for log-loss, the targets for squared error) and weights w (null: all 1, whose
+/// products are exact, so the same bits as with a vector of ones). A run of consecutive rows (every
+/// block of a fit without a validation split) is read and written in place, which vectorises.
+template <class Label>
+void write_gradients(Loss loss, const std::int32_t* rows, std::size_t m, const double* raw, const Label* y, const double* w, double* gh) {
+  std::array<double, kGradientBlock> z, q;
+  if (static_cast<std::size_t>(rows[m - 1] - rows[0]) == m - 1) {
+    const auto i0 = static_cast<std::size_t>(rows[0]);
+    const double* r = raw + i0;
+    const Label* yy = y + i0;
+    double* out = gh + 2 * i0;
+    if (loss == Loss::log) {
+      sigmoid_block(r, q.data(), m);
+      if (w) {
+        const double* ww = w + i0;
+        for (std::size_t k = 0; k < m; ++k) {
+          out[2 * k] = ww[k] * (q[k] - static_cast<double>(yy[k]));
+          out[2 * k + 1] = ww[k] * q[k] * (1.0 - q[k]);
+        }
+      } else {
+        for (std::size_t k = 0; k < m; ++k) {
+          out[2 * k] = q[k] - static_cast<double>(yy[k]);
+          out[2 * k + 1] = q[k] * (1.0 - q[k]);
+        }
+      }
+    } else {
+      for (std::size_t k = 0; k < m; ++k) {
+        const double wk = w ? w[i0 + k] : 1.0;
+        out[2 * k] = wk * (r[k] - static_cast<double>(yy[k]));
+        out[2 * k + 1] = wk;
+      }
+    }
+    return;
+  }
+  if (loss == Loss::log) {
+    for (std::size_t k = 0; k < m; ++k) z[k] = raw[static_cast<std::size_t>(rows[k])];
+    sigmoid_block(z.data(), q.data(), m);
+  }
+  for (std::size_t k = 0; k < m; ++k) {
+    const auto i = static_cast<std::size_t>(rows[k]);
+    const double wi = w ? w[i] : 1.0;
+    if (loss == Loss::log) {
+      gh[2 * i] = wi * (q[k] - static_cast<double>(y[i]));
+      gh[2 * i + 1] = wi * q[k] * (1.0 - q[k]);
+    } else {
+      gh[2 * i] = wi * (raw[i] - static_cast<double>(y[i]));
+      gh[2 * i + 1] = wi;
+    }
+  }
+}
+
+/// Adds the gradient pairs of rows at[l][0..len[l]) to sum[l], for every lane l, each lane in its row
+/// order. Lanes of equal length are added in lockstep.
+void sum_gradients(const double* gh, const std::array<const std::int32_t*, kSumLanes>& at, const std::array<std::size_t, kSumLanes>& len,
+                   std::array<GradPair, kSumLanes>& sum) {
+  if (len[0] == len[1] && len[0] == len[2] && len[0] == len[3]) {
+    GradPair s0 = sum[0], s1 = sum[1], s2 = sum[2], s3 = sum[3];
+    for (std::size_t k = 0; k < len[0]; ++k) {
+      s0 += load_pair(gh + 2 * static_cast<std::size_t>(at[0][k]));
+      s1 += load_pair(gh + 2 * static_cast<std::size_t>(at[1][k]));
+      s2 += load_pair(gh + 2 * static_cast<std::size_t>(at[2][k]));
+      s3 += load_pair(gh + 2 * static_cast<std::size_t>(at[3][k]));
+    }
+    sum = {s0, s1, s2, s3};
+    return;
+  }
+  for (std::size_t l = 0; l < kSumLanes; ++l)
+    for (std::size_t k = 0; k < len[l]; ++k) sum[l] += load_pair(gh + 2 * static_cast<std::size_t>(at[l][k]));
+}
 
 double mean_loss(Loss loss, const std::vector<std::int32_t>& rows, const std::vector<double>& raw, const Eigen::VectorXd& y,
                  const Eigen::VectorXd& w) {
@@ -1004,39 +1165,43 @@ void boost(const char* where, Loss loss, MatrixRef X, const Eigen::VectorXd& y, 
   // Rows whose score the tree itself does not update (left out by subsampling, or held out).
   std::vector<char> in_tree(static_cast<std::size_t>(n));
   std::vector<std::int32_t> others;
+  // What the gradient pass reads every round, kept small: log-loss labels as bytes, and no weights
+  // when they are all 1 (14 bytes a row fewer from memory).
+  const bool unit_weights = (w.array() == 1.0).all();
+  std::vector<std::uint8_t> label;
+  if (loss == Loss::log) {
+    label.resize(static_cast<std::size_t>(n));
+    for (Eigen::Index i = 0; i < n; ++i) label[static_cast<std::size_t>(i)] = y[i] != 0;
+  }
   TreeGrower grower(data, o);
   std::vector<Bin> chunk_sums((train.size() + kRowChunk - 1) / kRowChunk);
 
   for (int round = 0; round < o.n_estimators; ++round) {
     // Gradients in chunks of kRowChunk training rows, each chunk summed as it is written: when every
     // training row is in the tree, these are the sums TreeGrower::row_total would take in another pass.
+    // kSumLanes chunks go side by side, so their sums' chains of additions overlap.
     const std::size_t n_chunks = (train.size() + kRowChunk - 1) / kRowChunk;
+    const std::size_t n_sets = (n_chunks + kSumLanes - 1) / kSumLanes;
 #pragma omp parallel for schedule(static) num_threads(threads) if (train.size() > 20000)
-    for (std::size_t c = 0; c < n_chunks; ++c) {
-      Bin sum;
-      const std::size_t chunk_end = std::min(train.size(), (c + 1) * kRowChunk);
-      for (std::size_t b = c * kRowChunk; b < chunk_end; b += kGradientBlock) {
-        const std::size_t e = std::min(chunk_end, b + kGradientBlock);
-        std::array<double, kGradientBlock> z, q;
-        if (loss == Loss::log) {
-          for (std::size_t k = b; k < e; ++k) z[k - b] = raw[static_cast<std::size_t>(train[k])];
-          sigmoid_block(z.data(), q.data(), e - b);
+    for (std::size_t set = 0; set < n_sets; ++set) {
+      const std::size_t c0 = set * kSumLanes, lanes = std::min(kSumLanes, n_chunks - c0);
+      std::array<GradPair, kSumLanes> sum{};
+      for (std::size_t off = 0; off < kRowChunk; off += kGradientBlock) {
+        std::array<const std::int32_t*, kSumLanes> at{};
+        std::array<std::size_t, kSumLanes> len{};
+        for (std::size_t l = 0; l < lanes; ++l) {
+          const std::size_t b = (c0 + l) * kRowChunk + off, e = std::min({train.size(), (c0 + l + 1) * kRowChunk, b + kGradientBlock});
+          if (b >= e) continue;
+          if (loss == Loss::log)
+            write_gradients(loss, train.data() + b, e - b, raw.data(), label.data(), unit_weights ? nullptr : w.data(), gh.data());
+          else
+            write_gradients(loss, train.data() + b, e - b, raw.data(), y.data(), unit_weights ? nullptr : w.data(), gh.data());
+          at[l] = train.data() + b;
+          len[l] = e - b;
         }
-        for (std::size_t k = b; k < e; ++k) {
-          const auto i = static_cast<std::size_t>(train[k]);
-          const double wi = w[train[k]];
-          if (loss == Loss::log) {
-            gh[2 * i] = wi * (q[k - b] - y[train[k]]);
-            gh[2 * i + 1] = wi * q[k - b] * (1.0 - q[k - b]);
-          } else {
-            gh[2 * i] = wi * (raw[i] - y[train[k]]);
-            gh[2 * i + 1] = wi;
-          }
-          sum.g += gh[2 * i];
-          sum.h += gh[2 * i + 1];
-        }
+        sum_gradients(gh.data(), at, len, sum);
       }
-      chunk_sums[c] = sum;
+      for (std::size_t l = 0; l < lanes; ++l) chunk_sums[c0 + l] = Bin{sum[l][0], sum[l][1], 0};
     }
     std::vector<std::int32_t> rows = train;
     if (o.subsample < 1.0) {
