@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <bit>
 #include <cstdlib>
 #include <new>
@@ -285,35 +286,56 @@ void Sink::flush() {
   if (budget_ != nullptr && count > 0) budget_->charge(count, bytes, caller_);
 }
 
-void collect_into(std::vector<Sink>& sinks, const Prepared& prepared, std::int32_t extra, Itemsets& out) {
+void collect_into(std::vector<Sink>& sinks, const Prepared& prepared, std::int32_t extra, Itemsets& out, int threads) {
   std::size_t total = 0, total_items = 0;
   for (const auto& s : sinks) {
     total += s.counts_.size();
     total_items += s.items_.size() + (extra >= 0 ? s.counts_.size() : 0);
   }
+  // Each sink's ranks become dense items, sorted within each itemset, in place: one sink after
+  // another from a shared counter on `threads` threads (the sinks are independent). Only the
+  // concatenation below is serial, and it copies whole sinks.
+  std::atomic<std::size_t> next{0};
+  run_workers(total_items >= (std::size_t{1} << 16) ? threads : 1, [&] {
+    for (std::size_t k; (k = next.fetch_add(1, std::memory_order_relaxed)) < sinks.size();) {
+      Sink& s = sinks[k];
+      std::int32_t* at = s.items_.data();
+      for (const std::int32_t len : s.lens_) {
+        for (std::int32_t j = 0; j < len; ++j) at[j] = prepared.rank_to_item[static_cast<std::size_t>(at[j])];
+        sort_short(at, at + len);
+        at += len;
+      }
+    }
+  });
   out.indptr.reserve(out.indptr.size() + total);
   out.items.reserve(out.items.size() + total_items);
   out.count.reserve(out.count.size() + total);
   for (auto& s : sinks) {
-    std::size_t pos = 0;
-    for (std::size_t k = 0; k < s.counts_.size(); ++k) {
-      const std::size_t start = out.items.size();
-      for (std::int32_t j = 0; j < s.lens_[k]; ++j)
-        out.items.push_back(prepared.rank_to_item[static_cast<std::size_t>(s.items_[pos++])]);
-      if (extra >= 0) out.items.push_back(extra);
-      sort_short(out.items.data() + start, out.items.data() + out.items.size());
-      out.indptr.push_back(static_cast<std::int64_t>(out.items.size()));
-      out.count.push_back(s.counts_[k]);
+    if (extra < 0) {
+      std::int64_t end = static_cast<std::int64_t>(out.items.size());
+      out.items.insert(out.items.end(), s.items_.begin(), s.items_.end());
+      for (const std::int32_t len : s.lens_) out.indptr.push_back(end += len);
+    } else {  // each itemset with `extra` at its place in the order
+      const std::int32_t* at = s.items_.data();
+      for (const std::int32_t len : s.lens_) {
+        const std::int32_t* mid = std::lower_bound(at, at + len, extra);
+        out.items.insert(out.items.end(), at, mid);
+        out.items.push_back(extra);
+        out.items.insert(out.items.end(), mid, at + len);
+        out.indptr.push_back(static_cast<std::int64_t>(out.items.size()));
+        at += len;
+      }
     }
+    out.count.insert(out.count.end(), s.counts_.begin(), s.counts_.end());
     s = Sink{};  // release as we go to keep the peak low
   }
 }
 
-Itemsets collect(std::vector<Sink>& sinks, const Prepared& prepared) {
+Itemsets collect(std::vector<Sink>& sinks, const Prepared& prepared, int threads) {
   Itemsets out;
   out.n_baskets = prepared.n_baskets;
   out.min_count = prepared.min_count;
-  collect_into(sinks, prepared, -1, out);
+  collect_into(sinks, prepared, -1, out, threads);
   return out;
 }
 
@@ -370,7 +392,7 @@ Itemsets mine_with(const BasketView& baskets, const ItemsetOptions& options, Min
   Budget budget(options, prep.bytes());
   if (options.contains.empty()) {
     std::vector<Sink> sinks = core(prep, options, budget);
-    Itemsets out = collect(sinks, prep);
+    Itemsets out = collect(sinks, prep, resolve_threads(options.n_threads));
     out.peak_memory = budget.peak();
     return out;
   }
@@ -420,7 +442,7 @@ Itemsets mine_with(const BasketView& baskets, const ItemsetOptions& options, Min
       if (sub.n_frequent() > 0) {
         budget.charge(0, sub.bytes(), caller);
         std::vector<Sink> sinks = core(sub, sub_options, budget);
-        collect_into(sinks, sub, item, out);
+        collect_into(sinks, sub, item, out, 1);
         budget.release(sub.bytes());
       }
     }

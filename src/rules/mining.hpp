@@ -134,12 +134,13 @@ class Sink {
   std::int64_t pending_items_ = 0;
 };
 
-/// Concatenates sinks in their order, maps ranks to dense items sorted within each itemset.
-Itemsets collect(std::vector<Sink>& sinks, const Prepared& prepared);
+/// Concatenates sinks in their order, maps ranks to dense items sorted within each itemset (on
+/// up to `threads` threads when there are many).
+Itemsets collect(std::vector<Sink>& sinks, const Prepared& prepared, int threads = 1);
 
 /// Appends the sinks' itemsets to `out` as collect does, each with the dense item `extra` added
 /// when extra >= 0 (the conditioning item of a conditional database). Empties the sinks.
-void collect_into(std::vector<Sink>& sinks, const Prepared& prepared, std::int32_t extra, Itemsets& out);
+void collect_into(std::vector<Sink>& sinks, const Prepared& prepared, std::int32_t extra, Itemsets& out, int threads = 1);
 
 /// An algorithm's core: mines every frequent itemset of a prepared database (within
 /// options.max_len) into sinks of its ranks, charging itemsets and working memory to `budget`.
