@@ -399,7 +399,7 @@ class LabelCoder {
       std::size_t slot = h & mask_;
       for (; slots_[slot] >= 0; slot = (slot + 1) & mask_) {
         const Entry& e = entries_[static_cast<std::size_t>(slots_[slot])];
-        if (e.hash == h && e.kind == kind && e.bytes == bytes && std::memcmp(e.data, data, bytes) == 0) return e.code;
+        if (e.hash == h && e.kind == kind && e.bytes == bytes && same_bytes(e.data, data, bytes)) return e.code;
       }
       const std::int32_t c = dict_code(item, b, j);
       // The table keeps a pointer to the characters: the label list holds a str equal to this
@@ -457,6 +457,31 @@ class LabelCoder {
       h = (std::rotl(h, 23) ^ w) * 0xBF58476D1CE4E5B9ull;
     }
     return h ^ (h >> 29);
+  }
+
+  /// memcmp(a, b, n) == 0 for the short strings of labels, inline: fixed-size loads that may
+  /// overlap, never past n bytes (the call to memcmp was a tenth of coding Groceries' labels).
+  static bool same_bytes(const unsigned char* a, const unsigned char* b, std::size_t n) {
+    auto load8 = [](const unsigned char* p) {
+      std::uint64_t w;
+      std::memcpy(&w, p, 8);
+      return w;
+    };
+    auto load4 = [](const unsigned char* p) {
+      std::uint32_t w;
+      std::memcpy(&w, p, 4);
+      return w;
+    };
+    if (n >= 8) {
+      std::size_t k = 0;
+      for (; k + 8 < n; k += 8)
+        if (load8(a + k) != load8(b + k)) return false;
+      return load8(a + n - 8) == load8(b + n - 8);
+    }
+    if (n >= 4) return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+    for (std::size_t k = 0; k < n; ++k)
+      if (a[k] != b[k]) return false;
+    return true;
   }
 
   void grow() {
