@@ -164,6 +164,26 @@ TEST(FrequentItemsets, ThreadCountDoesNotChangeTheResult) {
   }
 }
 
+TEST(FpGrowth, LargeResultsAreIdenticalOnEveryThreadCount) {
+  // Enough itemsets that the busiest first-level items' buffers pass 64 KiB (mapped from the
+  // system) and the first level passes 2^16 prefix items (the automatic count uses every core).
+  const Baskets b = random_baskets(17, 3000, 40, 24);
+  ItemsetOptions o;
+  o.min_count = 30;
+  o.n_threads = 1;
+  const Itemsets one = frequent_itemsets(b.view(), o);
+  EXPECT_GT(one.size(), 50000);
+  for (const int threads : {0, 2, 3}) {
+    o.n_threads = threads;
+    const Itemsets many = frequent_itemsets(b.view(), o);
+    EXPECT_EQ(one.indptr, many.indptr);
+    EXPECT_EQ(one.items, many.items);
+    EXPECT_EQ(one.count, many.count);
+  }
+  o.algorithm = ItemsetAlgorithm::eclat;
+  expect_same(one, frequent_itemsets(b.view(), o));
+}
+
 TEST(FrequentItemsets, ClosedAndMaximal) {
   // Baskets {0,1,2} x3, {0,1} x1, {3} x2: closed = {0,1,2}:3, {0,1}:4, {3}:2; maximal = {0,1,2}, {3}.
   Baskets b;
