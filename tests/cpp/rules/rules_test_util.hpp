@@ -113,6 +113,13 @@ inline const Baskets& retail() {
 }
 
 /// Expects the same itemsets with the same counts, in any order.
+/// The same itemsets in the same order (e.g. across thread counts).
+inline void expect_identical(const Itemsets& a, const Itemsets& b) {
+  EXPECT_EQ(a.indptr, b.indptr);
+  EXPECT_EQ(a.items, b.items);
+  EXPECT_EQ(a.count, b.count);
+}
+
 inline void expect_same(Itemsets a, Itemsets b) {
   a.sort();
   b.sort();
