@@ -21,9 +21,15 @@ void validate(const BasketView& b, const char* caller) {
   if (b.indptr.back() != static_cast<std::int64_t>(b.indices.size()))
     detail::throw_invalid(caller, "indptr", "ends at ", b.indptr.back(), " but there are ", b.indices.size(), " indices");
   if (b.indices.empty()) detail::throw_invalid(caller, "baskets", "all ", n, " baskets are empty");
-  const auto [lo, hi] = std::minmax_element(b.indices.begin(), b.indices.end());
-  if (*lo < 0 || *hi >= b.n_items) {
-    const std::int32_t bad = *lo < 0 ? *lo : *hi;
+  // Plain min/max (vectorised by the compiler), where std::minmax_element's tracking of
+  // positions is not: the check read each item id at a tenth of the cost of preparing them.
+  std::int32_t lo = b.indices.front(), hi = lo;
+  for (const std::int32_t v : b.indices) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  if (lo < 0 || hi >= b.n_items) {
+    const std::int32_t bad = lo < 0 ? lo : hi;
     const auto at = std::find(b.indices.begin(), b.indices.end(), bad) - b.indices.begin();
     detail::throw_invalid(caller, "indices", "item id ", bad, " at position ", at, " is outside [0, n_items=", b.n_items,
                           ")");
