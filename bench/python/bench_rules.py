@@ -24,7 +24,7 @@ threads) are kept. A call of 5-40 ms timed only three times swung by 30-50 % bet
 quiet machine (pyfim's own best at Groceries 0.002 went from 9 to 13 ms), so short calls are
 repeated until their best and median settle. The main table then runs --rounds rounds (default
 2): in each round every library's child runs once, one after the other (crmine, crmine tuples,
-pyfim, mlxtend, efficient-apriori), so a change of the machine's load during a run falls on all
+pyfim, pyfim frame, mlxtend, efficient-apriori), so a change of the machine's load during a run falls on all
 of them rather than on whichever library ran then; a library whose calls took over 5 s in the
 first round is not run again. A cell reports the best and the median wall time over all calls
 of all rounds, the ratios of both, and the lowest CPU time.
@@ -41,7 +41,10 @@ counts are compared.
 
 crmine is timed in two result forms: the default DataFrame of frozensets (mlxtend's shape, the
 form comparable to mlxtend's) and ``itemsets='tuple'``, the same frame with tuples of labels, the
-form comparable to pyfim's list of ``(tuple, count)``. A second table times the item constraint
+form comparable to pyfim's list of ``(tuple, count)``. pyfim is timed in two forms too: its own
+list, and that list turned into the same DataFrame of frozensets with fractional support and count ("pyfim
+frame": what a user switching from mlxtend to pyfim has to add), so that each crmine form has a
+peer doing the same work. A second table times the item constraint
 ("who buys what with product P"): ``frequent_itemsets(..., contains=[P])`` against crmine's full
 mining + filter and pyfim's full mining + filter (pyfim has no "holds one of these items"
 constraint), and ``mine_rules(..., consequent_items=[P])`` against ``association_rules(
@@ -204,7 +207,7 @@ def _call(library: str, synthetic_set: bool):
                 cm.rules.frequent_itemsets(b, min_support=s, itemsets="codes", max_memory=8 << 30))
         form = "tuple" if library == "crmine-tuple" else "frozenset"
         return lambda b, s: (lambda r: (r, len(r)))(cm.rules.frequent_itemsets(b, min_support=s, itemsets=form))
-    if library == "pyfim":
+    if library.startswith("pyfim"):
         import fim
 
         def count_of(b, s):  # pyfim's absolute support: the same ceil(s * n) basket count
@@ -213,6 +216,15 @@ def _call(library: str, synthetic_set: bool):
         if synthetic_set:
             return lambda b, s: (lambda r: (r, int(sum(r.values()))))(
                 fim.fpgrowth(b, supp=count_of(b, s), zmin=1, report="#"))
+        if library == "pyfim-frame":
+            import pandas as pd
+
+            def pyfim_frame(b, s):  # what a user switching from mlxtend needs: the same frame from pyfim's list
+                found, n = fim.fpgrowth(b, supp=count_of(b, s), zmin=1, report="a"), len(b)
+                r = pd.DataFrame({"support": [c / n for _, c in found], "itemsets": [frozenset(t) for t, _ in found],
+                                  "count": [c for _, c in found]})  # crmine's frame has the count too
+                return r, len(r)
+            return pyfim_frame
         return lambda b, s: (lambda r: (r, len(r)))(fim.fpgrowth(b, supp=count_of(b, s), zmin=1, report="a"))
     if library == "mlxtend":
         import pandas as pd
@@ -271,8 +283,8 @@ def run_one(library: str, dataset: str, min_support: float, repeat: int, item=No
         timed = timed_calls(lambda: (None, run_constrained(library, baskets, n, min_support, item)), repeat, min_time)
         return {**timed, "peak_mib": max(_peak_kib() - base, 0) / 1024}
     synthetic_set = dataset.startswith("synthetic")
-    if synthetic_set and library == "crmine-tuple":
-        return {"skipped": "codes form only (see crmine)"}
+    if synthetic_set and library in ("crmine-tuple", "pyfim-frame"):
+        return {"skipped": "codes form only (see crmine)" if library == "crmine-tuple" else "spectrum only (see pyfim)"}
     if synthetic_set and library in ("mlxtend", "efficient-apriori"):
         n, n_items = baskets[0].size - 1, int(baskets[1].max()) + 1
         if library == "mlxtend":
@@ -376,7 +388,7 @@ def main() -> None:
 
 
 def run_tables(plan: dict, args: argparse.Namespace) -> None:
-    libraries = ["crmine", "crmine-tuple", "pyfim", "mlxtend", "efficient-apriori"]
+    libraries = ["crmine", "crmine-tuple", "pyfim", "pyfim-frame", "mlxtend", "efficient-apriori"]
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     print(f"# {platform.python_version()}, {os.cpu_count()} cores, {cpu}; best of {args.repeat}; "
           f"load average {os.getloadavg()}\n")
@@ -455,8 +467,9 @@ def main_table(plan: dict, libraries: list, args: argparse.Namespace) -> None:
           f"{args.repeat} calls and {args.min_time} s); ratios > 1: crmine faster; CPU: the lowest process time.\n")
     print("| data | min support | itemsets | crmine s | crmine tuple s | pyfim s | mlxtend s | efficient-apriori s "
           "| pyfim / crmine | pyfim / crmine tuple | pyfim / crmine CPU | pyfim / crmine tuple CPU "
-          "| mlxtend / crmine | calls crmine / tuple / pyfim | crmine MiB | crmine tuple MiB | pyfim MiB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| pyfim frame s | pyfim frame / crmine | mlxtend / crmine | calls crmine / tuple / pyfim "
+          "| crmine MiB | crmine tuple MiB | pyfim MiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for dataset, supports in plan.items():
         for s in supports:
             r = cell(dataset, s, libraries, args)
@@ -474,7 +487,7 @@ def main_table(plan: dict, libraries: list, args: argparse.Namespace) -> None:
             print(f"| {dataset} | {s} | {counts.pop():,} | {sec('crmine')} | {sec('crmine-tuple')} | {sec('pyfim')} | "
                   f"{sec('mlxtend')} | {sec('efficient-apriori')} | {ratio('pyfim', 'crmine')} | "
                   f"{ratio('pyfim', 'crmine-tuple')} | {cpu_ratio('pyfim', 'crmine')} | {cpu_ratio('pyfim', 'crmine-tuple')} | "
-                  f"{ratio('mlxtend', 'crmine')} | {calls} | {mem('crmine')} | {mem('crmine-tuple')} | {mem('pyfim')} |",
+                  f"{sec('pyfim-frame')} | {ratio('pyfim-frame', 'crmine')} | {ratio('mlxtend', 'crmine')} | {calls} | {mem('crmine')} | {mem('crmine-tuple')} | {mem('pyfim')} |",
                   flush=True)
 
 if __name__ == "__main__":

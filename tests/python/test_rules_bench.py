@@ -81,3 +81,20 @@ def test_short_calls_are_repeated_until_the_minimum_time(bench):
 def test_summary_gives_best_median_and_lowest_cpu(bench):
     assert bench.summary([3.0, 1.0, 2.0, 4.0], [0.5, 0.2, 0.9, 0.1]) == {
         "seconds": 1.0, "median": 2.5, "cpu": 0.1, "calls": 4}
+
+
+def test_pyfim_frame_holds_what_crmine_frame_holds(bench):
+    """The "pyfim frame" column converts pyfim's list into mlxtend's frame; it must be the same
+    frame as crmine's (itemset -> fractional support and count), or the ratio compares different work."""
+    pytest.importorskip("fim")
+    if not (bench.DATA / "groceries" / "groceries.csv").exists():
+        pytest.skip("Groceries is not in ../shared/data")
+    baskets = bench.load("groceries")
+    theirs, n_theirs = bench._call("pyfim-frame", False)(baskets, 0.005)
+    ours, n_ours = bench._call("crmine", False)(baskets, 0.005)
+    assert n_theirs == n_ours == 1001 and list(theirs.columns) == list(ours.columns) == ["support", "itemsets", "count"]
+    expected = dict(zip(ours["itemsets"], ours["support"]))
+    got = dict(zip(theirs["itemsets"], theirs["support"]))
+    assert got.keys() == expected.keys()
+    assert max(abs(got[k] - expected[k]) for k in expected) < 1e-12
+    assert dict(zip(theirs["itemsets"], theirs["count"])) == dict(zip(ours["itemsets"], ours["count"]))
