@@ -564,6 +564,24 @@ void bind_rules(py::module_& m) {
   // for lists of lists this conversion otherwise costs more than the mining.
   m.def("rules_encode_baskets", &encode_baskets, py::arg("baskets"));
 
+  // (indptr, indices) of a 2-d bool table (a one-hot frame's values), read in place whatever its
+  // memory order.
+  m.def(
+      "rules_baskets_from_indicators",
+      [](const py::array& table) {
+        if (table.ndim() != 2) throw py::value_error(detail::concat("table: must be 2-d (baskets x items), got ", table.ndim(), "-d"));
+        if (table.dtype().kind() != 'b') throw py::type_error("table: must hold bools (a one-hot table)");
+        const IndicatorView view{static_cast<const std::uint8_t*>(table.data()), table.shape(0), table.shape(1),
+                                 table.strides(0), table.strides(1)};
+        Baskets b;
+        {
+          py::gil_scoped_release release;
+          b = baskets_from_indicators(view);
+        }
+        return py::make_tuple(copy_out(std::move(b.indptr)), copy_out(std::move(b.indices)));
+      },
+      py::arg("table"));
+
   m.def(
       "rules_make_baskets",
       [](py::object customer, py::object time, std::int64_t ticks_per_day, py::object order, py::object item,

@@ -123,7 +123,7 @@ def baskets(data: Any, *, order: str | None = "order_id", item: str = "item", cu
 
     Accepted: a list of baskets (each an iterable of hashable item labels); a scipy sparse matrix
     or an ``(indptr, indices)`` pair (item codes; ``n_items`` defaults to max + 1); a one-hot
-    DataFrame of bools (mlxtend's input; column names are the labels); a long DataFrame with
+    DataFrame of bools, dense or sparse (mlxtend's input; column names are the labels); a long DataFrame with
     ``item`` and ``order`` columns (or ``customer`` and ``time`` with ``by='customer_day'``); a
     :class:`~crmine.TransactionLog` with an item column. A repeated item in a basket counts once.
     """
@@ -141,15 +141,20 @@ def baskets(data: Any, *, order: str | None = "order_id", item: str = "item", cu
         labels = item_ids if data.item_labels is None else data.item_labels[item_ids]
         return Baskets(indptr, indices, np.asarray(labels, dtype=object), keys)
     if isinstance(data, pd.DataFrame):
-        if data.shape[1] > 0 and all(dt == bool for dt in data.dtypes):
-            arr = data.to_numpy()
-            rows, cols = np.nonzero(arr)
-            indptr = np.zeros(arr.shape[0] + 1, dtype=np.int64)
-            np.cumsum(np.bincount(rows, minlength=arr.shape[0]), out=indptr[1:])
-            return Baskets(indptr, cols.astype(np.int32), np.asarray(data.columns, dtype=object))
+        dtypes = data.dtypes
+        if data.shape[1] > 0 and all(dt == bool for dt in dtypes):
+            # The values in place (pandas keeps a bool frame as one column-major block), read in C.
+            indptr, indices = _core.rules_baskets_from_indicators(data.to_numpy())
+            return Baskets(indptr, indices, np.asarray(data.columns, dtype=object))
+        if data.shape[1] > 0 and all(isinstance(dt, pd.SparseDtype) and dt.subtype == bool for dt in dtypes):
+            # A sparse one-hot frame (mlxtend takes these too): its CSR form, never a dense table.
+            csr = data.sparse.to_coo().tocsr()
+            csr.eliminate_zeros()  # explicitly stored False
+            return Baskets(np.ascontiguousarray(csr.indptr, dtype=np.int64), np.ascontiguousarray(csr.indices, dtype=np.int32),
+                           np.asarray(data.columns, dtype=object))
         if item in data.columns:
             return _from_frame_long(data, order if by == "order" else None, item, customer, time, by, time_unit)
-        raise ValueError(f"data: a DataFrame must be one-hot (all bool columns) or have an {item!r} column "
+        raise ValueError(f"data: a DataFrame must be one-hot (all bool columns, dense or sparse) or have an {item!r} column "
                          "(and an order column); non-bool one-hot frames: use df.astype(bool)")
     if hasattr(data, "tocsr") and hasattr(data, "shape"):
         csr = data.tocsr()

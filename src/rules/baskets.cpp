@@ -6,6 +6,8 @@
 #include <crmine/rules/baskets.hpp>
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <numeric>
 
 namespace crmine {
@@ -34,6 +36,69 @@ void validate(const BasketView& b, const char* caller) {
     detail::throw_invalid(caller, "indices", "item id ", bad, " at position ", at, " is outside [0, n_items=", b.n_items,
                           ")");
   }
+}
+
+namespace {
+
+/// Calls visit(k) for every non-zero byte p[k], k in [0, n), in ascending order. Eight bytes are
+/// tested at once: a zero word (most of a one-hot table) costs one load and one compare.
+template <class Visit>
+void for_each_nonzero(const std::uint8_t* p, std::int64_t n, Visit&& visit) {
+  constexpr std::uint64_t kLow7 = 0x7f7f7f7f7f7f7f7fULL;
+  std::int64_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + k, 8);
+    if (w == 0) continue;
+    // The high bit of each byte of `hits` is set when that byte of w is non-zero.
+    for (std::uint64_t hits = (((w & kLow7) + kLow7) | w) & ~kLow7; hits != 0; hits &= hits - 1)
+      visit(k + std::countr_zero(hits) / 8);
+  }
+  for (; k < n; ++k)
+    if (p[k] != 0) visit(k);
+}
+
+}  // namespace
+
+Baskets baskets_from_indicators(const IndicatorView& t) {
+  constexpr const char* kCaller = "baskets_from_indicators";
+  if (t.rows < 0 || t.cols < 0) detail::throw_invalid(kCaller, "table", "has a negative shape ", t.rows, " x ", t.cols);
+  if (t.cols > INT32_MAX) detail::throw_invalid(kCaller, "table", "has ", t.cols, " columns; at most 2^31-1 items");
+  if (t.data == nullptr && t.rows > 0 && t.cols > 0) detail::throw_invalid(kCaller, "table", "has no data");
+  Baskets out;
+  out.item_ids.resize(static_cast<std::size_t>(t.cols));
+  std::iota(out.item_ids.begin(), out.item_ids.end(), std::int64_t{0});
+  out.keys.resize(static_cast<std::size_t>(t.rows));
+  std::iota(out.keys.begin(), out.keys.end(), std::int64_t{0});
+  out.indptr.assign(static_cast<std::size_t>(t.rows) + 1, 0);
+  if (t.rows == 0 || t.cols == 0) return out;
+  if (t.col_stride == 1) {
+    // Row-major: each row's columns come out ascending in one pass.
+    for (std::int64_t i = 0; i < t.rows; ++i) {
+      for_each_nonzero(t.data + i * t.row_stride, t.cols,
+                       [&](std::int64_t j) { out.indices.push_back(static_cast<std::int32_t>(j)); });
+      out.indptr[static_cast<std::size_t>(i) + 1] = static_cast<std::int64_t>(out.indices.size());
+    }
+  } else if (t.row_stride == 1) {
+    // Column-major: count each row's items column by column, then place every column's rows;
+    // columns are visited in order, so each basket's items come out ascending.
+    for (std::int64_t j = 0; j < t.cols; ++j)
+      for_each_nonzero(t.data + j * t.col_stride, t.rows, [&](std::int64_t i) { ++out.indptr[static_cast<std::size_t>(i) + 1]; });
+    std::partial_sum(out.indptr.begin(), out.indptr.end(), out.indptr.begin());
+    out.indices.resize(static_cast<std::size_t>(out.indptr.back()));
+    std::vector<std::int64_t> next(out.indptr.begin(), out.indptr.end() - 1);
+    for (std::int64_t j = 0; j < t.cols; ++j)
+      for_each_nonzero(t.data + j * t.col_stride, t.rows, [&](std::int64_t i) {
+        out.indices[static_cast<std::size_t>(next[static_cast<std::size_t>(i)]++)] = static_cast<std::int32_t>(j);
+      });
+  } else {
+    for (std::int64_t i = 0; i < t.rows; ++i) {
+      for (std::int64_t j = 0; j < t.cols; ++j)
+        if (t.data[i * t.row_stride + j * t.col_stride] != 0) out.indices.push_back(static_cast<std::int32_t>(j));
+      out.indptr[static_cast<std::size_t>(i) + 1] = static_cast<std::int64_t>(out.indices.size());
+    }
+  }
+  return out;
 }
 
 Baskets make_baskets(const TransactionLog& log, const BasketOptions& options) {

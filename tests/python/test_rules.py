@@ -140,6 +140,14 @@ def test_every_basket_form_gives_the_same_itemsets(rng):
     assert _as_dict(rules.frequent_itemsets((csr.indptr, csr.indices), min_support=0.05)) == expected
     onehot = pd.DataFrame(dense, columns=range(n_items))
     assert _as_dict(rules.frequent_itemsets(onehot, min_support=0.05)) == expected
+    # Whatever the table's memory order (pandas hands out a column-major block; a frame built
+    # column by column, or from a row-major copy, differs), and sparse one-hot frames as mlxtend
+    # takes them.
+    for frame in (pd.DataFrame(np.ascontiguousarray(dense), columns=range(n_items)),
+                  pd.DataFrame({j: dense[:, j] for j in range(n_items)}),
+                  pd.DataFrame(dense[:, ::-1], columns=range(n_items)[::-1]),
+                  pd.DataFrame.sparse.from_spmatrix(csr, columns=range(n_items)).astype(pd.SparseDtype(bool, False))):
+        assert _as_dict(rules.frequent_itemsets(frame, min_support=0.05)) == expected
     rows, cols = np.nonzero(dense)
     long = pd.DataFrame({"order_id": rows * 7 + 1000, "item": cols})
     long = pd.concat([long, long.iloc[:50]])  # repeated lines in an order count once
@@ -185,6 +193,10 @@ def test_bad_baskets_are_value_errors():
         rules.frequent_itemsets((np.array([0, 2]), np.array([0, -1])), min_support=0.5)
     with pytest.raises(ValueError, match="metric"):
         rules.association_rules(rules.frequent_itemsets([["a", "b"]], min_support=1.0), metric="surprise")
+    with pytest.raises(ValueError, match="one-hot"):  # 0/1 integers are not taken as flags silently
+        rules.frequent_itemsets(pd.DataFrame({"a": [1, 0], "b": [1, 1]}), min_support=0.5)
+    with pytest.raises(ValueError, match="empty"):  # a one-hot table without a single True
+        rules.frequent_itemsets(pd.DataFrame({"a": [False, False], "b": [False, False]}), min_support=0.5)
     with pytest.raises(ValueError, match="missing"):
         maximal = rules.frequent_itemsets([["a", "b"], ["a", "b"]], min_support=1.0, kind="maximal")
         rules.association_rules(maximal, min_threshold=0.0)

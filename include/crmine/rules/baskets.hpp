@@ -54,6 +54,23 @@ struct Baskets {
   BasketView view() const { return {indptr, indices, n_items()}; }
 };
 
+/// A dense table of presence flags, one row per basket and one column per item (the one-hot table
+/// mlxtend takes), seen through byte strides so row-major and column-major tables (pandas hands
+/// out the latter) pass without a copy. A byte is 0 (item absent) or anything else (present).
+struct IndicatorView {
+  const std::uint8_t* data = nullptr;
+  std::int64_t rows = 0;        ///< baskets
+  std::int64_t cols = 0;        ///< items
+  std::int64_t row_stride = 0;  ///< bytes from one row to the next (may be negative)
+  std::int64_t col_stride = 0;  ///< bytes from one column to the next (may be negative)
+};
+
+/// Baskets from an indicator table: basket b holds the columns in which row b is non-zero,
+/// ascending; item_ids are the column positions and keys the row positions. One-hot tables are
+/// mostly zeros, so contiguous rows or columns are read eight bytes at a time and all-zero words
+/// skipped. Throws InvalidArgument on a negative shape or more than 2^31-1 columns.
+Baskets baskets_from_indicators(const IndicatorView& table);
+
 /// Groups the rows of `log` (which must have an item column) into baskets. Baskets are ordered
 /// by key (and day), items within a basket ascending and distinct.
 Baskets make_baskets(const TransactionLog& log, const BasketOptions& options = {});

@@ -273,5 +273,42 @@ TEST(MakeBaskets, GroupsByOrderAndByCustomerDay) {
   EXPECT_THROW(make_baskets(log), InvalidArgument);
 }
 
+TEST(BasketsFromIndicators, RowAndColumnMajorTablesGiveTheSameBaskets) {
+  // 21 baskets x 19 items, random and mostly zero, non-zero flags other than 1 included, so both
+  // the eight-byte words and the tails of rows and columns are exercised.
+  std::mt19937 gen(7);
+  const std::int64_t rows = 21, cols = 19;
+  std::vector<std::uint8_t> row_major(static_cast<std::size_t>(rows * cols)), col_major(row_major.size());
+  std::vector<std::vector<std::int32_t>> expected(static_cast<std::size_t>(rows));
+  for (std::int64_t i = 0; i < rows; ++i)
+    for (std::int64_t j = 0; j < cols; ++j) {
+      const std::uint8_t flag = gen() % 5 == 0 ? static_cast<std::uint8_t>(1 + gen() % 255) : 0;
+      row_major[static_cast<std::size_t>(i * cols + j)] = col_major[static_cast<std::size_t>(j * rows + i)] = flag;
+      if (flag != 0) expected[static_cast<std::size_t>(i)].push_back(static_cast<std::int32_t>(j));
+    }
+  const IndicatorView views[] = {{row_major.data(), rows, cols, cols, 1},
+                                 {col_major.data(), rows, cols, 1, rows},
+                                 // Every other column of the row-major table: neither stride is 1.
+                                 {row_major.data(), rows, (cols + 1) / 2, cols, 2}};
+  for (const IndicatorView& view : views) {
+    const Baskets b = baskets_from_indicators(view);
+    ASSERT_EQ(b.size(), rows);
+    EXPECT_EQ(b.n_items(), view.cols);
+    EXPECT_EQ(b.keys.size(), static_cast<std::size_t>(rows));
+    for (std::int64_t i = 0; i < rows; ++i) {
+      std::vector<std::int32_t> want;
+      for (const std::int32_t j : expected[static_cast<std::size_t>(i)])
+        if (view.col_stride != 2) want.push_back(j);
+        else if (j % 2 == 0) want.push_back(j / 2);
+      const std::vector<std::int32_t> got(b.indices.begin() + b.indptr[static_cast<std::size_t>(i)],
+                                          b.indices.begin() + b.indptr[static_cast<std::size_t>(i) + 1]);
+      EXPECT_EQ(got, want) << "basket " << i << ", col_stride " << view.col_stride;
+    }
+  }
+  EXPECT_THROW(baskets_from_indicators({row_major.data(), -1, cols, cols, 1}), InvalidArgument);
+  EXPECT_THROW(baskets_from_indicators({nullptr, rows, cols, cols, 1}), InvalidArgument);
+  EXPECT_EQ(baskets_from_indicators({row_major.data(), 0, cols, cols, 1}).size(), 0);
+}
+
 }  // namespace
 }  // namespace crmine
