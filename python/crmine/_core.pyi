@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AUTO_CONTAMINATION', 'AffinityGraph', 'BetaGeo', 'BetaGeoBetaBinom', 'BetaGeoCovariates', 'CalibrationTable', 'CampaignAssignment', 'CampaignOptimizerOptions', 'ChurnOptions', 'ClvFitOptions', 'ClvFitReport', 'ClvSummary', 'ConfusionMatrix', 'CovarianceType', 'CovariateTransactionModel', 'CustomerSummary', 'DecisionTreeClassifier', 'DecisionTreeOptions', 'DecisionTreeRegressor', 'DecisionTreeRegressorOptions', 'FeatureScaler', 'FitReport', 'GammaGamma', 'GaussianMixture', 'GaussianMixtureOptions', 'GradientBoostingClassifier', 'GradientBoostingOptions', 'GradientBoostingRegressor', 'GrowthPolicy', 'HBOS', 'HBOSOptions', 'HistoryBaselines', 'HistoryOptions', 'IsolationForest', 'IsolationForestOptions', 'KMeans', 'KMeansAlgorithm', 'KMeansInit', 'KMeansOptions', 'KModes', 'KPrototypes', 'KPrototypesInit', 'KPrototypesOptions', 'KSweepOptions', 'KSweepResult', 'KSweepRow', 'LiftTable', 'LinearRegression', 'LinearRegressionOptions', 'LocalOutlierFactor', 'LocalOutlierFactorOptions', 'LogisticRegression', 'LogisticRegressionOptions', 'LookAlike', 'LookAlikeOptions', 'LookAlikeScores', 'MLPActivation', 'MLPClassifier', 'MLPNetwork', 'MLPOptions', 'MLPRegressor', 'Mahalanobis', 'MahalanobisOptions', 'MiniBatchKMeans', 'MiniBatchKMeansOptions', 'MixtureInit', 'ModifiedBetaGeo', 'NaiveBayes', 'NaiveBayesOptions', 'NeighborAlgorithm', 'ParetoNBD', 'ParetoNBDCovariates', 'ProfileOptions', 'ProfitCurve', 'Recommender', 'RfmOptions', 'RobustZ', 'RobustZAggregate', 'RobustZOptions', 'Rules', 'ScaleMethod', 'ScalerOptions', 'SegmentProfile', 'SegmentRule', 'TransactionModel', 'TreatmentChoiceOptions', 'TreeCriterion', 'TreeNode', 'UpliftCriterion', 'UpliftForest', 'UpliftForestOptions', 'UpliftNode', 'UpliftTree', 'UpliftTreeOptions', 'all_subsets_r2', 'brier_score', 'calibration_holdout_table', 'calibration_table', 'calinski_harabasz_score', 'campaign_candidates', 'campaign_reduction', 'chi2_quantile', 'choose_treatment', 'churn_alerts', 'class_transformation_logistic_uplift', 'clv_summary', 'cohort_retention', 'confusion_matrix', 'contribution', 'cross_sell_scores', 'csat', 'customer_lifetime_value', 'customer_lifetime_value_covariates', 'davies_bouldin_score', 'default_segment_map', 'expected_cumulative_transactions', 'fit_class_transformation_logistic', 'fit_two_model_boosting', 'fit_two_model_logistic', 'history_baselines', 'k_sweep', 'key_drivers', 'lift_table', 'log_loss', 'merge_summaries', 'nearest_neighbors', 'nps', 'optimize_campaign', 'peer_deviations', 'perfect_qini_curve', 'perfect_uplift_curve', 'pr_auc', 'precision_at_k', 'profit_curve', 'qini_auc_score', 'qini_curve', 'rank_by_score', 'recall_at_k', 'rfm', 'roc_auc', 'rules_affinity_graph', 'rules_association_rules', 'rules_encode_baskets', 'rules_frequent_itemsets', 'rules_make_baskets', 'rules_mine_rules', 'rules_sequential_patterns', 'segment_profiles', 'silhouette_samples', 'silhouette_score', 'spend_trend', 'stratified_kfold', 'stratified_split', 'summarize', 'summary_from_arrays', 'two_model_logistic_uplift', 'uplift_at_k', 'uplift_auc_score', 'uplift_curve', 'validate_campaign']
+__all__: list[str] = ['AUTO_CONTAMINATION', 'AffinityGraph', 'BetaGeo', 'BetaGeoBetaBinom', 'BetaGeoCovariates', 'CalibrationTable', 'CampaignAssignment', 'CampaignOptimizerOptions', 'ChurnOptions', 'ClvFitOptions', 'ClvFitReport', 'ClvSummary', 'ConfusionMatrix', 'CovarianceType', 'CovariateTransactionModel', 'CustomerSummary', 'DecisionTreeClassifier', 'DecisionTreeOptions', 'DecisionTreeRegressor', 'DecisionTreeRegressorOptions', 'FeatureScaler', 'FitReport', 'GammaGamma', 'GaussianMixture', 'GaussianMixtureOptions', 'GradientBoostingClassifier', 'GradientBoostingOptions', 'GradientBoostingRegressor', 'GrowthPolicy', 'HBOS', 'HBOSOptions', 'HistoryBaselines', 'HistoryOptions', 'IsolationForest', 'IsolationForestOptions', 'KMeans', 'KMeansAlgorithm', 'KMeansInit', 'KMeansOptions', 'KModes', 'KPrototypes', 'KPrototypesInit', 'KPrototypesOptions', 'KSweepOptions', 'KSweepResult', 'KSweepRow', 'LiftTable', 'LinearRegression', 'LinearRegressionOptions', 'LocalOutlierFactor', 'LocalOutlierFactorOptions', 'LogisticRegression', 'LogisticRegressionOptions', 'LookAlike', 'LookAlikeOptions', 'LookAlikeScores', 'MLPActivation', 'MLPClassifier', 'MLPNetwork', 'MLPOptions', 'MLPRegressor', 'Mahalanobis', 'MahalanobisOptions', 'MiniBatchKMeans', 'MiniBatchKMeansOptions', 'MixtureInit', 'ModifiedBetaGeo', 'NaiveBayes', 'NaiveBayesOptions', 'NeighborAlgorithm', 'ParetoNBD', 'ParetoNBDCovariates', 'ProfileOptions', 'ProfitCurve', 'Recommender', 'RfmOptions', 'RobustZ', 'RobustZAggregate', 'RobustZOptions', 'Rules', 'ScaleMethod', 'ScalerOptions', 'SegmentProfile', 'SegmentRule', 'TransactionModel', 'TreatmentChoiceOptions', 'TreeCriterion', 'TreeNode', 'UpliftCriterion', 'UpliftForest', 'UpliftForestOptions', 'UpliftNode', 'UpliftTree', 'UpliftTreeOptions', 'all_subsets_r2', 'brier_score', 'calibration_holdout_table', 'calibration_table', 'calinski_harabasz_score', 'campaign_candidates', 'campaign_reduction', 'chi2_quantile', 'choose_treatment', 'churn_alerts', 'class_transformation_logistic_uplift', 'clv_summary', 'cohort_retention', 'confusion_matrix', 'contribution', 'cross_sell_scores', 'csat', 'customer_lifetime_value', 'customer_lifetime_value_covariates', 'davies_bouldin_score', 'default_segment_map', 'detector_contributions', 'expected_cumulative_transactions', 'first_non_finite', 'fit_class_transformation_logistic', 'fit_two_model_boosting', 'fit_two_model_logistic', 'history_baselines', 'k_sweep', 'key_drivers', 'lift_table', 'log_loss', 'merge_summaries', 'nearest_neighbors', 'nps', 'optimize_campaign', 'peer_deviations', 'perfect_qini_curve', 'perfect_uplift_curve', 'pr_auc', 'precision_at_k', 'profit_curve', 'qini_auc_score', 'qini_curve', 'rank_by_score', 'recall_at_k', 'rfm', 'rfm_log', 'robust_contributions', 'roc_auc', 'rules_affinity_graph', 'rules_association_rules', 'rules_baskets_from_indicators', 'rules_encode_baskets', 'rules_frequent_itemsets', 'rules_itemset_column', 'rules_make_baskets', 'rules_mine_rules', 'rules_sequential_patterns', 'segment_profiles', 'silhouette_samples', 'silhouette_score', 'spend_trend', 'stratified_kfold', 'stratified_split', 'summarize', 'summary_from_arrays', 'top_contributions', 'two_model_logistic_uplift', 'uplift_at_k', 'uplift_auc_score', 'uplift_curve', 'validate_campaign']
 class CustomerSummary:
     NO_DAY: typing.ClassVar[int] = -2147483648
     def __len__(self) -> int:
@@ -171,12 +171,22 @@ class Rules:
     def zhangs_metric(self) -> numpy.typing.NDArray[numpy.float64]:
         ...
 class Recommender:
+    @staticmethod
+    def from_bytes(data: bytes) -> Recommender:
+        ...
     def __init__(self, rules: Rules, n_items: typing.SupportsInt | typing.SupportsIndex, metric: str) -> None:
         ...
     def recommend(self, indptr: typing.Any, indices: typing.Any, k: typing.SupportsInt | typing.SupportsIndex, n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple[numpy.typing.NDArray[numpy.int32], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.int64]]:
         ...
+    def to_bytes(self) -> bytes:
+        """
+        The recommender in crmine's versioned binary format
+        """
     @property
     def n_items(self) -> int:
+        ...
+    @property
+    def rules(self) -> Rules:
         ...
 class AffinityGraph:
     def edge_list(self, arg0: collections.abc.Sequence[str]) -> str:
@@ -333,16 +343,6 @@ class ParetoNBD(TransactionModel):
         """
         The model in crmine's versioned binary format
         """
-class BetaGeoCovariates(CovariateTransactionModel):
-    @staticmethod
-    def from_bytes(data: bytes) -> BetaGeoCovariates:
-        ...
-    def __init__(self, options: ClvFitOptions = ...) -> None:
-        ...
-    def to_bytes(self) -> bytes:
-        """
-        The model in crmine's versioned binary format
-        """
 class BetaGeoBetaBinom(TransactionModel):
     @staticmethod
     def from_bytes(data: bytes) -> BetaGeoBetaBinom:
@@ -389,9 +389,53 @@ class GammaGamma:
     @property
     def standard_errors(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
         ...
+class CovariateTransactionModel:
+    def conditional_expected_number_of_purchases_up_to_time(self, arg0: typing.SupportsFloat | typing.SupportsIndex, arg1: typing.Any, arg2: typing.Any, arg3: typing.Any, arg4: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], arg5: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    def conditional_probability_alive(self, arg0: typing.Any, arg1: typing.Any, arg2: typing.Any, arg3: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], arg4: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    def expected_number_of_purchases_up_to_time(self, arg0: typing.SupportsFloat | typing.SupportsIndex, arg1: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], arg2: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    def fit(self, frequency: typing.Any, recency: typing.Any, T: typing.Any, weights: typing.Any, z_trans: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], z_life: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> None:
+        ...
+    def log_likelihood(self, arg0: typing.Any, arg1: typing.Any, arg2: typing.Any, arg3: typing.Any, arg4: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], arg5: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> tuple[float, typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]]:
+        ...
+    def set_params(self, arg0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], arg1: typing.SupportsInt | typing.SupportsIndex, arg2: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def n_life(self) -> int:
+        ...
+    @property
+    def n_trans(self) -> int:
+        ...
+    @property
+    def options(self) -> ClvFitOptions:
+        ...
+    @property
+    def param_names(self) -> list[str]:
+        ...
+    @property
+    def params(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
+        ...
+    @property
+    def report(self) -> ClvFitReport:
+        ...
+    @property
+    def standard_errors(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
+        ...
 class ParetoNBDCovariates(CovariateTransactionModel):
     @staticmethod
     def from_bytes(data: bytes) -> ParetoNBDCovariates:
+        ...
+    def __init__(self, options: ClvFitOptions = ...) -> None:
+        ...
+    def to_bytes(self) -> bytes:
+        """
+        The model in crmine's versioned binary format
+        """
+class BetaGeoCovariates(CovariateTransactionModel):
+    @staticmethod
+    def from_bytes(data: bytes) -> BetaGeoCovariates:
         ...
     def __init__(self, options: ClvFitOptions = ...) -> None:
         ...
@@ -1387,9 +1431,14 @@ class TreeCriterion:
     def value(self) -> int:
         ...
 class DecisionTreeOptions:
-    categorical_features: list[int]
     criterion: TreeCriterion
     def __init__(self) -> None:
+        ...
+    @property
+    def categorical_features(self) -> list[int]:
+        ...
+    @categorical_features.setter
+    def categorical_features(self, arg0: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> None:
         ...
     @property
     def ccp_alpha(self) -> float:
@@ -1434,8 +1483,13 @@ class DecisionTreeOptions:
     def n_threads(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
 class DecisionTreeRegressorOptions:
-    categorical_features: list[int]
     def __init__(self) -> None:
+        ...
+    @property
+    def categorical_features(self) -> list[int]:
+        ...
+    @categorical_features.setter
+    def categorical_features(self, arg0: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> None:
         ...
     @property
     def ccp_alpha(self) -> float:
@@ -1592,8 +1646,7 @@ class DecisionTreeRegressor:
     def options(self) -> DecisionTreeRegressorOptions:
         ...
 class GradientBoostingOptions:
-    categorical_features: list[int]
-    growth: GrowthPolicy
+    growth: ...
     def __init__(self) -> None:
         ...
     @property
@@ -1609,22 +1662,10 @@ class GradientBoostingOptions:
     def cat_smooth(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
     @property
-    def max_cat_threshold(self) -> int:
+    def categorical_features(self) -> list[int]:
         ...
-    @max_cat_threshold.setter
-    def max_cat_threshold(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
-        ...
-    @property
-    def max_cat_to_onehot(self) -> int:
-        ...
-    @max_cat_to_onehot.setter
-    def max_cat_to_onehot(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
-        ...
-    @property
-    def min_data_per_group(self) -> int:
-        ...
-    @min_data_per_group.setter
-    def min_data_per_group(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+    @categorical_features.setter
+    def categorical_features(self, arg0: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> None:
         ...
     @property
     def colsample_bytree(self) -> float:
@@ -1645,6 +1686,18 @@ class GradientBoostingOptions:
     def max_bins(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     @property
+    def max_cat_threshold(self) -> int:
+        ...
+    @max_cat_threshold.setter
+    def max_cat_threshold(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def max_cat_to_onehot(self) -> int:
+        ...
+    @max_cat_to_onehot.setter
+    def max_cat_to_onehot(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
     def max_depth(self) -> int:
         ...
     @max_depth.setter
@@ -1661,6 +1714,12 @@ class GradientBoostingOptions:
         ...
     @min_child_weight.setter
     def min_child_weight(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def min_data_per_group(self) -> int:
+        ...
+    @min_data_per_group.setter
+    def min_data_per_group(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     @property
     def min_split_gain(self) -> float:
@@ -1716,90 +1775,6 @@ class GradientBoostingOptions:
     @validation_fraction.setter
     def validation_fraction(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
-class GradientBoostingClassifier:
-    @staticmethod
-    def from_bytes(data: bytes) -> GradientBoostingClassifier:
-        ...
-    def __init__(self, options: GradientBoostingOptions) -> None:
-        ...
-    def decision_function(self, X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
-        ...
-    def fit(self, X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], y: typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m, 1]"], sample_weight: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -> GradientBoostingClassifier:
-        ...
-    def predict(self, X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m, 1]"]:
-        ...
-    def predict_proba(self, X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]:
-        ...
-    def to_bytes(self) -> bytes:
-        """
-        The model in crmine's versioned binary format
-        """
-    @property
-    def feature_importances(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
-        ...
-    @property
-    def feature_names(self) -> list[str]:
-        ...
-    @feature_names.setter
-    def feature_names(self, arg1: collections.abc.Sequence[str]) -> None:
-        ...
-    @property
-    def init_score(self) -> float:
-        ...
-    @property
-    def is_fitted(self) -> bool:
-        ...
-    @property
-    def n_trees(self) -> int:
-        ...
-    @property
-    def options(self) -> GradientBoostingOptions:
-        ...
-    @property
-    def validation_loss(self) -> list[float]:
-        ...
-    @property
-    def trees(self) -> list[list[TreeNode]]:
-        ...
-class GradientBoostingRegressor:
-    @staticmethod
-    def from_bytes(data: bytes) -> GradientBoostingRegressor:
-        ...
-    def __init__(self, options: GradientBoostingOptions) -> None:
-        ...
-    def fit(self, X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], sample_weight: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -> GradientBoostingRegressor:
-        ...
-    def predict(self, X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
-        ...
-    def to_bytes(self) -> bytes:
-        ...
-    @property
-    def feature_importances(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
-        ...
-    @property
-    def feature_names(self) -> list[str]:
-        ...
-    @feature_names.setter
-    def feature_names(self, arg1: collections.abc.Sequence[str]) -> None:
-        ...
-    @property
-    def init_score(self) -> float:
-        ...
-    @property
-    def is_fitted(self) -> bool:
-        ...
-    @property
-    def n_trees(self) -> int:
-        ...
-    @property
-    def options(self) -> GradientBoostingOptions:
-        ...
-    @property
-    def validation_loss(self) -> list[float]:
-        ...
-    @property
-    def trees(self) -> list[list[TreeNode]]:
-        ...
 class GrowthPolicy:
     """
     Members:
@@ -1844,6 +1819,94 @@ class GrowthPolicy:
         ...
     @property
     def value(self) -> int:
+        ...
+class GradientBoostingClassifier:
+    @staticmethod
+    def from_bytes(data: bytes) -> GradientBoostingClassifier:
+        ...
+    def __init__(self, options: GradientBoostingOptions) -> None:
+        ...
+    def decision_function(self, X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
+        ...
+    def fit(self, X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], y: typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m, 1]"], sample_weight: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -> GradientBoostingClassifier:
+        ...
+    def predict(self, X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m, 1]"]:
+        ...
+    def predict_proba(self, X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]:
+        ...
+    def to_bytes(self) -> bytes:
+        """
+        The model in crmine's versioned binary format
+        """
+    @property
+    def feature_importances(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
+        ...
+    @property
+    def feature_names(self) -> list[str]:
+        ...
+    @feature_names.setter
+    def feature_names(self, arg1: collections.abc.Sequence[str]) -> None:
+        ...
+    @property
+    def init_score(self) -> float:
+        ...
+    @property
+    def is_fitted(self) -> bool:
+        ...
+    @property
+    def n_trees(self) -> int:
+        ...
+    @property
+    def options(self) -> GradientBoostingOptions:
+        ...
+    @property
+    def trees(self) -> list[list[TreeNode]]:
+        """
+        The fitted trees in boosting order, each a list of TreeNode
+        """
+    @property
+    def validation_loss(self) -> list[float]:
+        ...
+class GradientBoostingRegressor:
+    @staticmethod
+    def from_bytes(data: bytes) -> GradientBoostingRegressor:
+        ...
+    def __init__(self, options: GradientBoostingOptions) -> None:
+        ...
+    def fit(self, X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], sample_weight: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -> GradientBoostingRegressor:
+        ...
+    def predict(self, X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
+        ...
+    def to_bytes(self) -> bytes:
+        ...
+    @property
+    def feature_importances(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
+        ...
+    @property
+    def feature_names(self) -> list[str]:
+        ...
+    @feature_names.setter
+    def feature_names(self, arg1: collections.abc.Sequence[str]) -> None:
+        ...
+    @property
+    def init_score(self) -> float:
+        ...
+    @property
+    def is_fitted(self) -> bool:
+        ...
+    @property
+    def n_trees(self) -> int:
+        ...
+    @property
+    def options(self) -> GradientBoostingOptions:
+        ...
+    @property
+    def trees(self) -> list[list[TreeNode]]:
+        """
+        The fitted trees in boosting order, each a list of TreeNode
+        """
+    @property
+    def validation_loss(self) -> list[float]:
         ...
 class NaiveBayesOptions:
     fit_prior: bool
@@ -2128,40 +2191,6 @@ class MLPRegressor:
         ...
     @property
     def options(self) -> MLPOptions:
-        ...
-class CovariateTransactionModel:
-    def conditional_expected_number_of_purchases_up_to_time(self, arg0: typing.SupportsFloat | typing.SupportsIndex, arg1: typing.Any, arg2: typing.Any, arg3: typing.Any, arg4: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], arg5: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> numpy.typing.NDArray[numpy.float64]:
-        ...
-    def conditional_probability_alive(self, arg0: typing.Any, arg1: typing.Any, arg2: typing.Any, arg3: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], arg4: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> numpy.typing.NDArray[numpy.float64]:
-        ...
-    def expected_number_of_purchases_up_to_time(self, arg0: typing.SupportsFloat | typing.SupportsIndex, arg1: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], arg2: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> numpy.typing.NDArray[numpy.float64]:
-        ...
-    def fit(self, frequency: typing.Any, recency: typing.Any, T: typing.Any, weights: typing.Any, z_trans: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], z_life: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> None:
-        ...
-    def log_likelihood(self, arg0: typing.Any, arg1: typing.Any, arg2: typing.Any, arg3: typing.Any, arg4: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], arg5: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> tuple[float, typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]]:
-        ...
-    def set_params(self, arg0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], arg1: typing.SupportsInt | typing.SupportsIndex, arg2: typing.SupportsInt | typing.SupportsIndex) -> None:
-        ...
-    @property
-    def n_life(self) -> int:
-        ...
-    @property
-    def n_trans(self) -> int:
-        ...
-    @property
-    def options(self) -> ClvFitOptions:
-        ...
-    @property
-    def param_names(self) -> list[str]:
-        ...
-    @property
-    def params(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
-        ...
-    @property
-    def report(self) -> ClvFitReport:
-        ...
-    @property
-    def standard_errors(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
         ...
 class ConfusionMatrix:
     @property
@@ -2643,6 +2672,12 @@ class LocalOutlierFactorOptions:
     def n_neighbors(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     @property
+    def n_refine(self) -> int:
+        ...
+    @n_refine.setter
+    def n_refine(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
     def n_threads(self) -> int:
         ...
     @n_threads.setter
@@ -2653,12 +2688,6 @@ class LocalOutlierFactorOptions:
         ...
     @n_trees.setter
     def n_trees(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
-        ...
-    @property
-    def n_refine(self) -> int:
-        ...
-    @n_refine.setter
-    def n_refine(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     @property
     def seed(self) -> int:
@@ -3247,13 +3276,13 @@ def calibration_table(y: typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m
     ...
 def calinski_harabasz_score(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], labels: typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m, 1]"]) -> float:
     ...
-def campaign_reduction(response: numpy.ndarray, value: numpy.ndarray, cost: numpy.ndarray, budget: typing.SupportsFloat | typing.SupportsIndex, capacity: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], options: CampaignOptimizerOptions, max_offers_per_customer: typing.SupportsInt | typing.SupportsIndex = 1) -> tuple:
-    """
-    (candidates, greedy assignment on them, reduced-cost fixing per candidate: 0 free, 1 taken, 2 dropped)
-    """
 def campaign_candidates(response: numpy.ndarray, value: numpy.ndarray, cost: numpy.ndarray, budget: typing.SupportsFloat | typing.SupportsIndex, capacity: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], n_threads: typing.SupportsInt | typing.SupportsIndex = 0, max_offers_per_customer: typing.SupportsInt | typing.SupportsIndex = 1) -> dict:
     """
     Profitable (and, with one contact per customer, undominated) contacts per customer (CSR dict)
+    """
+def campaign_reduction(response: numpy.ndarray, value: numpy.ndarray, cost: numpy.ndarray, budget: typing.SupportsFloat | typing.SupportsIndex, capacity: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], options: CampaignOptimizerOptions, max_offers_per_customer: typing.SupportsInt | typing.SupportsIndex = 1) -> tuple[dict, CampaignAssignment, numpy.typing.NDArray[numpy.uint8]]:
+    """
+    (candidates, greedy assignment on them, reduced-cost fixing per candidate: 0 free, 1 taken, 2 dropped)
     """
 def chi2_quantile(p: typing.SupportsFloat | typing.SupportsIndex, dof: typing.SupportsFloat | typing.SupportsIndex) -> float:
     ...
@@ -3281,15 +3310,15 @@ def customer_lifetime_value_covariates(model: CovariateTransactionModel, frequen
     ...
 def davies_bouldin_score(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], labels: typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m, 1]"]) -> float:
     ...
-def first_non_finite(values: typing.Any) -> int:
-    ...
 def default_segment_map() -> list[SegmentRule]:
     ...
-def detector_contributions(detector: typing.Any, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], reference: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"]) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]:
+def detector_contributions(detector: typing.Any, X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], reference: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]:
     """
     score_samples(row with feature j at its reference) - score_samples(row), n x d
     """
 def expected_cumulative_transactions(model: TransactionModel, customer: typing.Any, time: typing.Any, ticks_per_day: typing.SupportsInt | typing.SupportsIndex, amount: typing.Any, order: typing.Any, unit_days: typing.SupportsFloat | typing.SupportsIndex, period_days: typing.SupportsInt | typing.SupportsIndex, end_day: typing.Any) -> dict:
+    ...
+def first_non_finite(values: typing.Any) -> int:
     ...
 def fit_class_transformation_logistic(model: LogisticRegression, X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], y: typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m, 1]"], treatment: typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m, 1]"]) -> None:
     ...
@@ -3319,7 +3348,7 @@ def optimize_campaign(response: numpy.ndarray, value: numpy.ndarray, cost: numpy
     """
     Dual-price greedy assignment with its LP upper bound
     """
-def peer_deviations(X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], segment: typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m, 1]"], min_peers: typing.SupportsInt | typing.SupportsIndex = 5, n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
+def peer_deviations(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], segment: typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m, 1]"], min_peers: typing.SupportsInt | typing.SupportsIndex = 5, n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple[typing.Any, typing.Any, typing.Any, typing.Any, typing.Any]:
     """
     (median, scale, z, score, driver) of every row against its segment (codes 0..k-1)
     """
@@ -3343,9 +3372,9 @@ def recall_at_k(y: typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m, 1]"]
     ...
 def rfm(summary: CustomerSummary, options: RfmOptions) -> dict:
     ...
-def rfm_log(customer: typing.Any, time: typing.Any, ticks_per_day: typing.SupportsInt, amount: typing.Any, order: typing.Any, cost: typing.Any, returns: str, options: RfmOptions) -> dict:
+def rfm_log(customer: typing.Any, time: typing.Any, ticks_per_day: typing.SupportsInt | typing.SupportsIndex, amount: typing.Any, order: typing.Any, cost: typing.Any, returns: str, options: RfmOptions) -> dict:
     ...
-def robust_contributions(X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], reference: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], scale: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"]) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]:
+def robust_contributions(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], reference: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], scale: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"]) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]:
     """
     (X - reference) / scale per cell, NaN where scale is not > 0; reference and scale 1 x d or n x d
     """
@@ -3355,11 +3384,13 @@ def rules_affinity_graph(a: typing.Any, b: typing.Any, lift: typing.Any, support
     ...
 def rules_association_rules(indptr: typing.Any, items: typing.Any, support: typing.Any, metric: str, min_threshold: typing.SupportsFloat | typing.SupportsIndex, top_k: typing.SupportsInt | typing.SupportsIndex, consequent_items: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], antecedent_items: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], max_antecedent_len: typing.SupportsInt | typing.SupportsIndex, max_consequent_len: typing.SupportsInt | typing.SupportsIndex, max_rules: typing.SupportsInt | typing.SupportsIndex, n_threads: typing.SupportsInt | typing.SupportsIndex) -> Rules:
     ...
-def rules_encode_baskets(baskets: typing.Any) -> tuple[numpy.typing.NDArray[numpy.int64], numpy.typing.NDArray[numpy.int32], list]:
+def rules_baskets_from_indicators(table: numpy.ndarray) -> tuple[numpy.typing.NDArray[numpy.int64], numpy.typing.NDArray[numpy.int32]]:
+    ...
+def rules_encode_baskets(baskets: typing.Any) -> tuple:
     ...
 def rules_frequent_itemsets(indptr: typing.Any, indices: typing.Any, n_items: typing.SupportsInt | typing.SupportsIndex, min_support: typing.SupportsFloat | typing.SupportsIndex, min_count: typing.SupportsInt | typing.SupportsIndex, max_len: typing.SupportsInt | typing.SupportsIndex, algorithm: str, kind: str, max_itemsets: typing.SupportsInt | typing.SupportsIndex, max_memory: typing.SupportsInt | typing.SupportsIndex, n_threads: typing.SupportsInt | typing.SupportsIndex, contains: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = []) -> tuple[numpy.typing.NDArray[numpy.int64], numpy.typing.NDArray[numpy.int32], numpy.typing.NDArray[numpy.int64], int, int, int]:
     ...
-def rules_itemset_column(indptr: typing.Any, items: typing.Any, labels: typing.Any, tuples: bool = False) -> numpy.typing.NDArray[numpy.object_]:
+def rules_itemset_column(indptr: typing.Any, items: typing.Any, labels: typing.Any, tuples: bool = False) -> numpy.ndarray:
     ...
 def rules_make_baskets(customer: typing.Any, time: typing.Any, ticks_per_day: typing.SupportsInt | typing.SupportsIndex, order: typing.Any, item: typing.Any, by: str, n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple[numpy.typing.NDArray[numpy.int64], numpy.typing.NDArray[numpy.int32], numpy.typing.NDArray[numpy.int64], numpy.typing.NDArray[numpy.int64], numpy.typing.NDArray[numpy.int64]]:
     ...
@@ -3383,7 +3414,7 @@ def summarize(customer: typing.Any, time: typing.Any, ticks_per_day: typing.Supp
     ...
 def summary_from_arrays(arg0: typing.Any, arg1: typing.Any, arg2: typing.Any, arg3: typing.Any, arg4: typing.Any, arg5: typing.Any, arg6: typing.Any, arg7: typing.Any, arg8: typing.Any, arg9: bool, arg10: bool, arg11: typing.SupportsInt | typing.SupportsIndex, arg12: typing.SupportsInt | typing.SupportsIndex, arg13: typing.SupportsInt | typing.SupportsIndex, arg14: typing.SupportsInt | typing.SupportsIndex) -> CustomerSummary:
     ...
-def top_contributions(X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], reference: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], contribution: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], strength: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], top: typing.SupportsInt | typing.SupportsIndex) -> dict:
+def top_contributions(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], reference: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], contribution: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], strength: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.c_contiguous"], top: typing.SupportsInt | typing.SupportsIndex) -> dict:
     """
     The top features of every row in long form: dict of row, rank, feature, value, reference, contribution, direction (+1 above, -1 below, 0 at)
     """
