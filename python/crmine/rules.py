@@ -148,20 +148,14 @@ def baskets(data: Any, *, order: str | None = "order_id", item: str = "item", cu
             return Baskets(indptr, indices, np.asarray(data.columns, dtype=object))
         if data.shape[1] > 0 and all(isinstance(dt, pd.SparseDtype) and dt.subtype == bool for dt in dtypes):
             # A sparse one-hot frame (mlxtend takes these too): its CSR form, never a dense table.
-            csr = data.sparse.to_coo().tocsr()
-            csr.eliminate_zeros()  # explicitly stored False
-            return Baskets(np.ascontiguousarray(csr.indptr, dtype=np.int64), np.ascontiguousarray(csr.indices, dtype=np.int32),
-                           np.asarray(data.columns, dtype=object))
+            return _sparse_baskets(data.sparse.to_coo(), np.asarray(data.columns, dtype=object))
         if item in data.columns:
             return _from_frame_long(data, order if by == "order" else None, item, customer, time, by, time_unit)
         raise ValueError(f"data: a DataFrame must be one-hot (all bool columns, dense or sparse) or have an {item!r} column "
                          "(and an order column); non-bool one-hot frames: use df.astype(bool)")
     if hasattr(data, "tocsr") and hasattr(data, "shape"):
-        csr = data.tocsr()
-        csr.sum_duplicates()
-        labels = np.arange(csr.shape[1] if n_items is None else n_items, dtype=np.int64).astype(object)
-        return Baskets(np.ascontiguousarray(csr.indptr, dtype=np.int64), np.ascontiguousarray(csr.indices, dtype=np.int32),
-                       labels)
+        labels = np.arange(data.shape[1] if n_items is None else n_items, dtype=np.int64).astype(object)
+        return _sparse_baskets(data, labels)
     if isinstance(data, tuple) and len(data) == 2:
         indptr = np.ascontiguousarray(data[0], dtype=np.int64)
         raw = np.asarray(data[1])
@@ -185,6 +179,19 @@ def baskets(data: Any, *, order: str | None = "order_id", item: str = "item", cu
     out = np.empty(len(labels), dtype=object)
     out[:] = labels
     return Baskets(indptr, codes, out)
+
+
+def _sparse_baskets(matrix: Any, labels: np.ndarray) -> Baskets:
+    """Baskets of a scipy sparse matrix's rows. A stored zero (an explicit False, a zero quantity)
+    is not an item, and duplicates are summed; the caller's matrix is left as it was (tocsr()
+    returns a CSR matrix itself, so it is copied before either is changed)."""
+    csr = matrix.tocsr()
+    if not csr.has_canonical_format or not csr.data.all():
+        csr = csr.copy()
+        csr.sum_duplicates()
+        csr.eliminate_zeros()
+    return Baskets(np.ascontiguousarray(csr.indptr, dtype=np.int64), np.ascontiguousarray(csr.indices, dtype=np.int32),
+                   labels)
 
 
 _to_baskets = baskets  # for functions whose `baskets` argument shadows the function

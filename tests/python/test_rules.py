@@ -182,6 +182,18 @@ def test_bad_options_are_value_errors(kwargs, match):
         rules.frequent_itemsets([["a", "b"], ["a"]], **kwargs)
 
 
+def test_stored_zeros_of_a_sparse_matrix_are_not_items():
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    # Basket 0 stores an explicit 0 for item 1: it holds item 0 only.
+    matrix = scipy_sparse.csr_matrix((np.array([1, 0, 1, 1]), np.array([0, 1, 0, 1]), np.array([0, 2, 4])), shape=(2, 2))
+    found = _as_dict(rules.frequent_itemsets(matrix, min_support=0.5, use_colnames=False))
+    assert found == {frozenset({0}): 1.0, frozenset({1}): 0.5, frozenset({0, 1}): 0.5}
+    assert matrix.nnz == 4  # the caller's matrix is not changed
+    frame = pd.DataFrame.sparse.from_spmatrix(matrix.astype(bool), columns=["a", "b"])
+    assert _as_dict(rules.frequent_itemsets(frame, min_support=0.5)) == {
+        frozenset({"a"}): 1.0, frozenset({"b"}): 0.5, frozenset({"a", "b"}): 0.5}
+
+
 def test_bad_baskets_are_value_errors():
     with pytest.raises(ValueError, match="no baskets"):
         rules.frequent_itemsets([], min_support=0.5)
