@@ -2,6 +2,7 @@
 // Proximal Newton logistic regression and least-squares linear regression.
 #include <crmine/classify/logistic.hpp>
 #include <crmine/core/parallel.hpp>
+#include <crmine/core/random.hpp>
 
 #include "io.hpp"
 
@@ -18,7 +19,8 @@ namespace {
 
 constexpr ModelTag kLogisticTag = model_tag("LOGR");
 constexpr ModelTag kLinearTag = model_tag("LINR");
-constexpr std::uint32_t kSchema = 1;
+constexpr std::uint32_t kLogisticSchema = 2;  // 2 adds options.subsample_warm_start
+constexpr std::uint32_t kLinearSchema = 1;
 
 /// Per-row terms of the log-loss at the linear predictors `eta`: the loss log(1 + e^eta) - y eta
 /// (summed, weighted by `w`) and, when `prob` is given, the probability sigmoid(eta). Both come
@@ -301,6 +303,169 @@ void gather_moments(MatrixRef X, const Eigen::Index* rows, Eigen::Index n, const
   }
 }
 
+/// The penalty  lam1 |w|_1 + lam2 / 2 |w|_2^2  on the coefficients w (all entries of beta but
+/// the intercept, which is last when there is one).
+struct Penalty {
+  double lam1, lam2;
+  double operator()(const Eigen::VectorXd& b, Eigen::Index p) const {
+    const auto w = b.head(p);
+    return lam1 * w.lpNorm<1>() + 0.5 * lam2 * w.squaredNorm();
+  }
+};
+
+/// Proximal Newton iterations on `design` from `beta` (updated in place) until a step moves no
+/// coefficient by more than tol x (1 + largest coefficient), or max_iter iterations.
+FitReport newton(const Design& design, const Penalty& pen, double tol, int max_iter, Eigen::VectorXd& beta) {
+  const Eigen::Index d = design.dim(), p = design.X.cols();
+  const double lam1 = pen.lam1, lam2 = pen.lam2;
+  auto penalty = [&](const Eigen::VectorXd& b) { return pen(b, p); };
+  // grad/hess are the data term's derivatives at beta. A full step is evaluated with loss,
+  // gradient and Hessian in one pass, so when it is accepted (nearly always) the next iteration
+  // starts without another pass over the rows; backtracking falls back to loss-only passes.
+  Eigen::VectorXd grad, cand_grad;
+  Eigen::MatrixXd hess, cand_hess;
+  double loss = design.evaluate(beta, &grad, &hess, true);
+  double previous_step = std::numeric_limits<double>::infinity();
+  FitReport report;
+  double objective = 0.0;
+  for (int iter = 1; iter <= max_iter; ++iter) {
+    objective = loss + penalty(beta);
+    Eigen::VectorXd g = grad;
+    Eigen::MatrixXd h = hess;
+    for (Eigen::Index j = 0; j < p; ++j) {
+      g[j] += lam2 * beta[j];
+      h(j, j) += lam2;
+    }
+    // A tiny ridge keeps the unpenalised, collinear (e.g. full one-hot) case solvable.
+    const double jitter = 1e-12 * std::max(1.0, h.diagonal().maxCoeff());
+    Eigen::VectorXd step(d);
+    if (lam1 == 0.0) {
+      h.diagonal().array() += jitter;
+      step = -h.ldlt().solve(g);
+    } else {
+      // Coordinate descent on  g'd + d'Hd/2 + lam1 |w + d|_1  (the intercept has no L1 term).
+      step.setZero();
+      Eigen::VectorXd hd = Eigen::VectorXd::Zero(d);
+      for (int sweep = 0; sweep < 1000; ++sweep) {
+        double largest = 0.0;
+        for (Eigen::Index j = 0; j < d; ++j) {
+          const double a = h(j, j) + jitter;
+          const double c = g[j] + hd[j] - h(j, j) * step[j];
+          const double z = beta[j] - c / a;
+          double u = z;
+          if (j < p) u = std::copysign(std::max(std::abs(z) - lam1 / a, 0.0), z);
+          const double delta = (u - beta[j]) - step[j];
+          if (delta != 0.0) {
+            step[j] += delta;
+            hd += h.col(j) * delta;
+            largest = std::max(largest, std::abs(delta));
+          }
+        }
+        if (largest <= 1e-13 * (1.0 + beta.cwiseAbs().maxCoeff())) break;
+      }
+    }
+    // Armijo backtracking on the penalised objective.
+    const double l1_now = lam1 * beta.head(p).lpNorm<1>();
+    const double predicted = g.dot(step) + lam1 * (beta.head(p) + step.head(p)).lpNorm<1>() - l1_now;
+    double t = 1.0;
+    Eigen::VectorXd candidate = beta + step;
+    // Near the optimum the predicted decrease drops below the rounding noise of the objective;
+    // there the quadratic model is exact enough to take the full step without a test.
+    const bool tiny = -predicted <= 1e-11 * (1.0 + std::abs(objective));
+    // A full step this small ends the fit, so its Hessian would never be used.
+    const bool last = step.cwiseAbs().maxCoeff() <= tol * (1.0 + candidate.cwiseAbs().maxCoeff());
+    // Once steps are this small the Hessian barely changes, and the old one still gives
+    // (nearly quadratic) convergence: the rank-k update, the costliest part of a pass, is skipped.
+    // Steps that stop shrinking fast mean the (float) Hessian is too inexact for this problem's
+    // conditioning: then a double one is computed.
+    const double step_size = step.cwiseAbs().maxCoeff();
+    const bool small = step_size <= 1e-3 * (1.0 + candidate.cwiseAbs().maxCoeff());
+    const bool shrinking = step_size <= 0.1 * previous_step;
+    const bool keep_hess = small && shrinking;
+    previous_step = step_size;
+    if (last && tiny) {
+      // This step ends the fit and is taken without a test, so its loss would only be reported:
+      // the quadratic model gives it to within the rounding noise `tiny` stands for, and the
+      // pass over all rows it would cost is saved.
+      beta = candidate;
+      objective += predicted + 0.5 * step.dot(h * step);
+      report.n_iter = iter;
+      report.converged = true;
+      break;
+    }
+    bool have_grad = !last;
+    double cand_loss = design.evaluate(candidate, have_grad ? &cand_grad : nullptr, have_grad && !keep_hess ? &cand_hess : nullptr, !small);
+    double cand_obj = cand_loss + penalty(candidate);
+    if (tiny) cand_obj = std::min(cand_obj, objective);
+    while (!tiny && cand_obj > objective + 1e-4 * t * predicted && t > 1e-10) {
+      t *= 0.5;
+      candidate = beta + t * step;
+      cand_loss = design.evaluate(candidate, nullptr, nullptr);
+      cand_obj = cand_loss + penalty(candidate);
+      have_grad = false;
+    }
+    const double moved = (t * step).cwiseAbs().maxCoeff();
+    report.n_iter = iter;
+    bool moved_beta = false;
+    if (tiny || cand_obj <= objective) {
+      beta = candidate;
+      objective = cand_obj;
+      moved_beta = true;
+    }
+    if (moved <= tol * (1.0 + beta.cwiseAbs().maxCoeff()) || t <= 1e-10) {
+      report.converged = moved <= tol * (1.0 + beta.cwiseAbs().maxCoeff()) || predicted > -1e-14 * (1.0 + std::abs(objective));
+      break;
+    }
+    if (moved_beta && have_grad) {
+      loss = cand_loss;
+      grad.swap(cand_grad);
+      if (!keep_hess) hess.swap(cand_hess);
+    } else if (moved_beta) {  // after backtracking: the step was far from the quadratic model
+      loss = design.evaluate(beta, &grad, &hess, true);
+    }
+  }
+  report.objective = objective;
+  return report;
+}
+
+/// Fits on fewer rows start from the base rate. The warm start pays when the rows saved by
+/// starting the full-data iterations near the optimum outweigh the subsample's own iterations,
+/// and when the subsample (n / kWarmStartStride rows) is large enough for its optimum to lie
+/// within Newton's quadratic reach of the full-data one (statistical error ~ 1 / sqrt(rows)).
+constexpr Eigen::Index kWarmStartMinRows = 100000;
+constexpr Eigen::Index kWarmStartStride = 8;  ///< one subsample row per block of this many rows
+/// The subsample's optimum differs from the full-data one by far more than this anyway.
+constexpr double kWarmStartTol = 1e-4;
+
+/// Moves `beta` to the optimum of the same objective on a subsample: one row from each block of
+/// kWarmStartStride rows, at a position drawn from a fixed hash of the block index, so that neither
+/// sorted input (the blocks span all rows) nor a period in the rows (e.g. alternating groups)
+/// biases it. The subsample's weights are scaled to the full total, so its data term balances
+/// the penalty as the full one does. `beta` is left alone when the subsample holds one class
+/// only or its fit does not converge (e.g. it is separable and the full data is not).
+void warm_start(const Design& full, const Penalty& penalty, const LogisticRegressionOptions& options, Eigen::VectorXd& beta) {
+  const Eigen::Index m = full.X.rows() / kWarmStartStride, p = full.X.cols();
+  RowMatrix Xs(m, p);
+  Eigen::VectorXi ys(m);
+  Eigen::VectorXd ws(m);
+#pragma omp parallel for num_threads(detail::resolve_threads(options.n_threads)) schedule(static)
+  for (Eigen::Index b = 0; b < m; ++b) {
+    const auto offset = static_cast<Eigen::Index>(mix64(static_cast<std::uint64_t>(b)) % kWarmStartStride);
+    const Eigen::Index i = b * kWarmStartStride + offset;
+    Xs.row(b) = full.X.row(i);
+    ys[b] = full.y[i];
+    ws[b] = full.weight[i];
+  }
+  const double sub_total = ws.sum(), sub_positive = ws.dot(ys.cast<double>());
+  if (!(sub_positive > 0.0 && sub_positive < sub_total)) return;
+  ws *= full.weight.sum() / sub_total;
+  const LabelRef ys_ref(ys);
+  const Design subsample{Xs, full.mean, full.scale, ws, ys_ref, full.intercept, full.n_threads};
+  Eigen::VectorXd start = beta;
+  const FitReport report = newton(subsample, penalty, kWarmStartTol, options.max_iter, start);
+  if (report.converged && start.allFinite()) beta = start;
+}
+
 }  // namespace
 
 LogisticRegression& LogisticRegression::fit_impl(const char* where, MatrixRef X, LabelRef y_all, VectorRef sample_weight,
@@ -346,113 +511,15 @@ LogisticRegression& LogisticRegression::fit_impl(const char* where, MatrixRef X,
   const Design design{Xd, mean, scale, weight, y, options_.fit_intercept, options_.n_threads};
   const Eigen::Index d = design.dim();
   const double alpha = std::isinf(options_.C) ? 0.0 : 1.0 / options_.C;
-  const double lam1 = alpha * options_.l1_ratio, lam2 = alpha * (1.0 - options_.l1_ratio);
-  auto penalty = [&](const Eigen::VectorXd& b) {
-    const auto w = b.head(p);
-    return lam1 * w.lpNorm<1>() + 0.5 * lam2 * w.squaredNorm();
-  };
+  const Penalty penalty_terms{alpha * options_.l1_ratio, alpha * (1.0 - options_.l1_ratio)};
 
   Eigen::VectorXd beta = Eigen::VectorXd::Zero(d);
   if (options_.fit_intercept) {  // start from the weighted base rate
     const double pos = (weight.array() * y.cast<double>().array()).sum(), tot = weight.sum();
     beta[p] = std::log(pos / (tot - pos));
   }
-  // grad/hess are the data term's derivatives at beta. A full step is evaluated with loss,
-  // gradient and Hessian in one pass, so when it is accepted (nearly always) the next iteration
-  // starts without another pass over the rows; backtracking falls back to loss-only passes.
-  Eigen::VectorXd grad, cand_grad;
-  Eigen::MatrixXd hess, cand_hess;
-  double loss = design.evaluate(beta, &grad, &hess, true);
-  double previous_step = std::numeric_limits<double>::infinity();
-  report_ = FitReport{};
-  double objective = 0.0;
-  for (int iter = 1; iter <= options_.max_iter; ++iter) {
-    objective = loss + penalty(beta);
-    Eigen::VectorXd g = grad;
-    Eigen::MatrixXd h = hess;
-    for (Eigen::Index j = 0; j < p; ++j) {
-      g[j] += lam2 * beta[j];
-      h(j, j) += lam2;
-    }
-    // A tiny ridge keeps the unpenalised, collinear (e.g. full one-hot) case solvable.
-    const double jitter = 1e-12 * std::max(1.0, h.diagonal().maxCoeff());
-    Eigen::VectorXd step(d);
-    if (lam1 == 0.0) {
-      h.diagonal().array() += jitter;
-      step = -h.ldlt().solve(g);
-    } else {
-      // Coordinate descent on  g'd + d'Hd/2 + lam1 |w + d|_1  (the intercept has no L1 term).
-      step.setZero();
-      Eigen::VectorXd hd = Eigen::VectorXd::Zero(d);
-      for (int sweep = 0; sweep < 1000; ++sweep) {
-        double largest = 0.0;
-        for (Eigen::Index j = 0; j < d; ++j) {
-          const double a = h(j, j) + jitter;
-          const double c = g[j] + hd[j] - h(j, j) * step[j];
-          const double z = beta[j] - c / a;
-          double u = z;
-          if (j < p) u = std::copysign(std::max(std::abs(z) - lam1 / a, 0.0), z);
-          const double delta = (u - beta[j]) - step[j];
-          if (delta != 0.0) {
-            step[j] += delta;
-            hd += h.col(j) * delta;
-            largest = std::max(largest, std::abs(delta));
-          }
-        }
-        if (largest <= 1e-13 * (1.0 + beta.cwiseAbs().maxCoeff())) break;
-      }
-    }
-    // Armijo backtracking on the penalised objective.
-    const double l1_now = lam1 * beta.head(p).lpNorm<1>();
-    const double predicted = g.dot(step) + lam1 * (beta.head(p) + step.head(p)).lpNorm<1>() - l1_now;
-    double t = 1.0;
-    Eigen::VectorXd candidate = beta + step;
-    // Near the optimum the predicted decrease drops below the rounding noise of the objective;
-    // there the quadratic model is exact enough to take the full step without a test.
-    const bool tiny = -predicted <= 1e-11 * (1.0 + std::abs(objective));
-    // A full step this small ends the fit, so its Hessian would never be used.
-    const bool last = step.cwiseAbs().maxCoeff() <= options_.tol * (1.0 + candidate.cwiseAbs().maxCoeff());
-    // Once steps are this small the Hessian barely changes, and the old one still gives
-    // (nearly quadratic) convergence: the rank-k update, the costliest part of a pass, is skipped.
-    // Steps that stop shrinking fast mean the (float) Hessian is too inexact for this problem's
-    // conditioning: then a double one is computed.
-    const double step_size = step.cwiseAbs().maxCoeff();
-    const bool small = step_size <= 1e-3 * (1.0 + candidate.cwiseAbs().maxCoeff());
-    const bool shrinking = step_size <= 0.1 * previous_step;
-    const bool keep_hess = small && shrinking;
-    previous_step = step_size;
-    bool have_grad = !last;
-    double cand_loss = design.evaluate(candidate, have_grad ? &cand_grad : nullptr, have_grad && !keep_hess ? &cand_hess : nullptr, !small);
-    double cand_obj = cand_loss + penalty(candidate);
-    if (tiny) cand_obj = std::min(cand_obj, objective);
-    while (!tiny && cand_obj > objective + 1e-4 * t * predicted && t > 1e-10) {
-      t *= 0.5;
-      candidate = beta + t * step;
-      cand_loss = design.evaluate(candidate, nullptr, nullptr);
-      cand_obj = cand_loss + penalty(candidate);
-      have_grad = false;
-    }
-    const double moved = (t * step).cwiseAbs().maxCoeff();
-    report_.n_iter = iter;
-    bool moved_beta = false;
-    if (tiny || cand_obj <= objective) {
-      beta = candidate;
-      objective = cand_obj;
-      moved_beta = true;
-    }
-    if (moved <= options_.tol * (1.0 + beta.cwiseAbs().maxCoeff()) || t <= 1e-10) {
-      report_.converged = moved <= options_.tol * (1.0 + beta.cwiseAbs().maxCoeff()) || predicted > -1e-14 * (1.0 + std::abs(objective));
-      break;
-    }
-    if (moved_beta && have_grad) {
-      loss = cand_loss;
-      grad.swap(cand_grad);
-      if (!keep_hess) hess.swap(cand_hess);
-    } else if (moved_beta) {  // after backtracking: the step was far from the quadratic model
-      loss = design.evaluate(beta, &grad, &hess, true);
-    }
-  }
-  report_.objective = objective;
+  if (options_.subsample_warm_start && n >= kWarmStartMinRows) warm_start(design, penalty_terms, options_, beta);
+  report_ = newton(design, penalty_terms, options_.tol, options_.max_iter, beta);
 
   coef_std_ = beta.head(p);
   coef_ = (coef_std_.array() / scale.array()).matrix();
@@ -505,7 +572,7 @@ void LogisticRegression::set_feature_names(std::vector<std::string> names) {
 
 void LogisticRegression::save(std::ostream& out) const {
   detail::require_fitted(fitted_, "LogisticRegression::save");
-  ModelWriter w(kLogisticTag, kSchema);
+  ModelWriter w(kLogisticTag, kLogisticSchema);
   w.f64(options_.C);
   w.f64(options_.l1_ratio);
   w.boolean(options_.fit_intercept);
@@ -515,6 +582,7 @@ void LogisticRegression::save(std::ostream& out) const {
   w.i32(options_.max_iter);
   w.f64(options_.tol);
   w.i32(options_.n_threads);
+  w.boolean(options_.subsample_warm_start);
   detail::write_vector(w, coef_);
   detail::write_vector(w, coef_std_);
   w.f64(intercept_);
@@ -526,7 +594,7 @@ void LogisticRegression::save(std::ostream& out) const {
 }
 
 LogisticRegression LogisticRegression::load(std::istream& in) {
-  ModelReader r(in, kLogisticTag, kSchema);
+  ModelReader r(in, kLogisticTag, kLogisticSchema);
   LogisticRegressionOptions o;
   o.C = r.f64("C");
   o.l1_ratio = r.f64("l1_ratio");
@@ -537,6 +605,7 @@ LogisticRegression LogisticRegression::load(std::istream& in) {
   o.max_iter = r.i32("max_iter");
   o.tol = r.f64("tol");
   o.n_threads = r.i32("n_threads");
+  if (r.schema() >= 2) o.subsample_warm_start = r.boolean("subsample_warm_start");  // schema 1 files keep the default
   LogisticRegression m(o);
   m.coef_ = detail::read_vector(r, "coef");
   m.coef_std_ = detail::read_vector(r, "coef_standardized");
@@ -617,7 +686,7 @@ void LinearRegression::set_feature_names(std::vector<std::string> names) {
 
 void LinearRegression::save(std::ostream& out) const {
   detail::require_fitted(fitted_, "LinearRegression::save");
-  ModelWriter w(kLinearTag, kSchema);
+  ModelWriter w(kLinearTag, kLinearSchema);
   w.f64(options_.alpha);
   w.boolean(options_.fit_intercept);
   detail::write_vector(w, coef_);
@@ -628,7 +697,7 @@ void LinearRegression::save(std::ostream& out) const {
 }
 
 LinearRegression LinearRegression::load(std::istream& in) {
-  ModelReader r(in, kLinearTag, kSchema);
+  ModelReader r(in, kLinearTag, kLinearSchema);
   LinearRegressionOptions o;
   o.alpha = r.f64("alpha");
   o.fit_intercept = r.boolean("fit_intercept");

@@ -3,11 +3,13 @@
 // single-precision Hessians and reused Hessians must still reach the exact optimum.
 #include <crmine/classify/logistic.hpp>
 #include <crmine/core/random.hpp>
+#include <crmine/core/serialize.hpp>
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -189,6 +191,122 @@ TEST(LogisticRegression, FitRowsChecksOnlyTheSelectedRows) {
   EXPECT_THROW(m.fit(X, y.cwiseMin(1)), InvalidArgument);
   X(5, 1) = std::numeric_limits<double>::infinity();
   EXPECT_THROW(m.fit(X, y.cwiseMin(1)), InvalidArgument);
+}
+
+/// n rows of four features on different scales and a logistic response; with `sorted` the rows
+/// are ordered by x0 (as a table sorted by a column arrives), which a subsample must not follow.
+struct Large {
+  RowMatrix X;
+  Eigen::VectorXi y;
+  Eigen::VectorXd w;
+};
+Large large_data(Eigen::Index n, std::uint64_t seed, bool sorted) {
+  Random rng(seed);
+  Large d{RowMatrix(n, 4), Eigen::VectorXi(n), Eigen::VectorXd(n)};
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const double u = sorted ? (static_cast<double>(i) + 0.5) / static_cast<double>(n) : rng.uniform();
+    d.X(i, 0) = 4.0 * u - 2.0;
+    d.X(i, 1) = 100.0 * rng.uniform() + 50.0;
+    d.X(i, 2) = rng.uniform() < 0.3 ? 1.0 : 0.0;
+    d.X(i, 3) = rng.uniform() - 0.5;  // no effect: L1 removes it
+    const double eta = -1.0 + 0.9 * d.X(i, 0) - 0.01 * (d.X(i, 1) - 100.0) + 0.6 * d.X(i, 2);
+    d.y[i] = rng.uniform() < 1.0 / (1.0 + std::exp(-eta)) ? 1 : 0;
+    d.w[i] = 0.25 + 1.5 * rng.uniform();
+  }
+  return d;
+}
+
+TEST(LogisticRegression, SubsampleWarmStartReachesTheColdStartOptimum) {
+  // 120,000 rows: above the size from which the fit starts from a subsample's optimum. With and
+  // without that warm start both fits meet the same stopping rule on all rows, so they agree to
+  // within its tolerance; the warm start needs fewer Newton iterations on all rows.
+  struct Case {
+    const char* name;
+    double C, l1_ratio;
+    bool weighted, sorted;
+  };
+  for (const Case k : {Case{"L2", 1.0, 0.0, false, false}, Case{"L2 weighted", 0.01, 0.0, true, false},
+                       Case{"L1", 1e-3, 1.0, false, false}, Case{"elastic net weighted", 1e-4, 0.5, true, false},
+                       Case{"L2, rows sorted by x0", 1.0, 0.0, false, true}, Case{"unpenalised", HUGE_VAL, 0.0, false, false}}) {
+    const Large d = large_data(120000, 31, k.sorted);
+    const Eigen::VectorXd w = k.weighted ? d.w : Eigen::VectorXd();
+    LogisticRegressionOptions o;
+    o.C = k.C;
+    o.l1_ratio = k.l1_ratio;
+    if (k.weighted) o.class_weight = {1.0, 3.0};
+    o.n_threads = 2;
+    LogisticRegression warm(o);
+    warm.fit(d.X, d.y, w);
+    o.subsample_warm_start = false;
+    LogisticRegression cold(o);
+    cold.fit(d.X, d.y, w);
+    ASSERT_TRUE(warm.report().converged) << k.name;
+    ASSERT_TRUE(cold.report().converged) << k.name;
+    EXPECT_LT(warm.report().n_iter, cold.report().n_iter) << k.name;
+    const double scale = 1.0 + cold.coef_standardized().cwiseAbs().maxCoeff();
+    for (Eigen::Index j = 0; j < 4; ++j) EXPECT_NEAR(warm.coef_standardized()[j], cold.coef_standardized()[j], 1e-7 * scale) << k.name << ", coefficient " << j;
+    EXPECT_NEAR(warm.intercept(), cold.intercept(), 1e-7 * (1.0 + std::abs(cold.intercept()))) << k.name;
+    EXPECT_NEAR(warm.report().objective, cold.report().objective, 1e-12 * cold.report().objective) << k.name;
+    if (k.l1_ratio == 1.0) {  // the same coefficient, and only that one, is exactly zero
+      EXPECT_EQ(cold.coef()[3], 0.0);
+      EXPECT_EQ(warm.coef()[3], 0.0);
+      EXPECT_NE(warm.coef()[1], 0.0);
+      EXPECT_NE(warm.coef()[2], 0.0);
+    }
+  }
+}
+
+TEST(LogisticRegression, SubsampleWarmStartIsThreadInvariant) {
+  const Large d = large_data(110000, 32, false);
+  for (const double l1_ratio : {0.0, 0.5}) {
+    LogisticRegressionOptions o;
+    o.C = 1e-3;
+    o.l1_ratio = l1_ratio;
+    o.n_threads = 1;
+    LogisticRegression one(o);
+    one.fit(d.X, d.y, d.w);
+    o.n_threads = 2;
+    LogisticRegression two(o);
+    two.fit(d.X, d.y, d.w);
+    std::vector<Eigen::Index> rows;  // fit_rows gathers the rows first: the same warm start
+    for (Eigen::Index i = 0; i < d.X.rows(); ++i) rows.push_back(i);
+    o.n_threads = 3;
+    LogisticRegression three(o);
+    three.fit_rows(d.X, d.y, d.w, rows);
+    EXPECT_EQ(one.coef(), two.coef()) << l1_ratio;
+    EXPECT_EQ(one.intercept(), two.intercept());
+    EXPECT_EQ(one.report().n_iter, two.report().n_iter);
+    EXPECT_EQ(one.coef(), three.coef()) << l1_ratio;
+    EXPECT_EQ(one.report().objective, three.report().objective);
+  }
+}
+
+TEST(LogisticRegression, ModelRecordKeepsTheWarmStartOptionAndReadsSchemaOne) {
+  const Collinear d = collinear_data(500, 33);
+  LogisticRegressionOptions o;
+  o.C = 0.5;
+  o.subsample_warm_start = false;
+  LogisticRegression m(o);
+  m.fit(d.X.leftCols(2), d.y);
+  std::stringstream s;
+  m.save(s);
+  const LogisticRegression back = LogisticRegression::load(s);
+  EXPECT_FALSE(back.options().subsample_warm_start);
+  EXPECT_EQ(back.coef(), m.coef());
+  // A record written before the option existed (schema 1) loads with the option's default.
+  ModelWriter w(model_tag("LOGR"), 1);
+  w.f64(0.5), w.f64(0.0), w.boolean(true), w.boolean(true), w.f64(1.0), w.f64(1.0), w.i32(100), w.f64(1e-8), w.i32(0);
+  w.f64_vector({0.75, -0.25}), w.f64_vector({0.7, -0.2}), w.f64(0.125), w.i32(5), w.boolean(true), w.f64(42.0), w.u64(0);
+  std::stringstream old;
+  w.finish(old);
+  const LogisticRegression legacy = LogisticRegression::load(old);
+  EXPECT_TRUE(legacy.options().subsample_warm_start);
+  EXPECT_EQ(legacy.options().C, 0.5);
+  EXPECT_EQ(legacy.coef(), Eigen::Vector2d(0.75, -0.25));
+  EXPECT_EQ(legacy.intercept(), 0.125);
+  EXPECT_EQ(legacy.report().n_iter, 5);
+  const RowMatrix X = (RowMatrix(1, 2) << 2.0, 4.0).finished();
+  EXPECT_DOUBLE_EQ(legacy.decision_function(X)[0], 0.75 * 2.0 - 0.25 * 4.0 + 0.125);
 }
 
 }  // namespace
