@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 JOBS=$(nproc)
 source scripts/setup.sh
-pip_quiet install polars pyarrow "dask[dataframe,distributed]" scikit-learn pytest scipy mlxtend kmodes lightgbm pyod scikit-uplift "relativeImp==0.0.2"
+pip_quiet install polars pyarrow "dask[dataframe,distributed]" scikit-learn pytest scipy mlxtend kmodes lightgbm pyod scikit-uplift "relativeImp==0.0.2" lifetimes
 
 echo "== C++: build and GoogleTest"
 cmake -S . -B build/cpp -G Ninja -DCMAKE_BUILD_TYPE=Release -DCRMINE_BUILD_TESTS=ON -DCRMINE_BUILD_BENCH=ON \
